@@ -1,0 +1,126 @@
+"""Profiles and the model catalog, read from the package's JSON data files once."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from .errors import ApiError
+
+
+def _data(name: str) -> Any:
+    return json.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    aliases: tuple[str, ...]
+    family: str
+    display_name: str
+    created_at: str
+    max_tokens: int
+    context_window: int
+    cache_min_tokens: int
+    price_input: float
+    price_output: float
+    quirks: frozenset[str] = field(default_factory=frozenset)
+    unsupported: tuple[str, ...] = ()
+
+    def info(self) -> dict[str, Any]:
+        """The ModelInfo object `GET /v1/models` returns."""
+        return {
+            "type": "model",
+            "id": self.id,
+            "display_name": self.display_name,
+            "created_at": self.created_at,
+            "max_input_tokens": self.context_window,
+            "max_tokens": self.max_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything that differs between the gateway and the upstream API, as data."""
+
+    name: str
+    base_url: str
+    models: tuple[Model, ...]
+    echo_model: bool
+    message_id_prefix: str
+    unsupported_param_status: int
+    credits_header: str | None
+    statuses: frozenset[int]
+    max_body_bytes: int
+    full_usage: bool
+    _by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for model in self.models:
+            self._by_name[model.id] = model
+            for alias in model.aliases:
+                self._by_name[alias] = model
+
+    def model(self, name: str) -> Model:
+        """Resolve an id or alias; unknown names are the API's 404."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ApiError(404, f"model: {name}") from None
+
+    def response_model(self, requested: str, model: Model) -> str:
+        """The `model` field of a reply: echoed (gateway) or the dated id (upstream)."""
+        return requested if self.echo_model else model.id
+
+    def message_id_stem(self, model: Model) -> str:
+        return self.message_id_prefix.format(family=model.family)
+
+
+@functools.cache
+def _catalog() -> dict[str, Model]:
+    out = {}
+    for m in _data("models.json")["models"]:
+        out[m["id"]] = Model(
+            id=m["id"],
+            aliases=tuple(m["aliases"]),
+            family=m["family"],
+            display_name=m["display_name"],
+            created_at=m["created_at"],
+            max_tokens=m["max_tokens"],
+            context_window=m["context_window"],
+            cache_min_tokens=m["cache_min_tokens"],
+            price_input=m["price"]["input"],
+            price_output=m["price"]["output"],
+            quirks=frozenset(m["quirks"]),
+            unsupported=tuple(m["unsupported"]),
+        )
+    return out
+
+
+def profile_names() -> list[str]:
+    files = resources.files(__package__).joinpath("profiles").iterdir()
+    return sorted(f.name.removesuffix(".json") for f in files if f.name.endswith(".json"))
+
+
+@functools.cache
+def load_profile(name: str) -> Profile:
+    """The named profile; a clear ValueError names the ones that exist."""
+    if name not in profile_names():
+        raise ValueError(f"unknown profile {name!r}; choose one of: {', '.join(profile_names())}")
+    raw = _data(f"profiles/{name}.json")
+    catalog = _catalog()
+    return Profile(
+        name=raw["name"],
+        base_url=raw["base_url"],
+        models=tuple(catalog[i] for i in raw["models"]),
+        echo_model=raw["echo_model"],
+        message_id_prefix=raw["message_id_prefix"],
+        unsupported_param_status=raw["unsupported_param_status"],
+        credits_header=raw["credits_header"],
+        statuses=frozenset(raw["statuses"]),
+        max_body_bytes=raw["max_body_bytes"],
+        full_usage=raw["full_usage"],
+    )

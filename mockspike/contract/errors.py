@@ -1,0 +1,49 @@
+"""The error envelope and the one exception every stage raises to answer with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The error type each status carries, as in CONTRACT.md's table.
+ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    409: "invalid_request_error",
+    413: "request_too_large",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    502: "api_error",
+    503: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+
+class ApiError(Exception):
+    """A request the gateway refuses: status, `error.type` and message, plus extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type or ERROR_TYPES.get(status, "api_error")
+        self.headers = headers or {}
+
+    def __repr__(self) -> str:
+        return f"ApiError({self.status}, {self.type!r}, {self.message!r})"
+
+
+def error_body(type: str, message: str, request_id: str) -> dict[str, Any]:
+    """The exact envelope: `{"type":"error","error":{...},"request_id":...}`."""
+    return {"type": "error", "error": {"type": type, "message": message}, "request_id": request_id}

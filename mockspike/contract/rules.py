@@ -1,0 +1,441 @@
+"""The semantic rules: what a body that fits the schema can still get wrong.
+
+Each rule is a `Rule` with a name, a one-line summary, the check, and `breaks`: a function
+that turns a valid request into one that breaks exactly this rule. The docs' error table and
+the Hypothesis strategies for invalid requests are built from `RULES` and `SCHEMA_CASES`, so
+the validator, the docs and the generated tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .. import accounting
+from .catalog import Model, Profile
+from .errors import ApiError
+
+Body = dict[str, Any]
+MAX_CACHE_BREAKPOINTS = 4
+MIN_THINKING_BUDGET = 1024
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    summary: str
+    check: Callable[[Body, Model, Profile], None] | None
+    breaks: Callable[[Body], Body]
+
+
+def _with(**fields: Any) -> Callable[[Body], Body]:
+    def apply(body: Body) -> Body:
+        out = copy.deepcopy(body)
+        out.update(copy.deepcopy(fields))
+        return out
+
+    return apply
+
+
+def _without(name: str) -> Callable[[Body], Body]:
+    def apply(body: Body) -> Body:
+        return {k: v for k, v in copy.deepcopy(body).items() if k != name}
+
+    return apply
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else []
+
+
+# -- the checks ---------------------------------------------------------------------------
+
+
+def _messages_non_empty(body: Body, model: Model, profile: Profile) -> None:
+    if not body["messages"]:
+        raise ApiError(400, "messages: at least one message is required")
+
+
+def _max_tokens_cap(body: Body, model: Model, profile: Profile) -> None:
+    if body["max_tokens"] > model.max_tokens:
+        raise ApiError(
+            400,
+            f"max_tokens: {body['max_tokens']} > {model.max_tokens}, which is the maximum "
+            f"allowed number of output tokens for {model.id}",
+        )
+
+
+def _used_features(body: Body) -> Iterator[str]:
+    if isinstance(body.get("output_config"), dict) and "effort" in body["output_config"]:
+        yield "output_config.effort"
+    if isinstance(body.get("thinking"), dict) and body["thinking"].get("type") == "adaptive":
+        yield "thinking.adaptive"
+
+
+def _supported_params(body: Body, model: Model, profile: Profile) -> None:
+    for feature in _used_features(body):
+        if feature in model.unsupported:
+            raise ApiError(
+                profile.unsupported_param_status,
+                f"{feature}: this parameter is not supported by model {model.id}",
+            )
+
+
+def _temperature_top_p(body: Body, model: Model, profile: Profile) -> None:
+    if "temperature_top_p_exclusive" in model.quirks and (
+        body.get("temperature") is not None and body.get("top_p") is not None
+    ):
+        raise ApiError(
+            400,
+            "`temperature` and `top_p` cannot both be specified for this model. "
+            "Please use only one.",
+        )
+
+
+def _thinking(body: Body, model: Model, profile: Profile) -> None:
+    thinking = body.get("thinking") or {}
+    if thinking.get("type") != "enabled":
+        return
+    if thinking["budget_tokens"] >= body["max_tokens"]:
+        raise ApiError(
+            400,
+            "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
+            "documentation at https://docs.claude.com/en/docs/build-with-claude/"
+            "extended-thinking#max-tokens-and-context-window-size",
+        )
+    if body.get("temperature") not in (None, 1, 1.0):
+        raise ApiError(
+            400,
+            "`temperature` may only be set to 1 when thinking is enabled. Please consult our "
+            "documentation at https://docs.claude.com/en/docs/build-with-claude/"
+            "extended-thinking#feature-compatibility",
+        )
+    if (body.get("tool_choice") or {}).get("type") in ("any", "tool"):
+        raise ApiError(400, "Thinking may not be enabled when tool_choice forces tool use.")
+
+
+def _tool_choice(body: Body, model: Model, profile: Profile) -> None:
+    choice = body.get("tool_choice")
+    tools = body.get("tools") or []
+    if choice is not None and choice["type"] != "none" and not tools:
+        raise ApiError(400, "tool_choice may only be specified while providing tools.")
+    if choice is not None and choice["type"] == "tool":
+        names = {t["name"] for t in tools}
+        if choice["name"] not in names:
+            raise ApiError(400, f"tool_choice.name: Tool '{choice['name']}' not found in tools")
+
+
+def _unique_tool_names(body: Body, model: Model, profile: Profile) -> None:
+    seen: set[str] = set()
+    for tool in body.get("tools") or []:
+        if tool["name"] in seen:
+            raise ApiError(400, "tools: Tool names must be unique.")
+        seen.add(tool["name"])
+
+
+def _cache_controls(body: Body) -> Iterator[dict[str, Any]]:
+    yield from body.get("tools") or []
+    yield from _blocks(body.get("system"))
+    for message in body["messages"]:
+        for block in _blocks(message["content"]):
+            yield block
+            yield from _blocks(block.get("content")) if block.get("type") == "tool_result" else ()
+
+
+def _cache_breakpoints(body: Body, model: Model, profile: Profile) -> None:
+    found = sum(1 for item in _cache_controls(body) if item.get("cache_control") is not None)
+    if found > MAX_CACHE_BREAKPOINTS:
+        raise ApiError(
+            400,
+            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. "
+            f"Found {found}.",
+        )
+
+
+def _is_empty(content: Any) -> bool:
+    return isinstance(content, (str, list)) and len(content) == 0
+
+
+def _message_content(body: Body, model: Model, profile: Profile) -> None:
+    messages = body["messages"]
+    last = len(messages) - 1
+    for i, message in enumerate(messages):
+        if _is_empty(message["content"]):
+            if message["role"] == "user":
+                raise ApiError(400, f"messages.{i}: user messages must have non-empty content")
+            if i != last:
+                raise ApiError(
+                    400,
+                    f"messages.{i}: all messages must have non-empty content except for the "
+                    "optional final assistant message",
+                )
+        for block in _blocks(message["content"]):
+            if block["type"] == "text" and block["text"] == "":
+                raise ApiError(400, "messages: text content blocks must be non-empty")
+    final = messages[-1]
+    if final["role"] == "assistant" and _final_text(final["content"]).endswith((" ", "\n", "\t")):
+        raise ApiError(400, "final assistant content cannot end with trailing whitespace")
+
+
+def _final_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    blocks = _blocks(content)
+    return blocks[-1].get("text", "") if blocks and blocks[-1]["type"] == "text" else ""
+
+
+def _tool_pairing(body: Body, model: Model, profile: Profile) -> None:
+    messages = body["messages"]
+    for i, message in enumerate(messages):
+        blocks = _blocks(message["content"])
+        if message["role"] == "assistant":
+            used = [b["id"] for b in blocks if b["type"] == "tool_use"]
+            if not used:
+                continue
+            following = _blocks(messages[i + 1]["content"]) if i + 1 < len(messages) else []
+            if i + 1 < len(messages) and messages[i + 1]["role"] != "user":
+                following = []
+            answered = {b["tool_use_id"] for b in following if b["type"] == "tool_result"}
+            missing = [u for u in used if u not in answered]
+            if missing and i != len(messages) - 1:
+                raise ApiError(
+                    400,
+                    f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
+                    f"immediately after: {', '.join(missing)}. Each `tool_use` block must have "
+                    "a corresponding `tool_result` block in the next message.",
+                )
+        else:
+            previous = messages[i - 1] if i > 0 and messages[i - 1]["role"] == "assistant" else None
+            offered = {
+                b["id"]
+                for b in _blocks(previous["content"] if previous else [])
+                if b["type"] == "tool_use"
+            }
+            for j, block in enumerate(blocks):
+                if block["type"] == "tool_result" and block["tool_use_id"] not in offered:
+                    raise ApiError(
+                        400,
+                        f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
+                        f"`tool_result` blocks: {block['tool_use_id']}. Each `tool_result` block "
+                        "must have a corresponding `tool_use` block in the previous message.",
+                    )
+
+
+def _context_window(body: Body, model: Model, profile: Profile) -> None:
+    tokens = accounting.input_tokens(body)
+    if tokens > model.context_window:
+        raise ApiError(400, f"prompt is too long: {tokens} tokens > {model.context_window} maximum")
+
+
+# -- how to break each rule, for docs and strategies -------------------------------------
+
+_TOOL = {"name": "get_weather", "input_schema": {"type": "object", "properties": {}}}
+
+
+def _tool_turns(*result_ids: str) -> Callable[[Body], Body]:
+    return _with(
+        messages=[
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {}}
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": rid, "content": "18C"}
+                    for rid in result_ids
+                ],
+            },
+        ],
+        tools=[_TOOL],
+    )
+
+
+def _cache_many(body: Body) -> Body:
+    out = copy.deepcopy(body)
+    cc = {"type": "ephemeral"}
+    out["system"] = [{"type": "text", "text": f"part {i}", "cache_control": cc} for i in range(5)]
+    return out
+
+
+def _huge_prompt(body: Body) -> Body:
+    out = copy.deepcopy(body)
+    out["messages"] = [{"role": "user", "content": "word " * 170_000}]
+    return out
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("messages_non_empty", "at least one message", _messages_non_empty, _with(messages=[])),
+    Rule(
+        "max_tokens_cap",
+        "max_tokens within the model's cap",
+        _max_tokens_cap,
+        _with(max_tokens=8193),
+    ),
+    Rule(
+        "supported_params",
+        "parameters the model supports (422 on the gateway)",
+        _supported_params,
+        _with(output_config={"effort": "low"}),
+    ),
+    Rule(
+        "temperature_top_p",
+        "temperature and top_p not both set",
+        _temperature_top_p,
+        _with(temperature=0.5, top_p=0.9),
+    ),
+    Rule(
+        "thinking_budget_below_max_tokens",
+        "thinking budget below max_tokens",
+        _thinking,
+        _with(max_tokens=2000, thinking={"type": "enabled", "budget_tokens": 4000}),
+    ),
+    Rule(
+        "thinking_temperature",
+        "temperature 1 when thinking",
+        _thinking,
+        _with(
+            max_tokens=4000, temperature=0.2, thinking={"type": "enabled", "budget_tokens": 2000}
+        ),
+    ),
+    Rule(
+        "thinking_forced_tool",
+        "no forced tool use with thinking",
+        _thinking,
+        _with(
+            max_tokens=4000,
+            thinking={"type": "enabled", "budget_tokens": 2000},
+            tools=[_TOOL],
+            tool_choice={"type": "any"},
+        ),
+    ),
+    Rule(
+        "tool_choice_needs_tools",
+        "tool_choice only with tools",
+        _tool_choice,
+        _with(tool_choice={"type": "any"}),
+    ),
+    Rule(
+        "tool_choice_known_tool",
+        "tool_choice names a provided tool",
+        _tool_choice,
+        _with(tools=[_TOOL], tool_choice={"type": "tool", "name": "get_time"}),
+    ),
+    Rule(
+        "unique_tool_names",
+        "tool names are unique",
+        _unique_tool_names,
+        _with(tools=[_TOOL, _TOOL]),
+    ),
+    Rule("cache_breakpoints", "at most 4 cache_control blocks", _cache_breakpoints, _cache_many),
+    Rule(
+        "user_content_non_empty",
+        "user messages have content",
+        _message_content,
+        _with(messages=[{"role": "user", "content": ""}]),
+    ),
+    Rule(
+        "text_blocks_non_empty",
+        "text blocks are non-empty",
+        _message_content,
+        _with(messages=[{"role": "user", "content": [{"type": "text", "text": ""}]}]),
+    ),
+    Rule(
+        "prefill_no_trailing_whitespace",
+        "a final assistant prefill does not end in whitespace",
+        _message_content,
+        _with(
+            messages=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello "}]
+        ),
+    ),
+    Rule(
+        "tool_use_has_result",
+        "every tool_use is answered by a tool_result",
+        _tool_pairing,
+        _with(
+            tools=[_TOOL],
+            messages=[
+                {"role": "user", "content": "Weather in Paris?"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {}}
+                    ],
+                },
+                {"role": "user", "content": "Never mind."},
+            ],
+        ),
+    ),
+    Rule(
+        "tool_result_has_use",
+        "every tool_result answers a tool_use",
+        _tool_pairing,
+        _tool_turns("toolu_01A", "toolu_01B"),
+    ),
+    Rule("context_window", "the prompt fits the context window", _context_window, _huge_prompt),
+)
+
+#: Rules the JSON Schema itself enforces; listed so docs and strategies cover them too.
+SCHEMA_CASES: tuple[Rule, ...] = (
+    Rule("field_required", "required fields present", None, _without("max_tokens")),
+    Rule("extra_field", "no unknown fields", None, _with(temprature=0.5)),
+    Rule("wrong_type", "fields have the right type", None, _with(max_tokens="1024")),
+    Rule("max_tokens_min", "max_tokens at least 1", None, _with(max_tokens=0)),
+    Rule("temperature_range", "temperature in 0..1", None, _with(temperature=1.5)),
+    Rule(
+        "tool_name_pattern",
+        "tool names match ^[a-zA-Z0-9_-]{1,128}$",
+        None,
+        _with(tools=[{"name": "get weather", "input_schema": {"type": "object"}}]),
+    ),
+    Rule(
+        "role_enum",
+        "roles are user or assistant",
+        None,
+        _with(messages=[{"role": "system", "content": "Hi"}]),
+    ),
+    Rule(
+        "block_type",
+        "content blocks have a known type",
+        None,
+        _with(messages=[{"role": "user", "content": [{"type": "audio", "data": "x"}]}]),
+    ),
+    Rule(
+        "image_media_type",
+        "image media types are jpeg, png, gif or webp",
+        None,
+        _with(
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/bmp", "data": "AAAA"},
+                        }
+                    ],
+                }
+            ]
+        ),
+    ),
+    Rule(
+        "thinking_budget_min",
+        "thinking budget at least 1024",
+        None,
+        _with(max_tokens=4000, thinking={"type": "enabled", "budget_tokens": 512}),
+    ),
+)
+
+
+def check_rules(body: Body, model: Model, profile: Profile) -> None:
+    """Run every semantic rule in order; the first broken one answers."""
+    done: set[Callable[..., None]] = set()
+    for rule in RULES:
+        if rule.check is not None and rule.check not in done:
+            done.add(rule.check)
+            rule.check(body, model, profile)

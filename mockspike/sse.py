@@ -1,0 +1,103 @@
+"""Server-sent events in the API's exact framing: `event: NAME\\ndata: {compact JSON}\\n\\n`.
+
+`events()` is a generator: each frame is built when the adapter asks for the next one, so
+the body really is streamed event by event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from . import _json
+from .render import Rendered
+
+CONTENT_TYPE = "text/event-stream; charset=utf-8"
+_TEXT_CHUNK_WORDS = 3
+_JSON_CHUNK_CHARS = 24
+
+
+def frame(event: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + _json.dumps(data) + b"\n\n"
+
+
+def events(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The event grammar: message_start, then per block start/deltas/stop, a ping after the
+    first block starts, message_delta with cumulative usage, message_stop."""
+    reply = rendered.reply
+    start = rendered.message()
+    start.update(content=[], stop_reason=None, stop_sequence=None, usage=rendered.usage(1))
+    yield "message_start", {"type": "message_start", "message": start}
+    for index, block in enumerate(reply.content):
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": _empty(block),
+            },
+        )
+        if index == 0:
+            yield "ping", {"type": "ping"}
+        for delta in _deltas(block):
+            yield (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+        yield "content_block_stop", {"type": "content_block_stop", "index": index}
+    final_usage = (
+        rendered.usage(reply.output_tokens)
+        if rendered.full_usage
+        else {"output_tokens": reply.output_tokens}
+    )
+    final_usage.pop("service_tier", None)
+    final_usage.pop("cache_creation", None)
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence},
+            "usage": final_usage,
+        },
+    )
+    yield "message_stop", {"type": "message_stop"}
+
+
+def encode(rendered: Rendered) -> Iterator[bytes]:
+    for name, data in events(rendered):
+        yield frame(name, data)
+
+
+def _empty(block: dict[str, Any]) -> dict[str, Any]:
+    kind = block["type"]
+    if kind == "text":
+        return {"type": "text", "text": ""}
+    if kind == "thinking":
+        return {"type": "thinking", "thinking": "", "signature": ""}
+    if kind == "tool_use":
+        return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+    return block
+
+
+def _deltas(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    kind = block["type"]
+    if kind == "text":
+        for piece in _word_chunks(block["text"]):
+            yield {"type": "text_delta", "text": piece}
+    elif kind == "thinking":
+        for piece in _word_chunks(block["thinking"]):
+            yield {"type": "thinking_delta", "thinking": piece}
+        yield {"type": "signature_delta", "signature": block["signature"]}
+    elif kind == "tool_use":
+        raw = _json.dumps(block["input"]).decode()
+        yield {"type": "input_json_delta", "partial_json": ""}
+        for i in range(0, len(raw), _JSON_CHUNK_CHARS):
+            yield {"type": "input_json_delta", "partial_json": raw[i : i + _JSON_CHUNK_CHARS]}
+
+
+def _word_chunks(text: str) -> Iterator[str]:
+    """Split text into deltas of a few words each; joined, they give the text back exactly."""
+    words = text.split(" ")
+    for i in range(0, len(words), _TEXT_CHUNK_WORDS):
+        chunk = " ".join(words[i : i + _TEXT_CHUNK_WORDS])
+        yield chunk if i == 0 else " " + chunk
