@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+
+from mockspike import MockSpike
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("deep", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+KEY = "sk-test-key"
+HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+SEED_BODY: dict[str, Any] = {
+    "model": "claude-haiku-4-5",
+    "max_tokens": 1024,
+    "messages": [{"role": "user", "content": "Classify this support ticket: My order is late."}],
+}
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 running the default (bytespike) profile."""
+    with MockSpike().serve() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def anthropic_server_url() -> Iterator[str]:
+    with MockSpike(profile="anthropic").serve() as url:
+        yield url
+
+
+@pytest.fixture
+def http(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, headers=HEADERS, timeout=30) as client:
+        yield client
