@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import signal
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+
+import uvicorn
 
 from . import __version__, _json
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .engine import new_request_id
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,8 +42,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(host: str, port: int, profile: str) -> int:
-    import uvicorn
-
     from .mock import MockSpike, base_url, bind
 
     fake = MockSpike(profile=profile)
@@ -44,10 +50,33 @@ def _serve(host: str, port: int, profile: str) -> int:
     except OSError as exc:
         print(f"mockspike: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2
-    print(f"mockspike {__version__} ({profile} profile) serving on {base_url(sock)}", flush=True)
-    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
-    server.run(sockets=[sock])
+    server = _Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
+    banner = f"mockspike {__version__} ({profile} profile) serving on {base_url(sock)}"
+    asyncio.run(_run_announced(server, sock, banner))
     return 0
+
+
+async def _run_announced(server: uvicorn.Server, sock: socket.socket, banner: str) -> None:
+    """Print the banner once the server accepts connections, so scripts can wait on it."""
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.005)
+    if server.started:
+        print(banner, flush=True)
+    await task
+
+
+class _Server(uvicorn.Server):
+    """Ctrl-C and SIGTERM shut down gracefully and exit 0 (uvicorn would re-raise them)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _validate(path: str, profile: str) -> int:

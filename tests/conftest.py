@@ -46,3 +46,8 @@ def anthropic_server_url() -> Iterator[str]:
 def http(server_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server_url, headers=HEADERS, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

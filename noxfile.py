@@ -1,0 +1,15 @@
+"""The second SDK generation: the SDK-facing tests again under anthropic 0.x (on httpx).
+
+The main venv holds the current SDK (1.x/2.x, on httpx2); one venv cannot hold both."""
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session(name="sdk-legacy")
+def sdk_legacy(session: nox.Session) -> None:
+    session.install("-e", ".", "anthropic>=0.40,<1", "httpx>=0.27")
+    session.run("python", "-c", "import anthropic; print('anthropic', anthropic.__version__)")
+    session.run("pytest", "-m", "sdk", *session.posargs)

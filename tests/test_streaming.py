@@ -1,0 +1,115 @@
+"""Byte-exact SSE over the wire, the full grammar, and real event-by-event streaming."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+import pytest
+
+from mockspike import MockSpike
+from tests.conftest import HEADERS, SEED_BODY
+from tests.sse_grammar import check_grammar, parse_frames
+
+TOOL = {
+    "name": "lookup_order",
+    "input_schema": {
+        "type": "object",
+        "properties": {"order_id": {"type": "string"}, "urgent": {"type": "boolean"}},
+        "required": ["order_id", "urgent"],
+    },
+}
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    out = copy.deepcopy(SEED_BODY)
+    out.update(changes)
+    return out
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"max_tokens": 7},
+        {"stop_sequences": ["###"]},
+        {"tools": [TOOL], "tool_choice": {"type": "any"}},
+        {"max_tokens": 4000, "thinking": {"type": "enabled", "budget_tokens": 1024}},
+    ],
+    ids=["text", "max_tokens", "stop_sequence", "tool_use", "thinking"],
+)
+def test_stream_matches_the_json_reply(http: httpx.Client, changes: dict[str, Any]) -> None:
+    plain = http.post("/v1/messages", json=body(**changes)).json()
+    with http.stream("POST", "/v1/messages", json=body(stream=True, **changes)) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert response.headers["request-id"].startswith("req_")
+        raw = response.read()
+    frames = parse_frames(raw)
+    assert [name for name, _ in frames].count("ping") >= 1
+    built = check_grammar(frames)
+    assert built["content"] == plain["content"]
+    assert built["stop_reason"] == plain["stop_reason"]
+    assert built["stop_sequence"] == plain["stop_sequence"]
+    assert built["usage"] == plain["usage"]
+
+
+def test_first_input_json_delta_is_empty(http: httpx.Client) -> None:
+    payload = body(stream=True, tools=[TOOL], tool_choice={"type": "tool", "name": "lookup_order"})
+    frames = parse_frames(http.post("/v1/messages", json=payload).content)
+    deltas = [d["delta"] for n, d in frames if n == "content_block_delta"]
+    assert deltas[0] == {"type": "input_json_delta", "partial_json": ""}
+    assert len(deltas) > 1
+
+
+def test_credits_header_arrives_before_the_first_event(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, headers=HEADERS) as client, client.stream(
+        "POST", "/v1/messages", json=body(stream=True)
+    ) as response:
+        credits = response.headers["x-bytespike-estimated-credits"]
+        assert float(credits) == pytest.approx((18 * 1.0 + 1024 * 5.0) / 1_000_000 * 100)
+        first = next(response.iter_bytes())
+    assert first.startswith(b"event: message_start\n")
+
+
+def test_upstream_profile_sends_no_credits_header(anthropic_server_url: str) -> None:
+    response = httpx.post(anthropic_server_url + "/v1/messages", headers=HEADERS, json=body())
+    assert "x-bytespike-estimated-credits" not in response.headers
+
+
+@pytest.mark.anyio
+async def test_body_is_sent_event_by_event() -> None:
+    """Drive the ASGI app directly: every SSE frame must be its own body message."""
+    import json
+
+    app = MockSpike().app
+    request_body = json.dumps(body(stream=True)).encode()
+    sent: list[dict[str, Any]] = []
+    received = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": request_body, "more_body": False}
+        import anyio
+
+        await anyio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/v1/messages", "raw_path": b"/v1/messages", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
+        "headers": [(k.encode(), v.encode()) for k, v in
+                    {**HEADERS, "content-type": "application/json"}.items()],
+    }
+    await app(scope, receive, send)
+    chunks = [m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")]
+    frames = parse_frames(b"".join(chunks))
+    assert len(chunks) == len(frames) > 5
+    assert all(chunk.endswith(b"\n\n") and chunk.count(b"\nevent: ") == 0 for chunk in chunks)
