@@ -29,14 +29,24 @@ class _WireCase:
 
 
 _WIRE_CASES = (
-    _WireCase("unknown_model", "the model exists", lambda b: _post(
-        _json.dumps({**BASE_BODY, "model": "claude-nope"}))),
-    _WireCase("api_key", "an API key is sent", lambda b: WireRequest(
-        "POST", "/v1/messages", {"anthropic-version": "2023-06-01"}, b)),
+    _WireCase(
+        "unknown_model",
+        "the model exists",
+        lambda b: _post(_json.dumps({**BASE_BODY, "model": "claude-nope"})),
+    ),
+    _WireCase(
+        "api_key",
+        "an API key is sent",
+        lambda b: WireRequest("POST", "/v1/messages", {"anthropic-version": "2023-06-01"}, b),
+    ),
     _WireCase("json_body", "the body is JSON", lambda b: _post(b"{not json")),
     _WireCase("body_size", "the body is at most 32 MiB", lambda b: _post(b" " * (32 * 2**20 + 1))),
-    _WireCase("known_path", "the path exists", lambda b: WireRequest("GET", "/v1/nothing", _HEADERS)),
-    _WireCase("method", "the method fits the path", lambda b: WireRequest("GET", "/v1/messages", _HEADERS)),
+    _WireCase(
+        "known_path", "the path exists", lambda b: WireRequest("GET", "/v1/nothing", _HEADERS)
+    ),
+    _WireCase(
+        "method", "the method fits the path", lambda b: WireRequest("GET", "/v1/messages", _HEADERS)
+    ),
 )
 
 
