@@ -14,7 +14,9 @@ def parse_frames(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
     frames: list[tuple[str, dict[str, Any]]] = []
     position = 0
     for match in FRAME.finditer(raw):
-        assert match.start() == position, f"stray bytes at {position}: {raw[position:match.start()]!r}"
+        assert match.start() == position, (
+            f"stray bytes at {position}: {raw[position : match.start()]!r}"
+        )
         name, data = match.group(1).decode(), match.group(2)
         payload = json.loads(data)
         compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

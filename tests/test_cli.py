@@ -23,7 +23,9 @@ CLI = [sys.executable, "-m", "mockspike"]
 def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
     process = subprocess.Popen(
         [*CLI, "serve", "--port", "0", "--profile", "bytespike"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = process.stdout.readline() if process.stdout else ""
@@ -37,11 +39,14 @@ def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 
 def test_serve_answers_the_seed_curl_example(served: tuple[subprocess.Popen[str], str]) -> None:
-    process, url = served
+    _process, url = served
     response = httpx.post(
         url + "/v1/messages",
-        headers={"x-api-key": "anything", "anthropic-version": "2023-06-01",
-                 "content-type": "application/json"},
+        headers={
+            "x-api-key": "anything",
+            "anthropic-version": "2023-06-01",
+            "content-type": "application/json",
+        },
         content=json.dumps(SEED_BODY),
     )
     message = response.json()
@@ -50,7 +55,10 @@ def test_serve_answers_the_seed_curl_example(served: tuple[subprocess.Popen[str]
     assert message["id"].startswith("msg_haiku_")
     assert message["model"] == "claude-haiku-4-5"
     assert message["content"][0]["type"] == "text"
-    assert message["usage"] == {"input_tokens": 18, "output_tokens": message["usage"]["output_tokens"]}
+    assert message["usage"] == {
+        "input_tokens": 18,
+        "output_tokens": message["usage"]["output_tokens"],
+    }
 
 
 def test_sigterm_exits_cleanly(served: tuple[subprocess.Popen[str], str]) -> None:
@@ -70,8 +78,9 @@ def test_sigint_exits_cleanly(served: tuple[subprocess.Popen[str], str]) -> None
 def test_port_in_use_is_a_clear_error(served: tuple[subprocess.Popen[str], str]) -> None:
     _, url = served
     port = url.rsplit(":", 1)[1]
-    result = subprocess.run([*CLI, "serve", "--port", port], capture_output=True, text=True,
-                            timeout=30)
+    result = subprocess.run(
+        [*CLI, "serve", "--port", port], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -86,8 +95,9 @@ def test_validate_ok(tmp_path: Path) -> None:
 
 def test_validate_prints_the_envelope_from_stdin() -> None:
     bad = dict(SEED_BODY, max_tokens=9000)
-    result = subprocess.run([*CLI, "validate", "-"], input=json.dumps(bad), capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [*CLI, "validate", "-"], input=json.dumps(bad), capture_output=True, text=True
+    )
     assert result.returncode == 1
     envelope = json.loads(result.stdout)
     assert envelope["error"] == {

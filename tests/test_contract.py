@@ -35,62 +35,100 @@ def assert_error(response: httpx.Response, status: int, type: str, message: str)
 
 CASES = [
     pytest.param(
-        body(max_tokens=8193), 400,
+        body(max_tokens=8193),
+        400,
         "max_tokens: 8193 > 8192, which is the maximum allowed number of output tokens for "
         "claude-haiku-4-5-20251001",
         id="max_tokens-over-cap",
     ),
     pytest.param(
-        {k: v for k, v in SEED_BODY.items() if k != "max_tokens"}, 400,
-        "max_tokens: Field required", id="missing-field",
+        {k: v for k, v in SEED_BODY.items() if k != "max_tokens"},
+        400,
+        "max_tokens: Field required",
+        id="missing-field",
     ),
     pytest.param(
-        {k: v for k, v in SEED_BODY.items() if k != "messages"}, 400,
-        "messages: Field required", id="missing-messages",
+        {k: v for k, v in SEED_BODY.items() if k != "messages"},
+        400,
+        "messages: Field required",
+        id="missing-messages",
     ),
     pytest.param(body(foo=1), 400, "foo: Extra inputs are not permitted", id="extra-field"),
     pytest.param(
-        body(messages=[{"role": "user", "content": "hi", "name": "x"}]), 400,
-        "messages.0.name: Extra inputs are not permitted", id="nested-extra-field",
+        body(messages=[{"role": "user", "content": "hi", "name": "x"}]),
+        400,
+        "messages.0.name: Extra inputs are not permitted",
+        id="nested-extra-field",
     ),
-    pytest.param(body(max_tokens="10"), 400, "max_tokens: Input should be a valid integer",
-                 id="wrong-type-int"),
-    pytest.param(body(model=7), 400, "model: Input should be a valid string", id="wrong-type-str"),
-    pytest.param(body(stream="yes"), 400, "stream: Input should be a valid boolean",
-                 id="wrong-type-bool"),
-    pytest.param(body(messages={"role": "user"}), 400, "messages: Input should be a valid list",
-                 id="wrong-type-list"),
-    pytest.param(body(max_tokens=0), 400, "max_tokens: Input should be greater than or equal to 1",
-                 id="max_tokens-zero"),
-    pytest.param(body(temperature=1.5), 400,
-                 "temperature: Input should be less than or equal to 1", id="temperature-high"),
-    pytest.param(body(temperature=-0.1), 400,
-                 "temperature: Input should be greater than or equal to 0", id="temperature-low"),
     pytest.param(
-        body(temperature=0.5, top_p=0.9), 400,
+        body(max_tokens="10"),
+        400,
+        "max_tokens: Input should be a valid integer",
+        id="wrong-type-int",
+    ),
+    pytest.param(body(model=7), 400, "model: Input should be a valid string", id="wrong-type-str"),
+    pytest.param(
+        body(stream="yes"), 400, "stream: Input should be a valid boolean", id="wrong-type-bool"
+    ),
+    pytest.param(
+        body(messages={"role": "user"}),
+        400,
+        "messages: Input should be a valid list",
+        id="wrong-type-list",
+    ),
+    pytest.param(
+        body(max_tokens=0),
+        400,
+        "max_tokens: Input should be greater than or equal to 1",
+        id="max_tokens-zero",
+    ),
+    pytest.param(
+        body(temperature=1.5),
+        400,
+        "temperature: Input should be less than or equal to 1",
+        id="temperature-high",
+    ),
+    pytest.param(
+        body(temperature=-0.1),
+        400,
+        "temperature: Input should be greater than or equal to 0",
+        id="temperature-low",
+    ),
+    pytest.param(
+        body(temperature=0.5, top_p=0.9),
+        400,
         "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
         id="temperature-and-top_p",
     ),
     pytest.param(
-        body(tools=[{"name": "get weather", "input_schema": {"type": "object"}}]), 400,
+        body(tools=[{"name": "get weather", "input_schema": {"type": "object"}}]),
+        400,
         "tools.0.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'",
         id="tool-name-pattern",
     ),
     pytest.param(
-        body(tool_choice={"type": "auto"}), 400,
-        "tool_choice may only be specified while providing tools.", id="tool_choice-without-tools",
+        body(tool_choice={"type": "auto"}),
+        400,
+        "tool_choice may only be specified while providing tools.",
+        id="tool_choice-without-tools",
     ),
     pytest.param(
-        body(tools=[TOOL], tool_choice={"type": "tool", "name": "get_time"}), 400,
-        "tool_choice.name: Tool 'get_time' not found in tools", id="tool_choice-unknown-tool",
+        body(tools=[TOOL], tool_choice={"type": "tool", "name": "get_time"}),
+        400,
+        "tool_choice.name: Tool 'get_time' not found in tools",
+        id="tool_choice-unknown-tool",
     ),
     pytest.param(
         body(
             tools=[TOOL],
             messages=[
                 {"role": "user", "content": "Weather?"},
-                {"role": "assistant", "content": [
-                    {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {}}]},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {}}
+                    ],
+                },
                 {"role": "user", "content": "never mind"},
             ],
         ),
@@ -101,41 +139,64 @@ CASES = [
         id="tool_use-without-result",
     ),
     pytest.param(
-        body(messages=[{"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "toolu_01Z", "content": "18C"}]}]),
+        body(
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_01Z", "content": "18C"}
+                    ],
+                }
+            ]
+        ),
         400,
         "messages.0.content.0: unexpected `tool_use_id` found in `tool_result` blocks: toolu_01Z. "
         "Each `tool_result` block must have a corresponding `tool_use` block in the previous "
         "message.",
         id="tool_result-without-use",
     ),
-    pytest.param(body(messages=[{"role": "user", "content": ""}]), 400,
-                 "messages.0: user messages must have non-empty content", id="empty-user-content"),
-    pytest.param(body(messages=[{"role": "user", "content": []}]), 400,
-                 "messages.0: user messages must have non-empty content", id="empty-user-list"),
-    pytest.param(body(messages=[]), 400, "messages: at least one message is required",
-                 id="no-messages"),
     pytest.param(
-        body(system=[{"type": "text", "text": f"s{i}", "cache_control": {"type": "ephemeral"}}
-                     for i in range(5)]),
-        400, "A maximum of 4 blocks with cache_control may be provided. Found 5.",
+        body(messages=[{"role": "user", "content": ""}]),
+        400,
+        "messages.0: user messages must have non-empty content",
+        id="empty-user-content",
+    ),
+    pytest.param(
+        body(messages=[{"role": "user", "content": []}]),
+        400,
+        "messages.0: user messages must have non-empty content",
+        id="empty-user-list",
+    ),
+    pytest.param(
+        body(messages=[]), 400, "messages: at least one message is required", id="no-messages"
+    ),
+    pytest.param(
+        body(
+            system=[
+                {"type": "text", "text": f"s{i}", "cache_control": {"type": "ephemeral"}}
+                for i in range(5)
+            ]
+        ),
+        400,
+        "A maximum of 4 blocks with cache_control may be provided. Found 5.",
         id="five-cache-breakpoints",
     ),
     pytest.param(
-        body(thinking={"type": "enabled", "budget_tokens": 512}, max_tokens=4000), 400,
+        body(thinking={"type": "enabled", "budget_tokens": 512}, max_tokens=4000),
+        400,
         "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
         id="thinking-budget-min",
     ),
     pytest.param(
-        body(thinking={"type": "enabled", "budget_tokens": 2048}, max_tokens=2048), 400,
+        body(thinking={"type": "enabled", "budget_tokens": 2048}, max_tokens=2048),
+        400,
         "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
         "documentation at https://docs.claude.com/en/docs/build-with-claude/"
         "extended-thinking#max-tokens-and-context-window-size",
         id="thinking-budget-vs-max_tokens",
     ),
     pytest.param(
-        body(thinking={"type": "enabled", "budget_tokens": 2048}, max_tokens=4096,
-             temperature=0.3),
+        body(thinking={"type": "enabled", "budget_tokens": 2048}, max_tokens=4096, temperature=0.3),
         400,
         "`temperature` may only be set to 1 when thinking is enabled. Please consult our "
         "documentation at https://docs.claude.com/en/docs/build-with-claude/"
@@ -143,30 +204,47 @@ CASES = [
         id="thinking-temperature",
     ),
     pytest.param(
-        body(messages=[{"role": "user", "content": [{"type": "image", "source": {
-            "type": "base64", "media_type": "image/bmp", "data": "AAAA"}}]}]),
+        body(
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/bmp", "data": "AAAA"},
+                        }
+                    ],
+                }
+            ]
+        ),
         400,
         "messages.0.content.0.image.source.base64.media_type: Input should be 'image/jpeg', "
         "'image/png', 'image/gif' or 'image/webp'",
         id="image-media-type",
     ),
     pytest.param(
-        body(messages=[{"role": "user", "content": [{"text": "hi"}]}]), 400,
+        body(messages=[{"role": "user", "content": [{"text": "hi"}]}]),
+        400,
         "messages.0.content.0: Unable to extract tag using discriminator 'type'",
         id="block-without-type",
     ),
     pytest.param(
-        body(messages=[{"role": "user", "content": [{"type": "text"}]}]), 400,
-        "messages.0.content.0.text.text: Field required", id="text-block-without-text",
+        body(messages=[{"role": "user", "content": [{"type": "text"}]}]),
+        400,
+        "messages.0.content.0.text.text: Field required",
+        id="text-block-without-text",
     ),
     pytest.param(
         body(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x "}]),
-        400, "final assistant content cannot end with trailing whitespace",
+        400,
+        "final assistant content cannot end with trailing whitespace",
         id="prefill-trailing-space",
     ),
     pytest.param(
-        body(messages=[{"role": "user", "content": "word " * 170_000}]), 400,
-        "prompt is too long: 212506 tokens > 200000 maximum", id="context-window",
+        body(messages=[{"role": "user", "content": "word " * 170_000}]),
+        400,
+        "prompt is too long: 212506 tokens > 200000 maximum",
+        id="context-window",
     ),
 ]
 
@@ -183,39 +261,52 @@ def test_max_tokens_at_the_cap_is_accepted(http: httpx.Client) -> None:
 
 
 def test_unknown_model_is_404(http: httpx.Client) -> None:
-    assert_error(http.post("/v1/messages", json=body(model="claude-haiku-9")), 404,
-                 "not_found_error", "model: claude-haiku-9")
+    assert_error(
+        http.post("/v1/messages", json=body(model="claude-haiku-9")),
+        404,
+        "not_found_error",
+        "model: claude-haiku-9",
+    )
 
 
 def test_missing_key_is_401(server_url: str) -> None:
-    response = httpx.post(server_url + "/v1/messages", json=SEED_BODY,
-                          headers={"anthropic-version": "2023-06-01"})
+    response = httpx.post(
+        server_url + "/v1/messages", json=SEED_BODY, headers={"anthropic-version": "2023-06-01"}
+    )
     assert_error(response, 401, "authentication_error", "x-api-key header is required")
 
 
 def test_bearer_token_is_accepted(server_url: str) -> None:
-    response = httpx.post(server_url + "/v1/messages", json=SEED_BODY,
-                          headers={"authorization": "Bearer k", "anthropic-version": "2023-06-01"})
+    response = httpx.post(
+        server_url + "/v1/messages",
+        json=SEED_BODY,
+        headers={"authorization": "Bearer k", "anthropic-version": "2023-06-01"},
+    )
     assert response.status_code == 200
 
 
 def test_unsupported_parameter_is_422_on_the_gateway(http: httpx.Client) -> None:
     assert_error(
-        http.post("/v1/messages", json=body(output_config={"effort": "low"})), 422,
+        http.post("/v1/messages", json=body(output_config={"effort": "low"})),
+        422,
         "invalid_request_error",
         "output_config.effort: this parameter is not supported by model claude-haiku-4-5-20251001",
     )
 
 
 def test_unsupported_parameter_is_400_upstream(anthropic_server_url: str) -> None:
-    response = httpx.post(anthropic_server_url + "/v1/messages", headers=HEADERS,
-                          json=body(output_config={"effort": "low"}))
+    response = httpx.post(
+        anthropic_server_url + "/v1/messages",
+        headers=HEADERS,
+        json=body(output_config={"effort": "low"}),
+    )
     assert response.status_code == 400
 
 
 def test_body_not_json(http: httpx.Client) -> None:
-    response = http.post("/v1/messages", content=b"{not json",
-                         headers={"content-type": "application/json"})
+    response = http.post(
+        "/v1/messages", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("The request body is not valid JSON: ")
 
@@ -234,17 +325,35 @@ def test_request_id_header_on_success(http: httpx.Client) -> None:
 
 
 def test_consecutive_same_role_turns_are_accepted(http: httpx.Client) -> None:
-    response = http.post("/v1/messages", json=body(messages=[
-        {"role": "user", "content": "one"}, {"role": "user", "content": "two"}]))
+    response = http.post(
+        "/v1/messages",
+        json=body(
+            messages=[{"role": "user", "content": "one"}, {"role": "user", "content": "two"}]
+        ),
+    )
     assert response.status_code == 200
 
 
 def test_tool_loop_turns_are_accepted(http: httpx.Client) -> None:
-    response = http.post("/v1/messages", json=body(tools=[TOOL], messages=[
-        {"role": "user", "content": "Weather?"},
-        {"role": "assistant", "content": [
-            {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {}}]},
-        {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "toolu_01A", "content": "18C"}]},
-    ]))
+    response = http.post(
+        "/v1/messages",
+        json=body(
+            tools=[TOOL],
+            messages=[
+                {"role": "user", "content": "Weather?"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {}}
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_01A", "content": "18C"}
+                    ],
+                },
+            ],
+        ),
+    )
     assert response.status_code == 200, response.text

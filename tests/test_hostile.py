@@ -22,7 +22,10 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
     ("raw", "start"),
     [
         (b"\xff\xfe\x00garbage", "The request body is not valid JSON: "),
-        (b'{"model": "claude-haiku-4-5", "max_tokens": NaN}', "The request body is not valid JSON: "),
+        (
+            b'{"model": "claude-haiku-4-5", "max_tokens": NaN}',
+            "The request body is not valid JSON: ",
+        ),
         (b"[" * 10_000 + b"]" * 10_000, "The request body is not valid JSON: "),
         (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "The request body is not valid JSON: "),
         (b"[1, 2, 3]", "Input should be a valid dictionary"),
@@ -39,10 +42,12 @@ def test_malformed_bodies(http: httpx.Client, raw: bytes, start: str) -> None:
 
 
 def test_wrong_content_type(http: httpx.Client) -> None:
-    response = http.post("/v1/messages", content=json.dumps(SEED_BODY),
-                         headers={"content-type": "text/plain"})
+    response = http.post(
+        "/v1/messages", content=json.dumps(SEED_BODY), headers={"content-type": "text/plain"}
+    )
     assert error_of(response) == (
-        400, "invalid_request_error",
+        400,
+        "invalid_request_error",
         "Unsupported content-type 'text/plain': the request body must be application/json",
     )
 
@@ -51,12 +56,15 @@ def test_fifty_megabyte_body_is_413(server_url: str) -> None:
     big = b'{"pad":"' + b"x" * (50 * 1024 * 1024) + b'"}'
     with httpx.Client(base_url=server_url, headers=HEADERS, timeout=60) as client:
         try:
-            response = client.post("/v1/messages", content=big,
-                                   headers={"content-type": "application/json"})
+            response = client.post(
+                "/v1/messages", content=big, headers={"content-type": "application/json"}
+            )
         except httpx.WriteError:
             pytest.fail("the server closed the connection instead of answering 413")
     assert error_of(response) == (
-        413, "request_too_large", "Request exceeds the maximum size of 33554432 bytes."
+        413,
+        "request_too_large",
+        "Request exceeds the maximum size of 33554432 bytes.",
     )
 
 
@@ -66,12 +74,15 @@ def test_chunked_oversized_body_is_413(server_url: str) -> None:
             yield b"x" * (1024 * 1024)
 
     with httpx.Client(base_url=server_url, headers=HEADERS, timeout=60) as client:
-        response = client.post("/v1/messages", content=chunks(),
-                               headers={"content-type": "application/json"})
+        response = client.post(
+            "/v1/messages", content=chunks(), headers={"content-type": "application/json"}
+        )
     assert error_of(response)[0] == 413
 
 
-def test_hundred_thousand_messages_does_not_stall_others(server_url: str, http: httpx.Client) -> None:
+def test_hundred_thousand_messages_does_not_stall_others(
+    server_url: str, http: httpx.Client
+) -> None:
     huge = dict(SEED_BODY, messages=[{"role": "user", "content": "hi"}] * 100_000)
     results: dict[str, httpx.Response] = {}
 
@@ -85,5 +96,7 @@ def test_hundred_thousand_messages_does_not_stall_others(server_url: str, http: 
     worker.join(timeout=60)
     assert all(r.status_code == 200 for r in small)
     assert error_of(results["huge"]) == (
-        400, "invalid_request_error", "prompt is too long: 400003 tokens > 200000 maximum"
+        400,
+        "invalid_request_error",
+        "prompt is too long: 400003 tokens > 200000 maximum",
     )

@@ -104,7 +104,10 @@ def test_stream_tool_use(client: anthropic.Anthropic) -> None:
         },
     }
     with client.messages.stream(
-        model="claude-haiku-4-5", max_tokens=256, messages=PROMPT, tools=[tool],
+        model="claude-haiku-4-5",
+        max_tokens=256,
+        messages=PROMPT,
+        tools=[tool],
         tool_choice={"type": "tool", "name": "get_weather"},
     ) as stream:
         final = stream.get_final_message()
@@ -148,7 +151,11 @@ def test_errors_map_to_sdk_exceptions(
     client: anthropic.Anthropic, kwargs: dict, error: type[Exception]
 ) -> None:
     args = {"model": "claude-haiku-4-5", "max_tokens": 64, "messages": PROMPT, **kwargs}
-    extra = {"extra_body": {"output_config": args.pop("output_config")}} if "output_config" in args else {}
+    extra = (
+        {"extra_body": {"output_config": args.pop("output_config")}}
+        if "output_config" in args
+        else {}
+    )
     with pytest.raises(error) as info:
         client.messages.create(**args, **extra)
     assert info.value.request_id is not None and info.value.request_id.startswith("req_")

@@ -64,9 +64,10 @@ def test_first_input_json_delta_is_empty(http: httpx.Client) -> None:
 
 
 def test_credits_header_arrives_before_the_first_event(server_url: str) -> None:
-    with httpx.Client(base_url=server_url, headers=HEADERS) as client, client.stream(
-        "POST", "/v1/messages", json=body(stream=True)
-    ) as response:
+    with (
+        httpx.Client(base_url=server_url, headers=HEADERS) as client,
+        client.stream("POST", "/v1/messages", json=body(stream=True)) as response,
+    ):
         credits = response.headers["x-bytespike-estimated-credits"]
         assert float(credits) == pytest.approx((18 * 1.0 + 1024 * 5.0) / 1_000_000 * 100)
         first = next(response.iter_bytes())
@@ -102,11 +103,21 @@ async def test_body_is_sent_event_by_event() -> None:
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/v1/messages", "raw_path": b"/v1/messages", "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
-        "headers": [(k.encode(), v.encode()) for k, v in
-                    {**HEADERS, "content-type": "application/json"}.items()],
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/messages",
+        "raw_path": b"/v1/messages",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+        "headers": [
+            (k.encode(), v.encode())
+            for k, v in {**HEADERS, "content-type": "application/json"}.items()
+        ],
     }
     await app(scope, receive, send)
     chunks = [m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")]

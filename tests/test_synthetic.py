@@ -52,7 +52,9 @@ def test_stop_sequences() -> None:
 
 
 def test_thinking_block_comes_first() -> None:
-    reply = synthetic_reply(body(max_tokens=4000, thinking={"type": "enabled", "budget_tokens": 1024}))
+    reply = synthetic_reply(
+        body(max_tokens=4000, thinking={"type": "enabled", "budget_tokens": 1024})
+    )
     assert [b["type"] for b in reply.content] == ["thinking", "text"]
     assert reply.content[0]["signature"]
 
@@ -78,8 +80,11 @@ SCHEMAS = [
             }
         },
     },
-    {"type": "object", "properties": {"choice": {"anyOf": [{"const": 3}, {"type": "string"}]}},
-     "required": ["choice"]},
+    {
+        "type": "object",
+        "properties": {"choice": {"anyOf": [{"const": 3}, {"type": "string"}]}},
+        "required": ["choice"],
+    },
 ]
 
 
@@ -87,10 +92,13 @@ def test_forced_tool_input_is_valid_for_its_schema() -> None:
     for schema in SCHEMAS:
         tool = {"name": "t", "input_schema": schema}
         for text in ("a", "b", "c", "d"):
-            reply = synthetic_reply(body(
-                tools=[tool], tool_choice={"type": "any"},
-                messages=[{"role": "user", "content": text}],
-            ))
+            reply = synthetic_reply(
+                body(
+                    tools=[tool],
+                    tool_choice={"type": "any"},
+                    messages=[{"role": "user", "content": text}],
+                )
+            )
             assert reply.stop_reason == "tool_use"
             (block,) = reply.content
             assert block["type"] == "tool_use" and block["id"].startswith("toolu_01")
