@@ -2,10 +2,27 @@
 
 from .contract.errors import ApiError
 from .engine import Engine
+from .journal import Entry, Journal
 from .mock import MockSpike
-from .reply import Reply
+from .pacing import Pacing
+from .reply import Failure, Fault, Reply
+from .responders.scripted import Rule
 from .wire import WireRequest, WireResponse
 
 __version__ = "0.1.0"
 
-__all__ = ["ApiError", "Engine", "MockSpike", "Reply", "WireRequest", "WireResponse", "__version__"]
+__all__ = [
+    "ApiError",
+    "Engine",
+    "Entry",
+    "Failure",
+    "Fault",
+    "Journal",
+    "MockSpike",
+    "Pacing",
+    "Reply",
+    "Rule",
+    "WireRequest",
+    "WireResponse",
+    "__version__",
+]

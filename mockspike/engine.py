@@ -2,30 +2,39 @@
 
 It knows nothing of Starlette, sockets or httpx; the server and transports adapt to it.
 The pipeline for `POST /v1/messages`: gateway (who) -> contract (is it valid) ->
-responder (what to say) -> accounting (what it costs) -> render (JSON or SSE).
+responders (scripted rules, else the synthetic default) -> accounting (what it costs) ->
+render (JSON or SSE, paced). Every request is written to the journal.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
+import math
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
 from . import _json, accounting, gateway, sse
 from .contract.catalog import Profile, load_profile
-from .contract.errors import ApiError, error_body
+from .contract.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
 from .contract.validate import check_count_tokens, check_message_request, parse_body
+from .journal import Entry, Journal
+from .pacing import NO_DELAY, Pacer, Pacing
 from .render import Rendered
+from .reply import Failure, Fault, Reply
 from .responders import synthetic_reply
+from .responders.scripted import Rule, Script
 from .responders.synthetic import request_seed
-from .wire import WireRequest, WireResponse
+from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 JSON = "application/json"
 _ID_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _NEEDS_VERSION = ("/v1/messages", "/v1/messages/count_tokens")
+log = logging.getLogger("mockspike")
 
 
 def new_request_id() -> str:
@@ -33,12 +42,26 @@ def new_request_id() -> str:
 
 
 class Engine:
-    """The fake gateway's behaviour for one profile."""
+    """The fake gateway's behaviour for one profile, its script and its journal."""
 
-    def __init__(self, profile: str | Profile = "bytespike") -> None:
+    def __init__(
+        self,
+        profile: str | Profile = "bytespike",
+        *,
+        strict: bool = False,
+        pacing: Pacing | None = None,
+        time_scale: float = 1.0,
+    ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
+        self.strict = strict
+        self.pacing = pacing or NO_DELAY
+        if time_scale < 0:
+            raise ValueError("time_scale must not be negative")
+        self.time_scale = time_scale
+        self.script = Script()
+        self.journal = Journal()
         self._sequence = itertools.count()
-        self._routes: dict[tuple[str, str], Callable[[WireRequest], WireResponse]] = {
+        self._routes: dict[tuple[str, str], Callable[[WireRequest, Entry], WireResponse]] = {
             ("POST", "/v1/messages"): self._messages,
             ("POST", "/v1/messages/count_tokens"): self._count_tokens,
             ("GET", "/v1/models"): self._list_models,
@@ -48,10 +71,34 @@ class Engine:
 
     def handle(self, request: WireRequest) -> WireResponse:
         """Answer one request. Never raises for anything a client can send."""
+        entry = Entry(request.method, request.path, dict(request.headers), None)
+        entry.started_at = time.time()
+        clock = time.perf_counter()
         try:
-            return self._route(request)
+            response = self._route(request, entry)
         except ApiError as error:
-            return self.reject(error)
+            response = self.reject(error)
+            entry.error = {"type": error.type, "message": error.message}
+        except Exception:  # a bug of ours must still answer in the envelope
+            log.exception("mockspike: internal error")
+            response = self.reject(ApiError(500, "Internal server error"))
+            entry.error = {"type": "api_error", "message": "Internal server error"}
+        entry.status = response.status
+        entry.duration = time.perf_counter() - clock
+        self.journal.append(entry)
+        return response
+
+    def new_rule(
+        self, *, times: int | None = None, name: str | None = None, **matchers: Any
+    ) -> Rule:
+        """Add a scripted rule (the one implementation behind Python, files and admin API)."""
+        rule = Rule(matchers, times=times, name=name, statuses=self.profile.statuses)
+        return self.script.add(rule)
+
+    def reset(self) -> None:
+        """Forget every rule and every journal entry."""
+        self.script.clear()
+        self.journal.clear()
 
     def reject(self, error: ApiError) -> WireResponse:
         """The error envelope, for the engine and for adapters that refuse early (413)."""
@@ -65,19 +112,34 @@ class Engine:
         """The 413 for adapters that stop reading a body past the profile's limit."""
         return self.reject(self._too_large_error())
 
-    def _too_large_error(self) -> ApiError:
-        limit = self.profile.max_body_bytes
-        return ApiError(413, f"Request exceeds the maximum size of {limit} bytes.")
+    def failure(self, failure: Failure) -> ApiError:
+        """A scripted failure as the profile sends it: default type and message from the
+        status, `retry-after` on 429, and the gateway's auto-retry envelope on 5xx."""
+        status = failure.status
+        message = failure.message or DEFAULT_MESSAGES.get(status, "Error")
+        headers: dict[str, str] = {}
+        retry_after = failure.retry_after
+        if retry_after is None and status == 429:
+            retry_after = 1.0
+        if retry_after is not None:
+            headers["retry-after"] = str(max(math.ceil(retry_after), 0))
+            headers["retry-after-ms"] = str(round(retry_after * 1000))
+        wrap = self.profile.upstream_errors
+        if status >= 500 and wrap:
+            message = wrap["message_prefix"] + message
+            headers.update(wrap["headers"])
+        headers.update(failure.headers or {})
+        return ApiError(status, message, failure.type or ERROR_TYPES.get(status), headers)
 
     # -- routing -----------------------------------------------------------------------
 
-    def _route(self, request: WireRequest) -> WireResponse:
+    def _route(self, request: WireRequest, entry: Entry) -> WireResponse:
         path = request.path.rstrip("/") or "/"
         handler = self._routes.get((request.method, path))
         if handler is None and path.startswith("/v1/models/") and path.count("/") == 3:
-            handler = self._retrieve_model if request.method == "GET" else None
-            if handler is None:
+            if request.method != "GET":
                 raise ApiError(405, "Method Not Allowed")
+            handler = self._retrieve_model
         if handler is None:
             if any(p == path for _, p in self._routes):
                 raise ApiError(405, "Method Not Allowed")
@@ -85,7 +147,7 @@ class Engine:
         gateway.api_key(request)
         if path in _NEEDS_VERSION:
             self._check_headers(request)
-        return handler(request)
+        return handler(request, entry)
 
     def _check_headers(self, request: WireRequest) -> None:
         if not request.header("anthropic-version"):
@@ -98,12 +160,31 @@ class Engine:
         if len(request.body) > self.profile.max_body_bytes:
             raise self._too_large_error()
 
+    def _too_large_error(self) -> ApiError:
+        limit = self.profile.max_body_bytes
+        return ApiError(413, f"Request exceeds the maximum size of {limit} bytes.")
+
     # -- endpoints ---------------------------------------------------------------------
 
-    def _messages(self, request: WireRequest) -> WireResponse:
-        body = parse_body(request.body)
+    def _messages(self, request: WireRequest, entry: Entry) -> WireResponse:
+        body = entry.body = parse_body(request.body)
         model = check_message_request(body, self.profile)
-        reply = synthetic_reply(body)
+        rule, response = self.script.decide(body)
+        entry.rule = rule.describe() if rule else None
+        entry.response = response
+        if response is None and self.strict:
+            raise ApiError(
+                400,
+                "mockspike strict mode: no rule matched this request; "
+                + self.script.explain_miss(body),
+                headers={"x-mockspike-unmatched": "true"},
+            )
+        if isinstance(response, Failure):
+            raise self.failure(response)
+        fault = response if isinstance(response, Fault) else None
+        if fault is not None and fault.kind == "drop":
+            return WireResponse(0, {}, drop=True)
+        reply = response if isinstance(response, Reply) else synthetic_reply(body)
         input_tokens = accounting.input_tokens(body)
         rendered = Rendered(
             id=self._message_id(body, self.profile.message_id_stem(model)),
@@ -112,23 +193,49 @@ class Engine:
             input_tokens=input_tokens,
             full_usage=self.profile.full_usage,
         )
-        headers = {"request-id": new_request_id()}
+        request_id = new_request_id()
+        headers = {"request-id": request_id}
         if self.profile.credits_header:
             estimate = accounting.credits(model, input_tokens, body["max_tokens"])
             headers[self.profile.credits_header] = accounting.format_credits(estimate)
+        pacer = (reply.timing or self.pacing).pacer(request_seed(body), self.time_scale)
+        stall = fault.seconds if fault is not None and fault.kind == "stall" else 0.0
         if body.get("stream"):
             headers["content-type"] = sse.CONTENT_TYPE
             headers["cache-control"] = "no-cache"
-            return WireResponse(200, headers, stream=sse.encode(rendered))
+            chunks = self._stream(rendered, pacer, fault, request_id)
+            return WireResponse(200, headers, stream=chunks, delay=stall)
         headers["content-type"] = JSON
-        return WireResponse(200, headers, _json.dumps(rendered.message()))
+        payload = _json.dumps(rendered.message())
+        if fault is not None and fault.kind == "break":
+            return WireResponse(0, {}, drop=True)
+        if fault is not None and fault.kind == "malformed":
+            payload = payload[: len(payload) // 2]
+        return WireResponse(200, headers, payload, delay=stall + pacer.total(reply.output_tokens))
 
-    def _count_tokens(self, request: WireRequest) -> WireResponse:
-        body = parse_body(request.body)
+    def _stream(
+        self, rendered: Rendered, pacer: Pacer, fault: Fault | None, request_id: str
+    ) -> Iterator[Chunk]:
+        """The paced SSE chunks, cut or corrupted as a fault says."""
+        for count, (name, data) in enumerate(sse.events(rendered)):
+            if fault is not None and fault.kind == "break" and count == fault.after:
+                if fault.error is None:
+                    raise StreamBreak
+                error = self.failure(fault.error)
+                yield 0.0, sse.frame("error", error_body(error.type, error.message, request_id))
+                return
+            frame = sse.frame(name, data)
+            if fault is not None and fault.kind == "malformed" and count == 1:
+                yield 0.0, frame[: len(frame) // 2] + b"\n\n"
+                return
+            yield pacer.next(sse.output_tokens(data)), frame
+
+    def _count_tokens(self, request: WireRequest, entry: Entry) -> WireResponse:
+        body = entry.body = parse_body(request.body)
         check_count_tokens(body, self.profile)
         return self._json({"input_tokens": accounting.input_tokens(body)})
 
-    def _list_models(self, request: WireRequest) -> WireResponse:
+    def _list_models(self, request: WireRequest, entry: Entry) -> WireResponse:
         query = {k: v[-1] for k, v in parse_qs(request.query).items()}
         models = sorted(self.profile.models, key=lambda m: m.created_at, reverse=True)
         ids = [m.id for m in models]
@@ -159,7 +266,7 @@ class Engine:
             }
         )
 
-    def _retrieve_model(self, request: WireRequest) -> WireResponse:
+    def _retrieve_model(self, request: WireRequest, entry: Entry) -> WireResponse:
         name = request.path.rstrip("/").rsplit("/", 1)[1]
         return self._json(self.profile.model(name).info())
 

@@ -8,24 +8,42 @@ import threading
 import time
 from collections.abc import Iterator
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
+from . import spec
 from .engine import Engine
+from .journal import Journal
+from .pacing import Pacing
+from .reply import Failure, Fault, Reply
+from .responders.scripted import Rule
 from .server import create_app
 
 
 class MockSpike:
-    """A fake ByteSpike / Anthropic Messages API.
+    """A fake ByteSpike / Anthropic Messages API you can script.
 
     >>> fake = MockSpike(profile="anthropic")
-    >>> fake.app  # a Starlette ASGI app  # doctest: +ELLIPSIS
-    <starlette.applications.Starlette object at ...>
+    >>> fake.on(text="weather").reply("Sunny.")  # doctest: +ELLIPSIS
+    Rule(...)
+    >>> fake.fail(429, times=2)  # doctest: +ELLIPSIS
+    Rule(...)
     """
 
-    def __init__(self, profile: str = "bytespike") -> None:
-        self.engine = Engine(profile)
+    def __init__(
+        self,
+        profile: str = "bytespike",
+        *,
+        strict: bool = False,
+        pacing: Pacing | None = None,
+        time_scale: float = 1.0,
+        admin_token: str | None = None,
+    ) -> None:
+        self.engine = Engine(profile, strict=strict, pacing=pacing, time_scale=time_scale)
+        self.admin_token = admin_token
 
     @property
     def profile(self) -> str:
@@ -33,7 +51,74 @@ class MockSpike:
 
     @cached_property
     def app(self) -> Starlette:
-        return create_app(self.engine)
+        """The Starlette ASGI app: the API and the admin API under `/_mockspike/`."""
+        return create_app(self.engine, self.admin_token)
+
+    # -- scripting ---------------------------------------------------------------------
+
+    def on(self, *, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
+        """A rule for requests that match all of `model=`, `stream=`, `text=` (the last user
+        text contains), `regex=`, `system=` (contains), `tools=` (names offered),
+        `tool_result=` (the last user turn has one) and `where=` (a predicate on the body).
+        Chain `.reply()`, `.fail()`, `.fault()` for what to answer, in sequence."""
+        return self.engine.new_rule(times=times, name=name, **matchers)
+
+    def reply(self, text: str | Reply | None = None, *, times: int = 1, **kwargs: Any) -> Rule:
+        """Queue a reply for the next request(s): text, or `content=[blocks]`,
+        `stop_reason=`, `usage=`, `model=`, `timing=Pacing(...)`."""
+        return self.on(times=times).reply(text, **kwargs)
+
+    def reply_tool_use(
+        self, name: str, input: dict[str, Any], *, times: int = 1, **kwargs: Any
+    ) -> Rule:
+        """Queue a `tool_use` turn calling `name` with `input`."""
+        return self.on(times=times).reply_tool_use(name, input, **kwargs)
+
+    def fail(
+        self,
+        status: int | Failure,
+        type: str | None = None,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        retry_after: float | None = None,
+        times: int = 1,
+    ) -> Rule:
+        """Queue an error answer (`times` in a row): the envelope, with the profile's
+        headers (`retry-after` on 429, the gateway's auto-retry envelope on 5xx)."""
+        return self.on(times=times).fail(status, type, message, headers, retry_after)
+
+    def fault(
+        self,
+        kind: str | Fault,
+        *,
+        seconds: float = 0.0,
+        after: int = 0,
+        error: Failure | int | None = None,
+        times: int = 1,
+    ) -> Rule:
+        """Queue a transport fault: `drop`, `malformed`, `stall` or `break`."""
+        return self.on(times=times).fault(kind, seconds=seconds, after=after, error=error)
+
+    def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
+        """Add the rules of a JSON/YAML script file (or its parsed dict)."""
+        data = source if isinstance(source, dict) else spec.load_file(source)
+        return spec.build_rules(data, self.engine.new_rule)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return list(self.engine.script.rules)
+
+    @property
+    def requests(self) -> Journal:
+        """Every request received: `fake.requests.last.body`, `len(fake.requests)`, …"""
+        return self.engine.journal
+
+    def reset(self) -> None:
+        """Clear the script and the journal."""
+        self.engine.reset()
+
+    # -- serving -----------------------------------------------------------------------
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:

@@ -1,31 +1,37 @@
-"""The Starlette adapter: HTTP in, `Engine.handle`, HTTP out, streams sent frame by frame."""
+"""The Starlette adapter: HTTP in, `Engine.handle`, HTTP out; streams sent chunk by chunk
+with their pacing; faults that drop or cut the connection; the admin API."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from . import _json, spec
 from .engine import Engine
-from .wire import WireRequest, WireResponse
+from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 #: Bodies above this size are handled on a worker thread so one huge request cannot stall
 #: the event loop for other clients.
 _INLINE_BODY_BYTES = 256 * 1024
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
 
 
-def create_app(engine: Engine) -> Starlette:
-    """A Starlette app that answers every path through `engine`."""
+def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
+    """A Starlette app that answers every API path through `engine`, and `/_mockspike/`."""
 
     async def endpoint(request: Request) -> Response:
         body = await _read_body(request, engine.profile.max_body_bytes)
         if body is None:
-            return _to_starlette(engine.too_large())
+            return _to_starlette(engine.too_large(), request)
         wire = WireRequest(
             method=request.method,
             path=request.url.path,
@@ -40,9 +46,25 @@ def create_app(engine: Engine) -> Starlette:
             result = await anyio.to_thread.run_sync(engine.handle, wire)
         else:
             result = engine.handle(wire)
-        return _to_starlette(result)
+        if result.delay:
+            await anyio.sleep(result.delay)
+        if result.drop:
+            await _drop(request)
+            return Response(status_code=500)  # never sent: the connection is gone
+        return _to_starlette(result, request)
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+    admin = _Admin(engine, admin_token)
+    routes = [
+        Route("/_mockspike/health", admin.guarded(admin.health), methods=["GET"]),
+        Route("/_mockspike/rules", admin.guarded(admin.rules), methods=["GET", "POST"]),
+        Route("/_mockspike/replies", admin.guarded(admin.one_shot("reply")), methods=["POST"]),
+        Route("/_mockspike/failures", admin.guarded(admin.one_shot("fail")), methods=["POST"]),
+        Route("/_mockspike/faults", admin.guarded(admin.one_shot("fault")), methods=["POST"]),
+        Route("/_mockspike/requests", admin.guarded(admin.requests), methods=["GET"]),
+        Route("/_mockspike/reset", admin.guarded(admin.reset), methods=["POST"]),
+        Route("/{path:path}", endpoint, methods=_METHODS),
+    ]
+    return Starlette(routes=routes)
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -60,18 +82,131 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _to_starlette(result: WireResponse) -> Response:
+def _to_starlette(result: WireResponse, request: Request) -> Response:
     if result.stream is None:
         return Response(result.body, status_code=result.status, headers=result.headers)
-    media_type = result.headers.get("content-type")
     return StreamingResponse(
-        _frames(result.stream),
+        _chunks(result.stream, request),
         status_code=result.status,
         headers=result.headers,
-        media_type=media_type,
+        media_type=result.headers.get("content-type"),
     )
 
 
-async def _frames(stream: Iterator[bytes]) -> AsyncIterator[bytes]:
-    for chunk in stream:
-        yield chunk
+async def _chunks(stream: Iterator[Chunk], request: Request) -> AsyncIterator[bytes]:
+    try:
+        for delay, chunk in stream:
+            if delay:
+                await anyio.sleep(delay)
+            yield chunk
+    except StreamBreak:
+        await _drop(request)
+
+
+async def _drop(request: Request) -> None:
+    """Close the client's connection without finishing the response. Under uvicorn the
+    transport is reachable from the receive channel; elsewhere the response is cut by
+    raising, which servers answer by closing the connection."""
+    cycle = getattr(request.receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionAbortedError("mockspike fault: connection dropped")
+    transport.close()
+    for _ in range(100):  # let the server notice, so it sends nothing more
+        if getattr(cycle, "disconnected", True):
+            return
+        await anyio.sleep(0)
+
+
+class _Admin:
+    """`/_mockspike/*`: the Python scripting API over HTTP, for clients in any language."""
+
+    def __init__(self, engine: Engine, token: str | None) -> None:
+        self.engine = engine
+        self.token = token
+
+    def guarded(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            refusal = self._refusal(request)
+            if refusal:
+                return _admin_error(403, "permission_error", refusal)
+            try:
+                response: Response = await handler(request)
+                return response
+            except (spec.SpecError, ValueError, TypeError, KeyError) as exc:
+                return _admin_error(400, "invalid_request_error", f"mockspike admin: {exc}")
+
+        return endpoint
+
+    def _refusal(self, request: Request) -> str | None:
+        sent = request.headers.get(ADMIN_TOKEN_HEADER)
+        if self.token is not None:
+            return (
+                None
+                if sent == self.token
+                else (f"mockspike admin: send the admin token in the {ADMIN_TOKEN_HEADER} header")
+            )
+        host = (request.scope.get("server") or ("127.0.0.1", 0))[0]
+        if not _is_loopback(host):
+            return (
+                "mockspike admin: refused on a non-loopback address; start the server "
+                "with --admin-token and send it in the " + ADMIN_TOKEN_HEADER + " header"
+            )
+        return None
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "profile": self.engine.profile.name})
+
+    async def rules(self, request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"rules": [_rule_json(r) for r in self.engine.script.rules]})
+        added = spec.build_rules(await _json_body(request), self.engine.new_rule)
+        return JSONResponse({"added": [_rule_json(r) for r in added]}, status_code=201)
+
+    def one_shot(self, verb: str) -> Any:
+        async def handler(request: Request) -> Response:
+            args = await _json_body(request)
+            times = args.pop("times", 1)
+            rule_spec = {"times": times, "respond": {verb: args}}
+            added = spec.build_rules(rule_spec, self.engine.new_rule)
+            return JSONResponse({"added": [_rule_json(r) for r in added]}, status_code=201)
+
+        return handler
+
+    async def requests(self, request: Request) -> Response:
+        return JSONResponse({"requests": [e.to_json() for e in self.engine.journal]})
+
+    async def reset(self, request: Request) -> Response:
+        self.engine.reset()
+        return JSONResponse({"status": "reset"})
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        data = _json.loads(await request.body())
+    except _json.JSONDecodeError as exc:
+        raise spec.SpecError(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise spec.SpecError("the body must be a JSON object")
+    return data
+
+
+def _rule_json(rule: Any) -> dict[str, Any]:
+    return {
+        "number": rule.number,
+        "rule": rule.describe(),
+        "calls": rule.calls,
+        "times": rule.times,
+    }
+
+
+def _admin_error(status: int, type: str, message: str) -> Response:
+    body = {"type": "error", "error": {"type": type, "message": message}}
+    return JSONResponse(body, status_code=status)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

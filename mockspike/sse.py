@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import _json
+from .accounting import text_tokens
 from .render import Rendered
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
@@ -63,9 +64,13 @@ def events(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "message_stop", {"type": "message_stop"}
 
 
-def encode(rendered: Rendered) -> Iterator[bytes]:
-    for name, data in events(rendered):
-        yield frame(name, data)
+def output_tokens(data: dict[str, Any]) -> int:
+    """Output tokens an event carries (for pacing): deltas of text, JSON or thinking."""
+    if data["type"] != "content_block_delta":
+        return 0
+    delta = data["delta"]
+    piece = delta.get("text") or delta.get("partial_json") or delta.get("thinking") or ""
+    return text_tokens(piece)
 
 
 def _empty(block: dict[str, Any]) -> dict[str, Any]:

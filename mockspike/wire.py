@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+Chunk = tuple[float, bytes]
+"""Seconds to wait, then bytes to send."""
+
+
+class StreamBreak(Exception):
+    """Raised by a response stream to cut the connection mid-body (a `break` fault)."""
+
 
 @dataclass
 class WireRequest:
@@ -25,5 +32,16 @@ class WireResponse:
     status: int
     headers: dict[str, str]
     body: bytes = b""
-    stream: Iterator[bytes] | None = None
-    """When set, the body is these frames, to be sent one by one as they are produced."""
+    stream: Iterator[Chunk] | None = None
+    """When set, the body is these chunks, sent one by one as they are produced; the
+    iterator may raise `StreamBreak` to cut the connection."""
+    delay: float = 0.0
+    """Seconds to wait before answering at all (pacing of a whole reply, or a stall)."""
+    drop: bool = False
+    """Close the connection without any response."""
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """The body as chunks, whether it streams or not."""
+        if self.stream is not None:
+            return self.stream
+        return iter([(0.0, self.body)])

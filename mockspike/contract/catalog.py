@@ -56,6 +56,8 @@ class Profile:
     statuses: frozenset[int]
     max_body_bytes: int
     full_usage: bool
+    upstream_errors: dict[str, Any] | None
+    """How the gateway wraps 5xx: a message prefix and headers (None: passed as is)."""
     _by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -123,4 +125,5 @@ def load_profile(name: str) -> Profile:
         statuses=frozenset(raw["statuses"]),
         max_body_bytes=raw["max_body_bytes"],
         full_usage=raw["full_usage"],
+        upstream_errors=raw["upstream_errors"],
     )

@@ -24,6 +24,26 @@ ERROR_TYPES: dict[int, str] = {
 }
 
 
+#: The message each status carries when a script does not say (the API's own wording).
+DEFAULT_MESSAGES: dict[int, str] = {
+    400: "Invalid request",
+    401: "invalid x-api-key",
+    402: "Your credit balance is too low to complete this request.",
+    403: "Your API key does not have permission to use the specified resource.",
+    404: "The requested resource could not be found.",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Request exceeds the maximum allowed number of bytes.",
+    422: "This parameter is not supported by this model.",
+    429: "Number of request tokens has exceeded your per-minute rate limit",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Upstream request timed out",
+    529: "Overloaded",
+}
+
+
 class ApiError(Exception):
     """A request the gateway refuses: status, `error.type` and message, plus extra headers."""
 

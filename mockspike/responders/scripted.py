@@ -1,0 +1,218 @@
+"""Scripted rules: match a request on what users care about, answer with what they chose.
+
+Rules are tried in the order they were added; the first that matches and has uses left
+answers. A rule's responses form a sequence (first call A, second B, …); after the last one
+it keeps answering with the last unless `times` ran out."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..reply import Failure, Fault, Reply, Response, make_reply, tool_use_block
+
+Predicate = Callable[[dict[str, Any]], bool]
+_MATCHERS = ("model", "stream", "text", "regex", "system", "tools", "tool_result", "where")
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    """The text of the last user turn (string content or its text blocks)."""
+    for message in reversed(body.get("messages") or []):
+        if message.get("role") == "user":
+            return _text(message.get("content"))
+    return ""
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(b.get("text", "") for b in content if isinstance(b, dict))
+    return ""
+
+
+def _has_tool_result(body: dict[str, Any]) -> bool:
+    messages = body.get("messages") or []
+    last = messages[-1] if messages else {}
+    content = last.get("content") if last.get("role") == "user" else None
+    return isinstance(content, list) and any(b.get("type") == "tool_result" for b in content)
+
+
+@dataclass
+class Rule:
+    """One scripted rule. Build with `fake.on(...)` and chain `.reply()`, `.fail()`,
+    `.fault()` to make a sequence."""
+
+    matchers: dict[str, Any]
+    times: int | None = None
+    name: str | None = None
+    responses: list[Response] = field(default_factory=list)
+    calls: int = 0
+    number: int = 0
+    statuses: frozenset[int] | None = field(default=None, repr=False)
+    """The statuses the profile can send; `fail()` refuses others."""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.matchers) - set(_MATCHERS)
+        if unknown:
+            raise TypeError(
+                f"unknown matcher {', '.join(sorted(unknown))}; use {', '.join(_MATCHERS)}"
+            )
+        if "regex" in self.matchers and isinstance(self.matchers["regex"], str):
+            self.matchers["regex"] = re.compile(self.matchers["regex"])
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1")
+
+    # -- building ----------------------------------------------------------------------
+
+    def reply(self, text: str | Reply | None = None, **kwargs: Any) -> Rule:
+        """Answer with a message: text, or `content=[blocks]`; see `make_reply`."""
+        self.responses.append(make_reply(text, **kwargs))
+        return self
+
+    def reply_tool_use(self, name: str, input: dict[str, Any], **kwargs: Any) -> Rule:
+        """Answer with one `tool_use` block (and `stop_reason: tool_use`)."""
+        text = kwargs.pop("text", None)
+        blocks = [{"type": "text", "text": text}] if text else []
+        blocks.append(tool_use_block(name, input, kwargs.pop("id", None)))
+        return self.reply(content=blocks, **kwargs)
+
+    def fail(
+        self,
+        status: int | Failure,
+        type: str | None = None,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> Rule:
+        """Answer with an error status in the exact envelope."""
+        failure = (
+            status
+            if isinstance(status, Failure)
+            else Failure(status, type, message, headers, retry_after)
+        )
+        if self.statuses is not None and failure.status not in self.statuses:
+            allowed = ", ".join(str(s) for s in sorted(self.statuses))
+            raise ValueError(f"status {failure.status} is not one this profile sends ({allowed})")
+        self.responses.append(failure)
+        return self
+
+    def fault(
+        self,
+        kind: str | Fault,
+        *,
+        seconds: float = 0.0,
+        after: int = 0,
+        error: Failure | int | None = None,
+    ) -> Rule:
+        """Break the transport: `drop`, `malformed`, `stall` (seconds) or `break` (after N
+        events, optionally with a mid-stream `error`)."""
+        if isinstance(kind, Fault):
+            self.responses.append(kind)
+            return self
+        failure = Failure(error) if isinstance(error, int) else error
+        if failure is not None:
+            self.fail(failure)  # checks the status like fail() does
+            self.responses.pop()
+        self.responses.append(Fault(kind, seconds, after, failure))  # type: ignore[arg-type]
+        return self
+
+    # -- matching ----------------------------------------------------------------------
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.calls >= self.times
+
+    @property
+    def used(self) -> bool:
+        return self.calls > 0
+
+    def mismatches(self, body: dict[str, Any]) -> list[str]:
+        """Why this rule does not match `body`: one line a failed matcher (empty: match)."""
+        out = []
+        m = self.matchers
+        if "model" in m and body.get("model") != m["model"]:
+            out.append(f"model is {body.get('model')!r}, not {m['model']!r}")
+        if "stream" in m and bool(body.get("stream")) != m["stream"]:
+            out.append(f"stream is {bool(body.get('stream'))}, not {m['stream']}")
+        text = last_user_text(body)
+        if "text" in m and m["text"] not in text:
+            out.append(f"last user text {_short(text)!r} does not contain {m['text']!r}")
+        if "regex" in m and not m["regex"].search(text):
+            out.append(f"last user text {_short(text)!r} does not match /{m['regex'].pattern}/")
+        if "system" in m:
+            system = _text(body.get("system"))
+            if m["system"] not in system:
+                out.append(f"system {_short(system)!r} does not contain {m['system']!r}")
+        if "tools" in m:
+            wanted = {m["tools"]} if isinstance(m["tools"], str) else set(m["tools"])
+            offered = {t.get("name") for t in body.get("tools") or []}
+            if not wanted <= offered:
+                out.append(f"tools offered {sorted(offered)} lack {sorted(wanted - offered)}")
+        if "tool_result" in m and _has_tool_result(body) != m["tool_result"]:
+            out.append(f"a tool_result is {'absent' if m['tool_result'] else 'present'}")
+        if "where" in m and not m["where"](body):
+            out.append("the predicate returned false")
+        return out
+
+    def take(self) -> Response:
+        """The next response of the sequence (the last one repeats)."""
+        if not self.responses:
+            raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
+        response = self.responses[min(self.calls, len(self.responses) - 1)]
+        self.calls += 1
+        return response
+
+    def describe(self) -> str:
+        shown = ", ".join(
+            f"{k}={'<predicate>' if k == 'where' else getattr(v, 'pattern', v)!r}"
+            for k, v in self.matchers.items()
+        )
+        label = f" {self.name!r}" if self.name else ""
+        return f"rule #{self.number}{label} on({shown})"
+
+
+def _short(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+class Script:
+    """The ordered rules of one fake; safe to use from several threads."""
+
+    def __init__(self) -> None:
+        self.rules: list[Rule] = []
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+
+    def add(self, rule: Rule) -> Rule:
+        with self._lock:
+            rule.number = next(self._numbers)
+            self.rules.append(rule)
+        return rule
+
+    def decide(self, body: dict[str, Any]) -> tuple[Rule | None, Response | None]:
+        with self._lock:
+            for rule in self.rules:
+                if not rule.exhausted and rule.responses and not rule.mismatches(body):
+                    return rule, rule.take()
+        return None, None
+
+    def explain_miss(self, body: dict[str, Any]) -> str:
+        """Name the closest rule and why it did not match (for strict mode)."""
+        live = [r for r in self.rules if not r.exhausted]
+        if not live:
+            used = f" ({len(self.rules)} used up)" if self.rules else ""
+            return f"no rule is left to answer it{used}"
+        closest = min(live, key=lambda r: len(r.mismatches(body)))
+        return f"the closest is {closest.describe()}: " + "; ".join(closest.mismatches(body))
+
+    def unused(self) -> list[Rule]:
+        return [r for r in self.rules if not r.used]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()

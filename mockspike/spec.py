@@ -1,0 +1,102 @@
+"""Scripts as data: the JSON/YAML form of rules, shared by `--script FILE` and the admin
+API, so both mean exactly what the Python calls mean.
+
+```yaml
+rules:
+  - match: {model: claude-haiku-4-5, text: weather}   # optional; all must hold
+    times: 2                                          # optional; uses before it retires
+    name: weather                                     # optional; shown in the journal
+    respond:                                          # one item, or a sequence
+      - reply: {text: "Sunny, 21C"}
+      - reply_tool_use: {name: get_weather, input: {city: Paris}}
+      - fail: {status: 429, retry_after: 0.01}
+      - fault: {kind: break, after: 3, error: {status: 529}}
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .pacing import Pacing
+from .reply import Failure
+from .responders.scripted import Rule
+
+_ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
+
+
+class SpecError(ValueError):
+    """A script that does not fit the format; the message says where."""
+
+
+def load_file(path: str | Path) -> dict[str, Any]:
+    """Read a JSON or YAML script file."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        if str(path).endswith((".yaml", ".yml")):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            import json
+
+            data = json.loads(text)
+    except Exception as exc:
+        raise SpecError(
+            f"{path}: not valid {'YAML' if str(path).endswith(('yaml', 'yml')) else 'JSON'}: {exc}"
+        ) from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: the top level must be an object with a 'rules' list")
+    return data
+
+
+def build_rules(spec: dict[str, Any], make_rule: Any) -> list[Rule]:
+    """Rules from `{"rules": [...]}` or one rule object, made with `make_rule(**on_args)`."""
+    items = spec.get("rules", [spec])
+    if not isinstance(items, list):
+        raise SpecError("'rules' must be a list")
+    return [_rule(item, make_rule, f"rules[{i}]") for i, item in enumerate(items)]
+
+
+def _rule(item: Any, make_rule: Any, where: str) -> Rule:
+    if not isinstance(item, dict):
+        raise SpecError(f"{where}: a rule must be an object")
+    unknown = set(item) - {"match", "times", "name", "respond"}
+    if unknown:
+        raise SpecError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    match = item.get("match") or {}
+    if not isinstance(match, dict) or "where" in match:
+        raise SpecError(f"{where}.match: an object of matchers (no 'where' in files)")
+    respond = item.get("respond")
+    if respond is None:
+        raise SpecError(f"{where}: 'respond' is required")
+    actions = respond if isinstance(respond, list) else [respond]
+    try:
+        rule: Rule = make_rule(times=item.get("times"), name=item.get("name"), **match)
+        for j, action in enumerate(actions):
+            _apply(rule, action, f"{where}.respond[{j}]")
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, SpecError):
+            raise
+        raise SpecError(f"{where}: {exc}") from None
+    return rule
+
+
+def _apply(rule: Rule, action: Any, where: str) -> None:
+    if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in _ACTIONS:
+        raise SpecError(f"{where}: one of {', '.join(_ACTIONS)} with its arguments")
+    ((verb, args),) = action.items()
+    args = dict(args or {})
+    if verb == "reply":
+        if "timing" in args:
+            args["timing"] = Pacing(**args["timing"])
+        rule.reply(args.pop("text", None), **args)
+    elif verb == "reply_tool_use":
+        rule.reply_tool_use(args.pop("name"), args.pop("input", {}), **args)
+    elif verb == "fail":
+        rule.fail(args.pop("status"), **args)
+    else:
+        if isinstance(args.get("error"), dict):
+            args["error"] = Failure(**args["error"])
+        rule.fault(args.pop("kind"), **args)
