@@ -93,12 +93,13 @@ def make_reply(
     if stop_reason is None:
         stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
         stop_reason = "stop_sequence" if stop_sequence is not None else stop_reason
+    overrides = dict(usage or {})
     return Reply(
         content=blocks,
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
-        output_tokens=max(1, content_tokens(blocks)),
-        usage=dict(usage or {}),
+        output_tokens=overrides.pop("output_tokens", max(1, content_tokens(blocks))),
+        usage=overrides,
         model=model,
         timing=timing,
     )

@@ -68,7 +68,7 @@ def _max_tokens_cap(body: Body, model: Model, profile: Profile) -> None:
 
 
 def _used_features(body: Body) -> Iterator[str]:
-    if isinstance(body.get("output_config"), dict) and "effort" in body["output_config"]:
+    if (body.get("output_config") or {}).get("effort") is not None:
         yield "output_config.effort"
     if isinstance(body.get("thinking"), dict) and body["thinking"].get("type") == "adaptive":
         yield "thinking.adaptive"

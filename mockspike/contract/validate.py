@@ -167,7 +167,7 @@ def _message(
         names = [_TYPE_NAMES[t].removeprefix("a valid ") for t in types]
         return _at(loc, "Input should be a valid " + " or ".join(names))
     if kind in ("enum", "const"):
-        options = value if kind == "enum" else [value]
+        options = [o for o in (value if kind == "enum" else [value]) if o is not None]
         if schema.get("x-tag"):
             expected = ", ".join(f"'{o}'" for o in options)
             return _at(
