@@ -30,6 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
+    serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument(
+        "--admin-token",
+        help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
+        "the admin API when bound to a non-loopback address",
+    )
 
     validate = commands.add_parser("validate", help="check a request body against the contract")
     validate.add_argument("file", help="a JSON file, or - for standard input")
@@ -37,14 +43,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.host, args.port, args.profile)
+        return _serve(args.host, args.port, args.profile, args.script, args.admin_token)
     return _validate(args.file, args.profile)
 
 
-def _serve(host: str, port: int, profile: str) -> int:
+def _serve(host: str, port: int, profile: str, script: str | None, admin_token: str | None) -> int:
     from .mock import MockSpike, base_url, bind
 
-    fake = MockSpike(profile=profile)
+    fake = MockSpike(profile=profile, admin_token=admin_token)
+    if script:
+        try:
+            fake.load_script(script)
+        except (OSError, ValueError) as exc:
+            print(f"mockspike: cannot load script {script}: {exc}", file=sys.stderr)
+            return 2
     try:
         sock = bind(host, port)
     except OSError as exc:
