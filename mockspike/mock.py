@@ -15,12 +15,17 @@ import uvicorn
 from starlette.applications import Starlette
 
 from . import spec
+from . import transport as _transport
 from .engine import Engine
 from .journal import Journal
 from .pacing import Pacing
 from .reply import Failure, Fault, Reply
 from .responders.scripted import Rule
 from .server import create_app
+
+IN_PROCESS_URL = "http://mockspike.test"
+"""The base URL of in-process clients: it names no real host, and no request leaves."""
+IN_PROCESS_KEY = "mockspike-test-key"
 
 
 class MockSpike:
@@ -44,6 +49,8 @@ class MockSpike:
     ) -> None:
         self.engine = Engine(profile, strict=strict, pacing=pacing, time_scale=time_scale)
         self.admin_token = admin_token
+        self.base_url: str | None = None
+        """Set while `serve()` runs: the server's `http://127.0.0.1:PORT`."""
 
     @property
     def profile(self) -> str:
@@ -118,6 +125,37 @@ class MockSpike:
         """Clear the script and the journal."""
         self.engine.reset()
 
+    # -- in-process clients ------------------------------------------------------------
+
+    def transport(self, library: str = "httpx") -> Any:
+        """A sync in-process transport for `httpx` (or `"httpx2"`): no socket, streams."""
+        return _transport.transport(self.engine, library)
+
+    def async_transport(self, library: str = "httpx") -> Any:
+        """An async in-process transport for `httpx` (or `"httpx2"`)."""
+        return _transport.async_transport(self.engine, library)
+
+    def anthropic_client(self, **kwargs: Any) -> Any:
+        """A real `anthropic.Anthropic` wired to this fake in-process, whichever SDK
+        generation is installed. Keyword arguments go to the client (`max_retries`, …)."""
+        import anthropic
+
+        library = _transport.sdk_http_library()
+        http_client = anthropic.DefaultHttpxClient(transport=self.transport(library))
+        return anthropic.Anthropic(**self._client_args(kwargs), http_client=http_client)
+
+    def async_anthropic_client(self, **kwargs: Any) -> Any:
+        """A real `anthropic.AsyncAnthropic` wired to this fake in-process."""
+        import anthropic
+
+        library = _transport.sdk_http_library()
+        http_client = anthropic.DefaultAsyncHttpxClient(transport=self.async_transport(library))
+        return anthropic.AsyncAnthropic(**self._client_args(kwargs), http_client=http_client)
+
+    @staticmethod
+    def _client_args(kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {"api_key": IN_PROCESS_KEY, "base_url": IN_PROCESS_URL, **kwargs}
+
     # -- serving -----------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -132,9 +170,11 @@ class MockSpike:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("mockspike: the server did not start")
             time.sleep(0.005)
+        self.base_url = base_url(sock)
         try:
-            yield base_url(sock)
+            yield self.base_url
         finally:
+            self.base_url = None
             server.should_exit = True
             thread.join(timeout=10)
             sock.close()

@@ -1,0 +1,182 @@
+"""In-process transports for httpx and httpx2, sync and async: no socket, no thread.
+
+They call the engine directly and stream the body chunk by chunk, honouring pacing, stalls,
+dropped connections and the client's read timeout — unlike httpx's own ASGITransport, which
+buffers the whole body and is async only. The official SDK 1.x/2.x is built on httpx2 and
+the 0.x line on httpx; `sdk_http_library()` tells which one is installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import time
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from .engine import Engine
+from .wire import StreamBreak, WireRequest, WireResponse
+
+_INLINE_BODY_BYTES = 256 * 1024
+LIBRARIES = ("httpx", "httpx2")
+
+
+def _library(name: str) -> ModuleType:
+    if name not in LIBRARIES:
+        raise ValueError(f"unknown HTTP library {name!r}; choose httpx or httpx2")
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ImportError(f"mockspike: {name} is not installed (pip install {name})") from None
+
+
+def sdk_http_library() -> str:
+    """`httpx2` for the anthropic SDK 1.x/2.x, `httpx` for the 0.x line."""
+    base = importlib.import_module("anthropic._base_client")
+    return "httpx2" if hasattr(base, "httpx2") else "httpx"
+
+
+def _wire(request: Any) -> WireRequest:
+    return WireRequest(
+        method=request.method,
+        path=request.url.path,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=request.content,
+        query=request.url.query.decode("ascii")
+        if isinstance(request.url.query, bytes)
+        else str(request.url.query),
+        client_ip="127.0.0.1",
+    )
+
+
+def _read_timeout(request: Any) -> float | None:
+    timeout = request.extensions.get("timeout") or {}
+    value = timeout.get("read")
+    return float(value) if value is not None else None
+
+
+@functools.cache
+def _classes(name: str) -> tuple[type, type]:
+    """The sync and async transport classes for one library (built once)."""
+    httpx: Any = _library(name)
+
+    def disconnected(request: Any) -> Exception:
+        error: Exception = httpx.RemoteProtocolError(
+            "Server disconnected without sending a response.", request=request
+        )
+        return error
+
+    def timed_out(request: Any) -> Exception:
+        error: Exception = httpx.ReadTimeout("timed out (mockspike stall)", request=request)
+        return error
+
+    def response(request: Any, result: WireResponse, stream: Any) -> Any:
+        return httpx.Response(
+            result.status,
+            headers=list(result.headers.items()),
+            stream=stream,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    class SyncStream(httpx.SyncByteStream):  # type: ignore[misc]
+        def __init__(self, result: WireResponse, request: Any) -> None:
+            self._result, self._request = result, request
+
+        def __iter__(self) -> Iterator[bytes]:
+            limit = _read_timeout(self._request)
+            try:
+                for delay, chunk in self._result.iter_chunks():
+                    if limit is not None and delay > limit:
+                        time.sleep(limit)
+                        raise timed_out(self._request)
+                    if delay:
+                        time.sleep(delay)
+                    yield chunk
+            except StreamBreak:
+                raise httpx.RemoteProtocolError(
+                    "peer closed connection without sending complete message body",
+                    request=self._request,
+                ) from None
+
+    class AsyncStream(httpx.AsyncByteStream):  # type: ignore[misc]
+        def __init__(self, result: WireResponse, request: Any) -> None:
+            self._result, self._request = result, request
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            limit = _read_timeout(self._request)
+            try:
+                for delay, chunk in self._result.iter_chunks():
+                    if limit is not None and delay > limit:
+                        await anyio.sleep(limit)
+                        raise timed_out(self._request)
+                    if delay:
+                        await anyio.sleep(delay)
+                    yield chunk
+            except StreamBreak:
+                raise httpx.RemoteProtocolError(
+                    "peer closed connection without sending complete message body",
+                    request=self._request,
+                ) from None
+
+    class Transport(httpx.BaseTransport):  # type: ignore[misc]
+        """A sync transport answering from a mockspike engine, in-process."""
+
+        def __init__(self, engine: Engine) -> None:
+            self.engine = engine
+
+        def handle_request(self, request: Any) -> Any:
+            request.read()
+            result = self.engine.handle(_wire(request))
+            limit = _read_timeout(request)
+            if limit is not None and result.delay > limit:
+                time.sleep(limit)
+                raise timed_out(request)
+            if result.delay:
+                time.sleep(result.delay)
+            if result.drop:
+                raise disconnected(request)
+            return response(request, result, SyncStream(result, request))
+
+    class AsyncTransport(httpx.AsyncBaseTransport):  # type: ignore[misc]
+        """An async transport answering from a mockspike engine, in-process."""
+
+        def __init__(self, engine: Engine) -> None:
+            self.engine = engine
+
+        async def handle_async_request(self, request: Any) -> Any:
+            await request.aread()
+            wire = _wire(request)
+            if len(wire.body) > _INLINE_BODY_BYTES:
+                result = await anyio.to_thread.run_sync(self.engine.handle, wire)
+            else:
+                result = self.engine.handle(wire)
+            limit = _read_timeout(request)
+            if limit is not None and result.delay > limit:
+                await anyio.sleep(limit)
+                raise timed_out(request)
+            if result.delay:
+                await anyio.sleep(result.delay)
+            if result.drop:
+                raise disconnected(request)
+            return response(request, result, AsyncStream(result, request))
+
+    Transport.__name__ = Transport.__qualname__ = f"MockSpike{name.capitalize()}Transport"
+    AsyncTransport.__name__ = AsyncTransport.__qualname__ = (
+        f"MockSpikeAsync{name.capitalize()}Transport"
+    )
+    return Transport, AsyncTransport
+
+
+def transport(engine: Engine, library: str = "httpx") -> Any:
+    """A sync transport (`httpx.BaseTransport` or `httpx2.BaseTransport`) for `engine`."""
+    return _classes(library)[0](engine)
+
+
+def async_transport(engine: Engine, library: str = "httpx") -> Any:
+    """An async transport for `engine`."""
+    return _classes(library)[1](engine)
