@@ -173,6 +173,7 @@ class Engine:
         entry.rule = rule.describe() if rule else None
         entry.response = response
         if response is None and self.strict:
+            entry.unmatched = True
             raise ApiError(
                 400,
                 "mockspike strict mode: no rule matched this request; "
@@ -193,6 +194,8 @@ class Engine:
             input_tokens=input_tokens,
             full_usage=self.profile.full_usage,
         )
+        entry.input_tokens, entry.output_tokens = input_tokens, reply.output_tokens
+        entry.credits = accounting.credits(model, input_tokens, reply.output_tokens)
         request_id = new_request_id()
         headers = {"request-id": request_id}
         if self.profile.credits_header:

@@ -29,6 +29,12 @@ class Entry:
     """Seconds the engine spent deciding (pacing and streaming not included)."""
     error: dict[str, Any] | None = None
     """`{"type", "message"}` when the answer was an error envelope."""
+    unmatched: bool = False
+    """True when a strict fake refused it because no rule matched."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    credits: float = 0.0
+    """What the reply would have cost on the gateway (1 credit = 1 US cent)."""
 
     @property
     def model(self) -> str | None:
@@ -44,6 +50,8 @@ class Entry:
             "rule": self.rule,
             "response": _describe(self.response),
             "error": self.error,
+            "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
+            "credits": self.credits,
             "started_at": self.started_at,
             "duration_ms": round(self.duration * 1000, 3),
         }

@@ -1,0 +1,329 @@
+"""The pytest plugin: fixtures, the `mockspike` marker, options, a guard against real
+hosts, and a summary of what the suite would have cost.
+
+Fixtures: `mockspike` (an in-process fake per test), `anthropic_client` and
+`async_anthropic_client` (real SDK clients wired to it), `mockspike_server` (a real uvicorn
+server started once per session, reset between tests, with `ANTHROPIC_BASE_URL` and
+`ANTHROPIC_API_KEY` pointing at it while a test uses it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from .contract.catalog import load_profile, profile_names
+from .mock import IN_PROCESS_KEY, MockSpike
+from .pacing import Pacing
+
+_MARKER_ARGS = {
+    "profile",
+    "strict",
+    "cassette",
+    "record_mode",
+    "assert_all_used",
+    "assert_all_matched",
+    "pacing",
+    "time_scale",
+}
+
+
+@dataclass(frozen=True)
+class _Settings:
+    profile: str
+    strict: bool
+    assert_all_used: bool
+    assert_all_matched: bool
+    pacing: Pacing | None
+    time_scale: float
+
+
+class _Stats:
+    """What every fake served during the run, for the terminal summary."""
+
+    def __init__(self) -> None:
+        self.requests = self.messages = self.input_tokens = self.output_tokens = 0
+        self.credits = 0.0
+
+    def add(self, fake: MockSpike) -> None:
+        for entry in fake.requests:
+            self.requests += 1
+            if entry.path == "/v1/messages" and entry.status == 200:
+                self.messages += 1
+                self.input_tokens += entry.input_tokens
+                self.output_tokens += entry.output_tokens
+                self.credits += entry.credits
+
+
+_STATS = pytest.StashKey[_Stats]()
+_GUARD = pytest.StashKey[Callable[[], None]]()
+_violations: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockspike", "mockspike: a fake Claude Messages API")
+    group.addoption(
+        "--mockspike-profile",
+        choices=profile_names(),
+        default=None,
+        help="profile of the mockspike fixtures (default: bytespike)",
+    )
+    group.addoption(
+        "--mockspike-strict",
+        action="store_true",
+        default=None,
+        help="fakes refuse requests that no scripted rule matches",
+    )
+    group.addoption(
+        "--mockspike-allow-real-hosts",
+        action="store_true",
+        default=None,
+        help="let tests reach the real gateway / Anthropic hosts (they cost money)",
+    )
+    parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
+    parser.addini("mockspike_strict", "fakes refuse unmatched requests", type="bool", default=False)
+    parser.addini(
+        "mockspike_allow_real_hosts", "let tests reach real hosts", type="bool", default=False
+    )
+    parser.addini(
+        "mockspike_blocked_hosts", "more hosts no test may reach", type="linelist", default=[]
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mockspike(profile=None, strict=None, assert_all_used=True, assert_all_matched=True, "
+        "pacing=None, time_scale=1.0): configure the mockspike fake of this test",
+    )
+    config.stash[_STATS] = _Stats()
+    allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
+        "mockspike_allow_real_hosts"
+    )
+    if not allow:
+        hosts = {urlsplit(load_profile(n).base_url).hostname or "" for n in profile_names()}
+        hosts |= set(config.getini("mockspike_blocked_hosts"))
+        restore = _install_guard(frozenset(hosts))
+        if restore is not None:
+            config.stash[_GUARD] = restore
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    restore = config.stash.get(_GUARD, None)
+    if restore is not None:
+        restore()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    stats = config.stash.get(_STATS, None)
+    if not stats or not stats.requests:
+        return
+    terminalreporter.write_sep("-", "mockspike")
+    terminalreporter.write_line(
+        f"{stats.requests} requests served by mockspike fakes ({stats.messages} messages): "
+        f"{stats.input_tokens} input + {stats.output_tokens} output tokens, about "
+        f"{stats.credits:.4f} credits (${stats.credits / 100:.4f}) on the real gateway"
+    )
+
+
+# -- the real-host guard ---------------------------------------------------------------
+
+
+def _install_guard(hosts: frozenset[str]) -> Callable[[], None] | None:
+    """Make httpx and httpx2 refuse the real hosts; None if a guard is already in place."""
+    patched: list[tuple[type, str, Any]] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            library: Any = __import__(name)
+        except ImportError:
+            continue
+        for cls, method in (
+            (library.HTTPTransport, "handle_request"),
+            (library.AsyncHTTPTransport, "handle_async_request"),
+        ):
+            original = getattr(cls, method)
+            if getattr(original, "_mockspike_guard", False):
+                return None
+            setattr(cls, method, _guarded(original, hosts, library))
+            patched.append((cls, method, original))
+
+    def restore() -> None:
+        for cls, method, original in patched:
+            setattr(cls, method, original)
+
+    return restore
+
+
+def _guarded(original: Any, hosts: frozenset[str], library: Any) -> Any:
+    def refuse(request: Any) -> None:
+        if request.url.host in hosts:
+            message = (
+                f"mockspike: a test tried to reach the real host {request.url.host} "
+                f"({request.method} {request.url}); that would cost money. Use the "
+                "mockspike fixtures, or pass --mockspike-allow-real-hosts on purpose."
+            )
+            _violations.append(message)
+            raise library.ConnectError(message, request=request)
+
+    if "async" in original.__name__:
+
+        @functools.wraps(original)
+        async def guarded_async(self: Any, request: Any) -> Any:
+            refuse(request)
+            return await original(self, request)
+
+        guarded_async._mockspike_guard = True  # type: ignore[attr-defined]
+        return guarded_async
+
+    @functools.wraps(original)
+    def guarded(self: Any, request: Any) -> Any:
+        refuse(request)
+        return original(self, request)
+
+    guarded._mockspike_guard = True  # type: ignore[attr-defined]
+    return guarded
+
+
+@pytest.fixture(autouse=True)
+def _mockspike_real_host_guard() -> Iterator[None]:
+    """Fail the test that reached a real host, even if its code swallowed the error."""
+    _violations.clear()
+    yield
+    if _violations:
+        found = list(dict.fromkeys(_violations))
+        _violations.clear()
+        pytest.fail("\n".join(found), pytrace=False)
+
+
+# -- fixtures ----------------------------------------------------------------------------
+
+
+def _settings(request: pytest.FixtureRequest) -> _Settings:
+    marker = request.node.get_closest_marker("mockspike")
+    args: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    unknown = set(args) - _MARKER_ARGS
+    if unknown:
+        pytest.fail(
+            f"mockspike marker: unknown argument(s) {', '.join(sorted(unknown))}", pytrace=False
+        )
+    if args.get("cassette") is not None or args.get("record_mode") is not None:
+        pytest.fail(
+            "mockspike marker: cassette= and record_mode= are not available in this "
+            "version of mockspike",
+            pytrace=False,
+        )
+    config = request.config
+    profile = (
+        args.get("profile")
+        or config.getoption("--mockspike-profile")
+        or config.getini("mockspike_profile")
+    )
+    strict = args.get("strict")
+    if strict is None:
+        strict = bool(config.getoption("--mockspike-strict") or config.getini("mockspike_strict"))
+    return _Settings(
+        profile=profile,
+        strict=strict,
+        assert_all_used=args.get("assert_all_used", True),
+        assert_all_matched=args.get("assert_all_matched", True),
+        pacing=args.get("pacing"),
+        time_scale=args.get("time_scale", 1.0),
+    )
+
+
+def _finish(fake: MockSpike, settings: _Settings, config: pytest.Config) -> None:
+    config.stash[_STATS].add(fake)
+    problems = []
+    if settings.assert_all_used:
+        unused = [rule.describe() for rule in fake.rules if not rule.used]
+        if unused:
+            problems.append(
+                "mockspike: scripted replies were never used:\n  "
+                + "\n  ".join(unused)
+                + "\n(mark the test @pytest.mark.mockspike(assert_all_used=False) if that is fine)"
+            )
+    if settings.strict and settings.assert_all_matched:
+        unmatched = [e for e in fake.requests if e.unmatched]
+        if unmatched:
+            lines = [
+                f"{e.method} {e.path}: {e.error['message'] if e.error else ''}" for e in unmatched
+            ]
+            problems.append(
+                "mockspike: requests matched no rule (strict):\n  " + "\n  ".join(lines)
+            )
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
+    """A fresh in-process fake for this test, configured by options and the marker."""
+    settings = _settings(request)
+    fake = MockSpike(
+        settings.profile,
+        strict=settings.strict,
+        pacing=settings.pacing,
+        time_scale=settings.time_scale,
+    )
+    yield fake
+    _finish(fake, settings, request.config)
+
+
+@pytest.fixture
+def anthropic_client(mockspike: MockSpike) -> Any:
+    """A real `anthropic.Anthropic` wired in-process to the `mockspike` fake."""
+    client = mockspike.anthropic_client()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def async_anthropic_client(mockspike: MockSpike) -> Any:
+    """A real `anthropic.AsyncAnthropic` wired in-process to the `mockspike` fake."""
+    return mockspike.async_anthropic_client()
+
+
+@pytest.fixture(scope="session")
+def _mockspike_servers() -> Iterator[Callable[[str], MockSpike]]:
+    """Starts one real server per profile, on first use; all stop at the end."""
+    with contextlib.ExitStack() as stack:
+        servers: dict[str, MockSpike] = {}
+
+        def start(profile: str) -> MockSpike:
+            if profile not in servers:
+                fake = MockSpike(profile)
+                stack.enter_context(fake.serve())
+                servers[profile] = fake
+            return servers[profile]
+
+        yield start
+
+
+@pytest.fixture
+def mockspike_server(
+    request: pytest.FixtureRequest,
+    _mockspike_servers: Callable[[str], MockSpike],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[MockSpike]:
+    """A real uvicorn server on 127.0.0.1 (one per session and profile), reset for this
+    test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` point at it while the test runs."""
+    settings = _settings(request)
+    fake = _mockspike_servers(settings.profile)
+    fake.reset()
+    fake.engine.strict = settings.strict
+    fake.engine.pacing = settings.pacing or Pacing()
+    fake.engine.time_scale = settings.time_scale
+    assert fake.base_url is not None
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
+    try:
+        yield fake
+        _finish(fake, settings, request.config)
+    finally:
+        fake.reset()

@@ -1,0 +1,163 @@
+"""The pytest plugin, run for real with pytester: fixtures, marker, options, checks."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+# Imported here, before any in-process pytester run: a run drops the modules it imported
+# first, and an HTTP stack imported inside one would leave stale exception classes behind
+# (httpx and httpx2 import their cores lazily).
+for _name in ("anthropic", "httpx", "httpcore", "httpx2", "httpcore2"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_name)
+
+pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.sdk
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_pytest_examples() -> str:
+    """The ```python blocks of the README's pytest section, as one test module."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## pytest", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) >= 6
+    return "\n\n".join(blocks)
+
+
+def test_readme_examples_pass(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_readme=readme_pytest_examples())
+    result = pytester.runpytest("-p", "anyio")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "*mockspike*",
+            "*requests served by mockspike fakes (* messages): * input + * output "
+            "tokens, about * credits ($*) on the real gateway",
+        ]
+    )
+
+
+def test_unused_reply_fails_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_forgot(mockspike, anthropic_client):
+            mockspike.on(text="never sent").reply("unused")
+
+        @pytest.mark.mockspike(assert_all_used=False)
+        def test_allowed(mockspike):
+            mockspike.reply("unused, on purpose")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mockspike: scripted replies were never used:*",
+            "*rule #1 on(text='never sent')*",
+        ]
+    )
+
+
+def test_strict_unmatched_fails_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import anthropic, pytest
+
+        @pytest.mark.mockspike(strict=True)
+        def test_strict(mockspike, anthropic_client):
+            mockspike.on(model="claude-sonnet-4-6").reply("sonnet")
+            with pytest.raises(anthropic.BadRequestError):
+                anthropic_client.messages.create(
+                    model="claude-haiku-4-5", max_tokens=8,
+                    messages=[{"role": "user", "content": "hi"}])
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mockspike: requests matched no rule (strict):*",
+            "*model is 'claude-haiku-4-5', not 'claude-sonnet-4-6'*",
+        ]
+    )
+
+
+def test_reaching_a_real_host_fails_loudly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import anthropic
+
+        def test_pays_by_accident():
+            client = anthropic.Anthropic(
+                base_url="https://llm.bytespike.ai", api_key="sk-real", max_retries=0)
+            try:
+                client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                       messages=[{"role": "user", "content": "hi"}])
+            except Exception:
+                pass  # the code under test swallows errors; the test must still fail
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*mockspike: a test tried to reach the real host llm.bytespike.ai*"]
+    )
+
+
+def test_profile_option_and_marker(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_option(mockspike, anthropic_client):
+            assert mockspike.profile == "anthropic"
+            m = anthropic_client.messages.create(model="claude-haiku-4-5", max_tokens=8,
+                                                 messages=[{"role": "user", "content": "hi"}])
+            assert m.model == "claude-haiku-4-5-20251001"
+
+        @pytest.mark.mockspike(profile="bytespike")
+        def test_marker(mockspike):
+            assert mockspike.profile == "bytespike"
+
+        @pytest.mark.mockspike(cassette="x")
+        def test_cassette(mockspike):
+            pass
+        """
+    )
+    result = pytester.runpytest("--mockspike-profile", "anthropic")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*cassette= and record_mode= are not available*"])
+
+
+def test_server_fixture_sets_and_restores_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    pytester.makepyfile(
+        """
+        import os
+
+        def test_a(mockspike_server):
+            assert os.environ["ANTHROPIC_BASE_URL"] == mockspike_server.base_url
+            assert mockspike_server.base_url.startswith("http://127.0.0.1:")
+            mockspike_server.reply("only for a")
+
+        def test_b_after(mockspike_server):
+            assert mockspike_server.rules == []  # reset between tests
+            assert len(mockspike_server.requests) == 0
+
+        def test_c_outside():
+            assert os.environ.get("ANTHROPIC_BASE_URL") is None
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3, errors=1)  # test_a's reply was unused
