@@ -19,9 +19,12 @@ IMAGE_TOKENS = 1600
 CREDITS_PER_USD = 100
 
 
+CHARS_PER_TOKEN = 4
+
+
 def text_tokens(text: str) -> int:
     """Four characters a token, rounded up."""
-    return (len(text) + 3) // 4
+    return -(-len(text) // CHARS_PER_TOKEN)
 
 
 def _block_tokens(block: dict[str, Any]) -> int:

@@ -12,13 +12,13 @@ import hashlib
 import itertools
 import logging
 import math
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
 from . import _json, accounting, gateway, sse
+from ._ids import base58, random_id
 from .contract.catalog import Profile, load_profile
 from .contract.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
 from .contract.validate import check_count_tokens, check_message_request, parse_body
@@ -32,13 +32,12 @@ from .responders.synthetic import request_seed
 from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 JSON = "application/json"
-_ID_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _NEEDS_VERSION = ("/v1/messages", "/v1/messages/count_tokens")
 log = logging.getLogger("mockspike")
 
 
 def new_request_id() -> str:
-    return "req_011C" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
+    return random_id("req_011C", 20)
 
 
 class Engine:
@@ -289,9 +288,4 @@ class Engine:
     def _message_id(self, body: dict[str, Any], stem: str) -> str:
         """Deterministic for a run: the request's seed and this engine's call count."""
         digest = hashlib.sha256(request_seed(body) + str(next(self._sequence)).encode()).digest()
-        number = int.from_bytes(digest, "big")
-        chars = []
-        for _ in range(22):
-            number, rest = divmod(number, len(_ID_ALPHABET))
-            chars.append(_ID_ALPHABET[rest])
-        return stem + "01" + "".join(chars)
+        return stem + "01" + base58(int.from_bytes(digest, "big"), 22)

@@ -46,21 +46,26 @@ class Pacer:
         jitter = self._pacing.jitter
         return seconds * (1 + self._rng.uniform(-jitter, jitter)) * self._scale
 
-    def next(self, tokens: int) -> float:
-        """Seconds to wait before an event carrying `tokens` output tokens. The first such
-        event also waits the time to first token; events without tokens do not wait."""
+    def next(self, tokens: float) -> float:
+        """Seconds to wait before an event carrying `tokens` output tokens: the first such
+        event arrives after the time to first token, each later one after its tokens'
+        time at `tokens_per_second`; events without tokens do not wait."""
         if tokens <= 0 or self._pacing.is_instant:
             return 0.0
         rate = self._pacing.tokens_per_second
-        gap = tokens / rate if rate else 0.0
         if self._first:
-            gap += self._pacing.ttft
             self._first = False
+            gap = self._pacing.ttft
+        else:
+            gap = tokens / rate if rate else 0.0
         return self._jittered(gap) if gap else 0.0
 
     def total(self, output_tokens: int) -> float:
-        """What a non-streaming reply waits: what its stream would take in all."""
-        return self.next(max(output_tokens, 1))
+        """What a non-streaming reply waits: the time to first token, then its tokens."""
+        if self._pacing.is_instant:
+            return 0.0
+        rate = self._pacing.tokens_per_second
+        return self._jittered(self._pacing.ttft + (output_tokens / rate if rate else 0.0))
 
 
 NO_DELAY = Pacing()

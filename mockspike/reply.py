@@ -6,10 +6,10 @@ script file, or let the synthetic responder make one.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._ids import random_id
 from .accounting import content_tokens
 from .pacing import Pacing
 
@@ -110,8 +110,7 @@ def tool_use_block(name: str, input: dict[str, Any], id: str | None = None) -> d
 
 
 def new_tool_id() -> str:
-    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-    return "toolu_01" + "".join(secrets.choice(alphabet) for _ in range(22))
+    return random_id("toolu_01", 22)
 
 
 _BLOCK_FIELDS = {

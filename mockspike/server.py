@@ -94,10 +94,14 @@ def _to_starlette(result: WireResponse, request: Request) -> Response:
 
 
 async def _chunks(stream: Iterator[Chunk], request: Request) -> AsyncIterator[bytes]:
+    """Send each chunk on schedule: delays add up from the start of the body, so the time
+    spent sending does not accumulate as drift."""
+    due = anyio.current_time()
     try:
         for delay, chunk in stream:
             if delay:
-                await anyio.sleep(delay)
+                due += delay
+                await anyio.sleep(max(0.0, due - anyio.current_time()))
             yield chunk
     except StreamBreak:
         await _drop(request)

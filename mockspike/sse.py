@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import _json
-from .accounting import text_tokens
+from .accounting import CHARS_PER_TOKEN
 from .render import Rendered
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
@@ -64,13 +64,14 @@ def events(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "message_stop", {"type": "message_stop"}
 
 
-def output_tokens(data: dict[str, Any]) -> int:
-    """Output tokens an event carries (for pacing): deltas of text, JSON or thinking."""
+def output_tokens(data: dict[str, Any]) -> float:
+    """Output tokens an event carries, for pacing: deltas of text, JSON or thinking. Not
+    rounded, so the deltas of a block add up to the block's own estimate."""
     if data["type"] != "content_block_delta":
-        return 0
+        return 0.0
     delta = data["delta"]
     piece = delta.get("text") or delta.get("partial_json") or delta.get("thinking") or ""
-    return text_tokens(piece)
+    return len(piece) / CHARS_PER_TOKEN
 
 
 def _empty(block: dict[str, Any]) -> dict[str, Any]:

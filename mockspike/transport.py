@@ -89,13 +89,15 @@ def _classes(name: str) -> tuple[type, type]:
 
         def __iter__(self) -> Iterator[bytes]:
             limit = _read_timeout(self._request)
+            due = time.monotonic()
             try:
                 for delay, chunk in self._result.iter_chunks():
                     if limit is not None and delay > limit:
                         time.sleep(limit)
                         raise timed_out(self._request)
                     if delay:
-                        time.sleep(delay)
+                        due += delay
+                        time.sleep(max(0.0, due - time.monotonic()))
                     yield chunk
             except StreamBreak:
                 raise httpx.RemoteProtocolError(
@@ -109,13 +111,15 @@ def _classes(name: str) -> tuple[type, type]:
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             limit = _read_timeout(self._request)
+            due = anyio.current_time()
             try:
                 for delay, chunk in self._result.iter_chunks():
                     if limit is not None and delay > limit:
                         await anyio.sleep(limit)
                         raise timed_out(self._request)
                     if delay:
-                        await anyio.sleep(delay)
+                        due += delay
+                        await anyio.sleep(max(0.0, due - anyio.current_time()))
                     yield chunk
             except StreamBreak:
                 raise httpx.RemoteProtocolError(

@@ -17,15 +17,14 @@ def request(**changes: object) -> WireRequest:
     return WireRequest("POST", "/v1/messages", dict(HEADERS), body)
 
 
-def stream_delays(engine: Engine) -> tuple[list[float], int]:
+def stream_delays(engine: Engine) -> tuple[list[float], float]:
+    """The delays of a stream, and the tokens after the first delta (the paced ones)."""
     response = engine.handle(request(stream=True))
     assert response.stream is not None
     chunks = list(response.stream)
-    tokens = 0
-    for _, chunk in chunks:
-        data = json.loads(chunk.split(b"data: ", 1)[1])
-        tokens += output_tokens(data)
-    return [delay for delay, _ in chunks], tokens
+    counts = [output_tokens(json.loads(chunk.split(b"data: ", 1)[1])) for _, chunk in chunks]
+    first = next(c for c in counts if c)
+    return [delay for delay, _ in chunks], sum(counts) - first
 
 
 def test_default_is_instant() -> None:
@@ -38,7 +37,7 @@ def test_stream_waits_ttft_then_tokens_per_second() -> None:
     delays, tokens = stream_delays(Engine(pacing=Pacing(ttft=0.4, tokens_per_second=50)))
     assert sum(delays) == pytest.approx(0.4 + tokens / 50)
     first = next(i for i, d in enumerate(delays) if d)
-    assert delays[first] > 0.4  # the first token waits the TTFT plus its own time
+    assert delays[first] == pytest.approx(0.4)  # the first token arrives after the TTFT
     assert delays[0] == 0.0  # message_start is sent at once, as the API does
 
 
@@ -46,7 +45,7 @@ def test_non_streaming_waits_the_total() -> None:
     engine = Engine(pacing=Pacing(ttft=0.4, tokens_per_second=50))
     response = engine.handle(request())
     tokens = json.loads(response.body)["usage"]["output_tokens"]
-    assert response.delay == pytest.approx(0.4 + tokens / 50)
+    assert response.delay == pytest.approx(0.4 + tokens / 50)  # TTFT, then every token
 
 
 def test_jitter_is_seeded_and_bounded() -> None:

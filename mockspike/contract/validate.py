@@ -1,5 +1,9 @@
 """Parse the body and check it against the JSON Schema, then the semantic rules.
 
+The schema file is the one source of truth. A body is first checked by a compiled validator
+(fastjsonschema: ten times faster, it keeps the fake as quick as a plain mock); only a body it
+rejects goes through jsonschema, whose detailed errors give the API's exact message.
+
 Schema errors are rewritten into the API's own wording (it validates with pydantic):
 `max_tokens: Field required`, `temperature: Input should be less than or equal to 1`,
 `messages.0.content.0.image.source.base64.media_type: Input should be ...`. The location
@@ -13,6 +17,7 @@ import json
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError
 
 from .. import _json
@@ -58,6 +63,12 @@ def _validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(_schema(kind))
 
 
+@functools.cache
+def _compiled(kind: str) -> Any:
+    schema = {k: v for k, v in _schema(kind).items() if k != "$schema"}
+    return fastjsonschema.compile(schema)
+
+
 def _schema(kind: str) -> dict[str, Any]:
     return message_schema() if kind == "messages" else count_tokens_schema()
 
@@ -87,6 +98,11 @@ def check_count_tokens(body: dict[str, Any], profile: Profile) -> Model:
 
 
 def _check_schema(body: dict[str, Any], kind: str) -> None:
+    try:
+        _compiled(kind)(body)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass  # find the exact error below
     validator = _validator(kind)
     first: tuple[tuple[int, ...], str] | None = None
     for error in validator.iter_errors(body):

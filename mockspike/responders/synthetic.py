@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from .. import _json
+from .._ids import base58
 from ..accounting import text_tokens
 from ..reply import Reply
 
@@ -103,13 +104,8 @@ def _prose(rng: random.Random, tokens: int, exact: bool = False) -> str:
     return cut.rstrip(",.") + "."
 
 
-def _alphabet_id(rng: random.Random, size: int = 22) -> str:
-    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-    return "".join(rng.choice(alphabet) for _ in range(size))
-
-
 def _tool_id(rng: random.Random) -> str:
-    return "toolu_01" + _alphabet_id(rng)
+    return "toolu_01" + base58(rng.getrandbits(192), 22)
 
 
 def _signature(rng: random.Random) -> str:

@@ -1,0 +1,112 @@
+"""Side-by-side benchmarks: each target is a ratio against a baseline measured in the same
+run, so a noisy machine slows both sides alike. Run: python benchmarks/run.py
+
+1. in-process overhead: `messages.create` through mockspike's transport vs the same SDK over
+   a static canned-JSON MockTransport (target <= 1.3x);
+2. pacing accuracy: a paced stream over a real server, requested vs measured time to first
+   token and tokens per second (target within 10%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anthropic
+
+from mockspike import MockSpike, Pacing
+from mockspike.accounting import CHARS_PER_TOKEN
+from mockspike.transport import sdk_http_library
+
+PROMPT = [{"role": "user", "content": "Classify this support ticket: My order is late."}]
+
+
+def _median_time(call: Callable[[], Any], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def in_process_overhead(repeat: int) -> tuple[str, float, float, str]:
+    library = __import__(sdk_http_library())
+    fake = MockSpike()
+    fake.on().reply("Logistics — delivery delay.")
+    ours = fake.anthropic_client(max_retries=0)
+    canned = ours.messages.create(model="claude-haiku-4-5", max_tokens=1024, messages=PROMPT)
+    body = canned.to_json(indent=None).encode()
+    headers = {"content-type": "application/json", "request-id": "req_011Cbench"}
+    static = library.MockTransport(
+        lambda request: library.Response(200, headers=headers, content=body)
+    )
+    baseline = anthropic.Anthropic(
+        api_key="k",
+        base_url="http://mockspike.test",
+        max_retries=0,
+        http_client=anthropic.DefaultHttpxClient(transport=static),
+    )
+
+    def create(client: Any) -> Callable[[], Any]:
+        return lambda: client.messages.create(
+            model="claude-haiku-4-5", max_tokens=1024, messages=PROMPT
+        )
+
+    for _ in range(50):  # warm up both
+        create(ours)()
+        create(baseline)()
+    fake.requests.clear()
+    rounds = [
+        (_median_time(create(ours), repeat), _median_time(create(baseline), repeat))
+        for _ in range(5)
+    ]
+    mine = statistics.median(r[0] for r in rounds)
+    base = statistics.median(r[1] for r in rounds)
+    return ("in-process create vs canned MockTransport", mine * 1e6, base * 1e6, "<= 1.3x")
+
+
+def pacing_accuracy() -> list[tuple[str, float, float, str]]:
+    ttft, rate = 0.25, 100.0
+    fake = MockSpike(pacing=Pacing(ttft=ttft, tokens_per_second=rate))
+    fake.on().reply(" ".join(["word"] * 120))
+    with fake.serve() as url:
+        client = anthropic.Anthropic(base_url=url, api_key="k", max_retries=0)
+        fake.engine.pacing = Pacing()
+        client.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=PROMPT)  # warm up
+        fake.engine.pacing = Pacing(ttft=ttft, tokens_per_second=rate)
+        start = time.perf_counter()
+        first, first_piece = 0.0, ""
+        with client.messages.stream(
+            model="claude-haiku-4-5", max_tokens=1024, messages=PROMPT
+        ) as stream:
+            for piece in stream.text_stream:
+                if not first:
+                    first, first_piece = time.perf_counter(), piece
+            end = time.perf_counter()
+            tokens = stream.get_final_message().usage.output_tokens
+    # the first delta arrives at the TTFT; every later token is paced at the rate
+    measured_ttft = first - start
+    measured_rate = (tokens - len(first_piece) / CHARS_PER_TOKEN) / (end - first)
+    return [
+        ("pacing: time to first token (s)", measured_ttft, ttft, "within 10%"),
+        ("pacing: tokens per second", measured_rate, rate, "within 10%"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=300, help="calls per timing round")
+    args = parser.parse_args()
+    rows = [in_process_overhead(args.repeat), *pacing_accuracy()]
+    print(f"{'benchmark':<45} {'mockspike':>12} {'baseline':>12} {'ratio':>7}  target")
+    for name, mine, base, target in rows:
+        print(f"{name:<45} {mine:>12.3f} {base:>12.3f} {mine / base:>6.2f}x  {target}")
+    print("(in-process figures are median microseconds per call)")
+
+
+if __name__ == "__main__":
+    main()
