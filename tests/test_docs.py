@@ -12,3 +12,32 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_readme_error_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert splice(readme) == readme, "run: python -m mockspike.contract.table README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", readme, flags=re.S)
+
+
+def test_readme_scripting_snippet_runs() -> None:
+    (snippet,) = [b for b in _blocks("py") if "fake = MockSpike()" in b]
+    namespace: dict[str, object] = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    fake = namespace["fake"]
+    assert len(fake.rules) == 15  # type: ignore[attr-defined]
+
+
+def test_readme_script_file_example_loads(tmp_path: Path) -> None:
+    from mockspike import MockSpike
+
+    (example,) = _blocks("yaml")
+    path = tmp_path / "rules.yaml"
+    path.write_text(example)
+    rules = MockSpike().load_script(path)
+    assert [r.describe() for r in rules] == [
+        "rule #1 'weather' on(model='claude-haiku-4-5', text='weather')",
+        "rule #2 on()",
+        "rule #3 on(stream=True)",
+    ]

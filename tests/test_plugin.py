@@ -22,17 +22,20 @@ pytestmark = pytest.mark.sdk
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def readme_pytest_examples() -> str:
-    """The ```python blocks of the README's pytest section, as one test module."""
+def readme_examples(heading: str) -> str:
+    """The ```python blocks of one README section, as one test module."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## pytest", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) >= 6
-    return "\n\n".join(blocks)
+    section = readme.split(heading + "\n", 1)[1].split("\n## ", 1)[0]
+    return "\n\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.S))
+
+
+def test_readme_recipes_pass(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_recipes=readme_examples("## Scripting the fake"))
+    pytester.runpytest().assert_outcomes(passed=5)
 
 
 def test_readme_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme=readme_pytest_examples())
+    pytester.makepyfile(test_readme=readme_examples("## pytest"))
     result = pytester.runpytest("-p", "anyio")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
