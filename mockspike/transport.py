@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -59,6 +59,20 @@ def _read_timeout(request: Any) -> float | None:
     return float(value) if value is not None else None
 
 
+def _schedule(
+    result: WireResponse, limit: float | None, clock: Callable[[], float]
+) -> Iterator[tuple[float, bytes | None]]:
+    """(seconds to wait, chunk) on an absolute schedule, so sending time does not drift;
+    a chunk of None means: the wait outlasted the read timeout, time out after it."""
+    due = clock()
+    for delay, chunk in result.iter_chunks():
+        if limit is not None and delay > limit:
+            yield limit, None
+            return
+        due += delay
+        yield (max(0.0, due - clock()) if delay else 0.0), chunk
+
+
 @functools.cache
 def _classes(name: str) -> tuple[type, type]:
     """The sync and async transport classes for one library (built once)."""
@@ -83,27 +97,27 @@ def _classes(name: str) -> tuple[type, type]:
             extensions={"http_version": b"HTTP/1.1"},
         )
 
+    def cut(request: Any) -> Exception:
+        error: Exception = httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body", request=request
+        )
+        return error
+
     class SyncStream(httpx.SyncByteStream):  # type: ignore[misc]
         def __init__(self, result: WireResponse, request: Any) -> None:
             self._result, self._request = result, request
 
         def __iter__(self) -> Iterator[bytes]:
             limit = _read_timeout(self._request)
-            due = time.monotonic()
             try:
-                for delay, chunk in self._result.iter_chunks():
-                    if limit is not None and delay > limit:
-                        time.sleep(limit)
+                for wait, chunk in _schedule(self._result, limit, time.monotonic):
+                    if wait:
+                        time.sleep(wait)
+                    if chunk is None:
                         raise timed_out(self._request)
-                    if delay:
-                        due += delay
-                        time.sleep(max(0.0, due - time.monotonic()))
                     yield chunk
             except StreamBreak:
-                raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body",
-                    request=self._request,
-                ) from None
+                raise cut(self._request) from None
 
     class AsyncStream(httpx.AsyncByteStream):  # type: ignore[misc]
         def __init__(self, result: WireResponse, request: Any) -> None:
@@ -111,21 +125,15 @@ def _classes(name: str) -> tuple[type, type]:
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             limit = _read_timeout(self._request)
-            due = anyio.current_time()
             try:
-                for delay, chunk in self._result.iter_chunks():
-                    if limit is not None and delay > limit:
-                        await anyio.sleep(limit)
+                for wait, chunk in _schedule(self._result, limit, anyio.current_time):
+                    if wait:
+                        await anyio.sleep(wait)
+                    if chunk is None:
                         raise timed_out(self._request)
-                    if delay:
-                        due += delay
-                        await anyio.sleep(max(0.0, due - anyio.current_time()))
                     yield chunk
             except StreamBreak:
-                raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body",
-                    request=self._request,
-                ) from None
+                raise cut(self._request) from None
 
     class Transport(httpx.BaseTransport):  # type: ignore[misc]
         """A sync transport answering from a mockspike engine, in-process."""

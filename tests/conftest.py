@@ -51,3 +51,47 @@ def http(server_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+async def call_asgi(
+    app: Any,
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    server: tuple[str, int] = ("127.0.0.1", 8000),
+) -> list[dict[str, Any]]:
+    """Call an ASGI app directly (no socket) and return every message it sent."""
+    import anyio
+
+    sent: list[dict[str, Any]] = []
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await anyio.sleep(3600)  # the client never disconnects
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "server": server,
+        "headers": [(k.encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+    await app(scope, receive, send)
+    return sent

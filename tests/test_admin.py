@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from tests.conftest import HEADERS, SEED_BODY
+from tests.conftest import HEADERS, SEED_BODY, call_asgi
 
 
 @pytest.fixture
@@ -104,31 +104,8 @@ def test_bad_admin_specs_are_clear_400s(
 
 
 async def _call(app: Any, server: tuple[str, int], headers: dict[str, str]) -> int:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/_mockspike/health",
-        "raw_path": b"/_mockspike/health",
-        "query_string": b"",
-        "root_path": "",
-        "client": ("203.0.113.9", 5000),
-        "server": server,
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-    }
-    statuses = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    await app(scope, receive, send)
-    return statuses[0]
+    sent = await call_asgi(app, "GET", "/_mockspike/health", headers=headers, server=server)
+    return int(sent[0]["status"])
 
 
 @pytest.mark.anyio

@@ -52,6 +52,15 @@ def client(gateway: tuple[MockSpike, str], fake: MockSpike) -> anthropic.Anthrop
     return anthropic.Anthropic(base_url=gateway[1], api_key=KEY, max_retries=2)
 
 
+def post(base_url: str) -> httpx.Response:
+    """A raw request, to see the wire: status, headers, body bytes."""
+    return httpx.post(
+        base_url + "/v1/messages",
+        headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"},
+        json={"model": "claude-haiku-4-5", "max_tokens": 8, "messages": PROMPT},
+    )
+
+
 def run_tool_loop(client: anthropic.Anthropic) -> tuple[str, int]:
     """A minimal agent loop: call tools until the model answers in text."""
     messages: list[dict] = list(PROMPT)
@@ -94,11 +103,7 @@ def test_429_twice_then_success_is_retried(fake: MockSpike, client: anthropic.An
 
 def test_429_envelope_and_headers(gateway: tuple[MockSpike, str], fake: MockSpike) -> None:
     fake.fail(429)
-    response = httpx.post(
-        gateway[1] + "/v1/messages",
-        headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"},
-        json={"model": "claude-haiku-4-5", "max_tokens": 8, "messages": PROMPT},
-    )
+    response = post(gateway[1])
     assert response.status_code == 429
     assert response.headers["retry-after"] == "1"
     body = response.json()
@@ -113,11 +118,7 @@ def test_gateway_wraps_5xx_in_its_retry_envelope(
     gateway: tuple[MockSpike, str], fake: MockSpike
 ) -> None:
     fake.fail(500)
-    response = httpx.post(
-        gateway[1] + "/v1/messages",
-        headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"},
-        json={"model": "claude-haiku-4-5", "max_tokens": 8, "messages": PROMPT},
-    )
+    response = post(gateway[1])
     assert response.status_code == 500
     assert response.headers["x-should-retry"] == "true"
     assert response.json()["error"] == {
@@ -186,11 +187,7 @@ def test_malformed_body_is_a_client_side_error(
     gateway: tuple[MockSpike, str], fake: MockSpike
 ) -> None:
     fake.fault("malformed")
-    response = httpx.post(
-        gateway[1] + "/v1/messages",
-        headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"},
-        json={"model": "claude-haiku-4-5", "max_tokens": 8, "messages": PROMPT},
-    )
+    response = post(gateway[1])
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         json.loads(response.content)

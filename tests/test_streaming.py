@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import httpx
 import pytest
 
 from mockspike import MockSpike
-from tests.conftest import HEADERS, SEED_BODY
+from tests.conftest import HEADERS, SEED_BODY, call_asgi
 from tests.sse_grammar import check_grammar, parse_frames
 
 TOOL = {
@@ -82,44 +83,13 @@ def test_upstream_profile_sends_no_credits_header(anthropic_server_url: str) -> 
 @pytest.mark.anyio
 async def test_body_is_sent_event_by_event() -> None:
     """Drive the ASGI app directly: every SSE frame must be its own body message."""
-    import json
-
-    app = MockSpike().app
-    request_body = json.dumps(body(stream=True)).encode()
-    sent: list[dict[str, Any]] = []
-    received = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal received
-        if not received:
-            received = True
-            return {"type": "http.request", "body": request_body, "more_body": False}
-        import anyio
-
-        await anyio.sleep(3600)
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/messages",
-        "raw_path": b"/v1/messages",
-        "query_string": b"",
-        "root_path": "",
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 8000),
-        "headers": [
-            (k.encode(), v.encode())
-            for k, v in {**HEADERS, "content-type": "application/json"}.items()
-        ],
-    }
-    await app(scope, receive, send)
+    sent = await call_asgi(
+        MockSpike().app,
+        "POST",
+        "/v1/messages",
+        body=json.dumps(body(stream=True)).encode(),
+        headers={**HEADERS, "content-type": "application/json"},
+    )
     chunks = [m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")]
     frames = parse_frames(b"".join(chunks))
     assert len(chunks) == len(frames) > 5

@@ -66,9 +66,8 @@ async def test_async_stream_arrives_frame_by_frame(library: Any) -> None:
         transport=fake.async_transport(library.__name__),
         base_url="http://mockspike.test",
         headers=HEADERS,
-    ) as http:
-        async with http.stream("POST", "/v1/messages", json=STREAM) as response:
-            chunks = [chunk async for chunk in response.aiter_raw()]
+    ) as http, http.stream("POST", "/v1/messages", json=STREAM) as response:
+        chunks = [chunk async for chunk in response.aiter_raw()]
     assert len(chunks) == len(parse_frames(b"".join(chunks))) > 5
 
 
