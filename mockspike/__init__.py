@@ -1,5 +1,7 @@
 """mockspike: a faithful, fast fake of the ByteSpike / Anthropic Messages API."""
 
+from .clock import FakeClock
+from .config import GatewayConfig
 from .contract.errors import ApiError
 from .engine import Engine
 from .journal import Entry, Journal
@@ -16,7 +18,9 @@ __all__ = [
     "Engine",
     "Entry",
     "Failure",
+    "FakeClock",
     "Fault",
+    "GatewayConfig",
     "Journal",
     "MockSpike",
     "Pacing",

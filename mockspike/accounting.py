@@ -7,6 +7,7 @@ window check and the credits estimate all use it, so they always agree.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from . import _json
@@ -62,19 +63,54 @@ def content_tokens(content: Any) -> int:
     return 0
 
 
-def input_tokens(body: dict[str, Any]) -> int:
-    """The prompt's size: tools, then system, then messages."""
-    total = REQUEST_OVERHEAD
+def prompt_items(body: dict[str, Any]) -> Iterator[tuple[int, Any]]:
+    """The prompt in cache order — tools, then system, then messages — as (tokens, item):
+    each tool, system block and content block, and each turn's overhead."""
     for tool in body.get("tools") or []:
-        total += text_tokens(_json.dumps(tool).decode())
-    total += content_tokens(body.get("system"))
+        tool_json = {k: v for k, v in tool.items() if k != "cache_control"}
+        yield text_tokens(_json.dumps(tool_json).decode()), tool
+    system = body.get("system")
+    if isinstance(system, list):
+        for block in system:
+            yield _block_tokens(block), block
+    elif system:
+        yield content_tokens(system), system
     for message in body.get("messages") or []:
-        total += MESSAGE_OVERHEAD + content_tokens(message.get("content"))
-    return total
+        yield MESSAGE_OVERHEAD, message.get("role")
+        content = message.get("content")
+        if isinstance(content, list):
+            for block in content:
+                yield (_block_tokens(block) if isinstance(block, dict) else 0), block
+        else:
+            yield content_tokens(content), content
 
 
-def credits(model: Model, input_tokens: int, output_tokens: int) -> float:
-    usd = (input_tokens * model.price_input + output_tokens * model.price_output) / 1_000_000
+def input_tokens(body: dict[str, Any]) -> int:
+    """The prompt's size: the sum over `prompt_items`, plus the request's overhead."""
+    return REQUEST_OVERHEAD + sum(tokens for tokens, _ in prompt_items(body))
+
+
+#: Cache writes and reads, as multiples of the input price.
+CACHE_WRITE_5M, CACHE_WRITE_1H, CACHE_READ = 1.25, 2.0, 0.1
+
+
+def credits(
+    model: Model,
+    input_tokens: int,
+    output_tokens: int,
+    cache_read: int = 0,
+    cache_write_5m: int = 0,
+    cache_write_1h: int = 0,
+) -> float:
+    """What a call costs, in credits: uncached input, cache writes and reads at their
+    multiples of the input price, and output."""
+    weighted_input = (
+        input_tokens
+        + cache_write_5m * CACHE_WRITE_5M
+        + cache_write_1h * CACHE_WRITE_1H
+        + cache_read * CACHE_READ
+    )
+    usd = (weighted_input * model.price_input + output_tokens * model.price_output) / 1_000_000
     return usd * CREDITS_PER_USD
 
 

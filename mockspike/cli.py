@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
     serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
     serve.add_argument(
         "--admin-token",
         help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
@@ -43,14 +44,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.host, args.port, args.profile, args.script, args.admin_token)
+        return _serve(
+            args.host, args.port, args.profile, args.script, args.admin_token, args.config
+        )
     return _validate(args.file, args.profile)
 
 
-def _serve(host: str, port: int, profile: str, script: str | None, admin_token: str | None) -> int:
+def _serve(
+    host: str,
+    port: int,
+    profile: str,
+    script: str | None,
+    admin_token: str | None,
+    config: str | None,
+) -> int:
     from .mock import MockSpike, base_url, bind
 
-    fake = MockSpike(profile=profile, admin_token=admin_token)
+    try:
+        fake = MockSpike(profile=profile, admin_token=admin_token, config=config)
+    except (OSError, ValueError) as exc:
+        print(f"mockspike: cannot load config {config}: {exc}", file=sys.stderr)
+        return 2
     if script:
         try:
             fake.load_script(script)

@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import _json, accounting, gateway, sse
+from . import _json, accounting, sse
 from ._ids import base58, random_id
-from .contract.catalog import Profile, load_profile
+from .cache import PromptCache
+from .clock import Clock, SystemClock
+from .config import GatewayConfig, RateLimits
+from .contract.catalog import Model, Profile, load_profile
 from .contract.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
 from .contract.validate import check_count_tokens, check_message_request, parse_body
+from .gateway import Admission, Gateway
 from .journal import Entry, Journal
 from .pacing import NO_DELAY, Pacer, Pacing
 from .render import Rendered
@@ -33,6 +37,7 @@ from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 JSON = "application/json"
 _NEEDS_VERSION = ("/v1/messages", "/v1/messages/count_tokens")
+_ENDPOINTS = {"/v1/messages": "messages", "/v1/messages/count_tokens": "count_tokens"}
 log = logging.getLogger("mockspike")
 
 
@@ -50,8 +55,14 @@ class Engine:
         strict: bool = False,
         pacing: Pacing | None = None,
         time_scale: float = 1.0,
+        config: GatewayConfig | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
+        self.clock = clock or SystemClock()
+        defaults = RateLimits(**self.profile.default_rate_limits)
+        self.gateway = Gateway(config, defaults, self.clock)
+        self.cache = PromptCache(self.clock)
         self.strict = strict
         self.pacing = pacing or NO_DELAY
         if time_scale < 0:
@@ -60,7 +71,7 @@ class Engine:
         self.script = Script()
         self.journal = Journal()
         self._sequence = itertools.count()
-        self._routes: dict[tuple[str, str], Callable[[WireRequest, Entry], WireResponse]] = {
+        self._routes: dict[tuple[str, str], Callable[[WireRequest, Entry, str], WireResponse]] = {
             ("POST", "/v1/messages"): self._messages,
             ("POST", "/v1/messages/count_tokens"): self._count_tokens,
             ("GET", "/v1/models"): self._list_models,
@@ -95,7 +106,7 @@ class Engine:
         return self.script.add(rule)
 
     def reset(self) -> None:
-        """Forget every rule and every journal entry."""
+        """Forget every rule and every journal entry (wallets and cache stay)."""
         self.script.clear()
         self.journal.clear()
 
@@ -143,10 +154,10 @@ class Engine:
             if any(p == path for _, p in self._routes):
                 raise ApiError(405, "Method Not Allowed")
             raise ApiError(404, "Not Found")
-        gateway.api_key(request)
+        key = self.gateway.authenticate(request, _ENDPOINTS.get(path, "models"))
         if path in _NEEDS_VERSION:
             self._check_headers(request)
-        return handler(request, entry)
+        return handler(request, entry, key)
 
     def _check_headers(self, request: WireRequest) -> None:
         if not request.header("anthropic-version"):
@@ -165,9 +176,28 @@ class Engine:
 
     # -- endpoints ---------------------------------------------------------------------
 
-    def _messages(self, request: WireRequest, entry: Entry) -> WireResponse:
+    def _messages(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
         body = entry.body = parse_body(request.body)
         model = check_message_request(body, self.profile)
+        self.gateway.check_model(key, body["model"], model)
+        prompt_tokens = accounting.input_tokens(body)
+        estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
+        admission = self.gateway.admit(key, estimate, prompt_tokens, body["max_tokens"])
+        try:
+            return self._answer(body, model, key, entry, admission, estimate)
+        except ApiError:
+            self.gateway.settle(admission, 0, 0.0)  # refused answers are not billed
+            raise
+
+    def _answer(
+        self,
+        body: dict[str, Any],
+        model: Model,
+        key: str,
+        entry: Entry,
+        admission: Admission,
+        estimate: float,
+    ) -> WireResponse:
         rule, response = self.script.decide(body)
         entry.rule = rule.describe() if rule else None
         entry.response = response
@@ -183,22 +213,27 @@ class Engine:
             raise self.failure(response)
         fault = response if isinstance(response, Fault) else None
         if fault is not None and fault.kind == "drop":
+            self.gateway.settle(admission, 0, 0.0)
             return WireResponse(0, {}, drop=True)
         reply = response if isinstance(response, Reply) else synthetic_reply(body)
-        input_tokens = accounting.input_tokens(body)
+        cache = self.cache.use(key, model, body)
+        uncached = accounting.input_tokens(body) - cache.read - cache.written
         rendered = Rendered(
             id=self._message_id(body, self.profile.message_id_stem(model)),
             model=reply.model or self.profile.response_model(body["model"], model),
             reply=reply,
-            input_tokens=input_tokens,
+            input_tokens=uncached,
             full_usage=self.profile.full_usage,
+            cache=cache,
         )
-        entry.input_tokens, entry.output_tokens = input_tokens, reply.output_tokens
-        entry.credits = accounting.credits(model, input_tokens, reply.output_tokens)
+        cost = accounting.credits(
+            model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
+        )
+        entry.input_tokens, entry.output_tokens, entry.credits = uncached, reply.output_tokens, cost
         request_id = new_request_id()
-        headers = {"request-id": request_id}
+        headers = self.gateway.settle(admission, reply.output_tokens, cost)
+        headers["request-id"] = request_id
         if self.profile.credits_header:
-            estimate = accounting.credits(model, input_tokens, body["max_tokens"])
             headers[self.profile.credits_header] = accounting.format_credits(estimate)
         pacer = (reply.timing or self.pacing).pacer(request_seed(body), self.time_scale)
         stall = fault.seconds if fault is not None and fault.kind == "stall" else 0.0
@@ -232,12 +267,12 @@ class Engine:
                 return
             yield pacer.next(sse.output_tokens(data)), frame
 
-    def _count_tokens(self, request: WireRequest, entry: Entry) -> WireResponse:
+    def _count_tokens(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
         body = entry.body = parse_body(request.body)
         check_count_tokens(body, self.profile)
         return self._json({"input_tokens": accounting.input_tokens(body)})
 
-    def _list_models(self, request: WireRequest, entry: Entry) -> WireResponse:
+    def _list_models(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
         query = {k: v[-1] for k, v in parse_qs(request.query).items()}
         models = sorted(self.profile.models, key=lambda m: m.created_at, reverse=True)
         ids = [m.id for m in models]
@@ -268,7 +303,7 @@ class Engine:
             }
         )
 
-    def _retrieve_model(self, request: WireRequest, entry: Entry) -> WireResponse:
+    def _retrieve_model(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
         name = request.path.rstrip("/").rsplit("/", 1)[1]
         return self._json(self.profile.model(name).info())
 

@@ -1,9 +1,23 @@
-"""Who is calling. Without a configuration any non-empty key is accepted, as documented."""
+"""Who is calling, and may they: keys, scopes, IP allowlists, wallets and rate limits.
+
+Without a configuration any non-empty key is accepted, with the profile's default rate
+limits, so the `anthropic-ratelimit-*` headers are always there as the real API sends them.
+"""
 
 from __future__ import annotations
 
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .clock import Clock
+from .config import GatewayConfig, KeyConfig, RateLimits
+from .contract.catalog import Model
 from .contract.errors import ApiError
 from .wire import WireRequest
+
+_RATE_LIMIT_DOCS = "https://docs.claude.com/en/api/rate-limits"
 
 
 def api_key(request: WireRequest) -> str:
@@ -16,3 +30,195 @@ def api_key(request: WireRequest) -> str:
     if not key:
         raise ApiError(401, "x-api-key header is required")
     return key
+
+
+class _Bucket:
+    """A token bucket refilled continuously: `capacity` a minute."""
+
+    def __init__(self, capacity: int, now: float) -> None:
+        self.capacity = capacity
+        self.level = float(capacity)
+        self.updated = now
+
+    def refill(self, now: float) -> None:
+        elapsed = max(now - self.updated, 0.0)
+        self.level = min(self.capacity, self.level + elapsed * self.capacity / 60)
+        self.updated = now
+
+    def wait(self, amount: float) -> float:
+        """Seconds until `amount` fits (a minute at most: more can never fit)."""
+        if amount <= self.level:
+            return 0.0
+        if amount > self.capacity:
+            return 60.0
+        return (amount - self.level) * 60 / self.capacity
+
+    def reset_at(self, now: float) -> float:
+        return now + (self.capacity - self.level) * 60 / self.capacity
+
+
+@dataclass
+class Admission:
+    """A request let through: settle it once its real cost is known."""
+
+    key: str
+    output_reserved: int
+
+
+class Gateway:
+    """The gateway's state: wallets, rate-limit buckets. Thread-safe."""
+
+    def __init__(self, config: GatewayConfig | None, defaults: RateLimits, clock: Clock) -> None:
+        self.config = config
+        self.defaults = defaults
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, dict[str, _Bucket]] = {}
+        self.wallets: dict[str, float] = {
+            k.key: k.wallet
+            for k in (config.keys.values() if config else [])
+            if k.wallet is not None
+        }
+
+    # -- who -------------------------------------------------------------------------
+
+    def authenticate(self, request: WireRequest, endpoint: str) -> str:
+        """The key, if it exists, is active, comes from an allowed IP and may use `endpoint`."""
+        key = api_key(request)
+        settings = self._settings(key)
+        if settings is None:
+            return key
+        if settings.revoked:
+            raise ApiError(401, "invalid x-api-key")
+        if not settings.allows_ip(request.client_ip):
+            raise ApiError(
+                403,
+                f"Requests from IP address {request.client_ip} are not allowed for this API key.",
+            )
+        if settings.endpoints is not None and endpoint not in settings.endpoints:
+            raise ApiError(403, f"This API key is not allowed to use the {endpoint} endpoint.")
+        return key
+
+    def _settings(self, key: str) -> KeyConfig | None:
+        if self.config is None:
+            return None
+        settings = self.config.keys.get(key)
+        if settings is None:
+            raise ApiError(401, "invalid x-api-key")
+        return settings
+
+    def check_model(self, key: str, requested: str, model: Model) -> None:
+        settings = self._settings(key)
+        if settings is None or settings.models is None:
+            return
+        names = {requested, model.id, *model.aliases}
+        if not names & settings.models:
+            raise ApiError(403, f"This API key is not allowed to use model {requested}.")
+
+    # -- may they ----------------------------------------------------------------------
+
+    def admit(self, key: str, estimate: float, input_tokens: int, max_tokens: int) -> Admission:
+        """Check the wallet (402) and the rate limits (429), then take from the buckets."""
+        with self._lock:
+            balance = self.wallets.get(key)
+            if balance is not None and estimate > balance:
+                raise ApiError(
+                    402,
+                    f"Wallet exhausted: this request needs an estimated {estimate:.6f} credits "
+                    f"and the wallet holds {max(balance, 0):.6f}.",
+                )
+            now = self.clock.now()
+            buckets = self._buckets_of(key, now)
+            needs = {"requests": 1, "input-tokens": input_tokens, "output-tokens": max_tokens}
+            waits = {name: buckets[name].wait(amount) for name, amount in needs.items()}
+            worst = max(waits, key=lambda name: waits[name])
+            if waits[worst] > 0:
+                unit = {
+                    "requests": "requests",
+                    "input-tokens": "input tokens",
+                    "output-tokens": "output tokens",
+                }[worst]
+                headers = self._headers(buckets, now)
+                headers["retry-after"] = str(max(1, math.ceil(waits[worst])))
+                raise ApiError(
+                    429,
+                    f"This request would exceed the rate limit for your organization of "
+                    f"{buckets[worst].capacity:,} {unit} per minute. For details, refer to: "
+                    f"{_RATE_LIMIT_DOCS}. You can see the response headers for current usage.",
+                    headers=headers,
+                )
+            for name, amount in needs.items():
+                buckets[name].level -= amount
+            return Admission(key, max_tokens)
+
+    def settle(self, admission: Admission, output_tokens: int, credits: float) -> dict[str, str]:
+        """Give back unused output reservation, debit the wallet; the rate-limit headers."""
+        with self._lock:
+            now = self.clock.now()
+            buckets = self._buckets_of(admission.key, now)
+            output = buckets["output-tokens"]
+            output.level = min(
+                output.capacity, output.level + admission.output_reserved - output_tokens
+            )
+            if admission.key in self.wallets:
+                self.wallets[admission.key] -= credits
+            return self._headers(buckets, now)
+
+    def top_up(self, key: str, credits: float) -> float:
+        if credits <= 0:
+            raise ValueError("top up by a positive number of credits")
+        with self._lock:
+            self.wallets[key] = self.wallets.get(key, 0.0) + credits
+            return self.wallets[key]
+
+    def set_balance(self, key: str, credits: float) -> None:
+        with self._lock:
+            self.wallets[key] = credits
+
+    def reset_limits(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+    def _limits(self, key: str) -> RateLimits:
+        settings = self.config.keys.get(key) if self.config else None
+        return settings.rate_limits if settings and settings.rate_limits else self.defaults
+
+    def _buckets_of(self, key: str, now: float) -> dict[str, _Bucket]:
+        if key not in self._buckets:
+            limits = self._limits(key)
+            self._buckets[key] = {
+                "requests": _Bucket(limits.requests_per_minute, now),
+                "input-tokens": _Bucket(limits.input_tokens_per_minute, now),
+                "output-tokens": _Bucket(limits.output_tokens_per_minute, now),
+            }
+        buckets = self._buckets[key]
+        for bucket in buckets.values():
+            bucket.refill(now)
+        return buckets
+
+    @staticmethod
+    def _headers(buckets: dict[str, _Bucket], now: float) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for name, bucket in buckets.items():
+            headers.update(_bucket_headers(name, bucket, now))
+        tightest = min(
+            (buckets["input-tokens"], buckets["output-tokens"]),
+            key=lambda b: b.level / b.capacity,
+        )
+        headers.update(_bucket_headers("tokens", tightest, now))
+        return headers
+
+
+def _bucket_headers(name: str, bucket: _Bucket, now: float) -> dict[str, str]:
+    prefix = f"anthropic-ratelimit-{name}"
+    return {
+        f"{prefix}-limit": str(bucket.capacity),
+        f"{prefix}-remaining": str(max(0, math.floor(bucket.level))),
+        f"{prefix}-reset": rfc3339(bucket.reset_at(now)),
+    }
+
+
+def rfc3339(timestamp: float) -> str:
+    return datetime.fromtimestamp(math.ceil(timestamp), tz=timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )

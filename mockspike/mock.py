@@ -16,6 +16,8 @@ from starlette.applications import Starlette
 
 from . import spec
 from . import transport as _transport
+from .clock import Clock
+from .config import GatewayConfig
 from .engine import Engine
 from .journal import Journal
 from .pacing import Pacing
@@ -46,8 +48,21 @@ class MockSpike:
         pacing: Pacing | None = None,
         time_scale: float = 1.0,
         admin_token: str | None = None,
+        config: GatewayConfig | dict[str, Any] | str | Path | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        self.engine = Engine(profile, strict=strict, pacing=pacing, time_scale=time_scale)
+        if isinstance(config, dict):
+            config = GatewayConfig.from_dict(config)
+        elif isinstance(config, (str, Path)):
+            config = GatewayConfig.load(config)
+        self.engine = Engine(
+            profile,
+            strict=strict,
+            pacing=pacing,
+            time_scale=time_scale,
+            config=config,
+            clock=clock,
+        )
         self.admin_token = admin_token
         self.base_url: str | None = None
         """Set while `serve()` runs: the server's `http://127.0.0.1:PORT`."""
@@ -122,8 +137,30 @@ class MockSpike:
         return self.engine.journal
 
     def reset(self) -> None:
-        """Clear the script and the journal."""
+        """Clear the script and the journal (wallets, rate limits and cache stay)."""
         self.engine.reset()
+
+    # -- the gateway's state -----------------------------------------------------------
+
+    @property
+    def clock(self) -> Clock:
+        return self.engine.clock
+
+    def wallet(self, key: str) -> float | None:
+        """A key's balance in credits (None: the key has no wallet)."""
+        return self.engine.gateway.wallets.get(key)
+
+    def top_up(self, key: str, credits: float) -> float:
+        """Add credits to a key's wallet; returns the new balance."""
+        return self.engine.gateway.top_up(key, credits)
+
+    @property
+    def cache(self) -> list[dict[str, Any]]:
+        """The prompt cache's live entries: key, model, prefix tokens, TTL, seconds left."""
+        return self.engine.cache.entries()
+
+    def clear_cache(self) -> None:
+        self.engine.cache.clear()
 
     # -- in-process clients ------------------------------------------------------------
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .cache import CacheUsage
 from .reply import Reply
 
 
@@ -16,15 +17,20 @@ class Rendered:
     model: str
     reply: Reply
     input_tokens: int
+    """Uncached input tokens: the prompt less what the cache read or wrote."""
     full_usage: bool
+    cache: CacheUsage = field(default_factory=CacheUsage)
 
     def usage(self, output_tokens: int) -> dict[str, Any]:
         usage: dict[str, Any] = {"input_tokens": self.input_tokens}
-        if self.full_usage:
+        if self.full_usage or self.cache.in_play:
             usage.update(
-                cache_creation_input_tokens=0,
-                cache_read_input_tokens=0,
-                cache_creation={"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+                cache_creation_input_tokens=self.cache.written,
+                cache_read_input_tokens=self.cache.read,
+                cache_creation={
+                    "ephemeral_5m_input_tokens": self.cache.write_5m,
+                    "ephemeral_1h_input_tokens": self.cache.write_1h,
+                },
             )
         usage["output_tokens"] = output_tokens
         if self.full_usage:

@@ -62,6 +62,9 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
         Route("/_mockspike/faults", admin.guarded(admin.one_shot("fault")), methods=["POST"]),
         Route("/_mockspike/requests", admin.guarded(admin.requests), methods=["GET"]),
         Route("/_mockspike/reset", admin.guarded(admin.reset), methods=["POST"]),
+        Route("/_mockspike/wallets", admin.guarded(admin.wallets), methods=["GET"]),
+        Route("/_mockspike/wallets/{key}", admin.guarded(admin.wallet), methods=["GET", "POST"]),
+        Route("/_mockspike/cache", admin.guarded(admin.cache), methods=["GET", "DELETE"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
     return Starlette(routes=routes)
@@ -179,6 +182,30 @@ class _Admin:
 
     async def requests(self, request: Request) -> Response:
         return JSONResponse({"requests": [e.to_json() for e in self.engine.journal]})
+
+    async def wallets(self, request: Request) -> Response:
+        return JSONResponse({"wallets": dict(self.engine.gateway.wallets)})
+
+    async def wallet(self, request: Request) -> Response:
+        """GET the balance; POST `{"top_up": credits}` or `{"balance": credits}`."""
+        key = request.path_params["key"]
+        gateway = self.engine.gateway
+        if request.method == "POST":
+            change = await _json_body(request)
+            if set(change) not in ({"top_up"}, {"balance"}):
+                raise spec.SpecError('send {"top_up": credits} or {"balance": credits}')
+            if "top_up" in change:
+                gateway.top_up(key, float(change["top_up"]))
+            else:
+                gateway.set_balance(key, float(change["balance"]))
+        if key not in gateway.wallets:
+            return _admin_error(404, "not_found_error", f"mockspike admin: no wallet for {key}")
+        return JSONResponse({"key": key, "balance": gateway.wallets[key]})
+
+    async def cache(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.engine.cache.clear()
+        return JSONResponse({"entries": self.engine.cache.entries()})
 
     async def reset(self, request: Request) -> Response:
         self.engine.reset()

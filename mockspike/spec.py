@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ._files import load_data
 from .pacing import Pacing
 from .reply import Failure
 from .responders.scripted import Rule
@@ -32,23 +33,10 @@ class SpecError(ValueError):
 
 def load_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON or YAML script file."""
-    text = Path(path).read_text(encoding="utf-8")
     try:
-        if str(path).endswith((".yaml", ".yml")):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            import json
-
-            data = json.loads(text)
-    except Exception as exc:
-        raise SpecError(
-            f"{path}: not valid {'YAML' if str(path).endswith(('yaml', 'yml')) else 'JSON'}: {exc}"
-        ) from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: the top level must be an object with a 'rules' list")
-    return data
+        return load_data(path)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def build_rules(spec: dict[str, Any], make_rule: Any) -> list[Rule]:

@@ -56,6 +56,8 @@ class Profile:
     statuses: frozenset[int]
     max_body_bytes: int
     full_usage: bool
+    default_rate_limits: dict[str, int]
+    """Per key, when the configuration sets none: requests and tokens a minute."""
     upstream_errors: dict[str, Any] | None
     """How the gateway wraps 5xx: a message prefix and headers (None: passed as is)."""
     _by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
@@ -126,4 +128,5 @@ def load_profile(name: str) -> Profile:
         max_body_bytes=raw["max_body_bytes"],
         full_usage=raw["full_usage"],
         upstream_errors=raw["upstream_errors"],
+        default_rate_limits=raw["default_rate_limits"],
     )

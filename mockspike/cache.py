@@ -1,0 +1,120 @@
+"""The prompt cache: prefixes in the order tools -> system -> messages, up to each
+`cache_control` breakpoint; written on first use, read while fresh (a read refreshes the
+TTL); prefixes shorter than the model's minimum are not cached, silently. Kept per API key."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from . import accounting
+from .clock import Clock
+from .contract.catalog import Model
+
+TTL_SECONDS = {"5m": 300, "1h": 3600}
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """What one request read from and wrote to the cache, in tokens."""
+
+    read: int = 0
+    write_5m: int = 0
+    write_1h: int = 0
+    in_play: bool = False
+    """The request asked for caching (it has a `cache_control` breakpoint)."""
+
+    @property
+    def written(self) -> int:
+        return self.write_5m + self.write_1h
+
+
+@dataclass
+class _Entry:
+    tokens: int
+    ttl: str
+    expires: float
+
+
+@dataclass(frozen=True)
+class _Breakpoint:
+    tokens: int
+    digest: str
+    ttl: str
+
+
+def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
+    """Each breakpoint's prefix: its size (the same estimate as `input_tokens`) and a digest
+    of its content without the `cache_control` markers."""
+    hasher = hashlib.sha256(body["model"].encode())
+    tokens = accounting.REQUEST_OVERHEAD
+    found: list[_Breakpoint] = []
+    for item_tokens, item in accounting.prompt_items(body):
+        tokens += item_tokens
+        marker = item.get("cache_control") if isinstance(item, dict) else None
+        content = (
+            {k: v for k, v in item.items() if k != "cache_control"}
+            if isinstance(item, dict)
+            else item
+        )
+        hasher.update(orjson.dumps(content, option=orjson.OPT_SORT_KEYS))
+        if marker:
+            found.append(_Breakpoint(tokens, hasher.hexdigest(), marker.get("ttl") or "5m"))
+    return found
+
+
+class PromptCache:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._entries: dict[tuple[str, str, str], _Entry] = {}
+        self._lock = threading.Lock()
+
+    def use(self, scope: str, model: Model, body: dict[str, Any]) -> CacheUsage:
+        """Read the longest fresh cached prefix, write the longer ones."""
+        points = breakpoints(body)
+        if not points:
+            return CacheUsage()
+        with self._lock:
+            now = self.clock.now()
+            hit = -1
+            for i in range(len(points) - 1, -1, -1):
+                entry = self._entries.get((scope, model.id, points[i].digest))
+                if entry is not None and entry.expires > now:
+                    entry.expires = now + TTL_SECONDS[entry.ttl]
+                    hit = i
+                    break
+            read = points[hit].tokens if hit >= 0 else 0
+            written, by_ttl = read, {"5m": 0, "1h": 0}
+            for point in points[hit + 1 :]:
+                if point.tokens < model.cache_min_tokens:
+                    continue
+                self._entries[(scope, model.id, point.digest)] = _Entry(
+                    point.tokens, point.ttl, now + TTL_SECONDS[point.ttl]
+                )
+                by_ttl[point.ttl] += point.tokens - written
+                written = point.tokens
+            return CacheUsage(read, by_ttl["5m"], by_ttl["1h"], in_play=True)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """What is cached now: key, model, prefix size, TTL and seconds left."""
+        now = self.clock.now()
+        with self._lock:
+            return [
+                {
+                    "api_key": scope,
+                    "model": model,
+                    "tokens": e.tokens,
+                    "ttl": e.ttl,
+                    "expires_in": round(e.expires - now, 3),
+                }
+                for (scope, model, _), e in self._entries.items()
+                if e.expires > now
+            ]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
