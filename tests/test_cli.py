@@ -121,3 +121,39 @@ def test_version() -> None:
 def test_unknown_profile_is_refused() -> None:
     result = subprocess.run([*CLI, "serve", "--profile", "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and "invalid choice: 'nope'" in result.stderr
+
+
+def test_serve_with_a_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.yaml"
+    path.write_text("keys:\n  sk-ok: {wallet: 5}\n  sk-old: {status: revoked}\n")
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", "0", "--config", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        url = line.rsplit(" ", 1)[-1].strip()
+        headers = {"anthropic-version": "2023-06-01"}
+        ok = httpx.post(
+            url + "/v1/messages", json=SEED_BODY, headers={**headers, "x-api-key": "sk-ok"}
+        )
+        old = httpx.post(
+            url + "/v1/messages", json=SEED_BODY, headers={**headers, "x-api-key": "sk-old"}
+        )
+        assert (ok.status_code, old.status_code) == (200, 401)
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+def test_serve_with_a_broken_config_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.json"
+    path.write_text('{"keys": {"k": {"wallet": -1}}}')
+    result = subprocess.run(
+        [*CLI, "serve", "--config", str(path)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "keys.k: wallet is a number of credits, at least 0" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -29,10 +29,21 @@ def test_readme_scripting_snippet_runs() -> None:
     assert len(fake.rules) == 15  # type: ignore[attr-defined]
 
 
+def test_readme_config_example_loads(tmp_path: Path) -> None:
+    from mockspike import GatewayConfig
+
+    example = next(b for b in _blocks("yaml") if b.startswith("keys:"))
+    path = tmp_path / "gateway.yaml"
+    path.write_text(example)
+    config = GatewayConfig.load(path)
+    assert config.keys["sk-alice"].wallet == 25.0
+    assert config.keys["sk-old"].revoked
+
+
 def test_readme_script_file_example_loads(tmp_path: Path) -> None:
     from mockspike import MockSpike
 
-    (example,) = _blocks("yaml")
+    example = next(b for b in _blocks("yaml") if b.startswith("rules:"))
     path = tmp_path / "rules.yaml"
     path.write_text(example)
     rules = MockSpike().load_script(path)

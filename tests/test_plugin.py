@@ -34,6 +34,11 @@ def test_readme_recipes_pass(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=5)
 
 
+def test_readme_gateway_examples_pass(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_gateway=readme_examples("## Simulating the gateway"))
+    pytester.runpytest().assert_outcomes(passed=3)
+
+
 def test_readme_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme=readme_examples("## pytest"))
     result = pytester.runpytest("-p", "anyio")

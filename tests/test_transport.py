@@ -62,11 +62,14 @@ def test_sync_stream_arrives_frame_by_frame(library: Any) -> None:
 @pytest.mark.anyio
 async def test_async_stream_arrives_frame_by_frame(library: Any) -> None:
     fake = MockSpike()
-    async with library.AsyncClient(
-        transport=fake.async_transport(library.__name__),
-        base_url="http://mockspike.test",
-        headers=HEADERS,
-    ) as http, http.stream("POST", "/v1/messages", json=STREAM) as response:
+    async with (
+        library.AsyncClient(
+            transport=fake.async_transport(library.__name__),
+            base_url="http://mockspike.test",
+            headers=HEADERS,
+        ) as http,
+        http.stream("POST", "/v1/messages", json=STREAM) as response,
+    ):
         chunks = [chunk async for chunk in response.aiter_raw()]
     assert len(chunks) == len(parse_frames(b"".join(chunks))) > 5
 
