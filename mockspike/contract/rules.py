@@ -22,16 +22,28 @@ MAX_CACHE_BREAKPOINTS = 4
 MIN_THINKING_BUDGET = 1024
 
 
+Breaker = Callable[[Body, Model], Body]
+
+
+def _always(model: Model) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
     summary: str
     check: Callable[[Body, Model, Profile], None] | None
-    breaks: Callable[[Body], Body]
+    """None when the JSON Schema (or the catalog) enforces it."""
+    breaks: Breaker
+    """Turn a plain valid request (text turns, no tools, no sampling options) for `model`
+    into one that breaks this rule and no other."""
+    applies: Callable[[Model], bool] = _always
+    """Whether the rule can be broken on `model` at all (quirks differ by model)."""
 
 
-def _with(**fields: Any) -> Callable[[Body], Body]:
-    def apply(body: Body) -> Body:
+def _with(**fields: Any) -> Breaker:
+    def apply(body: Body, model: Model) -> Body:
         out = copy.deepcopy(body)
         out.update(copy.deepcopy(fields))
         return out
@@ -39,8 +51,8 @@ def _with(**fields: Any) -> Callable[[Body], Body]:
     return apply
 
 
-def _without(name: str) -> Callable[[Body], Body]:
-    def apply(body: Body) -> Body:
+def _without(name: str) -> Breaker:
+    def apply(body: Body, model: Model) -> Body:
         return {k: v for k, v in copy.deepcopy(body).items() if k != name}
 
     return apply
@@ -234,7 +246,7 @@ def _context_window(body: Body, model: Model, profile: Profile) -> None:
 _TOOL = {"name": "get_weather", "input_schema": {"type": "object", "properties": {}}}
 
 
-def _tool_turns(*result_ids: str) -> Callable[[Body], Body]:
+def _tool_turns(*result_ids: str) -> Breaker:
     return _with(
         messages=[
             {"role": "user", "content": "Weather in Paris?"},
@@ -256,38 +268,52 @@ def _tool_turns(*result_ids: str) -> Callable[[Body], Body]:
     )
 
 
-def _cache_many(body: Body) -> Body:
+def _cache_many(body: Body, model: Model) -> Body:
     out = copy.deepcopy(body)
     cc = {"type": "ephemeral"}
     out["system"] = [{"type": "text", "text": f"part {i}", "cache_control": cc} for i in range(5)]
     return out
 
 
-def _huge_prompt(body: Body) -> Body:
+def _huge_prompt(body: Body, model: Model) -> Body:
     out = copy.deepcopy(body)
-    out["messages"] = [{"role": "user", "content": "word " * 170_000}]
+    out["messages"] = [{"role": "user", "content": "word " * (model.context_window * 17 // 20)}]
     return out
+
+
+def _over_cap(body: Body, model: Model) -> Body:
+    return {**copy.deepcopy(body), "max_tokens": model.max_tokens + 1}
+
+
+def _unsupported(body: Body, model: Model) -> Body:
+    out = copy.deepcopy(body)
+    if "output_config.effort" in model.unsupported:
+        out["output_config"] = {"effort": "low"}
+    else:
+        out["thinking"] = {"type": "adaptive"}
+    return out
+
+
+def _has_quirk(quirk: str) -> Callable[[Model], bool]:
+    return lambda model: quirk in model.quirks
 
 
 RULES: tuple[Rule, ...] = (
     Rule("messages_non_empty", "at least one message", _messages_non_empty, _with(messages=[])),
-    Rule(
-        "max_tokens_cap",
-        "max_tokens within the model's cap",
-        _max_tokens_cap,
-        _with(max_tokens=8193),
-    ),
+    Rule("max_tokens_cap", "max_tokens within the model's cap", _max_tokens_cap, _over_cap),
     Rule(
         "supported_params",
         "parameters the model supports (422 on the gateway)",
         _supported_params,
-        _with(output_config={"effort": "low"}),
+        _unsupported,
+        lambda model: bool(model.unsupported),
     ),
     Rule(
         "temperature_top_p",
         "temperature and top_p not both set",
         _temperature_top_p,
         _with(temperature=0.5, top_p=0.9),
+        _has_quirk("temperature_top_p_exclusive"),
     ),
     Rule(
         "thinking_budget_below_max_tokens",
@@ -380,8 +406,9 @@ RULES: tuple[Rule, ...] = (
     Rule("context_window", "the prompt fits the context window", _context_window, _huge_prompt),
 )
 
-#: Rules the JSON Schema itself enforces; listed so docs and strategies cover them too.
+#: Rules the JSON Schema and the catalog enforce; listed so docs and strategies cover them too.
 SCHEMA_CASES: tuple[Rule, ...] = (
+    Rule("known_model", "the model exists", None, _with(model="claude-nonexistent-1")),
     Rule("field_required", "required fields present", None, _without("max_tokens")),
     Rule("extra_field", "no unknown fields", None, _with(temprature=0.5)),
     Rule("wrong_type", "fields have the right type", None, _with(max_tokens="1024")),

@@ -5,15 +5,15 @@ size that no body can show), so the docs always say what the fake really answers
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 from .. import _json
 from ..engine import Engine
 from ..wire import WireRequest
+from .catalog import load_profile
 from .rules import RULES, SCHEMA_CASES
 
-BASE_BODY = {
+BASE_BODY: dict[str, Any] = {
     "model": "claude-haiku-4-5",
     "max_tokens": 1024,
     "messages": [{"role": "user", "content": "Classify this support ticket: My order is late."}],
@@ -21,50 +21,35 @@ BASE_BODY = {
 _HEADERS = {"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}
 
 
-@dataclass(frozen=True)
-class _WireCase:
-    name: str
-    summary: str
-    request: Callable[[bytes], WireRequest]
-
-
-_WIRE_CASES = (
-    _WireCase(
-        "unknown_model",
-        "the model exists",
-        lambda b: _post(_json.dumps({**BASE_BODY, "model": "claude-nope"})),
-    ),
-    _WireCase(
-        "api_key",
-        "an API key is sent",
-        lambda b: WireRequest("POST", "/v1/messages", {"anthropic-version": "2023-06-01"}, b),
-    ),
-    _WireCase("json_body", "the body is JSON", lambda b: _post(b"{not json")),
-    _WireCase("body_size", "the body is at most 32 MiB", lambda b: _post(b" " * (32 * 2**20 + 1))),
-    _WireCase(
-        "known_path", "the path exists", lambda b: WireRequest("GET", "/v1/nothing", _HEADERS)
-    ),
-    _WireCase(
-        "method", "the method fits the path", lambda b: WireRequest("GET", "/v1/messages", _HEADERS)
-    ),
-)
-
-
 def _post(body: bytes) -> WireRequest:
     return WireRequest("POST", "/v1/messages", _HEADERS, body)
+
+
+def _cases() -> list[tuple[str, str, WireRequest]]:
+    """(rule, what it checks, a request that breaks it): each rule's own example on Haiku
+    4.5, then what only headers, paths and sizes can show."""
+    haiku = load_profile("bytespike").model(BASE_BODY["model"])
+    cases = [
+        (rule.name, rule.summary, _post(_json.dumps(rule.breaks(BASE_BODY, haiku))))
+        for rule in (*SCHEMA_CASES, *RULES)
+    ]
+    no_key = WireRequest("POST", "/v1/messages", {"anthropic-version": "2023-06-01"}, b"{}")
+    cases += [
+        ("api_key", "an API key is sent", no_key),
+        ("json_body", "the body is JSON", _post(b"{not json")),
+        ("body_size", "the body is at most 32 MiB", _post(b" " * (32 * 2**20 + 1))),
+        ("known_path", "the path exists", WireRequest("GET", "/v1/nothing", _HEADERS)),
+        ("method", "the method fits the path", WireRequest("GET", "/v1/messages", _HEADERS)),
+    ]
+    return cases
 
 
 def error_rows() -> list[tuple[str, str, str, str, str]]:
     """(rule, what it checks, status on bytespike / anthropic, error type, message)."""
     engines = [Engine("bytespike"), Engine("anthropic")]
     rows = []
-    cases: list[tuple[str, str, Callable[[bytes], WireRequest]]] = [
-        (r.name, r.summary, lambda b, r=r: _post(_json.dumps(r.breaks(BASE_BODY))))  # type: ignore[misc]
-        for r in (*SCHEMA_CASES, *RULES)
-    ]
-    cases += [(c.name, c.summary, c.request) for c in _WIRE_CASES]
-    for name, summary, make in cases:
-        answers = [engine.handle(make(_json.dumps(BASE_BODY))) for engine in engines]
+    for name, summary, request in _cases():
+        answers = [engine.handle(request) for engine in engines]
         status = " / ".join(str(a.status) for a in answers)
         if answers[0].status == answers[1].status:
             status = str(answers[0].status)
