@@ -30,12 +30,12 @@ def readme_examples(heading: str) -> str:
 
 
 def test_readme_recipes_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_recipes=readme_examples("## Scripting the fake"))
+    pytester.makepyfile(test_readme_recipes=readme_examples("## Scripting the fake"))
     pytester.runpytest().assert_outcomes(passed=5)
 
 
 def test_readme_gateway_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_gateway=readme_examples("## Simulating the gateway"))
+    pytester.makepyfile(test_readme_gateway=readme_examples("## Simulating the gateway"))
     pytester.runpytest().assert_outcomes(passed=3)
 
 
