@@ -3,6 +3,7 @@ like the real API, and caps nesting depth so hostile bodies cannot exhaust the s
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -12,7 +13,10 @@ JSONDecodeError = orjson.JSONDecodeError
 
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes (no spaces), as the API writes them on the wire."""
-    return orjson.dumps(value)
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits, which orjson does not write
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def loads(data: bytes | str) -> Any:

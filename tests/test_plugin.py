@@ -34,6 +34,11 @@ def test_readme_recipes_pass(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=5)
 
 
+def test_readme_contract_testing_examples_pass(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_readme_contract=readme_examples("## Contract-testing your client"))
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+
+
 def test_readme_gateway_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_gateway=readme_examples("## Simulating the gateway"))
     pytester.runpytest().assert_outcomes(passed=3)
