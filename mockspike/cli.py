@@ -1,4 +1,4 @@
-"""`mockspike serve | validate`: the command line."""
+"""`mockspike serve | validate | cassette`: the command line."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import uvicorn
 
-from . import __version__, _json
+from . import __version__, _json, cassette_tools
+from .cassettes import RECORD_MODES
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
@@ -37,47 +39,109 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
         "the admin API when bound to a non-loopback address",
     )
+    serve.add_argument("--cassette", help="replay from (and record into) this cassette file")
+    serve.add_argument(
+        "--record-mode",
+        default="none",
+        choices=RECORD_MODES,
+        help="none (replay only, the default), once, new_episodes, all",
+    )
+    serve.add_argument(
+        "--upstream", help="the real gateway to record from, e.g. https://llm.bytespike.ai"
+    )
+    serve.add_argument("--replay-timing", default="instant", choices=("instant", "recorded"))
+    serve.add_argument(
+        "--redact-header",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="one more header to redact in the cassette (repeatable)",
+    )
+    serve.add_argument(
+        "--redact-path",
+        action="append",
+        default=[],
+        metavar="DOTTED",
+        help="a request body path to redact, e.g. metadata.user_id (repeatable)",
+    )
+    serve.add_argument(
+        "--ignore-path",
+        action="append",
+        default=None,
+        metavar="DOTTED",
+        help="a body path left out of matching (default: metadata.user_id)",
+    )
 
     validate = commands.add_parser("validate", help="check a request body against the contract")
     validate.add_argument("file", help="a JSON file, or - for standard input")
     validate.add_argument("--profile", default="bytespike", choices=profile_names())
 
+    cassette = commands.add_parser("cassette", help="inspect, redact, check or import cassettes")
+    tools = cassette.add_subparsers(dest="tool", required=True)
+    for name, text in (
+        ("list", "one line an interaction"),
+        ("show", "the interactions in full"),
+        ("check", "every interaction against the contract"),
+    ):
+        tool = tools.add_parser(name, help=text)
+        tool.add_argument("path")
+        if name == "show":
+            tool.add_argument("number", nargs="?", type=int, help="just this interaction")
+        if name == "check":
+            tool.add_argument("--profile", default="bytespike", choices=profile_names())
+    redact = tools.add_parser("redact", help="redact secrets in place (atomically)")
+    redact.add_argument("path")
+    redact.add_argument("--header", action="append", default=[], metavar="NAME")
+    redact.add_argument("--body-path", action="append", default=[], metavar="DOTTED")
+    imported = tools.add_parser("import", help="convert a vcrpy / pytest-recording YAML cassette")
+    imported.add_argument("source")
+    imported.add_argument("target")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(
-            args.host, args.port, args.profile, args.script, args.admin_token, args.config
-        )
+        return _serve(args)
+    if args.command == "cassette":
+        return cassette_tools.run(args)
     return _validate(args.file, args.profile)
 
 
-def _serve(
-    host: str,
-    port: int,
-    profile: str,
-    script: str | None,
-    admin_token: str | None,
-    config: str | None,
-) -> int:
+def _serve(args: argparse.Namespace) -> int:
     from .mock import MockSpike, base_url, bind
 
+    options: dict[str, Any] = {}
+    if args.ignore_path is not None:
+        options["ignore"] = tuple(args.ignore_path)
     try:
-        fake = MockSpike(profile=profile, admin_token=admin_token, config=config)
+        fake = MockSpike(
+            profile=args.profile,
+            admin_token=args.admin_token,
+            config=args.config,
+            cassette=args.cassette,
+            record_mode=args.record_mode,
+            upstream=args.upstream,
+            replay_timing=args.replay_timing,
+            redact_headers=frozenset(args.redact_header),
+            redact_paths=tuple(args.redact_path),
+            **options,
+        )
     except (OSError, ValueError) as exc:
-        print(f"mockspike: cannot load config {config}: {exc}", file=sys.stderr)
+        print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
-    if script:
+    if args.script:
         try:
-            fake.load_script(script)
+            fake.load_script(args.script)
         except (OSError, ValueError) as exc:
-            print(f"mockspike: cannot load script {script}: {exc}", file=sys.stderr)
+            print(f"mockspike: cannot load script {args.script}: {exc}", file=sys.stderr)
             return 2
     try:
-        sock = bind(host, port)
+        sock = bind(args.host, args.port)
     except OSError as exc:
-        print(f"mockspike: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        print(
+            f"mockspike: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
+        )
         return 2
     server = _Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
-    banner = f"mockspike {__version__} ({profile} profile) serving on {base_url(sock)}"
+    banner = f"mockspike {__version__} ({args.profile} profile) serving on {base_url(sock)}"
     asyncio.run(_run_announced(server, sock, banner))
     return 0
 

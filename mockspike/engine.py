@@ -28,6 +28,7 @@ from .contract.validate import check_count_tokens, check_message_request, parse_
 from .gateway import Admission, Gateway
 from .journal import Entry, Journal
 from .pacing import NO_DELAY, Pacer, Pacing
+from .recorder import MISS_HEADER, Recorder
 from .render import Rendered
 from .reply import Failure, Fault, Reply
 from .responders import synthetic_reply
@@ -39,6 +40,14 @@ JSON = "application/json"
 _NEEDS_VERSION = ("/v1/messages", "/v1/messages/count_tokens")
 _ENDPOINTS = {"/v1/messages": "messages", "/v1/messages/count_tokens": "count_tokens"}
 log = logging.getLogger("mockspike")
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = _json.loads(raw) if raw else None
+    except _json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def new_request_id() -> str:
@@ -57,12 +66,14 @@ class Engine:
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
         clock: Clock | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
         self.clock = clock or SystemClock()
         defaults = RateLimits(**self.profile.default_rate_limits)
         self.gateway = Gateway(config, defaults, self.clock)
         self.cache = PromptCache(self.clock)
+        self.recorder = recorder
         self.strict = strict
         self.pacing = pacing or NO_DELAY
         if time_scale < 0:
@@ -89,6 +100,7 @@ class Engine:
         except ApiError as error:
             response = self.reject(error)
             entry.error = {"type": error.type, "message": error.message}
+            entry.cassette_miss = MISS_HEADER in error.headers
         except Exception:  # a bug of ours must still answer in the envelope
             log.exception("mockspike: internal error")
             response = self.reject(ApiError(500, "Internal server error"))
@@ -97,6 +109,11 @@ class Engine:
         entry.duration = time.perf_counter() - clock
         self.journal.append(entry)
         return response
+
+    @property
+    def blocking(self) -> bool:
+        """True when answering may wait on the network (recording through an upstream)."""
+        return self.recorder is not None and self.recorder.blocking
 
     def new_rule(
         self, *, times: int | None = None, name: str | None = None, **matchers: Any
@@ -154,6 +171,9 @@ class Engine:
             if any(p == path for _, p in self._routes):
                 raise ApiError(405, "Method Not Allowed")
             raise ApiError(404, "Not Found")
+        if self.recorder is not None:
+            entry.body = _json_object(request.body)
+            return self.recorder.handle(request)
         key = self.gateway.authenticate(request, _ENDPOINTS.get(path, "models"))
         if path in _NEEDS_VERSION:
             self._check_headers(request)

@@ -31,6 +31,8 @@ class Entry:
     """`{"type", "message"}` when the answer was an error envelope."""
     unmatched: bool = False
     """True when a strict fake refused it because no rule matched."""
+    cassette_miss: bool = False
+    """True when a cassette had no interaction for it and could not record one."""
     input_tokens: int = 0
     output_tokens: int = 0
     credits: float = 0.0

@@ -50,7 +50,15 @@ class MockSpike:
         admin_token: str | None = None,
         config: GatewayConfig | dict[str, Any] | str | Path | None = None,
         clock: Clock | None = None,
+        cassette: str | Path | None = None,
+        record_mode: str = "none",
+        upstream: str | None = None,
+        replay_timing: str = "instant",
+        **cassette_options: Any,
     ) -> None:
+        """`cassette=PATH` replays recorded traffic (and records, as `record_mode` allows,
+        through `upstream`); `cassette_options` are those of `Cassette` (`match_on`,
+        `ignore`, `redact_headers`, `redact_paths`)."""
         if isinstance(config, dict):
             config = GatewayConfig.from_dict(config)
         elif isinstance(config, (str, Path)):
@@ -141,6 +149,11 @@ class MockSpike:
         self.engine.reset()
 
     # -- the gateway's state -----------------------------------------------------------
+
+    @property
+    def cassette(self) -> Any:
+        """The `Cassette` in use, or None."""
+        return self.engine.recorder.cassette if self.engine.recorder else None
 
     @property
     def clock(self) -> Clock:

@@ -42,7 +42,7 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
             query=request.url.query,
             client_ip=request.client.host if request.client else "",
         )
-        if len(body) > _INLINE_BODY_BYTES:
+        if len(body) > _INLINE_BODY_BYTES or engine.blocking:
             result = await anyio.to_thread.run_sync(engine.handle, wire)
         else:
             result = engine.handle(wire)
@@ -88,26 +88,54 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 def _to_starlette(result: WireResponse, request: Request) -> Response:
     if result.stream is None:
         return Response(result.body, status_code=result.status, headers=result.headers)
+    chunks = _threaded(result.stream) if result.blocking else result.stream
     return StreamingResponse(
-        _chunks(result.stream, request),
+        _chunks(chunks, request),
         status_code=result.status,
         headers=result.headers,
         media_type=result.headers.get("content-type"),
     )
 
 
-async def _chunks(stream: Iterator[Chunk], request: Request) -> AsyncIterator[bytes]:
+async def _threaded(stream: Iterator[Chunk]) -> AsyncIterator[Chunk]:
+    """Pull a blocking stream (a recording in progress) on a worker thread, chunk by chunk,
+    so a slow upstream never stalls the event loop; closing it closes the upstream."""
+    done = object()
+    try:
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, stream, done)
+            if chunk is done:
+                return
+            yield chunk  # type: ignore[misc]
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            await anyio.to_thread.run_sync(close)
+
+
+async def _chunks(
+    stream: Iterator[Chunk] | AsyncIterator[Chunk], request: Request
+) -> AsyncIterator[bytes]:
     """Send each chunk on schedule: delays add up from the start of the body, so the time
     spent sending does not accumulate as drift."""
     due = anyio.current_time()
     try:
-        for delay, chunk in stream:
+        async for delay, chunk in _aiter(stream):
             if delay:
                 due += delay
                 await anyio.sleep(max(0.0, due - anyio.current_time()))
             yield chunk
     except StreamBreak:
         await _drop(request)
+
+
+async def _aiter(stream: Iterator[Chunk] | AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+    if isinstance(stream, AsyncIterator):
+        async for item in stream:
+            yield item
+    else:
+        for item in stream:
+            yield item
 
 
 async def _drop(request: Request) -> None:

@@ -125,8 +125,14 @@ def _classes(name: str) -> tuple[type, type]:
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             limit = _read_timeout(self._request)
+            schedule = _schedule(self._result, limit, anyio.current_time)
+            if self._result.blocking:  # a recording in progress: pull it on a worker thread
+                pulled: list[tuple[float, bytes | None]] = await anyio.to_thread.run_sync(
+                    list, schedule
+                )
+                schedule = iter(pulled)
             try:
-                for wait, chunk in _schedule(self._result, limit, anyio.current_time):
+                for wait, chunk in schedule:
                     if wait:
                         await anyio.sleep(wait)
                     if chunk is None:
@@ -163,7 +169,7 @@ def _classes(name: str) -> tuple[type, type]:
         async def handle_async_request(self, request: Any) -> Any:
             await request.aread()
             wire = _wire(request)
-            if len(wire.body) > _INLINE_BODY_BYTES:
+            if len(wire.body) > _INLINE_BODY_BYTES or self.engine.blocking:
                 result = await anyio.to_thread.run_sync(self.engine.handle, wire)
             else:
                 result = self.engine.handle(wire)

@@ -39,6 +39,8 @@ class WireResponse:
     """Seconds to wait before answering at all (pacing of a whole reply, or a stall)."""
     drop: bool = False
     """Close the connection without any response."""
+    blocking: bool = False
+    """The stream waits on the network (a recording): adapters pull it from a thread."""
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """The body as chunks, whether it streams or not."""

@@ -1,0 +1,166 @@
+"""`mockspike cassette list | show | redact | check | import`."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import _json
+from .cassettes import Cassette, CassetteError, parse_sse, request_record
+from .engine import Engine
+from .wire import WireRequest
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.tool == "import":
+            return import_vcr(Path(args.source), Path(args.target))
+        cassette = Cassette.load(args.path)
+        if not Path(args.path).exists():
+            raise CassetteError(f"{args.path}: no such cassette")
+        if args.tool == "list":
+            return _list(cassette)
+        if args.tool == "show":
+            return _show(cassette, args.number)
+        if args.tool == "redact":
+            return _redact(args)
+        return check(cassette, args.profile)
+    except (CassetteError, OSError) as exc:
+        print(f"mockspike: {exc}", file=sys.stderr)
+        return 2
+
+
+def _list(cassette: Cassette) -> int:
+    for number, interaction in enumerate(cassette.interactions):
+        request, response = interaction["request"], interaction["response"]
+        body = request.get("body") if isinstance(request.get("body"), dict) else {}
+        kind = f"{len(response['events'])} events" if "events" in response else "json"
+        print(
+            f"{number:>4}  {request['method']} {request['path']}  {body.get('model', '-')}  "
+            f"{response['status']}  {kind}"
+        )
+    return 0
+
+
+def _show(cassette: Cassette, number: int | None) -> int:
+    chosen = cassette.interactions if number is None else [cassette.interactions[number]]
+    print(json.dumps(chosen if number is None else chosen[0], indent=2, ensure_ascii=False))
+    return 0
+
+
+def _redact(args: argparse.Namespace) -> int:
+    cassette = Cassette.load(
+        args.path, redact_headers=frozenset(args.header), redact_paths=tuple(args.body_path)
+    )
+    cassette.redact_all()
+    cassette.save()
+    print(f"redacted {len(cassette.interactions)} interactions in {args.path}")
+    return 0
+
+
+def check(cassette: Cassette, profile: str) -> int:
+    """Every recorded answer should be what the contract says: a recorded success must be a
+    request the fake accepts, a recorded error the same status, type and message."""
+    engine = Engine(profile)
+    problems = 0
+    for number, interaction in enumerate(cassette.interactions):
+        request, response = interaction["request"], interaction["response"]
+        if request["path"] != "/v1/messages" or not isinstance(request.get("body"), dict):
+            continue
+        body = {k: v for k, v in request["body"].items() if k != "stream"}
+        wire = WireRequest(
+            "POST",
+            "/v1/messages",
+            {"x-api-key": "check", "anthropic-version": "2023-06-01"},
+            _json.dumps(body),
+        )
+        ours = engine.handle(wire)
+        recorded = response["status"]
+        if recorded == 200 and ours.status != 200:
+            problems += 1
+            error = _json.loads(ours.body)["error"]
+            print(
+                f"interaction {number}: recorded 200, but the contract answers {ours.status} "
+                f"{error['type']}: {error['message']}"
+            )
+        elif recorded != 200 and isinstance(response.get("body"), dict):
+            theirs = response["body"].get("error", {})
+            mine = _json.loads(ours.body).get("error", {}) if ours.status != 200 else {}
+            if (
+                (ours.status, mine.get("type"), mine.get("message"))
+                != (recorded, theirs.get("type"), theirs.get("message"))
+                and recorded < 500
+                and recorded != 429
+            ):
+                problems += 1
+                print(
+                    f"interaction {number}: recorded {recorded} {theirs.get('type')}: "
+                    f"{theirs.get('message')!r}, the contract answers {ours.status} "
+                    f"{mine.get('type')}: {mine.get('message')!r}"
+                )
+    print(f"{len(cassette.interactions)} interactions, {problems} inconsistent with the contract")
+    return 1 if problems else 0
+
+
+def import_vcr(source: Path, target: Path) -> int:
+    """Convert a vcrpy / pytest-recording YAML cassette of Messages traffic."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CassetteError(f"{source}: not a YAML cassette: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise CassetteError(f"{source}: no 'interactions' list (is it a vcrpy cassette?)")
+    if target.exists():
+        raise CassetteError(f"{target} exists; not overwriting it")
+    cassette = Cassette.load(target)
+    for interaction in data["interactions"]:
+        request, response = interaction["request"], interaction["response"]
+        headers = {k.lower(): _first(v) for k, v in (request.get("headers") or {}).items()}
+        raw = _bytes(request.get("body"))
+        record = request_record(request["method"], urlsplit(request["uri"]).path, headers, raw)
+        cassette.add(record, _vcr_response(response))
+    cassette.save()
+    print(f"imported {len(cassette.interactions)} interactions into {target}")
+    return 0
+
+
+def _vcr_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = {k.lower(): _first(v) for k, v in (response.get("headers") or {}).items()}
+    body = response.get("body")
+    raw = _bytes(body.get("string") if isinstance(body, dict) else body)
+    encoding = headers.pop("content-encoding", "")
+    if encoding == "gzip":
+        raw = gzip.decompress(raw)
+    elif encoding == "deflate":
+        raw = zlib.decompress(raw)
+    status = response.get("status", {})
+    out: dict[str, Any] = {
+        "status": status.get("code", 200) if isinstance(status, dict) else status,
+        "headers": headers,
+    }
+    if headers.get("content-type", "").startswith("text/event-stream"):
+        out["events"] = [{"t": 0.0, "event": name, "data": data} for name, data in parse_sse(raw)]
+    else:
+        try:
+            out["body"] = _json.loads(raw) if raw else None
+        except _json.JSONDecodeError:
+            out["body"] = raw.decode("utf-8", "replace")
+    return out
+
+
+def _first(value: Any) -> str:
+    return str(value[0]) if isinstance(value, list) and value else str(value)
+
+
+def _bytes(value: Any) -> bytes:
+    if value is None:
+        return b""
+    return value if isinstance(value, bytes) else str(value).encode()
