@@ -128,6 +128,7 @@ class Cassette:
     _index: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list), repr=False)
     _cursor: dict[str, int] = field(default_factory=lambda: defaultdict(int), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _save_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.match_on if m not in MATCHERS]
@@ -159,27 +160,30 @@ class Cassette:
         return cls(path, interactions, **options)
 
     def save(self) -> None:
-        """Write atomically: a temporary file beside the cassette, then a rename."""
+        """Write atomically: a temporary file beside the cassette, then a rename. Saves are
+        serialised and each writes the state as of its start, so the last one written holds
+        every interaction recorded before it."""
         from . import __version__
 
-        with self._lock:
-            document = {
-                "version": FORMAT_VERSION,
-                "recorded_with": f"mockspike {__version__}",
-                "interactions": self.interactions,
-            }
+        with self._save_lock:
+            with self._lock:
+                document = {
+                    "version": FORMAT_VERSION,
+                    "recorded_with": f"mockspike {__version__}",
+                    "interactions": list(self.interactions),
+                }
             data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(temp, self.path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
 
     # -- matching ------------------------------------------------------------------------
 
@@ -198,33 +202,28 @@ class Cassette:
         for position, interaction in enumerate(self.interactions):
             self._index[self.key(interaction["request"])].append(position)
 
-    def take(self, request: dict[str, Any]) -> dict[str, Any] | None:
+    def take(self, request: dict[str, Any], repeat_last: bool = True) -> dict[str, Any] | None:
         """The next interaction recorded for this request: identical requests replay in
-        recorded order, and the last one again once all have played."""
+        recorded order; once all have played, the last one again (or None, so that a
+        recorder can record a new episode, with `repeat_last=False`)."""
         key = self.key(request)
         with self._lock:
             positions = self._index.get(key)
             if not positions:
                 return None
             turn = self._cursor[key]
+            if turn >= len(positions) and not repeat_last:
+                return None
             self._cursor[key] = turn + 1
             return self.interactions[positions[min(turn, len(positions) - 1)]]
 
     def closest(self, request: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
         """The recorded request most like this one, and how they differ (a few lines)."""
         best: tuple[int, dict[str, Any] | None, list[str]] = (1 << 30, None, [])
-        mine = _flatten(
-            {"method": request["method"], "path": request["path"], "body": request.get("body")}
-        )
+        mine = _comparable(request)
         for interaction in self.interactions:
             recorded = interaction["request"]
-            theirs = _flatten(
-                {
-                    "method": recorded["method"],
-                    "path": recorded["path"],
-                    "body": recorded.get("body"),
-                }
-            )
+            theirs = _comparable(recorded)
             diff = _diff(theirs, mine)
             if len(diff) < best[0]:
                 best = (len(diff), recorded, diff)
@@ -276,6 +275,11 @@ class Cassette:
                 for i in self.interactions
             ]
         self._rebuild()
+
+
+def _comparable(request: dict[str, Any]) -> dict[str, Any]:
+    """A request as flat `dotted.path: value` pairs: method, path and the body's leaves."""
+    return {"method": request["method"], "path": request["path"], **_flatten(request.get("body"))}
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .config import GatewayConfig
 from .engine import Engine
 from .journal import Journal
 from .pacing import Pacing
+from .recorder import open_recorder
 from .reply import Failure, Fault, Reply
 from .responders.scripted import Rule
 from .server import create_app
@@ -63,6 +64,11 @@ class MockSpike:
             config = GatewayConfig.from_dict(config)
         elif isinstance(config, (str, Path)):
             config = GatewayConfig.load(config)
+        recorder = (
+            open_recorder(cassette, record_mode, upstream, replay_timing, **cassette_options)
+            if cassette is not None
+            else None
+        )
         self.engine = Engine(
             profile,
             strict=strict,
@@ -70,6 +76,7 @@ class MockSpike:
             time_scale=time_scale,
             config=config,
             clock=clock,
+            recorder=recorder,
         )
         self.admin_token = admin_token
         self.base_url: str | None = None

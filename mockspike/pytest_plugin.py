@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from .cassettes import RECORD_MODES
 from .contract.catalog import load_profile, profile_names
 from .mock import IN_PROCESS_KEY, MockSpike
 from .pacing import Pacing
+from .recorder import open_recorder
 
 _MARKER_ARGS = {
     "profile",
@@ -38,6 +42,9 @@ _MARKER_ARGS = {
 class _Settings:
     profile: str
     strict: bool
+    cassette: Path | None
+    record_mode: str
+    upstream: str | None
     assert_all_used: bool
     assert_all_matched: bool
     pacing: Pacing | None
@@ -86,7 +93,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="let tests reach the real gateway / Anthropic hosts (they cost money)",
     )
+    group.addoption(
+        "--mockspike-record-mode",
+        choices=RECORD_MODES,
+        default=None,
+        help="cassette record mode: none (replay only, the default), once, new_episodes, all",
+    )
+    group.addoption(
+        "--mockspike-cassette-dir",
+        default=None,
+        help="where cassettes live (default: tests/cassettes)",
+    )
+    group.addoption(
+        "--mockspike-upstream",
+        default=None,
+        help="the real gateway to record from (default: ANTHROPIC_BASE_URL, else the profile's)",
+    )
     parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
+    parser.addini("mockspike_record_mode", "cassette record mode", default="none")
+    parser.addini("mockspike_cassette_dir", "where cassettes live", default="tests/cassettes")
     parser.addini("mockspike_strict", "fakes refuse unmatched requests", type="bool", default=False)
     parser.addini(
         "mockspike_allow_real_hosts", "let tests reach real hosts", type="bool", default=False
@@ -99,8 +124,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockspike(profile=None, strict=None, assert_all_used=True, assert_all_matched=True, "
-        "pacing=None, time_scale=1.0): configure the mockspike fake of this test",
+        "mockspike(profile=None, strict=None, cassette=None, record_mode=None, "
+        "assert_all_used=True, assert_all_matched=True, pacing=None, time_scale=1.0): "
+        "configure the mockspike fake of this test",
     )
     config.stash[_STATS] = _Stats()
     allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
@@ -162,7 +188,7 @@ def _install_guard(hosts: frozenset[str]) -> Callable[[], None] | None:
 
 def _guarded(original: Any, hosts: frozenset[str], library: Any) -> Any:
     def refuse(request: Any) -> None:
-        if request.url.host in hosts:
+        if request.url.host in hosts and not request.extensions.get("mockspike_upstream"):
             message = (
                 f"mockspike: a test tried to reach the real host {request.url.host} "
                 f"({request.method} {request.url}); that would cost money. Use the "
@@ -212,12 +238,6 @@ def _settings(request: pytest.FixtureRequest) -> _Settings:
         pytest.fail(
             f"mockspike marker: unknown argument(s) {', '.join(sorted(unknown))}", pytrace=False
         )
-    if args.get("cassette") is not None or args.get("record_mode") is not None:
-        pytest.fail(
-            "mockspike marker: cassette= and record_mode= are not available in this "
-            "version of mockspike",
-            pytrace=False,
-        )
     config = request.config
     profile = (
         args.get("profile")
@@ -227,9 +247,33 @@ def _settings(request: pytest.FixtureRequest) -> _Settings:
     strict = args.get("strict")
     if strict is None:
         strict = bool(config.getoption("--mockspike-strict") or config.getini("mockspike_strict"))
+    record_mode = (
+        args.get("record_mode")
+        or config.getoption("--mockspike-record-mode")
+        or config.getini("mockspike_record_mode")
+    )
+    if record_mode not in RECORD_MODES:
+        pytest.fail(f"mockspike: record mode is one of {', '.join(RECORD_MODES)}", pytrace=False)
+    cassette = None
+    if args.get("cassette"):
+        folder = Path(
+            config.getoption("--mockspike-cassette-dir") or config.getini("mockspike_cassette_dir")
+        )
+        if not folder.is_absolute():
+            folder = config.rootpath / folder
+        name = str(args["cassette"])
+        cassette = folder / (name if name.endswith(".json") else f"{name}.json")
+    upstream = (
+        config.getoption("--mockspike-upstream")
+        or os.environ.get("ANTHROPIC_BASE_URL")
+        or load_profile(profile).base_url
+    )
     return _Settings(
         profile=profile,
         strict=strict,
+        cassette=cassette,
+        record_mode=record_mode,
+        upstream=upstream,
         assert_all_used=args.get("assert_all_used", True),
         assert_all_matched=args.get("assert_all_matched", True),
         pacing=args.get("pacing"),
@@ -257,6 +301,9 @@ def _finish(fake: MockSpike, settings: _Settings, config: pytest.Config) -> None
             problems.append(
                 "mockspike: requests matched no rule (strict):\n  " + "\n  ".join(lines)
             )
+    misses = [e.error["message"] for e in fake.requests if e.cassette_miss and e.error]
+    if misses:
+        problems.append("\n".join(misses))
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 
@@ -270,8 +317,13 @@ def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
         strict=settings.strict,
         pacing=settings.pacing,
         time_scale=settings.time_scale,
+        cassette=settings.cassette,
+        record_mode=settings.record_mode,
+        upstream=settings.upstream,
     )
     yield fake
+    if fake.engine.recorder is not None:
+        fake.engine.recorder.close()
     _finish(fake, settings, request.config)
 
 
@@ -319,6 +371,10 @@ def mockspike_server(
     fake.engine.strict = settings.strict
     fake.engine.pacing = settings.pacing or Pacing()
     fake.engine.time_scale = settings.time_scale
+    if settings.cassette is not None:
+        fake.engine.recorder = open_recorder(
+            settings.cassette, settings.record_mode, settings.upstream
+        )
     assert fake.base_url is not None
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
@@ -326,4 +382,7 @@ def mockspike_server(
         yield fake
         _finish(fake, settings, request.config)
     finally:
+        if fake.engine.recorder is not None:
+            fake.engine.recorder.close()
+            fake.engine.recorder = None
         fake.reset()

@@ -76,7 +76,7 @@ class Recorder:
     def handle(self, request: WireRequest) -> WireResponse:
         record = request_record(request.method, request.path, request.headers, request.body)
         if self.replays:
-            hit = self.cassette.take(record)
+            hit = self.cassette.take(record, repeat_last=not self.records)
             if hit is not None:
                 return self._replay(hit["response"])
         if self.records:

@@ -141,14 +141,14 @@ def test_profile_option_and_marker(pytester: pytest.Pytester) -> None:
         def test_marker(mockspike):
             assert mockspike.profile == "bytespike"
 
-        @pytest.mark.mockspike(cassette="x")
-        def test_cassette(mockspike):
+        @pytest.mark.mockspike(colour="red")
+        def test_unknown_marker_argument(mockspike):
             pass
         """
     )
     result = pytester.runpytest("--mockspike-profile", "anthropic")
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*cassette= and record_mode= are not available*"])
+    result.stdout.fnmatch_lines(["*mockspike marker: unknown argument(s) colour*"])
 
 
 def test_server_fixture_sets_and_restores_the_environment(
