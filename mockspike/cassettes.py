@@ -125,6 +125,8 @@ class Cassette:
     redact_headers: frozenset[str] = SECRET_HEADERS
     redact_paths: tuple[str, ...] = ()
     """Body paths (dotted) replaced by `<redacted>` before writing."""
+    note: str | None = None
+    """Free text kept at the top of the file (where it was recorded, against what)."""
     _index: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list), repr=False)
     _cursor: dict[str, int] = field(default_factory=lambda: defaultdict(int), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -157,6 +159,7 @@ class Cassette:
                     f"(found version {data.get('version') if isinstance(data, dict) else '?'})"
                 )
             interactions = data.get("interactions") or []
+            options.setdefault("note", data.get("note"))
         return cls(path, interactions, **options)
 
     def save(self) -> None:
@@ -170,6 +173,7 @@ class Cassette:
                 document = {
                     "version": FORMAT_VERSION,
                     "recorded_with": f"mockspike {__version__}",
+                    **({"note": self.note} if self.note else {}),
                     "interactions": list(self.interactions),
                 }
             data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -174,3 +174,64 @@ def test_server_fixture_sets_and_restores_the_environment(
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=3, errors=1)  # test_a's reply was unused
+
+
+def test_cassette_marker_replays_and_a_miss_fails_the_test(pytester: pytest.Pytester) -> None:
+    folder = pytester.path / "tests" / "cassettes"
+    folder.mkdir(parents=True)
+    (folder / "text.json").write_text((ROOT / "fixtures" / "text.json").read_text())
+    pytester.makepyfile(
+        """
+        import anthropic, pytest
+
+        PROMPT = [{"role": "user", "content": "Classify this support ticket: My order is late."}]
+
+        @pytest.mark.mockspike(cassette="text")
+        def test_replays(anthropic_client):
+            reply = anthropic_client.messages.create(
+                model="claude-haiku-4-5", max_tokens=256, messages=PROMPT)
+            assert reply.content[0].text == "Logistics — delivery delay."
+
+        @pytest.mark.mockspike(cassette="text")
+        def test_misses(anthropic_client):
+            try:
+                anthropic_client.messages.create(
+                    model="claude-haiku-4-5", max_tokens=256,
+                    messages=[{"role": "user", "content": "Something new"}])
+            except anthropic.BadRequestError:
+                pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*no interaction in cassette*text.json matches POST /v1/messages (record mode none)*",
+            '*+ messages.0.content: "Something new"*',
+        ]
+    )
+
+
+def test_recording_through_the_plugin(pytester: pytest.Pytester) -> None:
+    from mockspike import MockSpike
+
+    origin = MockSpike()
+    origin.on().reply("recorded answer")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mockspike(cassette="new")
+        def test_records(anthropic_client):
+            reply = anthropic_client.messages.create(
+                model="claude-haiku-4-5", max_tokens=8,
+                messages=[{"role": "user", "content": "hi"}])
+            assert reply.content[0].text == "recorded answer"
+        """
+    )
+    with origin.serve() as url:
+        result = pytester.runpytest("--mockspike-record-mode", "once", "--mockspike-upstream", url)
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "tests" / "cassettes" / "new.json").exists()
+    assert len(origin.requests) == 1
+    pytester.runpytest().assert_outcomes(passed=1)  # and replays offline afterwards
