@@ -4,20 +4,27 @@ run, so a noisy machine slows both sides alike. Run: python benchmarks/run.py
 1. in-process overhead: `messages.create` through mockspike's transport vs the same SDK over
    a static canned-JSON MockTransport (target <= 1.3x);
 2. pacing accuracy: a paced stream over a real server, requested vs measured time to first
-   token and tokens per second (target within 10%).
+   token and tokens per second (target within 10%);
+3. cassette scale: loading a 10,000-interaction cassette, and a replayed request's lookup at
+   10,000 interactions vs at 10 (target <= 1.2x).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anthropic
 
-from mockspike import MockSpike, Pacing
+from mockspike import MockSpike, Pacing, WireRequest
+from mockspike.cassettes import Cassette
+from mockspike.recorder import Recorder
 from mockspike.accounting import CHARS_PER_TOKEN
 from mockspike.transport import sdk_http_library
 
@@ -97,11 +104,68 @@ def pacing_accuracy() -> list[tuple[str, float, float, str]]:
     ]
 
 
+def _cassette(path: Path, size: int) -> Path:
+    cassette = Cassette.load(path)
+    for n in range(size):
+        body = {
+            "model": "claude-haiku-4-5",
+            "max_tokens": 64,
+            "messages": [{"role": "user", "content": f"question number {n}"}],
+        }
+        cassette.interactions.append(
+            {
+                "request": {"method": "POST", "path": "/v1/messages", "headers": {}, "body": body},
+                "response": {
+                    "status": 200,
+                    "headers": {"content-type": "application/json"},
+                    "body": {
+                        "type": "message",
+                        "content": [{"type": "text", "text": f"answer {n}"}],
+                    },
+                },
+            }
+        )
+    cassette.save()
+    return path
+
+
+def cassette_scale(repeat: int) -> list[tuple[str, float, float, str]]:
+    with tempfile.TemporaryDirectory() as folder:
+        big = _cassette(Path(folder) / "big.json", 10_000)
+        small = _cassette(Path(folder) / "small.json", 10)
+        start = time.perf_counter()
+        loaded = Recorder(Cassette.load(big))
+        load_seconds = time.perf_counter() - start
+        tiny = Recorder(Cassette.load(small))
+
+        def lookup(recorder: Recorder, n: int) -> Callable[[], Any]:
+            body = json.dumps(
+                {
+                    "model": "claude-haiku-4-5",
+                    "max_tokens": 64,
+                    "messages": [{"role": "user", "content": f"question number {n}"}],
+                }
+            )
+            request = WireRequest("POST", "/v1/messages", {}, body.encode())
+            return lambda: recorder.handle(request)
+
+        rounds = [
+            (_median_time(lookup(loaded, 9_999), repeat), _median_time(lookup(tiny, 9), repeat))
+            for _ in range(5)
+        ]
+    at_big = statistics.median(r[0] for r in rounds) * 1e6
+    at_small = statistics.median(r[1] for r in rounds) * 1e6
+    return [
+        ("cassette: load 10,000 interactions (s)", load_seconds, load_seconds, "(figure)"),
+        ("cassette: lookup at 10,000 vs at 10 (us)", at_big, at_small, "<= 1.2x"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="calls per timing round")
     args = parser.parse_args()
-    rows = [in_process_overhead(args.repeat), *pacing_accuracy()]
+    rows = [in_process_overhead(args.repeat), *pacing_accuracy(), *cassette_scale(args.repeat * 10)]
     print(f"{'benchmark':<45} {'mockspike':>12} {'baseline':>12} {'ratio':>7}  target")
     for name, mine, base, target in rows:
         print(f"{name:<45} {mine:>12.3f} {base:>12.3f} {mine / base:>6.2f}x  {target}")

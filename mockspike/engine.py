@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from . import _json, accounting, sse
-from ._ids import base58, random_id
+from ._ids import from_bytes, random_id
 from .cache import PromptCache
 from .clock import Clock, SystemClock
 from .config import GatewayConfig, RateLimits
@@ -204,7 +204,7 @@ class Engine:
         estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
         admission = self.gateway.admit(key, estimate, prompt_tokens, body["max_tokens"])
         try:
-            return self._answer(body, model, key, entry, admission, estimate)
+            return self._answer(body, model, key, entry, admission, estimate, prompt_tokens)
         except ApiError:
             self.gateway.settle(admission, 0, 0.0)  # refused answers are not billed
             raise
@@ -217,6 +217,7 @@ class Engine:
         entry: Entry,
         admission: Admission,
         estimate: float,
+        prompt_tokens: int,
     ) -> WireResponse:
         rule, response = self.script.decide(body)
         entry.rule = rule.describe() if rule else None
@@ -235,11 +236,12 @@ class Engine:
         if fault is not None and fault.kind == "drop":
             self.gateway.settle(admission, 0, 0.0)
             return WireResponse(0, {}, drop=True)
-        reply = response if isinstance(response, Reply) else synthetic_reply(body)
+        seed = request_seed(body)
+        reply = response if isinstance(response, Reply) else synthetic_reply(body, seed)
         cache = self.cache.use(key, model, body)
-        uncached = accounting.input_tokens(body) - cache.read - cache.written
+        uncached = prompt_tokens - cache.read - cache.written
         rendered = Rendered(
-            id=self._message_id(body, self.profile.message_id_stem(model)),
+            id=self._message_id(seed, self.profile.message_id_stem(model)),
             model=reply.model or self.profile.response_model(body["model"], model),
             reply=reply,
             input_tokens=uncached,
@@ -255,7 +257,7 @@ class Engine:
         headers["request-id"] = request_id
         if self.profile.credits_header:
             headers[self.profile.credits_header] = accounting.format_credits(estimate)
-        pacer = (reply.timing or self.pacing).pacer(request_seed(body), self.time_scale)
+        pacer = (reply.timing or self.pacing).pacer(seed, self.time_scale)
         stall = fault.seconds if fault is not None and fault.kind == "stall" else 0.0
         if body.get("stream"):
             headers["content-type"] = sse.CONTENT_TYPE
@@ -340,7 +342,7 @@ class Engine:
         headers = {"content-type": JSON, "request-id": new_request_id()}
         return WireResponse(200, headers, _json.dumps(value))
 
-    def _message_id(self, body: dict[str, Any], stem: str) -> str:
+    def _message_id(self, seed: bytes, stem: str) -> str:
         """Deterministic for a run: the request's seed and this engine's call count."""
-        digest = hashlib.sha256(request_seed(body) + str(next(self._sequence)).encode()).digest()
-        return stem + "01" + base58(int.from_bytes(digest, "big"), 22)
+        digest = hashlib.sha256(seed + str(next(self._sequence)).encode()).digest()
+        return stem + "01" + from_bytes(digest, 22)

@@ -6,6 +6,7 @@ limits, so the `anthropic-ratelimit-*` headers are always there as the real API 
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -219,6 +220,9 @@ def _bucket_headers(name: str, bucket: _Bucket, now: float) -> dict[str, str]:
 
 
 def rfc3339(timestamp: float) -> str:
-    return datetime.fromtimestamp(math.ceil(timestamp), tz=timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    return _rfc3339(math.ceil(timestamp))
+
+
+@functools.lru_cache(maxsize=1024)
+def _rfc3339(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -30,7 +30,7 @@ class Pacing:
         return self.ttft == 0 and self.tokens_per_second is None
 
     def pacer(self, seed: bytes, scale: float = 1.0) -> Pacer:
-        return Pacer(self, seed, scale)
+        return _INSTANT if self.is_instant else Pacer(self, seed, scale)
 
 
 class Pacer:
@@ -69,3 +69,4 @@ class Pacer:
 
 
 NO_DELAY = Pacing()
+_INSTANT = Pacer(NO_DELAY, b"", 1.0)

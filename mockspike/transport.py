@@ -44,7 +44,7 @@ def _wire(request: Any) -> WireRequest:
     return WireRequest(
         method=request.method,
         path=request.url.path,
-        headers={k.lower(): v for k, v in request.headers.items()},
+        headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw},
         body=request.content,
         query=request.url.query.decode("ascii")
         if isinstance(request.url.query, bytes)

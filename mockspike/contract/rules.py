@@ -459,10 +459,11 @@ SCHEMA_CASES: tuple[Rule, ...] = (
 )
 
 
+#: Each check once, in rule order (several rules share a check).
+_CHECKS = tuple(dict.fromkeys(rule.check for rule in RULES if rule.check is not None))
+
+
 def check_rules(body: Body, model: Model, profile: Profile) -> None:
     """Run every semantic rule in order; the first broken one answers."""
-    done: set[Callable[..., None]] = set()
-    for rule in RULES:
-        if rule.check is not None and rule.check not in done:
-            done.add(rule.check)
-            rule.check(body, model, profile)
+    for check in _CHECKS:
+        check(body, model, profile)

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from .. import _json
-from .._ids import base58
+from .._ids import from_bytes
 from ..accounting import text_tokens
 from ..reply import Reply
 
@@ -37,8 +37,9 @@ def request_seed(body: dict[str, Any]) -> bytes:
     return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).digest()
 
 
-def synthetic_reply(body: dict[str, Any]) -> Reply:
-    rng = random.Random(request_seed(body))
+def synthetic_reply(body: dict[str, Any], seed: bytes | None = None) -> Reply:
+    """The reply for `body` (`seed`: its `request_seed`, if already computed)."""
+    rng = random.Random(seed or request_seed(body))
     budget = int(body["max_tokens"])
     content: list[dict[str, Any]] = []
     used = 0
@@ -105,7 +106,7 @@ def _prose(rng: random.Random, tokens: int, exact: bool = False) -> str:
 
 
 def _tool_id(rng: random.Random) -> str:
-    return "toolu_01" + base58(rng.getrandbits(192), 22)
+    return "toolu_01" + from_bytes(rng.randbytes(22), 22)
 
 
 def _signature(rng: random.Random) -> str:
