@@ -52,3 +52,15 @@ def test_readme_script_file_example_loads(tmp_path: Path) -> None:
         "rule #2 on()",
         "rule #3 on(stream=True)",
     ]
+
+
+def test_readme_replay_example_runs() -> None:
+    import os
+
+    (snippet,) = [b for b in _blocks("python") if "fixtures/text.json" in b]
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(snippet, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
