@@ -1,5 +1,6 @@
 """mockspike: a faithful, fast fake of the ByteSpike / Anthropic Messages API."""
 
+from ._version import __version__
 from .clock import FakeClock
 from .config import GatewayConfig
 from .contract.errors import ApiError
@@ -10,8 +11,6 @@ from .pacing import Pacing
 from .reply import Failure, Fault, Reply
 from .responders.scripted import Rule
 from .wire import WireRequest, WireResponse
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ApiError",

@@ -40,6 +40,8 @@ from typing import Any
 
 import orjson
 
+from ._version import __version__
+
 FORMAT_VERSION = 1
 REDACTED = "<redacted>"
 SECRET_HEADERS = frozenset(
@@ -166,8 +168,6 @@ class Cassette:
         """Write atomically: a temporary file beside the cassette, then a rename. Saves are
         serialised and each writes the state as of its start, so the last one written holds
         every interaction recorded before it."""
-        from . import __version__
-
         with self._save_lock:
             with self._lock:
                 document = {

@@ -13,7 +13,8 @@ from typing import Any
 
 import uvicorn
 
-from . import __version__, _json, cassette_tools
+from . import _json, cassette_tools
+from ._version import __version__
 from .cassettes import RECORD_MODES
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from . import _json, spec
 from .engine import Engine
+from .openapi import openapi_document
 from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 #: Bodies above this size are handled on a worker thread so one huge request cannot stall
@@ -65,9 +66,17 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
         Route("/_mockspike/wallets", admin.guarded(admin.wallets), methods=["GET"]),
         Route("/_mockspike/wallets/{key}", admin.guarded(admin.wallet), methods=["GET", "POST"]),
         Route("/_mockspike/cache", admin.guarded(admin.cache), methods=["GET", "DELETE"]),
+        Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
     return Starlette(routes=routes)
+
+
+def _openapi(profile: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return JSONResponse(openapi_document(profile))
+
+    return endpoint
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

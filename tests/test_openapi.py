@@ -1,0 +1,43 @@
+"""/openapi.json describes what is served, from the validator's own schemas, and
+Schemathesis finds no 5xx and no answer outside the description."""
+
+from __future__ import annotations
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from mockspike import MockSpike
+from mockspike.openapi import openapi_document
+from mockspike.contract.validate import message_schema
+
+_fake = MockSpike()
+schema = schemathesis.openapi.from_asgi("/openapi.json", _fake.app)
+
+
+def test_served_description_is_built_from_the_validator_schema(http: httpx.Client) -> None:
+    served = http.get("/openapi.json").json()
+    assert served == openapi_document()
+    assert served["openapi"] == "3.1.0"
+    request = served["components"]["schemas"]["MessagesRequest"]
+    assert request["required"] == message_schema()["required"]
+    assert set(request["properties"]) == set(message_schema()["properties"])
+    components = served["components"]["schemas"]
+    assert components["thinking_enabled"] == message_schema()["$defs"]["thinking_enabled"]
+    assert components["tool"]["properties"]["cache_control"] == {
+        "$ref": "#/components/schemas/cache_control"
+    }
+
+
+@schema.parametrize()
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_errors_and_answers_match_the_description(case: schemathesis.Case) -> None:
+    case.headers = {**(case.headers or {}), "x-api-key": "sk-schemathesis"}
+    case.call_and_validate(
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance]
+    )
