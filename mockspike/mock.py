@@ -81,6 +81,8 @@ class MockSpike:
         self.admin_token = admin_token
         self.base_url: str | None = None
         """Set while `serve()` runs: the server's `http://127.0.0.1:PORT`."""
+        self.server_state: Any = None
+        """While `serve()` runs: uvicorn's server state (open connections and tasks)."""
 
     @property
     def profile(self) -> str:
@@ -228,6 +230,7 @@ class MockSpike:
                 raise RuntimeError("mockspike: the server did not start")
             time.sleep(0.005)
         self.base_url = base_url(sock)
+        self.server_state = server.server_state
         try:
             yield self.base_url
         finally:
