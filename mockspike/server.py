@@ -56,6 +56,7 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
 
     admin = _Admin(engine, admin_token)
     routes = [
+        Route("/v1/{path:path}", endpoint, methods=_METHODS),  # the API first: one match
         Route("/_mockspike/health", admin.guarded(admin.health), methods=["GET"]),
         Route("/_mockspike/rules", admin.guarded(admin.rules), methods=["GET", "POST"]),
         Route("/_mockspike/replies", admin.guarded(admin.one_shot("reply")), methods=["POST"]),
