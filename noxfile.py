@@ -10,6 +10,6 @@ nox.options.reuse_existing_virtualenvs = True
 
 @nox.session(name="sdk-legacy")
 def sdk_legacy(session: nox.Session) -> None:
-    session.install("-e", ".", "anthropic>=0.40,<1", "httpx>=0.27")
+    session.install("-e", ".[test]", "anthropic>=0.40,<1")
     session.run("python", "-c", "import anthropic; print('anthropic', anthropic.__version__)")
     session.run("pytest", "-m", "sdk", *session.posargs)

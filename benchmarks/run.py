@@ -217,9 +217,17 @@ class _Server:
         self.process.wait(timeout=10)
 
 
-def _mockspike_server(script: Path | None = None, extra: list[str] | None = None) -> _Server:
-    args = [sys.executable, "-m", "mockspike", "serve", "--port", "{port}"]
-    return _Server(args + (["--script", str(script)] if script else []) + (extra or []))
+def _mockspike_server(script: Path | None = None) -> _Server:
+    """The fake, with limits no benchmark reaches: it measures answers, not 429s."""
+    config = Path(tempfile.mkdtemp()) / "gateway.json"
+    unlimited = {
+        "requests_per_minute": 10**9,
+        "input_tokens_per_minute": 10**12,
+        "output_tokens_per_minute": 10**12,
+    }
+    config.write_text(json.dumps({"keys": {"bench": {"rate_limits": unlimited}}}))
+    args = [sys.executable, "-m", "mockspike", "serve", "--port", "{port}", "--config", str(config)]
+    return _Server(args + (["--script", str(script)] if script else []))
 
 
 async def _hammer(port: int, path: str, body: bytes, seconds: float, connections: int) -> int:
