@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,3 +99,24 @@ async def call_asgi(
     }
     await app(scope, receive, send)
     return sent
+
+
+@contextlib.contextmanager
+def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`mockspike serve --port 0 ARGS` as a real process; yields it and its base URL (read
+    from the banner it prints once it accepts connections). Killed if still running."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockspike", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        match = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert match, f"no base URL in {line!r}"
+        yield process, match.group(0)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from tests.conftest import HEADERS, SEED_BODY, call_asgi
+from tests.conftest import HEADERS, SEED_BODY, call_asgi, serve_process
 
 
 @pytest.fixture
@@ -143,26 +143,7 @@ def test_bad_script_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_serve_with_script_and_admin_token(tmp_path: Path) -> None:
     path = tmp_path / "script.json"
     path.write_text(json.dumps({"rules": [{"respond": {"reply": {"text": "scripted"}}}]}))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockspike",
-            "serve",
-            "--port",
-            "0",
-            "--script",
-            str(path),
-            "--admin-token",
-            "tok",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        url = line.rsplit(" ", 1)[-1].strip()
+    with serve_process("--script", str(path), "--admin-token", "tok") as (process, url):
         with httpx.Client(base_url=url) as client:
             assert ask(client).json()["content"][0]["text"] == "scripted"
             assert client.get("/_mockspike/health").status_code == 403
@@ -172,7 +153,6 @@ def test_serve_with_script_and_admin_token(tmp_path: Path) -> None:
                 ).status_code
                 == 200
             )
-    finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
 

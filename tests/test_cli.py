@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
 import sys
@@ -14,28 +13,15 @@ import httpx
 import pytest
 
 from mockspike import __version__
-from tests.conftest import SEED_BODY
+from tests.conftest import SEED_BODY, serve_process
 
 CLI = [sys.executable, "-m", "mockspike"]
 
 
 @pytest.fixture
 def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    process = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--profile", "bytespike"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        assert match, f"no base URL in {line!r}"
-        yield process, match.group(0)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+    with serve_process("--profile", "bytespike") as running:
+        yield running
 
 
 def test_serve_answers_the_seed_curl_example(served: tuple[subprocess.Popen[str], str]) -> None:
@@ -126,15 +112,7 @@ def test_unknown_profile_is_refused() -> None:
 def test_serve_with_a_config_file(tmp_path: Path) -> None:
     path = tmp_path / "gateway.yaml"
     path.write_text("keys:\n  sk-ok: {wallet: 5}\n  sk-old: {status: revoked}\n")
-    process = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--config", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        url = line.rsplit(" ", 1)[-1].strip()
+    with serve_process("--config", str(path)) as (process, url):
         headers = {"anthropic-version": "2023-06-01"}
         ok = httpx.post(
             url + "/v1/messages", json=SEED_BODY, headers={**headers, "x-api-key": "sk-ok"}
@@ -143,7 +121,6 @@ def test_serve_with_a_config_file(tmp_path: Path) -> None:
             url + "/v1/messages", json=SEED_BODY, headers={**headers, "x-api-key": "sk-old"}
         )
         assert (ok.status_code, old.status_code) == (200, 401)
-    finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
 

@@ -7,13 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +19,7 @@ from hypothesis import strategies as st
 
 from mockspike import MockSpike, Pacing
 from mockspike.cassettes import Cassette
-from tests.conftest import HEADERS, SEED_BODY
+from tests.conftest import HEADERS, SEED_BODY, serve_process
 
 FIELDS = [
     "model",
@@ -150,52 +147,32 @@ def test_two_hundred_clients_a_fifth_hanging_up_mid_stream(tmp_path: Path) -> No
 def test_recorder_killed_mid_run_leaves_a_readable_cassette(tmp_path: Path) -> None:
     origin = MockSpike(pacing=Pacing(ttft=0.01))
     path = tmp_path / "killed.json"
-    with origin.serve() as upstream:
-        recorder = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mockspike",
-                "serve",
-                "--port",
-                "0",
-                "--cassette",
-                str(path),
-                "--record-mode",
-                "new_episodes",
-                "--upstream",
-                upstream,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        line = recorder.stdout.readline() if recorder.stdout else ""
-        url = line.rsplit(" ", 1)[-1].strip()
-        stop = threading.Event()
+    stop = threading.Event()
 
-        def client(n: int) -> None:
-            with httpx.Client(base_url=url, headers=HEADERS, timeout=5) as http:
-                i = 0
-                while not stop.is_set():
-                    i += 1
-                    try:
-                        http.post(
-                            "/v1/messages",
-                            json=dict(
-                                SEED_BODY, messages=[{"role": "user", "content": f"{n}-{i}"}]
-                            ),
-                        )
-                    except httpx.HTTPError:
-                        return
+    def client(url: str, n: int) -> None:
+        with httpx.Client(base_url=url, headers=HEADERS, timeout=5) as http:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                body = dict(SEED_BODY, messages=[{"role": "user", "content": f"{n}-{i}"}])
+                try:
+                    http.post("/v1/messages", json=body)
+                except httpx.HTTPError:
+                    return
 
-        workers = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    with (
+        origin.serve() as upstream,
+        serve_process(
+            "--cassette", str(path), "--record-mode", "new_episodes", "--upstream", upstream
+        ) as (recorder, url),
+    ):
+        workers = [threading.Thread(target=client, args=(url, n)) for n in range(8)]
         for worker in workers:
             worker.start()
         deadline = time.monotonic() + 10
-        while (
+        while time.monotonic() < deadline and (
             not path.exists() or len(Cassette.load(path).interactions) < 20
-        ) and time.monotonic() < deadline:
+        ):
             time.sleep(0.02)
         recorder.send_signal(signal.SIGKILL)  # no chance to clean up
         recorder.wait(timeout=10)
