@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import _json
-from .contract.catalog import Model
+from .contract.catalog import Model, cache_price_multipliers
 
 REQUEST_OVERHEAD = 3
 MESSAGE_OVERHEAD = 3
@@ -90,10 +90,6 @@ def input_tokens(body: dict[str, Any]) -> int:
     return REQUEST_OVERHEAD + sum(tokens for tokens, _ in prompt_items(body))
 
 
-#: Cache writes and reads, as multiples of the input price.
-CACHE_WRITE_5M, CACHE_WRITE_1H, CACHE_READ = 1.25, 2.0, 0.1
-
-
 def credits(
     model: Model,
     input_tokens: int,
@@ -104,11 +100,12 @@ def credits(
 ) -> float:
     """What a call costs, in credits: uncached input, cache writes and reads at their
     multiples of the input price, and output."""
+    times = cache_price_multipliers()
     weighted_input = (
         input_tokens
-        + cache_write_5m * CACHE_WRITE_5M
-        + cache_write_1h * CACHE_WRITE_1H
-        + cache_read * CACHE_READ
+        + cache_write_5m * times["write_5m"]
+        + cache_write_1h * times["write_1h"]
+        + cache_read * times["read"]
     )
     usd = (weighted_input * model.price_input + output_tokens * model.price_output) / 1_000_000
     return usd * CREDITS_PER_USD

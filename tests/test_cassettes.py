@@ -66,23 +66,26 @@ def client_run(base_url: str) -> dict[str, Any]:
     }
 
 
-def test_record_then_replay_offline(upstream: tuple[MockSpike, str], tmp_path: Path) -> None:
-    origin, origin_url = upstream
+def test_record_then_replay_offline(tmp_path: Path) -> None:
+    origin = MockSpike(config={"keys": {SECRET: {}}})  # the 'real gateway' for this run
+    origin.on(text="weather").reply_tool_use("lookup_order", {"order_id": "42"})
     path = tmp_path / "run.json"
-    with MockSpike(cassette=path, record_mode="once", upstream=origin_url).serve() as url:
-        recorded = client_run(url)
+    with origin.serve() as origin_url:
+        with MockSpike(cassette=path, record_mode="once", upstream=origin_url).serve() as url:
+            recorded = client_run(url)
+    # the upstream server is stopped now: what follows runs offline
     assert len(origin.requests) == 5  # every call really went upstream
     cassette = json.loads(path.read_text())
     assert cassette["version"] == 1 and len(cassette["interactions"]) == 5
     assert SECRET.encode() not in path.read_bytes()  # the key never reaches the disk
     stream = cassette["interactions"][1]["response"]
     assert [e["event"] for e in stream["events"]][:2] == ["message_start", "content_block_start"]
+    assert recorded["tool"]["content"][0]["input"] == {"order_id": "42"}
 
-    origin.reset()  # and now the upstream is gone altogether:
-    with MockSpike(cassette=path, record_mode="none").serve() as url:
+    with MockSpike(cassette=path, record_mode="none", upstream=origin_url).serve() as url:
         replayed = client_run(url)
     assert replayed == recorded
-    assert len(origin.requests) == 0
+    assert len(origin.requests) == 5
 
 
 def test_replay_needs_no_upstream_at_all(upstream: tuple[MockSpike, str], tmp_path: Path) -> None:

@@ -104,6 +104,13 @@ def _catalog() -> dict[str, Model]:
     return out
 
 
+@functools.cache
+def cache_price_multipliers() -> dict[str, float]:
+    """Cache writes (5m, 1h) and reads as multiples of a model's input price."""
+    multipliers: dict[str, float] = _data("models.json")["cache_price_multipliers"]
+    return multipliers
+
+
 def profile_names() -> list[str]:
     files = resources.files(__package__).joinpath("profiles").iterdir()
     return sorted(f.name.removesuffix(".json") for f in files if f.name.endswith(".json"))
