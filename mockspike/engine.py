@@ -92,7 +92,7 @@ class Engine:
 
     def handle(self, request: WireRequest) -> WireResponse:
         """Answer one request. Never raises for anything a client can send."""
-        entry = Entry(request.method, request.path, dict(request.headers), None)
+        entry = Entry(request.method, request.path, request.headers, None)
         entry.started_at = time.time()
         clock = time.perf_counter()
         try:

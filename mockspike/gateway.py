@@ -38,6 +38,7 @@ class _Bucket:
 
     def __init__(self, capacity: int, now: float) -> None:
         self.capacity = capacity
+        self.capacity_text = str(capacity)
         self.level = float(capacity)
         self.updated = now
 
@@ -210,12 +211,18 @@ class Gateway:
         return headers
 
 
+_HEADER_NAMES = {
+    name: tuple(f"anthropic-ratelimit-{name}-{part}" for part in ("limit", "remaining", "reset"))
+    for name in ("requests", "tokens", "input-tokens", "output-tokens")
+}
+
+
 def _bucket_headers(name: str, bucket: _Bucket, now: float) -> dict[str, str]:
-    prefix = f"anthropic-ratelimit-{name}"
+    limit, remaining, reset = _HEADER_NAMES[name]
     return {
-        f"{prefix}-limit": str(bucket.capacity),
-        f"{prefix}-remaining": str(max(0, math.floor(bucket.level))),
-        f"{prefix}-reset": rfc3339(bucket.reset_at(now)),
+        limit: bucket.capacity_text,
+        remaining: str(max(0, int(bucket.level))),
+        reset: rfc3339(bucket.reset_at(now)),
     }
 
 

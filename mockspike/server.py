@@ -33,15 +33,15 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
         body = await _read_body(request, engine.profile.max_body_bytes)
         if body is None:
             return _to_starlette(engine.too_large(), request)
+        scope = request.scope
+        client = scope.get("client")
         wire = WireRequest(
-            method=request.method,
-            path=request.url.path,
-            headers={
-                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw
-            },
+            method=scope["method"],
+            path=scope["path"],
+            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
             body=body,
-            query=request.url.query,
-            client_ip=request.client.host if request.client else "",
+            query=scope.get("query_string", b"").decode("latin-1"),
+            client_ip=client[0] if client else "",
         )
         if len(body) > _INLINE_BODY_BYTES or engine.blocking:
             result = await anyio.to_thread.run_sync(engine.handle, wire)
@@ -95,9 +95,21 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+class _Answer(Response):
+    """A whole answer whose headers the engine already made (skips Starlette's rebuild)."""
+
+    def __init__(self, result: WireResponse) -> None:
+        self.status_code = result.status
+        self.body = result.body
+        self.background = None
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()]
+        headers.append((b"content-length", str(len(result.body)).encode()))
+        self.raw_headers = headers
+
+
 def _to_starlette(result: WireResponse, request: Request) -> Response:
     if result.stream is None:
-        return Response(result.body, status_code=result.status, headers=result.headers)
+        return _Answer(result)
     chunks = _threaded(result.stream) if result.blocking else result.stream
     return StreamingResponse(
         _chunks(chunks, request),
