@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
+import anyio.to_thread
+
 from . import _json, accounting, sse
 from ._ids import from_bytes, random_id
 from .cache import PromptCache
@@ -37,6 +39,8 @@ from .responders.synthetic import request_seed
 from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 JSON = "application/json"
+#: Bodies above this size are handled on a worker thread by `handle_async`.
+INLINE_BODY_BYTES = 256 * 1024
 _NEEDS_VERSION = ("/v1/messages", "/v1/messages/count_tokens")
 _ENDPOINTS = {"/v1/messages": "messages", "/v1/messages/count_tokens": "count_tokens"}
 log = logging.getLogger("mockspike")
@@ -109,6 +113,13 @@ class Engine:
         entry.duration = time.perf_counter() - clock
         self.journal.append(entry)
         return response
+
+    async def handle_async(self, request: WireRequest) -> WireResponse:
+        """`handle` for async adapters: large bodies and recordings (which wait on the
+        network) run on a worker thread, so one request never stalls the event loop."""
+        if len(request.body) > INLINE_BODY_BYTES or self.blocking:
+            return await anyio.to_thread.run_sync(self.handle, request)
+        return self.handle(request)
 
     @property
     def blocking(self) -> bool:

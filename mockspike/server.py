@@ -19,9 +19,6 @@ from .engine import Engine
 from .openapi import openapi_document
 from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
-#: Bodies above this size are handled on a worker thread so one huge request cannot stall
-#: the event loop for other clients.
-_INLINE_BODY_BYTES = 256 * 1024
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
 
@@ -43,10 +40,7 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
             query=scope.get("query_string", b"").decode("latin-1"),
             client_ip=client[0] if client else "",
         )
-        if len(body) > _INLINE_BODY_BYTES or engine.blocking:
-            result = await anyio.to_thread.run_sync(engine.handle, wire)
-        else:
-            result = engine.handle(wire)
+        result = await engine.handle_async(wire)
         if result.delay:
             await anyio.sleep(result.delay)
         if result.drop:

@@ -21,7 +21,6 @@ import anyio.to_thread
 from .engine import Engine
 from .wire import StreamBreak, WireRequest, WireResponse
 
-_INLINE_BODY_BYTES = 256 * 1024
 LIBRARIES = ("httpx", "httpx2")
 
 
@@ -168,11 +167,7 @@ def _classes(name: str) -> tuple[type, type]:
 
         async def handle_async_request(self, request: Any) -> Any:
             await request.aread()
-            wire = _wire(request)
-            if len(wire.body) > _INLINE_BODY_BYTES or self.engine.blocking:
-                result = await anyio.to_thread.run_sync(self.engine.handle, wire)
-            else:
-                result = self.engine.handle(wire)
+            result = await self.engine.handle_async(_wire(request))
             limit = _read_timeout(request)
             if limit is not None and result.delay > limit:
                 await anyio.sleep(limit)
