@@ -1,16 +1,16 @@
 """mockspike: a faithful, fast fake of the ByteSpike / Anthropic Messages API."""
 
 from ._version import __version__
-from .clock import FakeClock
-from .config import GatewayConfig
 from .contract.errors import ApiError
-from .engine import Engine
-from .journal import Entry, Journal
+from .core.engine import Engine
+from .core.journal import Entry, Journal
+from .core.outcomes import Failure, Fault, Reply
+from .core.wire import WireRequest, WireResponse
+from .gateway.clock import FakeClock
+from .gateway.keys import GatewayConfig
 from .mock import MockSpike
-from .pacing import Pacing
-from .reply import Failure, Fault, Reply
+from .render.pacing import Pacing
 from .responders.scripted import Rule
-from .wire import WireRequest, WireResponse
 
 __all__ = [
     "ApiError",

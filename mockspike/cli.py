@@ -13,13 +13,14 @@ from typing import Any
 
 import uvicorn
 
-from . import _json, cassette_tools
+from . import _json
 from ._version import __version__
-from .cassettes import RECORD_MODES
+from .cassettes import tools as cassette_tools
+from .cassettes.format import RECORD_MODES
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
-from .engine import new_request_id
+from .core.engine import new_request_id
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

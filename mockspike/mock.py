@@ -14,17 +14,17 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from . import spec
-from . import transport as _transport
-from .clock import Clock
-from .config import GatewayConfig
-from .engine import Engine
-from .journal import Journal
-from .pacing import Pacing
-from .recorder import open_recorder
-from .reply import Failure, Fault, Reply
+from .adapters import transports as _transport
+from .adapters.asgi import create_app
+from .cassettes.recorder import open_recorder
+from .core.engine import Engine
+from .core.journal import Journal
+from .core.outcomes import Failure, Fault, Reply
+from .gateway.clock import Clock
+from .gateway.keys import GatewayConfig
+from .render.pacing import Pacing
+from .responders import script_files as spec
 from .responders.scripted import Rule
-from .server import create_app
 
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mockspike import MockSpike
-from mockspike.cassette_tools import check
 from mockspike.cassettes import Cassette
+from mockspike.cassettes.tools import check
 
 pytestmark = pytest.mark.sdk
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockspike import Engine, MockSpike, Reply, WireRequest
-from mockspike import strategies as ms
 from mockspike.contract.rules import RULES, SCHEMA_CASES
+from mockspike.testing import strategies as ms
 from tests.conftest import HEADERS
 from tests.sse_grammar import check_grammar, parse_frames
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .. import accounting
+from ..gateway import accounting
 from .catalog import Model, Profile
 from .errors import ApiError
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..reply import Failure, Fault, Reply, Response, make_reply, tool_use_block
+from ..core.outcomes import Failure, Fault, Reply, Response, make_reply, tool_use_block
 
 Predicate = Callable[[dict[str, Any]], bool]
 _MATCHERS = ("model", "stream", "text", "regex", "system", "tools", "tool_result", "where")

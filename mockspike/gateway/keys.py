@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._files import load_data
+from .._files import load_data
 
 ENDPOINTS = ("messages", "count_tokens", "models")
 _KEY_FIELDS = {"status", "scopes", "ip_allowlist", "wallet", "rate_limits"}

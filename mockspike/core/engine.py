@@ -19,23 +19,25 @@ from urllib.parse import parse_qs
 
 import anyio.to_thread
 
-from . import _json, accounting, sse
-from ._ids import from_bytes, random_id
-from .cache import PromptCache
-from .clock import Clock, SystemClock
-from .config import GatewayConfig, RateLimits
-from .contract.catalog import Model, Profile, load_profile
-from .contract.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
-from .contract.validate import check_count_tokens, check_message_request, parse_body
-from .gateway import Admission, Gateway
+from .. import _json
+from .._ids import from_bytes, random_id
+from ..cassettes.recorder import MISS_HEADER, Recorder
+from ..contract.catalog import Model, Profile, load_profile
+from ..contract.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
+from ..contract.validate import check_count_tokens, check_message_request, parse_body
+from ..gateway import accounting
+from ..gateway.cache import PromptCache
+from ..gateway.clock import Clock, SystemClock
+from ..gateway.keys import GatewayConfig, RateLimits
+from ..gateway.limits import Admission, Gateway
+from ..render import sse
+from ..render.message import Rendered
+from ..render.pacing import NO_DELAY, Pacer, Pacing
+from ..responders import synthetic_reply
+from ..responders.scripted import Rule, Script
+from ..responders.synthetic import request_seed
 from .journal import Entry, Journal
-from .pacing import NO_DELAY, Pacer, Pacing
-from .recorder import MISS_HEADER, Recorder
-from .render import Rendered
-from .reply import Failure, Fault, Reply
-from .responders import synthetic_reply
-from .responders.scripted import Rule, Script
-from .responders.synthetic import request_seed
+from .outcomes import Failure, Fault, Reply
 from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 JSON = "application/json"

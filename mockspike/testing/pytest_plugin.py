@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .cassettes import RECORD_MODES
-from .contract.catalog import load_profile, profile_names
-from .mock import IN_PROCESS_KEY, MockSpike
-from .pacing import Pacing
-from .recorder import open_recorder
+from ..cassettes.format import RECORD_MODES
+from ..cassettes.recorder import open_recorder
+from ..contract.catalog import load_profile, profile_names
+from ..mock import IN_PROCESS_KEY, MockSpike
+from ..render.pacing import Pacing
 
 _MARKER_ARGS = {
     "profile",

@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _json, spec
-from .engine import Engine
+from .. import _json
+from ..core.engine import Engine
+from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
+from ..responders import script_files as spec
 from .openapi import openapi_document
-from .wire import Chunk, StreamBreak, WireRequest, WireResponse
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"

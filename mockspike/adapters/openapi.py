@@ -9,9 +9,9 @@ import json
 from importlib import resources
 from typing import Any
 
-from ._version import __version__
-from .contract.catalog import load_profile
-from .contract.validate import count_tokens_schema, message_schema
+from .._version import __version__
+from ..contract.catalog import load_profile
+from ..contract.validate import count_tokens_schema, message_schema
 
 _REF = "#/components/schemas/"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import orjson
 
+from ..contract.catalog import Model
 from . import accounting
 from .clock import Clock
-from .contract.catalog import Model
 
 TTL_SECONDS = {"5m": 300, "1h": 3600}
 

@@ -14,17 +14,11 @@ from typing import Any
 
 import httpx
 
-from . import _json, sse
-from .cassettes import (
-    HOP_HEADERS,
-    RECORD_MODES,
-    Cassette,
-    CassetteError,
-    parse_sse,
-    request_record,
-)
-from .contract.errors import ApiError
-from .wire import Chunk, WireRequest, WireResponse
+from .. import _json
+from ..contract.errors import ApiError
+from ..core.wire import Chunk, WireRequest, WireResponse
+from ..render import sse
+from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, parse_sse, request_record
 
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}

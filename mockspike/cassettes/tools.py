@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import _json
-from .cassettes import Cassette, CassetteError, parse_sse, request_record
-from .engine import Engine
-from .wire import WireRequest
+from .. import _json
+from ..core.engine import Engine
+from ..core.wire import WireRequest
+from .format import Cassette, CassetteError, parse_sse, request_record
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import _json
-from .accounting import CHARS_PER_TOKEN
-from .render import Rendered
+from .. import _json
+from ..gateway.accounting import CHARS_PER_TOKEN
+from .message import Rendered
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 _TEXT_CHUNK_WORDS = 3

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._ids import random_id
-from .accounting import content_tokens
-from .pacing import Pacing
+from .._ids import random_id
+from ..gateway.accounting import content_tokens
+from ..render.pacing import Pacing
 
 
 @dataclass

@@ -18,8 +18,8 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from .engine import Engine
-from .wire import StreamBreak, WireRequest, WireResponse
+from ..core.engine import Engine
+from ..core.wire import StreamBreak, WireRequest, WireResponse
 
 LIBRARIES = ("httpx", "httpx2")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from .reply import Failure, Fault, Reply, Response
+from .outcomes import Failure, Fault, Reply, Response
 
 
 @dataclass

@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from ._version import __version__
+from .._version import __version__
 
 FORMAT_VERSION = 1
 REDACTED = "<redacted>"

@@ -19,10 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._files import load_data
-from .pacing import Pacing
-from .reply import Failure
-from .responders.scripted import Rule
+from .._files import load_data
+from ..core.outcomes import Failure
+from ..render.pacing import Pacing
+from .scripted import Rule
 
 _ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
 
