@@ -18,7 +18,7 @@ from .. import _json
 from ..contract.errors import ApiError
 from ..core.wire import Chunk, WireRequest, WireResponse
 from ..render import sse
-from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, parse_sse, request_record
+from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, request_record
 
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}
@@ -126,11 +126,7 @@ class Recorder:
                 else 0.0
             )
             previous = event.get("t", previous)
-            if isinstance(data, str):
-                frame = f"event: {event['event']}\ndata: {data}\n\n".encode()
-            else:
-                frame = sse.frame(event["event"], data)
-            yield delay, frame
+            yield delay, sse.frame(event["event"], data)
 
     # -- record -----------------------------------------------------------------------
 
@@ -168,7 +164,7 @@ class Recorder:
                 "status": upstream.status_code,
                 "headers": headers_out,
                 "elapsed": round(time.monotonic() - start, 4),
-                "body": _parse(raw),
+                "body": _json.loads_or_text(raw),
             }
             self._keep(record, response)
             return WireResponse(upstream.status_code, headers_out, raw)
@@ -188,17 +184,14 @@ class Recorder:
     ) -> Iterator[Chunk]:
         """Forward the stream chunk by chunk as it arrives; note each event's time; keep the
         interaction once the stream is complete (a client that leaves early records nothing)."""
-        buffer = b""
+        parser = sse.EventParser()
         events: list[dict[str, Any]] = []
         try:
             for chunk in upstream.iter_bytes():
-                buffer += chunk.replace(b"\r\n", b"\n")
-                while b"\n\n" in buffer:
-                    block, buffer = buffer.split(b"\n\n", 1)
-                    for name, data in parse_sse(block + b"\n\n"):
-                        events.append(
-                            {"t": round(time.monotonic() - start, 4), "event": name, "data": data}
-                        )
+                t = round(time.monotonic() - start, 4)
+                events += [
+                    {"t": t, "event": name, "data": data} for name, data in parser.feed(chunk)
+                ]
                 yield 0.0, chunk
         finally:
             upstream.close()
@@ -211,13 +204,6 @@ class Recorder:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return _json.loads(raw) if raw else None
-    except _json.JSONDecodeError:
-        return raw.decode("utf-8", "replace")
 
 
 def open_recorder(

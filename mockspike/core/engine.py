@@ -48,14 +48,6 @@ _ENDPOINTS = {"/v1/messages": "messages", "/v1/messages/count_tokens": "count_to
 log = logging.getLogger("mockspike")
 
 
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = _json.loads(raw) if raw else None
-    except _json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def new_request_id() -> str:
     return random_id("req_011C", 20)
 
@@ -185,7 +177,7 @@ class Engine:
                 raise ApiError(405, "Method Not Allowed")
             raise ApiError(404, "Not Found")
         if self.recorder is not None:
-            entry.body = _json_object(request.body)
+            entry.body = _json.loads_object(request.body)
             return self.recorder.handle(request)
         key = self.gateway.authenticate(request, _ENDPOINTS.get(path, "models"))
         if path in _NEEDS_VERSION:

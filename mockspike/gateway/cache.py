@@ -9,8 +9,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from .. import _json
 from ..contract.catalog import Model
 from . import accounting
 from .clock import Clock
@@ -64,7 +63,7 @@ def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
             if isinstance(item, dict)
             else item
         )
-        hasher.update(orjson.dumps(content, option=orjson.OPT_SORT_KEYS))
+        hasher.update(_json.canonical(content))
         if marker:
             found.append(_Breakpoint(tokens, hasher.hexdigest(), marker.get("ttl") or "5m"))
     return found
