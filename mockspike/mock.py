@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -105,13 +105,13 @@ class MockSpike:
     def reply(self, text: str | Reply | None = None, *, times: int = 1, **kwargs: Any) -> Rule:
         """Queue a reply for the next request(s): text, or `content=[blocks]`,
         `stop_reason=`, `usage=`, `model=`, `timing=Pacing(...)`."""
-        return self.on(times=times).reply(text, **kwargs)
+        return self._one_shot(times, lambda rule: rule.reply(text, **kwargs))
 
     def reply_tool_use(
         self, name: str, input: dict[str, Any], *, times: int = 1, **kwargs: Any
     ) -> Rule:
         """Queue a `tool_use` turn calling `name` with `input`."""
-        return self.on(times=times).reply_tool_use(name, input, **kwargs)
+        return self._one_shot(times, lambda rule: rule.reply_tool_use(name, input, **kwargs))
 
     def fail(
         self,
@@ -125,7 +125,9 @@ class MockSpike:
     ) -> Rule:
         """Queue an error answer (`times` in a row): the envelope, with the profile's
         headers (`retry-after` on 429, the gateway's auto-retry envelope on 5xx)."""
-        return self.on(times=times).fail(status, type, message, headers, retry_after)
+        return self._one_shot(
+            times, lambda rule: rule.fail(status, type, message, headers, retry_after)
+        )
 
     def fault(
         self,
@@ -137,12 +139,23 @@ class MockSpike:
         times: int = 1,
     ) -> Rule:
         """Queue a transport fault: `drop`, `malformed`, `stall` or `break`."""
-        return self.on(times=times).fault(kind, seconds=seconds, after=after, error=error)
+        return self._one_shot(
+            times, lambda rule: rule.fault(kind, seconds=seconds, after=after, error=error)
+        )
+
+    def _one_shot(self, times: int, answer: Callable[[Rule], Rule]) -> Rule:
+        """A queued rule with its answer; a refused answer leaves no rule behind."""
+        rule = self.on(times=times)
+        try:
+            return answer(rule)
+        except BaseException:
+            self.engine.script.remove([rule])
+            raise
 
     def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
         """Add the rules of a JSON/YAML script file (or its parsed dict)."""
         data = source if isinstance(source, dict) else spec.load_file(source)
-        return spec.build_rules(data, self.engine.new_rule)
+        return spec.build_rules(data, self.engine.new_rule, self.engine.script.remove)
 
     @property
     def rules(self) -> list[Rule]:

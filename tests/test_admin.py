@@ -89,7 +89,7 @@ def test_faults_over_admin(served: tuple[MockSpike, httpx.Client]) -> None:
         ),
         (
             {"match": {"colour": "red"}, "respond": {"reply": {"text": "x"}}},
-            "unknown matcher colour",
+            "unknown matcher 'colour'",
         ),
         ({"respond": {"fail": {"status": 418}}}, "status 418 is not one this profile sends"),
         ({"match": {"text": "x"}}, "rules[0]: 'respond' is required"),

@@ -212,7 +212,9 @@ class _Admin:
     async def rules(self, request: Request) -> Response:
         if request.method == "GET":
             return JSONResponse({"rules": [_rule_json(r) for r in self.engine.script.rules]})
-        added = spec.build_rules(await _json_body(request), self.engine.new_rule)
+        added = spec.build_rules(
+            await _json_body(request), self.engine.new_rule, self.engine.script.remove
+        )
         return JSONResponse({"added": [_rule_json(r) for r in added]}, status_code=201)
 
     def one_shot(self, verb: str) -> Any:
@@ -220,7 +222,7 @@ class _Admin:
             args = await _json_body(request)
             times = args.pop("times", 1)
             rule_spec = {"times": times, "respond": {verb: args}}
-            added = spec.build_rules(rule_spec, self.engine.new_rule)
+            added = spec.build_rules(rule_spec, self.engine.new_rule, self.engine.script.remove)
             return JSONResponse({"added": [_rule_json(r) for r in added]}, status_code=201)
 
         return handler

@@ -36,6 +36,7 @@ from ..render.pacing import NO_DELAY, Pacer, Pacing
 from ..responders import synthetic_reply
 from ..responders.scripted import Rule, Script
 from ..responders.synthetic import request_seed
+from . import checks
 from .journal import Entry, Journal
 from .outcomes import Failure, Fault, Reply
 from .wire import Chunk, StreamBreak, WireRequest, WireResponse
@@ -99,10 +100,13 @@ class Engine:
             response = self.reject(error)
             entry.error = {"type": error.type, "message": error.message}
             entry.cassette_miss = MISS_HEADER in error.headers
-        except Exception:  # a bug of ours must still answer in the envelope
-            log.exception("mockspike: internal error")
-            response = self.reject(ApiError(500, "Internal server error"))
-            entry.error = {"type": "api_error", "message": "Internal server error"}
+        except Exception as exc:  # a bug of ours must still answer in the envelope
+            broken = checks.fake_error(exc)
+            if not isinstance(exc, checks.AnswerError):
+                log.exception("mockspike: internal error")
+            response = self.reject(broken)
+            entry.error = {"type": broken.type, "message": broken.message}
+            entry.fake_error = broken.message
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
         self.journal.append(entry)
@@ -237,6 +241,8 @@ class Engine:
             )
         if isinstance(response, Failure):
             raise self.failure(response)
+        if isinstance(response, Reply) and rule is not None:
+            checks.check_answer(rule.describe(), response.content, body)
         fault = response if isinstance(response, Fault) else None
         if fault is not None and fault.kind == "drop":
             self.gateway.settle(admission, 0, 0.0)

@@ -33,6 +33,9 @@ class Entry:
     """True when a strict fake refused it because no rule matched."""
     cassette_miss: bool = False
     """True when a cassette had no interaction for it and could not record one."""
+    fake_error: str | None = None
+    """Set when the fake itself could not answer (an internal error, or a scripted answer
+    that does not fit the request): the pytest plugin fails the test with it."""
     input_tokens: int = 0
     output_tokens: int = 0
     credits: float = 0.0

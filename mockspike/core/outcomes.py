@@ -12,6 +12,7 @@ from typing import Any, Literal
 from .._ids import random_id
 from ..gateway.accounting import content_tokens
 from ..render.pacing import Pacing
+from . import checks
 
 
 @dataclass
@@ -29,6 +30,13 @@ class Reply:
     timing: Pacing | None = None
     """Overrides the fake's pacing for this reply."""
 
+    def __post_init__(self) -> None:
+        if self.stop_reason not in _STOP_REASONS:
+            raise checks.ScriptValueError(
+                f"reply: stop_reason must be one of {', '.join(_STOP_REASONS)}, "
+                f"not {self.stop_reason!r}"
+            )
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -40,6 +48,9 @@ class Failure:
     message: str | None = None
     headers: dict[str, str] | None = None
     retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        checks.check("fail", {k: v for k, v in vars(self).items() if v is not None})
 
 
 FaultKind = Literal["drop", "malformed", "stall", "break"]
@@ -62,13 +73,11 @@ class Fault:
     error: Failure | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in ("drop", "malformed", "stall", "break"):
-            raise ValueError(f"unknown fault {self.kind!r}; choose drop, malformed, stall or break")
-        if self.seconds < 0 or self.after < 0:
-            raise ValueError("fault seconds and after must not be negative")
+        checks.check("fault", {"kind": self.kind, "seconds": self.seconds, "after": self.after})
 
 
 Response = Reply | Failure | Fault
+_STOP_REASONS = checks.stop_reasons()
 
 
 def make_reply(
@@ -79,11 +88,13 @@ def make_reply(
     stop_sequence: str | None = None,
     usage: dict[str, Any] | None = None,
     model: str | None = None,
-    timing: Pacing | None = None,
+    timing: Pacing | dict[str, Any] | None = None,
 ) -> Reply:
     """A `Reply` from the friendly arguments of `fake.reply(...)`."""
     if isinstance(text, Reply):
         return text
+    if isinstance(timing, dict):
+        timing = Pacing(**timing)
     if text is not None and content is not None:
         raise TypeError("reply() takes text or content=, not both")
     blocks = [{"type": "text", "text": text}] if text is not None else list(content or [])

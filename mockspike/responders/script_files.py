@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .._files import load_data
+from ..core import checks
 from ..core.outcomes import Failure
-from ..render.pacing import Pacing
 from .scripted import Rule
 
 _ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
@@ -39,52 +39,66 @@ def load_file(path: str | Path) -> dict[str, Any]:
         raise SpecError(str(exc)) from None
 
 
-def build_rules(spec: dict[str, Any], make_rule: Any) -> list[Rule]:
-    """Rules from `{"rules": [...]}` or one rule object, made with `make_rule(**on_args)`."""
+def build_rules(spec: dict[str, Any], make_rule: Any, discard: Any = None) -> list[Rule]:
+    """Rules from `{"rules": [...]}` or one rule object, made with `make_rule(**on_args)`.
+    All or nothing: if one fails, `discard(rules)` takes back those already made."""
     items = spec.get("rules", [spec])
     if not isinstance(items, list):
         raise SpecError("'rules' must be a list")
-    return [_rule(item, make_rule, f"rules[{i}]") for i, item in enumerate(items)]
+    made: list[Rule] = []
+    try:
+        for i, item in enumerate(items):
+            _rule(item, make_rule, f"rules[{i}]", made)
+    except BaseException:
+        if discard is not None:
+            discard(made)
+        raise
+    return made
 
 
-def _rule(item: Any, make_rule: Any, where: str) -> Rule:
+def _rule(item: Any, make_rule: Any, where: str, made: list[Rule]) -> None:
     if not isinstance(item, dict):
         raise SpecError(f"{where}: a rule must be an object")
-    unknown = set(item) - {"match", "times", "name", "respond"}
-    if unknown:
-        raise SpecError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if item.get("name"):
+        where += f" ({item['name']!r})"
+    _checked(where, checks.check, "rule", item)
     match = item.get("match") or {}
     if not isinstance(match, dict) or "where" in match:
         raise SpecError(f"{where}.match: an object of matchers (no 'where' in files)")
-    respond = item.get("respond")
-    if respond is None:
-        raise SpecError(f"{where}: 'respond' is required")
+    respond = item["respond"]
     actions = respond if isinstance(respond, list) else [respond]
+    rule: Rule = _checked(where, make_rule, times=item.get("times"), name=item.get("name"), **match)
+    made.append(rule)
+    for j, action in enumerate(actions):
+        _apply(rule, action, f"{where}.respond[{j}]")
+
+
+def _checked(where: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """`call(...)`, its TypeError / ValueError as a SpecError that says where."""
     try:
-        rule: Rule = make_rule(times=item.get("times"), name=item.get("name"), **match)
-        for j, action in enumerate(actions):
-            _apply(rule, action, f"{where}.respond[{j}]")
+        return call(*args, **kwargs)
+    except SpecError:
+        raise
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, SpecError):
-            raise
-        raise SpecError(f"{where}: {exc}") from None
-    return rule
+        text = str(exc).removeprefix("rule: ")
+        raise SpecError(f"{where}: {text}") from None
 
 
 def _apply(rule: Rule, action: Any, where: str) -> None:
     if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in _ACTIONS:
         raise SpecError(f"{where}: one of {', '.join(_ACTIONS)} with its arguments")
     ((verb, args),) = action.items()
+    if args is not None and not isinstance(args, dict):
+        raise SpecError(f"{where}: {verb} takes an object of arguments, not {args!r}")
     args = dict(args or {})
+    _checked(where, checks.check, verb, args)
     if verb == "reply":
-        if "timing" in args:
-            args["timing"] = Pacing(**args["timing"])
-        rule.reply(args.pop("text", None), **args)
+        _checked(where, rule.reply, args.pop("text", None), **args)
     elif verb == "reply_tool_use":
-        rule.reply_tool_use(args.pop("name"), args.pop("input", {}), **args)
+        _checked(where, rule.reply_tool_use, args.pop("name"), args.pop("input", {}), **args)
     elif verb == "fail":
-        rule.fail(args.pop("status"), **args)
+        _checked(where, rule.fail, args.pop("status"), **args)
     else:
         if isinstance(args.get("error"), dict):
             args["error"] = Failure(**args["error"])
-        rule.fault(args.pop("kind"), **args)
+        _checked(where, rule.fault, args.pop("kind"), **args)

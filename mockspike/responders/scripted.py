@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import checks
 from ..core.outcomes import Failure, Fault, Reply, Response, make_reply, tool_use_block
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -57,25 +58,33 @@ class Rule:
     """The statuses the profile can send; `fail()` refuses others."""
 
     def __post_init__(self) -> None:
-        unknown = set(self.matchers) - set(_MATCHERS)
+        unknown = sorted(set(self.matchers) - set(_MATCHERS))
         if unknown:
             raise TypeError(
-                f"unknown matcher {', '.join(sorted(unknown))}; use {', '.join(_MATCHERS)}"
+                f"unknown matcher {unknown[0]!r}; {checks.nearest(unknown[0], _MATCHERS)}"
             )
         if "regex" in self.matchers and isinstance(self.matchers["regex"], str):
-            self.matchers["regex"] = re.compile(self.matchers["regex"])
-        if self.times is not None and self.times < 1:
-            raise ValueError("times must be at least 1")
+            try:
+                self.matchers["regex"] = re.compile(self.matchers["regex"])
+            except re.error as exc:
+                raise ValueError(
+                    f"regex {self.matchers['regex']!r} is not a valid regular expression: {exc}"
+                ) from None
+        if self.times is not None and (not isinstance(self.times, int) or self.times < 1):
+            raise ValueError(f"times must be a whole number of at least 1, not {self.times!r}")
 
     # -- building ----------------------------------------------------------------------
 
     def reply(self, text: str | Reply | None = None, **kwargs: Any) -> Rule:
         """Answer with a message: text, or `content=[blocks]`; see `make_reply`."""
+        if not isinstance(text, Reply):
+            checks.check("reply", {"text": text, **kwargs})
         self.responses.append(make_reply(text, **kwargs))
         return self
 
     def reply_tool_use(self, name: str, input: dict[str, Any], **kwargs: Any) -> Rule:
         """Answer with one `tool_use` block (and `stop_reason: tool_use`)."""
+        checks.check("reply_tool_use", {"name": name, "input": input, **kwargs})
         text = kwargs.pop("text", None)
         blocks = [{"type": "text", "text": text}] if text else []
         blocks.append(tool_use_block(name, input, kwargs.pop("id", None)))
@@ -155,9 +164,18 @@ class Rule:
                 out.append(f"tools offered {sorted(offered)} lack {sorted(wanted - offered)}")
         if "tool_result" in m and _has_tool_result(body) != m["tool_result"]:
             out.append(f"a tool_result is {'absent' if m['tool_result'] else 'present'}")
-        if "where" in m and not m["where"](body):
+        if "where" in m and not self._where(body):
             out.append("the predicate returned false")
         return out
+
+    def _where(self, body: dict[str, Any]) -> bool:
+        try:
+            return bool(self.matchers["where"](body))
+        except Exception as exc:
+            raise checks.AnswerError(
+                f"mockspike: {self.describe()}: its where= predicate raised "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     def take(self) -> Response:
         """The next response of the sequence (the last one repeats)."""
@@ -209,6 +227,11 @@ class Script:
             return f"no rule is left to answer it{used}"
         closest = min(live, key=lambda r: len(r.mismatches(body)))
         return f"the closest is {closest.describe()}: " + "; ".join(closest.mismatches(body))
+
+    def remove(self, rules: list[Rule]) -> None:
+        """Take rules back out (a script that failed half-way; an admin DELETE)."""
+        with self._lock:
+            self.rules = [r for r in self.rules if all(r is not x for x in rules)]
 
     def unused(self) -> list[Rule]:
         return [r for r in self.rules if not r.used]

@@ -284,6 +284,13 @@ def _settings(request: pytest.FixtureRequest) -> _Settings:
 def _finish(fake: MockSpike, settings: _Settings, config: pytest.Config) -> None:
     config.stash[_STATS].add(fake)
     problems = []
+    broken = list(dict.fromkeys(e.fake_error for e in fake.requests if e.fake_error))
+    if broken:  # said first, and alone: the other checks would only echo it
+        pytest.fail(
+            "mockspike: the fake could not answer (the client got a 500, whatever it did "
+            "with it):\n  " + "\n  ".join(broken),
+            pytrace=False,
+        )
     if settings.assert_all_used:
         unused = [rule.describe() for rule in fake.rules if not rule.used]
         if unused:

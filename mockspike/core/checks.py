@@ -1,0 +1,169 @@
+"""Scripted answers are checked when they are scripted, not when a request trips on them.
+
+The arguments of `reply`, `reply_tool_use`, `fail` and `fault` (Python keyword arguments,
+script files and the admin API alike) are checked against `contract/schemas/replies.json`;
+the message names the field, why it is wrong, and the nearest valid name for a typo. What
+can only be known from the request (a `tool_use` answered to a request that offered no
+tools) is checked when answering, by `answer_problem`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from ..contract.errors import ApiError
+
+_TYPE_WORDS = {
+    "number": "a number",
+    "integer": "a whole number",
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+    "boolean": "true or false",
+}
+
+
+class ScriptValueError(ValueError):
+    """A scripted value the fake could not serve; the message says which and why."""
+
+
+@cache
+def _document() -> dict[str, Any]:
+    text = files("mockspike.contract").joinpath("schemas/replies.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@cache
+def _validator(verb: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": f"#/$defs/{verb}", "$defs": _document()["$defs"]})
+
+
+def stop_reasons() -> tuple[str, ...]:
+    """The stop reasons the API sends."""
+    return tuple(_document()["$defs"]["stop_reason"]["enum"])
+
+
+def nearest(name: str, valid: Iterable[str]) -> str:
+    """`did you mean 'x'?` for a typo (or the initials: `tps`) of a valid name, else the
+    valid names."""
+    valid = list(valid)
+    initials = [v for v in valid if "_" in v and "".join(w[0] for w in v.split("_")) == name]
+    close = initials or difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "valid: " + ", ".join(valid)
+
+
+def check(verb: str, args: Mapping[str, Any]) -> None:
+    """Refuse arguments of `verb` that the fake could not serve: unknown names (TypeError,
+    with the nearest valid one) and wrong values (`ScriptValueError`, a ValueError)."""
+    if verb not in _document()["$defs"]:
+        raise TypeError(f"unknown answer {verb!r}; {nearest(verb, _ANSWERS)}")
+    instance = {k: _plain(v) for k, v in args.items()}
+    error = best_match(_validator(verb).iter_errors(instance))
+    if error is None:
+        return
+    message = describe(verb, error)
+    if error.validator == "additionalProperties":
+        raise TypeError(message)
+    raise ScriptValueError(message)
+
+
+_ANSWERS = ("reply", "reply_tool_use", "fail", "fault")
+
+
+def describe(verb: str, error: ValidationError) -> str:
+    """One sentence for a schema error: where, what was given, what is wanted."""
+    error = _deepest(error)
+    where = ".".join(str(p) for p in error.absolute_path)
+    label = f"{verb}: {where}" if where else verb
+    value: Any = error.instance
+    kind: Any = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "additionalProperties":
+        known = [str(k) for k in schema.get("properties", {})]
+        extra = [str(k) for k in value if k not in known]
+        return f"{label}: unknown field {extra[0]!r}; {nearest(str(extra[0]), known)}"
+    if kind == "required":
+        missing = [str(k) for k in schema.get("required", []) if k not in value]
+        return f"{label}: {missing[0]!r} is required"
+    if kind == "type":
+        wanted = schema["type"]
+        words = [_TYPE_WORDS.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted)]
+        return f"{label} must be {' or '.join(w for w in words if w != 'null')}, not {value!r}"
+    if kind == "enum":
+        choices = ", ".join(str(c) for c in schema["enum"])
+        return f"{label} must be one of {choices}, not {value!r}"
+    if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        bounds = {
+            "minimum": "at least",
+            "exclusiveMinimum": "more than",
+            "maximum": "at most",
+            "exclusiveMaximum": "less than",
+        }
+        return f"{label} must be {bounds[kind]} {schema[kind]}, not {value!r}"
+    return f"{label}: {error.message}"
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For `anyOf` (a value or null), the alternative that says the most."""
+    while error.context:
+        error = best_match(error.context) or error.context[0]
+    return error
+
+
+def _plain(value: Any) -> Any:
+    """Dataclass values (`Pacing`, `Failure`) in their JSON form, for the schema."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
+    return value
+
+
+class AnswerError(Exception):
+    """A scripted answer that does not fit the request it matched."""
+
+
+def check_answer(rule: str, content: list[dict[str, Any]], body: Mapping[str, Any]) -> None:
+    """Raise `AnswerError` when the scripted `content` cannot answer `body`."""
+    problem = answer_problem(content, body)
+    if problem is not None:
+        raise AnswerError(f"mockspike: {rule} matched, but {problem}")
+
+
+def fake_error(exc: Exception) -> ApiError:
+    """The 500 a client gets when the fake itself failed: says what happened, and tells
+    SDKs not to retry (`x-should-retry: false`), so a test sees it at once."""
+    if isinstance(exc, AnswerError):
+        message = str(exc)
+    else:
+        message = (
+            f"mockspike internal error: {type(exc).__name__}: {exc} (the log has the traceback)"
+        )
+    return ApiError(500, message, "api_error", {"x-should-retry": "false"})
+
+
+def answer_problem(content: list[dict[str, Any]], body: Mapping[str, Any]) -> str | None:
+    """Why a scripted reply cannot answer this request (None: it can): a `tool_use` block
+    when the request offered no tools at all (a client that offered tools may still be
+    tested with a call to one it does not know)."""
+    if body.get("tools"):
+        return None
+    for block in content:
+        if block.get("type") == "tool_use":
+            return (
+                f"it answers with a tool_use block calling {block.get('name')!r} and the "
+                "request offered no tools; send tools=[...] with the request, or script a "
+                "text reply for it"
+            )
+    return None

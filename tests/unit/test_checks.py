@@ -1,0 +1,81 @@
+"""A newcomer's scripting mistakes are refused when scripted, with the field and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockspike import MockSpike, Pacing
+from mockspike.core.checks import ScriptValueError
+from mockspike.responders.script_files import SpecError
+
+
+@pytest.mark.parametrize(
+    ("script", "error", "message"),
+    [
+        (lambda f: f.fail(429, retry_after="soon"), ValueError, "retry_after must be a number"),
+        (lambda f: f.fail("429"), ValueError, "status must be a whole number, not '429'"),
+        (lambda f: f.fault("stall", seconds="soon"), ValueError, "seconds must be a number"),
+        (lambda f: f.fault("stal"), ValueError, "kind must be one of drop, malformed"),
+        (lambda f: f.reply(txt="hi"), TypeError, "unknown field 'txt'; did you mean 'text'?"),
+        (
+            lambda f: f.reply("hi", timing={"tps": 5}),
+            TypeError,
+            "timing: unknown field 'tps'; did you mean 'tokens_per_second'?",
+        ),
+        (lambda f: f.reply("hi", stop_reason="done"), ValueError, "stop_reason must be one of"),
+        (lambda f: f.on(txt="hi"), TypeError, "unknown matcher 'txt'; did you mean 'text'?"),
+        (lambda f: f.on(regex="order (#"), ValueError, "not a valid regular expression"),
+    ],
+)
+def test_a_bad_scripted_value_is_refused_at_once(script: object, error: type, message: str) -> None:
+    fake = MockSpike()
+    with pytest.raises(error, match=message.replace("(", r"\(").replace("?", r"\?")):
+        script(fake)  # type: ignore[operator]
+    assert fake.rules == []  # nothing half-built is left to answer, or to fail as unused
+
+
+def test_stop_reasons_are_the_apis_set() -> None:
+    fake = MockSpike()
+    for reason in ("pause_turn", "refusal", "model_context_window_exceeded"):
+        fake.reply("ok", stop_reason=reason)
+    with pytest.raises(ScriptValueError, match="'done'"):
+        fake.reply("ok", stop_reason="done")
+
+
+def test_timing_as_a_dict_is_the_pacing() -> None:
+    rule = MockSpike().reply("hi", timing={"ttft": 0.5, "tokens_per_second": 40})
+    assert rule.responses[0].timing == Pacing(ttft=0.5, tokens_per_second=40)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"respond": {"reply": {"txt": "hi"}}}, "rules[0].respond[0]: reply: unknown field 'txt'"),
+        (
+            {"name": "slow", "respond": {"fault": {"kind": "stall", "seconds": "soon"}}},
+            "rules[0] ('slow').respond[0]: fault: seconds must be a number, not 'soon'",
+        ),
+        (
+            {"respond": {"fail": {"retry_after": 1}}},
+            "rules[0].respond[0]: fail: 'status' is required",
+        ),
+        (
+            {"respond": {"reply_tool_use": {"input": {}}}},
+            "rules[0].respond[0]: reply_tool_use: 'name' is required",
+        ),
+        ({"match": {"regex": "("}, "respond": {"reply": {"text": "x"}}}, "not a valid regular"),
+        ({"respnd": {"reply": {"text": "x"}}}, "unknown field 'respnd'; did you mean 'respond'?"),
+        ({"times": "two", "respond": {"reply": {"text": "x"}}}, "times must be a whole number"),
+        (
+            {"respond": {"reply": {"text": "x", "timing": {"tps": 5}}}},
+            "timing: unknown field 'tps'",
+        ),
+    ],
+)
+def test_a_bad_script_file_rule_names_the_rule_and_field(rule: dict, message: str) -> None:
+    fake = MockSpike()
+    fake.on(text="kept").reply("an earlier rule stays")
+    with pytest.raises(SpecError) as info:
+        fake.load_script({"rules": [{"respond": {"reply": {"text": "fine"}}}, rule]})
+    assert message.replace("rules[0]", "rules[1]") in str(info.value)
+    assert len(fake.rules) == 1  # the script is all or nothing: the first rule was taken back
