@@ -7,6 +7,7 @@ thin HTTP mapping onto these methods, and the pytest plugin calls them too."""
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,7 @@ from .core.journal import Journal
 from .core.outcomes import Failure, Reply
 from .gateway.clock import Clock
 from .render.pacing import Pacing
+from .responders import matchers as matchers_table
 from .responders import script_files
 from .responders.scripted import Rule
 from .settings import CassetteOptions, Settings
@@ -130,11 +132,12 @@ class MockSpike:
     # -- scripting ---------------------------------------------------------------------
 
     def on(self, *, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
-        """A rule for requests that match all of `model=`, `stream=`, `text=` (the last user
-        text contains), `regex=`, `system=` (contains), `tools=` (names offered),
-        `tool_result=` (the last user turn has one) and `where=` (a predicate on the body).
-        Chain `.reply()`, `.fail()`, `.fault()` for what to answer, in sequence."""
+        """A rule for requests that match every matcher given (the table below, from
+        `mockspike.responders.matchers`). Chain `.reply()`, `.fail()`, `.fault()` for what
+        to answer, in sequence."""
         return self.engine.new_rule(times=times, name=name, **matchers)
+
+    on.__doc__ = f"{on.__doc__}\n\n" + textwrap.indent(matchers_table.describe(), " " * 8)
 
     def reply(self, text: str | Reply | None = None, *, times: int = 1, **kwargs: Any) -> Rule:
         """Queue a reply for the next request(s): text, or `content=[blocks]`,
