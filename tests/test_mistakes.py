@@ -72,7 +72,7 @@ def test_it(mockspike, anthropic_client):
     )
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
-        ["*rule #1 on(where='<predicate>'): its where= predicate raised KeyError: 'metadata'*"]
+        ["*rule #1 on(where='<predicate>') raised KeyError: 'metadata' while matching*"]
     )
     assert "never used" not in result.stdout.str()  # one cause, said once
 

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from .. import _json
 from ..contract.errors import ApiError
+from ..core.front import CassetteMiss
 from ..core.wire import Chunk, WireRequest, WireResponse
 from ..render import sse
-from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, request_record
+from ..settings import CassetteOptions, RecordMode, ReplayTiming
+from .format import HOP_HEADERS, Cassette, request_record
 
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}
 )
-MISS_HEADER = "x-mockspike-cassette-miss"
 
 
 class Recorder:
@@ -36,27 +36,22 @@ class Recorder:
     def __init__(
         self,
         cassette: Cassette,
-        record_mode: str = "none",
+        record_mode: RecordMode | str = RecordMode.NONE,
         upstream: str | None = None,
-        replay_timing: str = "instant",
+        replay_timing: ReplayTiming | str = ReplayTiming.INSTANT,
         timeout: float = 600.0,
     ) -> None:
-        if record_mode not in RECORD_MODES:
-            raise CassetteError(
-                f"record mode is one of {', '.join(RECORD_MODES)}, not {record_mode!r}"
-            )
-        if replay_timing not in ("instant", "recorded"):
-            raise CassetteError("replay timing is 'instant' or 'recorded'")
+        mode = RecordMode(record_mode)
         self.cassette = cassette
-        self.record_mode = record_mode
+        self.record_mode = mode.value
         self.upstream = upstream.rstrip("/") if upstream else None
-        self.replay_timing = replay_timing
+        self.replay_timing = ReplayTiming(replay_timing).value
         existed = cassette.path.exists()
-        if record_mode == "all":
+        if mode is RecordMode.ALL:
             cassette.clear()
-        self.replays = record_mode != "all"
-        self.records = record_mode in ("new_episodes", "all") or (
-            record_mode == "once" and not existed
+        self.replays = mode is not RecordMode.ALL
+        self.records = mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) or (
+            mode is RecordMode.ONCE and not existed
         )
         self._client = (
             httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0)) if upstream else None
@@ -75,16 +70,14 @@ class Recorder:
                 return self._replay(hit["response"])
         if self.records:
             if self.upstream is None:
-                raise ApiError(
-                    400,
+                raise CassetteMiss(
                     f"mockspike: cassette {self.cassette.path} has no match and there is no "
-                    "upstream to record from (give an upstream URL)",
-                    headers={MISS_HEADER: "true"},
+                    "upstream to record from (give an upstream URL)"
                 )
             return self._forward(request, record)
         raise self.miss(record)
 
-    def miss(self, record: dict[str, Any]) -> ApiError:
+    def miss(self, record: dict[str, Any]) -> CassetteMiss:
         """A clear 400 naming the cassette, the closest recorded request and the diff."""
         closest, diff = self.cassette.closest(record)
         where = f"{record['method']} {record['path']}"
@@ -99,7 +92,7 @@ class Recorder:
                 f" Closest recorded request: {closest['method']} {closest['path']}; "
                 "how it differs (- recorded, + sent):\n" + "\n".join(diff)
             )
-        return ApiError(400, message, headers={MISS_HEADER: "true"})
+        return CassetteMiss(message)
 
     # -- replay -----------------------------------------------------------------------
 
@@ -206,11 +199,7 @@ class Recorder:
             self._client.close()
 
 
-def open_recorder(
-    path: str | Path,
-    record_mode: str = "none",
-    upstream: str | None = None,
-    replay_timing: str = "instant",
-    **cassette_options: Any,
-) -> Recorder:
-    return Recorder(Cassette.load(path, **cassette_options), record_mode, upstream, replay_timing)
+def open_recorder(options: CassetteOptions) -> Recorder:
+    """The recorder for a cassette's settings (the file is read now)."""
+    cassette = Cassette.load(options.path, **options.cassette_kwargs())
+    return Recorder(cassette, options.record_mode, options.upstream, options.replay_timing)

@@ -1,4 +1,5 @@
-"""What a responder decides: a `Reply`, a `Failure` (an error status) or a `Fault`.
+"""What a responder decides: a `Reply`, a `Failure` (an error status) or a `Fault`
+(`core/faults.py`).
 
 These are plain values: build them by hand, draw them with Hypothesis, load them from a
 script file, or let the synthetic responder make one.
@@ -7,7 +8,7 @@ script file, or let the synthetic responder make one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._ids import random_id
 from ..gateway.accounting import content_tokens
@@ -53,30 +54,11 @@ class Failure:
         checks.check("fail", {k: v for k, v in vars(self).items() if v is not None})
 
 
-FaultKind = Literal["drop", "malformed", "stall", "break"]
+if TYPE_CHECKING:
+    from .faults import Fault
 
-
-@dataclass(frozen=True)
-class Fault:
-    """Break the transport, not the contract.
-
-    - `drop`: close the connection before any response.
-    - `malformed`: a 200 whose body is not valid JSON (or a stream with a broken frame).
-    - `stall`: wait `seconds` before answering (to trip client timeouts).
-    - `break`: cut a stream after `after` events; silently (the connection closes), or
-      with a mid-stream `event: error` carrying `error` (e.g. `Failure(529)`).
-    """
-
-    kind: FaultKind
-    seconds: float = 0.0
-    after: int = 0
-    error: Failure | None = None
-
-    def __post_init__(self) -> None:
-        checks.check("fault", {"kind": self.kind, "seconds": self.seconds, "after": self.after})
-
-
-Response = Reply | Failure | Fault
+Response: TypeAlias = "Reply | Failure | Fault"
+"""What a responder decides."""
 _STOP_REASONS = checks.stop_reasons()
 
 

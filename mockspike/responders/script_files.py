@@ -22,6 +22,7 @@ from typing import Any
 from .._files import load_data
 from ..core import checks
 from ..core.outcomes import Failure
+from .matchers import check_names
 from .scripted import Rule
 
 _ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
@@ -63,8 +64,9 @@ def _rule(item: Any, make_rule: Any, where: str, made: list[Rule]) -> None:
         where += f" ({item['name']!r})"
     _checked(where, checks.check, "rule", item)
     match = item.get("match") or {}
-    if not isinstance(match, dict) or "where" in match:
-        raise SpecError(f"{where}.match: an object of matchers (no 'where' in files)")
+    if not isinstance(match, dict):
+        raise SpecError(f"{where}.match: an object of matchers")
+    _checked(f"{where}.match", check_names, match, in_files=True)
     respond = item["respond"]
     actions = respond if isinstance(respond, list) else [respond]
     rule: Rule = _checked(where, make_rule, times=item.get("times"), name=item.get("name"), **match)

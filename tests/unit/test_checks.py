@@ -15,7 +15,7 @@ from mockspike.responders.script_files import SpecError
         (lambda f: f.fail(429, retry_after="soon"), ValueError, "retry_after must be a number"),
         (lambda f: f.fail("429"), ValueError, "status must be a whole number, not '429'"),
         (lambda f: f.fault("stall", seconds="soon"), ValueError, "seconds must be a number"),
-        (lambda f: f.fault("stal"), ValueError, "kind must be one of drop, malformed"),
+        (lambda f: f.fault("stal"), ValueError, "unknown fault 'stal'; choose drop, malformed"),
         (lambda f: f.reply(txt="hi"), TypeError, "unknown field 'txt'; did you mean 'text'?"),
         (
             lambda f: f.reply("hi", timing={"tps": 5}),
