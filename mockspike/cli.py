@@ -112,6 +112,17 @@ def _serve(args: argparse.Namespace) -> int:
         "redact_paths": args.redact_path or None,
         "ignore": args.ignore_path,
     }
+    if args.upstream and not args.cassette:
+        print("mockspike: --upstream records into a cassette: add --cassette PATH", file=sys.stderr)
+        return 2
+    if args.upstream and (args.record_mode or "none") == "none":
+        print(
+            "mockspike: --upstream has no effect in record mode none (replay only); add "
+            "--record-mode once (record if the cassette does not exist yet), new_episodes "
+            "(record what it lacks) or all (record everything again)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         settings = Settings.build(
             profile=args.profile, **{k: v for k, v in options.items() if v is not None}

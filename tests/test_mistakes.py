@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -124,3 +127,70 @@ def test_a_rejected_admin_script_leaves_no_rule_behind(
         "rules[1] ('bad').respond[1]: fail: status must be" in response.json()["error"]["message"]
     )
     assert client.get("/_mockspike/rules").json() == {"rules": []}
+
+
+# -- cassettes and rules that cannot answer ----------------------------------------------
+
+
+def test_a_rule_without_an_answer_is_reported_as_such(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+def test_it(mockspike, anthropic_client):
+    mockspike.on(text="Hi")  # forgot .reply(...)
+    anthropic_client.messages.create(**ASK)
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*a rule has no answer, so requests it matched got the default reply:",
+            "*rule #1 on(text='Hi') (matched 1 request(s))",
+            "*(chain .reply(...), .fail(...) or .fault(...) to the on(...))",
+        ]
+    )
+    assert "never used" not in result.stdout.str()
+    assert "assert_all_used" not in result.stdout.str()
+
+
+def test_a_cassette_that_does_not_exist_fails_at_start(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+
+@pytest.mark.mockspike(cassette="nothing-recorded-yet")
+def test_it(mockspike, anthropic_client):
+    anthropic_client.messages.create(**ASK)
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*no cassette at *nothing-recorded-yet.json (record mode none only replays)*"]
+    )
+    result.stdout.fnmatch_lines(["*--mockspike-record-mode once*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def mockspike_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mockspike", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_serve_with_a_missing_cassette_says_how_to_record(tmp_path: Path) -> None:
+    result = mockspike_cli("serve", "--port", "0", "--cassette", str(tmp_path / "none.json"))
+    assert result.returncode == 2
+    assert "no cassette at" in result.stderr and "--record-mode once" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_upstream_without_a_record_mode_is_refused(tmp_path: Path) -> None:
+    result = mockspike_cli(
+        "serve", "--port", "0", "--cassette", str(tmp_path / "c.json"), "--upstream", "http://x"
+    )
+    assert result.returncode == 2
+    assert "--upstream has no effect in record mode none" in result.stderr
+    result = mockspike_cli("serve", "--port", "0", "--upstream", "http://x")
+    assert result.returncode == 2
+    assert "add --cassette PATH" in result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from ..core.front import CassetteMiss
 from ..core.wire import Chunk, WireRequest, WireResponse
 from ..render import sse
 from ..settings import CassetteOptions, RecordMode, ReplayTiming
-from .format import HOP_HEADERS, Cassette, request_record
+from .format import HOP_HEADERS, Cassette, CassetteError, request_record
 
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}
@@ -47,6 +48,8 @@ class Recorder:
         self.upstream = upstream.rstrip("/") if upstream else None
         self.replay_timing = ReplayTiming(replay_timing).value
         existed = cassette.path.exists()
+        if not existed and mode is RecordMode.NONE:
+            raise CassetteError(missing(cassette.path))
         if mode is RecordMode.ALL:
             cassette.clear()
         self.replays = mode is not RecordMode.ALL
@@ -197,6 +200,15 @@ class Recorder:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def missing(path: Path) -> str:
+    """No cassette to replay: say so, and how to record one."""
+    return (
+        f"no cassette at {path} (record mode none only replays). Record it first: "
+        "record_mode='once' (pytest: --mockspike-record-mode once, or the marker's "
+        "record_mode), or `mockspike serve --cassette PATH --record-mode once --upstream URL`"
+    )
 
 
 def open_recorder(options: CassetteOptions) -> Recorder:

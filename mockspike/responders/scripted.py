@@ -30,6 +30,8 @@ class Rule:
     name: str | None = None
     responses: list[Response] = field(default_factory=list)
     calls: int = 0
+    unanswered: int = 0
+    """Requests this rule matched but could not answer: no reply was chained to it."""
     number: int = 0
     statuses: frozenset[int] | None = field(default=None, repr=False)
     """The statuses the profile can send; `fail()` refuses others."""
@@ -152,8 +154,12 @@ class Script:
     def decide(self, body: dict[str, Any]) -> tuple[Rule | None, Response | None]:
         with self._lock:
             for rule in self.rules:
-                if not rule.exhausted and rule.responses and not rule.mismatches(body):
-                    return rule, rule.take()
+                if rule.exhausted or rule.mismatches(body):
+                    continue
+                if not rule.responses:
+                    rule.unanswered += 1
+                    continue
+                return rule, rule.take()
         return None, None
 
     def explain_miss(self, body: dict[str, Any]) -> str:

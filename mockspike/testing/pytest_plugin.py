@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -226,6 +226,8 @@ def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]
 
 # -- fixtures ----------------------------------------------------------------------------
 
+T = TypeVar("T")
+
 
 def _settings(request: pytest.FixtureRequest) -> Settings:
     """The test's `Settings`: the marker's arguments, then the command line, then the ini."""
@@ -279,8 +281,15 @@ def _finish(fake: MockSpike, settings: Settings, config: pytest.Config) -> None:
             "with it):\n  " + "\n  ".join(broken),
             pytrace=False,
         )
+    silent = [rule for rule in fake.rules if not rule.responses]
+    if silent:  # whatever assert_all_used says: such a rule can never answer
+        problems.append(
+            "mockspike: a rule has no answer, so requests it matched got the default reply:\n  "
+            + "\n  ".join(f"{r.describe()} (matched {r.unanswered} request(s))" for r in silent)
+            + "\n(chain .reply(...), .fail(...) or .fault(...) to the on(...))"
+        )
     if settings.assert_all_used:
-        unused = [rule.describe() for rule in fake.rules if not rule.used]
+        unused = [rule.describe() for rule in fake.rules if not rule.used and rule.responses]
         if unused:
             problems.append(
                 "mockspike: scripted replies were never used:\n  "
@@ -303,13 +312,23 @@ def _finish(fake: MockSpike, settings: Settings, config: pytest.Config) -> None:
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+def _start(make: Callable[[], T]) -> T:
+    """`make()`, a cassette that cannot be used failing the test in one sentence."""
+    from ..cassettes.format import CassetteError
+
+    try:
+        return make()
+    except CassetteError as exc:
+        pytest.fail(f"mockspike: {exc}", pytrace=False)
+
+
 @pytest.fixture
 def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
     """A fresh in-process fake for this test, configured by options and the marker."""
     from ..mock import MockSpike
 
     settings = _settings(request)
-    fake = MockSpike.from_settings(settings)
+    fake = _start(lambda: MockSpike.from_settings(settings))
     yield fake
     fake.close()
     _finish(fake, settings, request.config)
@@ -366,8 +385,9 @@ def mockspike_server(
         pacing=settings.pacing or Pacing(),
         time_scale=settings.time_scale,
     )
-    if settings.cassette is not None:
-        fake.use_cassette(settings.cassette)
+    cassette = settings.cassette
+    if cassette is not None:
+        _start(lambda: fake.use_cassette(cassette))
     assert fake.base_url is not None
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
