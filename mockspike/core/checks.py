@@ -105,6 +105,8 @@ def describe(verb: str, error: ValidationError) -> str:
     if kind == "enum":
         choices = ", ".join(str(c) for c in schema["enum"])
         return f"{label} must be one of {choices}, not {value!r}"
+    if kind == "minimum" and schema[kind] == 0:
+        return f"{label} must not be negative, not {value!r}"
     if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         bounds = {
             "minimum": "at least",
