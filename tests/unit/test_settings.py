@@ -66,6 +66,7 @@ def test_the_fake_is_built_from_its_settings() -> None:
 
 
 def test_use_cassette_swaps_and_ejects(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text('{"version": 1, "interactions": []}')
     with MockSpike() as fake:
         with fake.use_cassette(tmp_path / "a.json") as cassette:
             assert fake.cassette is cassette and cassette.path == tmp_path / "a.json"
