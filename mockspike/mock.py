@@ -7,6 +7,7 @@ thin HTTP mapping onto these methods, and the pytest plugin calls them too."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import textwrap
 from collections.abc import Callable, Iterator
 from functools import cached_property
@@ -183,12 +184,20 @@ class MockSpike:
 
     def _one_shot(self, times: int, answer: Callable[[Rule], Rule]) -> Rule:
         """A queued rule with its answer; a refused answer leaves no rule behind."""
-        rule = self.on(times=times)
+        rule = self.engine.new_rule(times=times, queued=True)
         try:
             return answer(rule)
         except BaseException:
             self.engine.script.remove([rule])
             raise
+
+    def queue(self, answer: dict[str, Any], times: int = 1) -> Rule:
+        """Queue a one-shot given as data, `{"reply": {...}}` (or `reply_tool_use`, `fail`,
+        `fault`), as the admin API's `/replies`, `/failures`, `/faults` do."""
+        make = functools.partial(self.engine.new_rule, queued=True)
+        spec = {"times": times, "respond": answer}
+        (rule,) = script_files.build_rules(spec, make, self.engine.script.remove)
+        return rule
 
     def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
         """Add the rules of a JSON/YAML script file (or its parsed dict)."""

@@ -45,21 +45,17 @@ def test_rules_replies_failures_and_journal(served: tuple[MockSpike, httpx.Clien
     assert added.json()["added"][0]["rule"] == "rule #1 'triage' on(text='late')"
     client.post("/_mockspike/failures", json={"status": 429, "times": 1, "retry_after": 0.5})
 
-    first = ask(client)
-    assert first.json()["content"][0]["text"] == "Logistics — delivery delay."
+    first = ask(client)  # a queued failure answers first, before the standing rule
+    assert first.status_code == 429 and first.headers["retry-after-ms"] == "500"
+    assert ask(client).json()["content"][0]["text"] == "Logistics — delivery delay."
     client.post("/_mockspike/replies", json={"text": "queued"})
-    other = ask(client, messages=[{"role": "user", "content": "hello"}])
-    assert other.status_code == 429 and other.headers["retry-after-ms"] == "500"
-    assert (
-        ask(client, messages=[{"role": "user", "content": "hello"}]).json()["content"][0]["text"]
-        == "queued"
-    )
+    assert ask(client).json()["content"][0]["text"] == "queued"
 
     journal = client.get("/_mockspike/requests").json()["requests"]
-    assert [r["status"] for r in journal] == [200, 429, 200]
-    assert journal[0]["rule"] == "rule #1 'triage' on(text='late')"
-    assert journal[0]["body"]["model"] == "claude-haiku-4-5"
-    assert journal[1]["response"] == {"fail": {"status": 429, "type": None}}
+    assert [r["status"] for r in journal] == [429, 200, 200]
+    assert journal[1]["rule"] == "rule #1 'triage' on(text='late')"
+    assert journal[1]["body"]["model"] == "claude-haiku-4-5"
+    assert journal[0]["response"] == {"fail": {"status": 429, "type": None}}
     rules = client.get("/_mockspike/rules").json()["rules"]
     assert [r["calls"] for r in rules] == [1, 1, 1]
     assert len(fake.requests) == 3  # one implementation: Python sees the same journal

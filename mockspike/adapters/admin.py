@@ -61,8 +61,7 @@ def _one_shot(verb: str) -> Handler:
     async def handler(fake: MockSpike, request: Request) -> Any:
         args = await _json_body(request)
         times = args.pop("times", 1)
-        added = fake.load_script({"times": times, "respond": {verb: args}})
-        return {"added": [_rule_json(r) for r in added]}
+        return {"added": [_rule_json(fake.queue({verb: args}, times))]}
 
     return handler
 

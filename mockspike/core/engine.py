@@ -112,10 +112,18 @@ class Engine:
         return self.front is not None and self.front.blocking
 
     def new_rule(
-        self, *, times: int | None = None, name: str | None = None, **matchers: Any
+        self,
+        *,
+        times: int | None = None,
+        name: str | None = None,
+        queued: bool = False,
+        **matchers: Any,
     ) -> Rule:
-        """Add a scripted rule (the one implementation behind Python, files and admin API)."""
-        rule = Rule(matchers, times=times, name=name, statuses=self.profile.statuses)
+        """Add a scripted rule (the one implementation behind Python, files and admin API);
+        `queued`: a one-shot, tried before the standing rules."""
+        rule = Rule(
+            matchers, times=times, name=name, queued=queued, statuses=self.profile.statuses
+        )
         return self.script.add(rule)
 
     def reset(self) -> None:

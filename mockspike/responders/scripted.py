@@ -33,6 +33,8 @@ class Rule:
     unanswered: int = 0
     """Requests this rule matched but could not answer: no reply was chained to it."""
     number: int = 0
+    queued: bool = False
+    """A one-shot (`fake.reply(...)`, admin `/replies`): answers before the standing rules."""
     statuses: frozenset[int] | None = field(default=None, repr=False)
     """The statuses the profile can send; `fail()` refuses others."""
 
@@ -153,13 +155,14 @@ class Script:
 
     def decide(self, body: dict[str, Any]) -> tuple[Rule | None, Response | None]:
         with self._lock:
-            for rule in self.rules:
-                if rule.exhausted or rule.mismatches(body):
-                    continue
-                if not rule.responses:
-                    rule.unanswered += 1
-                    continue
-                return rule, rule.take()
+            for queued in (True, False):  # queued one-shots first, then standing rules
+                for rule in self.rules:
+                    if rule.queued is not queued or rule.exhausted or rule.mismatches(body):
+                        continue
+                    if not rule.responses:
+                        rule.unanswered += 1
+                        continue
+                    return rule, rule.take()
         return None, None
 
     def explain_miss(self, body: dict[str, Any]) -> str:

@@ -79,3 +79,38 @@ def test_a_bad_script_file_rule_names_the_rule_and_field(rule: dict, message: st
         fake.load_script({"rules": [{"respond": {"reply": {"text": "fine"}}}, rule]})
     assert message.replace("rules[0]", "rules[1]") in str(info.value)
     assert len(fake.rules) == 1  # the script is all or nothing: the first rule was taken back
+
+
+def _ask(fake: MockSpike, text: str = "weather in Paris?") -> dict[str, object]:
+    from mockspike import WireRequest
+    from mockspike._json import dumps, loads
+
+    body = {
+        "model": "claude-haiku-4-5",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": text}],
+    }
+    headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+    response = fake.engine.handle(WireRequest("POST", "/v1/messages", headers, dumps(body)))
+    return {"status": response.status, **loads(response.body)}
+
+
+def test_a_queued_one_shot_answers_before_an_earlier_standing_rule() -> None:
+    fake = MockSpike()
+    fake.load_script(
+        {"rules": [{"match": {"text": "weather"}, "respond": {"reply": {"text": "Sunny"}}}]}
+    )
+    fake.on().reply("catch-all")
+    fake.fail(529)  # "the next request gets this"
+    fake.reply("queued second")
+    assert _ask(fake)["status"] == 529
+    assert _ask(fake)["content"][0]["text"] == "queued second"  # type: ignore[index]
+    assert _ask(fake)["content"][0]["text"] == "Sunny"  # type: ignore[index]
+    assert _ask(fake, "hello")["content"][0]["text"] == "catch-all"  # type: ignore[index]
+
+
+def test_a_queued_one_shot_from_data_also_comes_first() -> None:
+    fake = MockSpike()
+    fake.on().reply("standing")
+    fake.queue({"fail": {"status": 429, "retry_after": 0}})
+    assert [_ask(fake)["status"], _ask(fake)["status"]] == [429, 200]
