@@ -121,9 +121,7 @@ class Engine:
     ) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API);
         `queued`: a one-shot, tried before the standing rules."""
-        rule = Rule(
-            matchers, times=times, name=name, queued=queued, statuses=self.profile.statuses
-        )
+        rule = Rule(matchers, times=times, name=name, queued=queued, statuses=self.profile.statuses)
         return self.script.add(rule)
 
     def reset(self) -> None:
