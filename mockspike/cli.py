@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -23,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="run the fake server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
+    serve.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
     serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
@@ -90,11 +91,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     imported.add_argument("target")
 
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "cassette":
-        return cassette_tools.run(args)
-    return _validate(args.file, args.profile)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "cassette":
+            return cassette_tools.run(args)
+        return _validate(args.file, args.profile)
+    except BrokenPipeError:  # `mockspike cassette show … | head`: the reader left, fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit flush does not complain
+        return 0
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0 to 65535 (0: any free one)")
+    return port
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
+from tests.conftest import HEADERS, SEED_BODY, serve_process
 
 for _name in ("anthropic", "httpx", "httpcore", "httpx2", "httpcore2"):  # see test_plugin.py
     with contextlib.suppress(ImportError):
@@ -194,3 +198,99 @@ def test_upstream_without_a_record_mode_is_refused(tmp_path: Path) -> None:
     result = mockspike_cli("serve", "--port", "0", "--upstream", "http://x")
     assert result.returncode == 2
     assert "add --cassette PATH" in result.stderr
+
+
+# -- one sentence, not a traceback --------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_show_an_interaction_that_does_not_exist() -> None:
+    result = mockspike_cli("cassette", "show", str(FIXTURES / "text.json"), "9")
+    assert result.returncode == 2
+    assert "has 1 interaction(s) (0 to 0), not 9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_a_hand_edited_cassette(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "text.json").read_text())
+    data["interactions"][0]["response"]["status"] = "200"
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    result = mockspike_cli("cassette", "check", str(edited))
+    assert result.returncode == 1
+    assert "interaction 0: status '200' is not a number" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_check_a_cassette_whose_response_lost_its_content(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "text.json").read_text())
+    del data["interactions"][0]["response"]["body"]["content"]
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    result = mockspike_cli("cassette", "check", str(edited))
+    assert result.returncode == 1
+    assert "breaks the response contract at body: 'content' is a required" in result.stdout
+
+
+def test_import_a_mockspike_cassette(tmp_path: Path) -> None:
+    result = mockspike_cli(
+        "cassette", "import", str(FIXTURES / "text.json"), str(tmp_path / "out.json")
+    )
+    assert result.returncode == 2
+    assert "is already a mockspike cassette" in result.stderr
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_serve_on_a_port_that_cannot_exist() -> None:
+    result = mockspike_cli("serve", "--port", "99999")
+    assert result.returncode == 2
+    assert "99999 is not a port: use 0 to 65535" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_show_piped_into_head_is_quiet() -> None:
+    shown = subprocess.Popen(
+        [sys.executable, "-m", "mockspike", "cassette", "show", str(FIXTURES / "streaming.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert shown.stdout is not None and shown.stderr is not None
+    shown.stdout.readline()
+    shown.stdout.close()  # the reader leaves, like `| head -1`
+    assert shown.wait(timeout=30) == 0
+    assert b"Traceback" not in shown.stderr.read()
+
+
+def test_ctrl_c_twice_with_a_stalled_request_in_flight() -> None:
+    with serve_process() as (process, url):
+        httpx.post(f"{url}/_mockspike/faults", json={"kind": "stall", "seconds": 3600})
+        with httpx.Client(timeout=60) as client, contextlib.ExitStack() as stack:
+            pool = stack.enter_context(ThreadPoolExecutor(1))
+            pending = pool.submit(
+                client.post, f"{url}/v1/messages", headers=HEADERS, json=SEED_BODY
+            )
+            while not httpx.get(f"{url}/_mockspike/requests").json()["requests"]:
+                pass  # the stalled request has arrived
+            process.send_signal(signal.SIGINT)
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=60) == 0
+            with pytest.raises(httpx.TransportError):  # its connection was dropped
+                pending.result()
+        assert process.stderr is not None
+        assert "Traceback" not in process.stderr.read()
+
+
+def test_a_stalled_request_does_not_hold_the_server_when_it_stops() -> None:
+    fake = MockSpike()
+    fake.fault("stall", seconds=3600)
+    with ThreadPoolExecutor(1) as pool, httpx.Client(timeout=60) as client:
+        with fake.serve() as url:
+            pending = pool.submit(
+                client.post, f"{url}/v1/messages", headers=HEADERS, json=SEED_BODY
+            )
+            while not fake.requests:
+                pass
+        with pytest.raises(httpx.TransportError):  # dropped at shutdown, not after an hour
+            pending.result()

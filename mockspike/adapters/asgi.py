@@ -45,7 +45,10 @@ def create_app(fake: MockSpike) -> Starlette:
             client_ip=client[0] if client else "",
         )
         result = await engine.handle_async(wire)
-        await delivery.await_answer(result)
+        try:
+            await delivery.await_answer(result)
+        except delivery.ShuttingDown:
+            result = WireResponse(0, {}, drop=True)
         if result.drop:
             await _drop(request)
             return Response(status_code=500)  # never sent: the connection is gone
@@ -109,7 +112,7 @@ async def _chunks(result: WireResponse, request: Request) -> AsyncIterator[bytes
     try:
         async for chunk in delivery.abody(result):
             yield chunk
-    except StreamBreak:
+    except (StreamBreak, delivery.ShuttingDown):
         await _drop(request)
 
 

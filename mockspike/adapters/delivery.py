@@ -8,6 +8,7 @@ timeout), `StreamBreak` (cut the connection mid-body) and `WireResponse.drop`.""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -30,13 +31,44 @@ def wait_to_answer(result: WireResponse, read_timeout: float | None) -> None:
         time.sleep(result.delay)
 
 
+class ShuttingDown(Exception):
+    """The server is stopping: a stall or a paced wait ends now (the connection drops)."""
+
+
+_waiting: dict[int, set[anyio.Event]] = {}
+"""The waits in progress, by the thread of their event loop (one per server)."""
+
+
+async def _sleep(seconds: float) -> None:
+    """`anyio.sleep`, unless the server in this thread stops first (`ShuttingDown`)."""
+    if seconds <= 0:
+        return
+    woken = anyio.Event()
+    waits = _waiting.setdefault(threading.get_ident(), set())
+    waits.add(woken)
+    try:
+        with anyio.move_on_after(seconds):
+            await woken.wait()
+    finally:
+        waits.discard(woken)
+    if woken.is_set():
+        raise ShuttingDown
+
+
+def stop_waiting() -> None:
+    """End every wait of the event loop in this thread (a server shutting down), so a
+    stalled request never holds a shutdown."""
+    for woken in list(_waiting.get(threading.get_ident(), ())):
+        woken.set()
+
+
 async def await_answer(result: WireResponse, read_timeout: float | None = None) -> None:
     """`wait_to_answer` for the event loop."""
     if read_timeout is not None and result.delay > read_timeout:
-        await anyio.sleep(read_timeout)
+        await _sleep(read_timeout)
         raise ReadTimedOut
     if result.delay:
-        await anyio.sleep(result.delay)
+        await _sleep(result.delay)
 
 
 def body(result: WireResponse, read_timeout: float | None = None) -> Iterator[bytes]:
@@ -57,11 +89,11 @@ async def abody(result: WireResponse, read_timeout: float | None = None) -> Asyn
     due = anyio.current_time()
     async for delay, chunk in _chunks(result):
         if read_timeout is not None and delay > read_timeout:
-            await anyio.sleep(read_timeout)
+            await _sleep(read_timeout)
             raise ReadTimedOut
         if delay:
             due += delay
-            await anyio.sleep(max(0.0, due - anyio.current_time()))
+            await _sleep(due - anyio.current_time())
         yield chunk
 
 

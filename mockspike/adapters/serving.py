@@ -14,6 +14,8 @@ from typing import Any
 
 import uvicorn
 
+from . import delivery
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -41,6 +43,12 @@ class Server(uvicorn.Server):
     def __init__(self, app: Any) -> None:
         super().__init__(uvicorn.Config(app, log_level="warning", lifespan="off"))
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stalls and paced waits end at once (their connections drop): a stalled request
+        never holds the shutdown."""
+        delivery.stop_waiting()
+        await super().shutdown(sockets)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         if threading.current_thread() is not threading.main_thread():
@@ -65,8 +73,10 @@ async def _serve(server: Server, sock: socket.socket, started: Callable[[], None
 
 def run(app: Any, sock: socket.socket, started: Callable[[], None] = lambda: None) -> None:
     """Serve in this thread until shut down; `started` runs once connections are accepted
-    (the CLI prints its banner then, so scripts can wait on it)."""
-    asyncio.run(_serve(Server(app), sock, started))
+    (the CLI prints its banner then, so scripts can wait on it). A second Ctrl-C quits at
+    once, quietly."""
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_serve(Server(app), sock, started))
 
 
 @contextlib.contextmanager

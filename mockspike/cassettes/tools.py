@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from .. import _json
 from ..core.engine import Engine
@@ -28,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         if args.tool == "redact":
             return _redact(args)
         return check(cassette, args.profile)
+    except BrokenPipeError:
+        raise  # the reader of our output left: the command line ends quietly
     except (CassetteError, OSError) as exc:
         print(f"mockspike: {exc}", file=sys.stderr)
         return 2
@@ -46,6 +54,10 @@ def _list(cassette: Cassette) -> int:
 
 
 def _show(cassette: Cassette, number: int | None) -> int:
+    count = len(cassette.interactions)
+    if number is not None and not 0 <= number < count:
+        held = f"0 to {count - 1}" if count else "none"
+        raise CassetteError(f"{cassette.path} has {count} interaction(s) ({held}), not {number}")
     chosen = cassette.interactions if number is None else [cassette.interactions[number]]
     print(json.dumps(chosen if number is None else chosen[0], indent=2, ensure_ascii=False))
     return 0
@@ -68,6 +80,11 @@ def check(cassette: Cassette, profile: str) -> int:
     problems = 0
     for number, interaction in enumerate(cassette.interactions):
         request, response = interaction["request"], interaction["response"]
+        shape = response_problem(response)
+        if shape is not None:
+            problems += 1
+            print(f"interaction {number}: {shape}")
+            continue
         if request["path"] != "/v1/messages" or not isinstance(request.get("body"), dict):
             continue
         body = {k: v for k, v in request["body"].items() if k != "stream"}
@@ -103,3 +120,29 @@ def check(cassette: Cassette, profile: str) -> int:
                 )
     print(f"{len(cassette.interactions)} interactions, {problems} inconsistent with the contract")
     return 1 if problems else 0
+
+
+def response_problem(response: Any) -> str | None:
+    """Why a recorded response could not be what the API sent (None: it could): a status
+    that is not a number, a message body that breaks the response schema."""
+    if not isinstance(response, dict):
+        return "the response is not an object"
+    status = response.get("status")
+    if not isinstance(status, int) or isinstance(status, bool):
+        return f"status {status!r} is not a number (edited by hand?)"
+    body = response.get("body")
+    if status == 200 and isinstance(body, dict) and body.get("type") == "message":
+        error = best_match(_message_schema().iter_errors(body))
+        if error is not None:
+            where = ".".join(str(p) for p in error.absolute_path) or "body"
+            return f"the recorded message breaks the response contract at {where}: {error.message}"
+    return None
+
+
+@cache
+def _message_schema() -> Draft202012Validator:
+    text = files("mockspike.contract").joinpath("schemas/responses.json").read_text("utf-8")
+    schemas = json.loads(text)
+    return Draft202012Validator(
+        {"$ref": "#/components/schemas/Message", "components": {"schemas": schemas}}
+    )

@@ -21,8 +21,17 @@ def import_vcr(source: Path, target: Path) -> int:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CassetteError(f"{source}: not a YAML cassette: {exc}") from None
+    if isinstance(data, dict) and "version" in data and "recorded_with" in data:
+        raise CassetteError(f"{source} is already a mockspike cassette: use it as it is")
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(f"{source}: no 'interactions' list (is it a vcrpy cassette?)")
+    for number, interaction in enumerate(data["interactions"]):
+        request = interaction.get("request") if isinstance(interaction, dict) else None
+        if not isinstance(request, dict) or not {"method", "uri"} <= set(request):
+            raise CassetteError(
+                f"{source}: interaction {number} has no request method and uri "
+                "(is it a vcrpy cassette?)"
+            )
     if target.exists():
         raise CassetteError(f"{target} exists; not overwriting it")
     cassette = Cassette.load(target)
