@@ -294,3 +294,63 @@ def test_a_stalled_request_does_not_hold_the_server_when_it_stops() -> None:
                 pass
         with pytest.raises(httpx.TransportError):  # dropped at shutdown, not after an hour
             pending.result()
+
+
+# -- fixtures that point the right way ---------------------------------------------------
+
+BUILDS_ITS_OWN_CLIENT = """
+import anthropic
+
+def summarize(text):
+    client = anthropic.Anthropic(max_retries=0)  # from ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY
+    reply = client.messages.create(model="claude-haiku-4-5", max_tokens=64,
+                                   messages=[{"role": "user", "content": text}])
+    return reply.content[0].text
+"""
+
+
+def test_scripting_mockspike_while_the_code_talks_to_mockspike_server(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        BUILDS_ITS_OWN_CLIENT
+        + """
+def test_it(mockspike, mockspike_server):
+    mockspike.reply("Revenue is up.")
+    summarize("the quarterly report")
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*no request reached `mockspike` at all:*",
+            "*The code under test talked to `mockspike_server` (1 request(s)): two different"
+            " fakes. Script `mockspike_server` instead (drop `mockspike` from the test).",
+        ]
+    )
+
+
+def test_an_app_that_builds_its_own_client_with_the_in_process_fixture(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-not-used")
+    result = run(
+        pytester,
+        BUILDS_ITS_OWN_CLIENT
+        + """
+def test_it(mockspike):
+    mockspike.reply("Revenue is up.")
+    try:
+        summarize("the quarterly report")
+    except Exception:
+        pass  # the app swallows it
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)  # one readable failure, not an exception group
+    out = result.stdout.str()
+    assert "ExceptionGroup" not in out
+    assert "a test tried to reach the real host api.anthropic.com" in out
+    assert "needs mockspike_server: it sets ANTHROPIC_BASE_URL" in out
+    assert "use the `mockspike_server` fixture, which points ANTHROPIC_BASE_URL" in out

@@ -50,8 +50,27 @@ class _Stats:
                 self.credits += entry.credits
 
 
+class _TestState:
+    """One test's fakes and what its teardown checks found, reported once at the end."""
+
+    def __init__(self) -> None:
+        self.fakes: dict[str, MockSpike] = {}
+        self.served: dict[str, int] = {}
+        """Requests each fixture's fake got, noted at its teardown (a server resets)."""
+        self.problems: list[str] = []
+
+    def requests_elsewhere(self, me: str) -> dict[str, int]:
+        """How many requests the test's other fakes got."""
+        return {
+            name: self.served.get(name, len(fake.requests))
+            for name, fake in self.fakes.items()
+            if name != me
+        }
+
+
 _STATS = pytest.StashKey[_Stats]()
 _GUARD = pytest.StashKey["_Guard"]()
+_TEST = pytest.StashKey[_TestState]()
 _violations: list[str] = []
 
 
@@ -186,7 +205,9 @@ def _guarded(original: Any, hosts: frozenset[str], library: Any) -> Any:
             message = (
                 f"mockspike: a test tried to reach the real host {request.url.host} "
                 f"({request.method} {request.url}); that would cost money. Use the "
-                "mockspike fixtures, or pass --mockspike-allow-real-hosts on purpose."
+                "mockspike fixtures (code that builds its own client, like "
+                "anthropic.Anthropic(), needs mockspike_server: it sets ANTHROPIC_BASE_URL), "
+                "or pass --mockspike-allow-real-hosts on purpose."
             )
             _violations.append(message)
             raise library.ConnectError(message, request=request)
@@ -217,11 +238,14 @@ def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]
     if guard is not None:
         guard.install()
     _violations.clear()
+    state = request.node.stash[_TEST] = _TestState()
     yield
-    if _violations:
-        found = list(dict.fromkeys(_violations))
-        _violations.clear()
-        pytest.fail("\n".join(found), pytrace=False)
+    # every mockspike check of the test, said once (pytest would group several teardown
+    # failures into one unreadable exception group)
+    found = list(dict.fromkeys(_violations)) + state.problems
+    _violations.clear()
+    if found:
+        pytest.fail("\n\n".join(found), pytrace=False)
 
 
 # -- fixtures ----------------------------------------------------------------------------
@@ -271,16 +295,23 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         pytest.fail(f"mockspike: {exc}", pytrace=False)
 
 
-def _finish(fake: MockSpike, settings: Settings, config: pytest.Config) -> None:
-    config.stash[_STATS].add(fake)
-    problems = []
+def _finish(request: pytest.FixtureRequest, name: str, fake: MockSpike, settings: Settings) -> None:
+    """The teardown checks of one fixture's fake; what they find is reported once, with
+    the rest of the test's, by the guard fixture."""
+    request.config.stash[_STATS].add(fake)
+    state = request.node.stash[_TEST]
+    state.served[name] = len(fake.requests)
+    state.problems += _problems(name, fake, settings, state)
+
+
+def _problems(name: str, fake: MockSpike, settings: Settings, state: _TestState) -> list[str]:
     broken = list(dict.fromkeys(e.fake_error for e in fake.requests if e.fake_error))
-    if broken:  # said first, and alone: the other checks would only echo it
-        pytest.fail(
+    if broken:  # said alone: the other checks would only echo it
+        return [
             "mockspike: the fake could not answer (the client got a 500, whatever it did "
-            "with it):\n  " + "\n  ".join(broken),
-            pytrace=False,
-        )
+            "with it):\n  " + "\n  ".join(broken)
+        ]
+    problems = []
     silent = [rule for rule in fake.rules if not rule.responses]
     if silent:  # whatever assert_all_used says: such a rule can never answer
         problems.append(
@@ -288,14 +319,15 @@ def _finish(fake: MockSpike, settings: Settings, config: pytest.Config) -> None:
             + "\n  ".join(f"{r.describe()} (matched {r.unanswered} request(s))" for r in silent)
             + "\n(chain .reply(...), .fail(...) or .fault(...) to the on(...))"
         )
-    if settings.assert_all_used:
-        unused = [rule.describe() for rule in fake.rules if not rule.used and rule.responses]
-        if unused:
-            problems.append(
-                "mockspike: scripted replies were never used:\n  "
-                + "\n  ".join(unused)
-                + "\n(mark the test @pytest.mark.mockspike(assert_all_used=False) if that is fine)"
-            )
+    unused = [r.describe() for r in fake.rules if not r.used and r.responses]
+    if unused and settings.assert_all_used and not fake.requests:
+        problems.append(_no_requests(name, unused, state))
+    elif unused and settings.assert_all_used:
+        problems.append(
+            "mockspike: scripted replies were never used:\n  "
+            + "\n  ".join(unused)
+            + "\n(mark the test @pytest.mark.mockspike(assert_all_used=False) if that is fine)"
+        )
     if settings.strict and settings.assert_all_matched:
         unmatched = [e for e in fake.requests if e.unmatched]
         if unmatched:
@@ -308,8 +340,34 @@ def _finish(fake: MockSpike, settings: Settings, config: pytest.Config) -> None:
     misses = [e.error["message"] for e in fake.requests if e.cassette_miss and e.error]
     if misses:
         problems.append("\n".join(misses))
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    return problems
+
+
+def _no_requests(name: str, unused: list[str], state: _TestState) -> str:
+    """Rules were scripted on a fake no request reached: say where the requests went and
+    which fixture fits."""
+    head = (
+        f"mockspike: scripted replies were never used: no request reached `{name}` at all:"
+        + "".join(f"\n  {rule}" for rule in unused)
+    )
+    elsewhere = {n: c for n, c in state.requests_elsewhere(name).items() if c}
+    if elsewhere:
+        other, count = next(iter(elsewhere.items()))
+        return (
+            f"{head}\nThe code under test talked to `{other}` ({count} request(s)): two "
+            f"different fakes. Script `{other}` instead (drop `{name}` from the test)."
+        )
+    if name == "mockspike":
+        return (
+            f"{head}\nIf the code under test builds its own client (anthropic.Anthropic(), "
+            "an app's factory), it never sees this in-process fake: use the `mockspike_server` "
+            "fixture, which points ANTHROPIC_BASE_URL at a real local server, or pass "
+            "`anthropic_client` (or mockspike.anthropic_client()) to the code."
+        )
+    return (
+        f"{head}\nWhile this test runs ANTHROPIC_BASE_URL points at it; a client built "
+        "before the test (at import, in a session fixture) or with its own base_url misses it."
+    )
 
 
 def _start(make: Callable[[], T]) -> T:
@@ -329,9 +387,10 @@ def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
 
     settings = _settings(request)
     fake = _start(lambda: MockSpike.from_settings(settings))
+    request.node.stash[_TEST].fakes["mockspike"] = fake
     yield fake
     fake.close()
-    _finish(fake, settings, request.config)
+    _finish(request, "mockspike", fake, settings)
 
 
 @pytest.fixture
@@ -391,9 +450,10 @@ def mockspike_server(
     assert fake.base_url is not None
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
+    request.node.stash[_TEST].fakes["mockspike_server"] = fake
     try:
         yield fake
-        _finish(fake, settings, request.config)
+        _finish(request, "mockspike_server", fake, settings)
     finally:
         fake.eject_cassette()
         fake.reset()
