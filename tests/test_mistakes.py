@@ -354,3 +354,35 @@ def test_it(mockspike):
     assert "a test tried to reach the real host api.anthropic.com" in out
     assert "needs mockspike_server: it sets ANTHROPIC_BASE_URL" in out
     assert "use the `mockspike_server` fixture, which points ANTHROPIC_BASE_URL" in out
+
+
+# -- redaction keeps replay working ------------------------------------------------------
+
+
+def test_a_redacted_body_path_still_replays(tmp_path: Path) -> None:
+    from mockspike.cassettes.format import Cassette, request_record
+
+    body = {**SEED_BODY, "system": "internal prompt, secret"}
+    record = request_record("POST", "/v1/messages", HEADERS, json.dumps(body).encode())
+    recording = Cassette.load(tmp_path / "c.json", redact_paths=("system",))
+    recording.add(record, {"status": 200, "headers": {}, "body": {"ok": True}})
+    recording.save()
+    assert "secret" not in (tmp_path / "c.json").read_text()
+
+    replay = Cassette.load(tmp_path / "c.json", redact_paths=("system",))
+    hit = replay.take(record)  # the live request still has the real system prompt
+    assert hit is not None and hit["response"]["body"] == {"ok": True}
+
+
+def test_redact_a_list_index_and_a_path_that_is_not_there(tmp_path: Path) -> None:
+    cassette = tmp_path / "c.json"
+    cassette.write_text((FIXTURES / "text.json").read_text())
+    result = mockspike_cli("cassette", "redact", str(cassette), "--body-path", "messages.0.content")
+    assert result.returncode == 0
+    assert "redacted 1 body value(s) in 1 interactions" in result.stdout
+    body = json.loads(cassette.read_text())["interactions"][0]["request"]["body"]
+    assert body["messages"][0]["content"] == "<redacted>"
+
+    result = mockspike_cli("cassette", "redact", str(cassette), "--body-path", "sytem")
+    assert result.returncode == 2
+    assert "no request body in" in result.stderr and "has sytem (nothing written)" in result.stderr

@@ -42,6 +42,7 @@ import orjson
 
 from .. import _json
 from .._version import __version__
+from . import paths
 
 FORMAT_VERSION = 1
 REDACTED = "<redacted>"
@@ -99,22 +100,6 @@ class CassetteError(ValueError):
     """A cassette file that cannot be read, or a setting that makes no sense."""
 
 
-def _delete_path(value: Any, path: list[str]) -> Any:
-    if not path or not isinstance(value, dict) or path[0] not in value:
-        return value
-    if len(path) == 1:
-        return {k: v for k, v in value.items() if k != path[0]}
-    return {**value, path[0]: _delete_path(value[path[0]], path[1:])}
-
-
-def _redact_path(value: Any, path: list[str]) -> Any:
-    if not path or not isinstance(value, dict) or path[0] not in value:
-        return value
-    if len(path) == 1:
-        return {**value, path[0]: REDACTED}
-    return {**value, path[0]: _redact_path(value[path[0]], path[1:])}
-
-
 @dataclass
 class Cassette:
     """A cassette in memory: its interactions, its index, and how to match and redact."""
@@ -129,6 +114,10 @@ class Cassette:
     """Body paths (dotted) replaced by `<redacted>` before writing."""
     note: str | None = None
     """Free text kept at the top of the file (where it was recorded, against what)."""
+    redacted: dict[str, list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0]), init=False, repr=False
+    )
+    """By redacted body path: how many values it found, how many it changed."""
     _index: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list), repr=False)
     _cursor: dict[str, int] = field(default_factory=lambda: defaultdict(int), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -194,8 +183,8 @@ class Cassette:
     def key(self, request: dict[str, Any]) -> str:
         """The canonical key of a recorded-form request, under `match_on` and `ignore`."""
         body = request.get("body")
-        for dotted in self.ignore:
-            body = _delete_path(body, dotted.split("."))
+        for dotted in (*self.ignore, *self.redact_paths):  # a redacted value cannot match
+            body = paths.delete(body, dotted)
         normal = {**request, "body": body}
         parts = [repr(MATCHERS[name](normal)) for name in self.match_on]
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
@@ -257,7 +246,9 @@ class Cassette:
         }
         body = copy.deepcopy(request.get("body"))
         for dotted in self.redact_paths:
-            body = _redact_path(body, dotted.split("."))
+            body, found, changed = paths.replace(body, dotted, REDACTED)
+            counts = self.redacted[dotted]
+            counts[0], counts[1] = counts[0] + found, counts[1] + changed
         return {**request, "headers": headers, "body": body}
 
     def _clean(self, response: dict[str, Any]) -> dict[str, Any]:

@@ -68,8 +68,19 @@ def _redact(args: argparse.Namespace) -> int:
         args.path, redact_headers=frozenset(args.header), redact_paths=tuple(args.body_path)
     )
     cassette.redact_all()
+    missed = [p for p in args.body_path if not cassette.redacted[p][0]]
+    if missed:
+        raise CassetteError(
+            f"no request body in {args.path} has {', '.join(missed)} (nothing written); paths "
+            "are dotted, with list indices, as `cassette show` and the miss diff print them: "
+            "messages.0.content"
+        )
     cassette.save()
-    print(f"redacted {len(cassette.interactions)} interactions in {args.path}")
+    changed = sum(cassette.redacted[p][1] for p in args.body_path)
+    print(
+        f"redacted {changed} body value(s) in {len(cassette.interactions)} interactions "
+        f"of {args.path}"
+    )
     return 0
 
 
