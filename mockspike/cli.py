@@ -14,6 +14,7 @@ from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
+from .render.pacing import Pacing
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
@@ -27,6 +28,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
     serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse requests no scripted rule matches (a 400 naming the closest rule)",
+    )
+    serve.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="multiply every delay (0.1: ten times faster)",
+    )
+    serve.add_argument("--ttft", type=float, default=None, help="seconds to the first token")
+    serve.add_argument(
+        "--tokens-per-second", type=float, default=None, help="output pace after the first token"
+    )
+    serve.add_argument("--jitter", type=float, default=None, help="±fraction on every delay")
+    logging_ = serve.add_mutually_exclusive_group()
+    logging_.add_argument("--quiet", action="store_true", help="log no request")
+    logging_.add_argument(
+        "--verbose", action="store_true", help="log each request's body and full messages too"
+    )
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
     serve.add_argument(
         "--admin-token",
@@ -103,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _pacing(given: dict[str, float | None]) -> Pacing | None:
+    """A `Pacing` from the pacing flags given (None: none given)."""
+    chosen = {k: v for k, v in given.items() if v is not None}
+    return Pacing(**chosen) if chosen else None  # type: ignore[arg-type]
+
+
 def _port(text: str) -> int:
     """A TCP port, 0 to 65535 (0: a free one)."""
     try:
@@ -115,10 +143,13 @@ def _port(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .adapters import serving
+    from .adapters import request_log, serving
     from .mock import MockSpike
 
+    pace = {"ttft": args.ttft, "tokens_per_second": args.tokens_per_second, "jitter": args.jitter}
     options = {
+        "strict": args.strict or None,
+        "time_scale": args.time_scale,
         "config": args.config,
         "admin_token": args.admin_token,
         "cassette": args.cassette,
@@ -141,6 +172,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     try:
+        options["pacing"] = _pacing(pace)
         settings = Settings.build(
             profile=args.profile, **{k: v for k, v in options.items() if v is not None}
         )
@@ -161,6 +193,8 @@ def _serve(args: argparse.Namespace) -> int:
             f"mockspike: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
         )
         return 2
+    if not args.quiet:
+        fake.requests.watchers.append(request_log.printer(verbose=args.verbose))
     banner = f"mockspike {__version__} ({args.profile} profile) serving on {serving.base_url(sock)}"
     with fake:
         serving.run(fake.app, sock, lambda: print(banner, flush=True))

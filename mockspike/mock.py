@@ -204,6 +204,15 @@ class MockSpike:
         data = source if isinstance(source, dict) else script_files.load_file(source)
         return script_files.build_rules(data, self.engine.new_rule, self.engine.script.remove)
 
+    def remove_rule(self, number: int) -> Rule:
+        """Take rule #`number` out of the script (a `LookupError` if there is none)."""
+        found = [r for r in self.engine.script.rules if r.number == number]
+        if not found:
+            numbers = ", ".join(f"#{r.number}" for r in self.engine.script.rules) or "none"
+            raise LookupError(f"no rule #{number} (the rules are {numbers})")
+        self.engine.script.remove(found)
+        return found[0]
+
     @property
     def rules(self) -> list[Rule]:
         return list(self.engine.script.rules)

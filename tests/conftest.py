@@ -103,10 +103,11 @@ async def call_asgi(
 
 @contextlib.contextmanager
 def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`mockspike serve --port 0 ARGS` as a real process; yields it and its base URL (read
-    from the banner it prints once it accepts connections). Killed if still running."""
+    """`mockspike serve --port 0 --quiet ARGS` as a real process; yields it and its base URL
+    (read from the banner it prints once it accepts connections). Killed if still running.
+    Quiet: nobody reads its log, which would fill the pipe."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockspike", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "mockspike", "serve", "--port", "0", "--quiet", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

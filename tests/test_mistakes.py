@@ -386,3 +386,96 @@ def test_redact_a_list_index_and_a_path_that_is_not_there(tmp_path: Path) -> Non
     result = mockspike_cli("cassette", "redact", str(cassette), "--body-path", "sytem")
     assert result.returncode == 2
     assert "no request body in" in result.stderr and "has sytem (nothing written)" in result.stderr
+
+
+# -- the server tells you what it does ---------------------------------------------------
+
+
+def test_serve_logs_one_line_a_request(tmp_path: Path) -> None:
+    script = tmp_path / "rules.json"
+    script.write_text(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "match": {"text": "weather"},
+                        "name": "w",
+                        "respond": {"reply": {"text": "Sunny"}},
+                    }
+                ]
+            }
+        )
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockspike",
+            "serve",
+            "--port",
+            "0",
+            "--strict",
+            "--time-scale",
+            "0",
+            "--script",
+            str(script),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        url = process.stdout.readline().split("serving on ")[1].strip()
+        for text in ("weather in Paris?", "hello"):
+            body = {**SEED_BODY, "messages": [{"role": "user", "content": text}]}
+            httpx.post(f"{url}/v1/messages", headers=HEADERS, json=body)
+        unmatched = httpx.get(f"{url}/_mockspike/requests", params={"unmatched": "true"}).json()
+        assert [r["body"]["messages"][0]["content"] for r in unmatched["requests"]] == ["hello"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    log = process.stderr.read().splitlines()
+    assert log[0] == "POST /v1/messages 200 rule #1 'w' on(text='weather')"
+    assert log[1].startswith("POST /v1/messages 400 mockspike strict mode: no rule matched")
+    assert "the closest is rule #1 'w' on(text='weather'): last user text 'hello'" in log[1]
+    assert len(log) == 2  # admin calls are not API requests
+
+
+def test_serve_logs_a_cassette_entry_and_a_miss(tmp_path: Path) -> None:
+    from mockspike.adapters.request_log import line
+
+    fake = MockSpike(cassette=FIXTURES / "text.json")
+    recorded = json.loads((FIXTURES / "text.json").read_text())["interactions"][0]["request"]
+    with fake.anthropic_client(max_retries=0) as client:
+        client.messages.create(**recorded["body"])
+        with contextlib.suppress(Exception):
+            client.messages.create(**{**recorded["body"], "max_tokens": 7})
+    hit, miss = (line(e) for e in fake.requests)
+    assert hit == "POST /v1/messages 200 cassette interaction 0"
+    assert miss.startswith("POST /v1/messages 400 mockspike: no interaction in cassette")
+    assert "- max_tokens: " in miss and "+ max_tokens: 7" in miss
+
+
+def test_admin_deletes_a_rule_and_numbers_restart_after_reset(
+    admin: tuple[MockSpike, httpx.Client],
+) -> None:
+    fake, client = admin
+    fake.on(text="a").reply("A")
+    fake.on(text="b").reply("B")
+    assert client.delete("/_mockspike/rules/1").json()["removed"]["rule"] == "rule #1 on(text='a')"
+    assert [r.describe() for r in fake.rules] == ["rule #2 on(text='b')"]
+    missing = client.delete("/_mockspike/rules/9")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "mockspike admin: no rule #9 (the rules are #2)"
+    client.post("/_mockspike/reset")
+    assert fake.on(text="c").number == 1
+
+
+def test_journal_json_uses_the_python_names(admin: tuple[MockSpike, httpx.Client]) -> None:
+    fake, client = admin
+    httpx.post(f"{fake.base_url}/v1/messages", headers=HEADERS, json=SEED_BODY)
+    (entry,) = client.get("/_mockspike/requests").json()["requests"]
+    python = fake.requests.last
+    for name in ("input_tokens", "output_tokens", "credits", "duration", "started_at", "rule"):
+        assert entry[name] == getattr(python, name)

@@ -32,6 +32,7 @@ def admin_routes(fake: MockSpike) -> list[Route]:
         route("health", _health, ["GET"]),
         route("rules", _rules, ["GET"]),
         route("rules", _add_rules, ["POST"], 201),
+        route("rules/{number}", _remove_rule, ["DELETE"]),
         route("replies", _one_shot("reply"), ["POST"], 201),
         route("failures", _one_shot("fail"), ["POST"], 201),
         route("faults", _one_shot("fault"), ["POST"], 201),
@@ -66,8 +67,21 @@ def _one_shot(verb: str) -> Handler:
     return handler
 
 
+async def _remove_rule(fake: MockSpike, request: Request) -> Any:
+    number = request.path_params["number"]
+    if not number.isdigit():
+        raise SpecError(f"rules/{number}: a rule number, as GET /_mockspike/rules lists them")
+    try:
+        return {"removed": _rule_json(fake.remove_rule(int(number)))}
+    except LookupError as exc:
+        return _error(404, "not_found_error", f"mockspike admin: {exc.args[0]}")
+
+
 async def _requests(fake: MockSpike, request: Request) -> Any:
-    return {"requests": [e.to_json() for e in fake.requests]}
+    """The journal; `?unmatched=true`: only requests nothing could answer."""
+    unmatched = request.query_params.get("unmatched", "").lower() in ("1", "true", "yes")
+    entries = fake.requests.unmatched if unmatched else list(fake.requests)
+    return {"requests": [e.to_json() for e in entries]}
 
 
 async def _reset(fake: MockSpike, request: Request) -> Any:

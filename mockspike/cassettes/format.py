@@ -199,6 +199,11 @@ class Cassette:
         """The next interaction recorded for this request: identical requests replay in
         recorded order; once all have played, the last one again (or None, so that a
         recorder can record a new episode, with `repeat_last=False`)."""
+        position = self.take_position(request, repeat_last)
+        return None if position is None else self.interactions[position]
+
+    def take_position(self, request: dict[str, Any], repeat_last: bool = True) -> int | None:
+        """`take`, as the interaction's number in the file."""
         key = self.key(request)
         with self._lock:
             positions = self._index.get(key)
@@ -208,7 +213,7 @@ class Cassette:
             if turn >= len(positions) and not repeat_last:
                 return None
             self._cursor[key] = turn + 1
-            return self.interactions[positions[min(turn, len(positions) - 1)]]
+            return positions[min(turn, len(positions) - 1)]
 
     def closest(self, request: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
         """The recorded request most like this one, and how they differ (a few lines)."""

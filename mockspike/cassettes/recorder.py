@@ -68,16 +68,20 @@ class Recorder:
     def handle(self, request: WireRequest) -> WireResponse:
         record = request_record(request.method, request.path, request.headers, request.body)
         if self.replays:
-            hit = self.cassette.take(record, repeat_last=not self.records)
-            if hit is not None:
-                return self._replay(hit["response"])
+            position = self.cassette.take_position(record, repeat_last=not self.records)
+            if position is not None:
+                replayed = self._replay(self.cassette.interactions[position]["response"])
+                replayed.answered_by = f"cassette interaction {position}"
+                return replayed
         if self.records:
             if self.upstream is None:
                 raise CassetteMiss(
                     f"mockspike: cassette {self.cassette.path} has no match and there is no "
                     "upstream to record from (give an upstream URL)"
                 )
-            return self._forward(request, record)
+            recorded = self._forward(request, record)
+            recorded.answered_by = f"recorded from {self.upstream}"
+            return recorded
         raise self.miss(record)
 
     def miss(self, record: dict[str, Any]) -> CassetteMiss:

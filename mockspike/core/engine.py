@@ -160,7 +160,9 @@ class Engine:
         entry.endpoint = endpoint.name
         if self.front is not None:
             entry.body = _json.loads_object(request.body)
-            return self.front.handle(request)
+            answer = self.front.handle(request)
+            entry.rule = answer.answered_by
+            return answer
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
             self._check_headers(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, overload
 
 from .faults import Fault
@@ -49,20 +49,10 @@ class Entry:
         return self.body.get("model") if self.body else None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "headers": self.headers,
-            "body": self.body,
-            "status": self.status,
-            "rule": self.rule,
-            "response": _describe(self.response),
-            "error": self.error,
-            "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
-            "credits": self.credits,
-            "started_at": self.started_at,
-            "duration_ms": round(self.duration * 1000, 3),
-        }
+        """The entry as JSON, under the same names as its Python fields."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["response"] = _describe(self.response)
+        return out
 
 
 def _describe(response: Response | None) -> dict[str, Any] | None:
@@ -82,10 +72,14 @@ class Journal:
 
     _entries: list[Entry] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    watchers: list[Callable[[Entry], None]] = field(default_factory=list, repr=False)
+    """Called with each entry as it is added (`mockspike serve` logs a line)."""
 
     def append(self, entry: Entry) -> None:
         with self._lock:
             self._entries.append(entry)
+        for watch in self.watchers:
+            watch(entry)
 
     def clear(self) -> None:
         with self._lock:
@@ -133,6 +127,11 @@ class Journal:
             and (status is None or e.status == status)
             and (where is None or where(e))
         ]
+
+    @property
+    def unmatched(self) -> list[Entry]:
+        """Requests nothing could answer: no rule matched (strict), no cassette entry."""
+        return [e for e in self if e.unmatched or e.cassette_miss]
 
     @property
     def messages(self) -> list[Entry]:

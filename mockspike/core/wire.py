@@ -41,6 +41,9 @@ class WireResponse:
     """Close the connection without any response."""
     blocking: bool = False
     """The stream waits on the network (a recording): adapters pull it from a thread."""
+    answered_by: str | None = None
+    """What answered, for the journal and the server's log (a front stage's own words:
+    `cassette interaction 3`); scripted rules are noted by the engine itself."""
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """The body as chunks, whether it streams or not."""

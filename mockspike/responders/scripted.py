@@ -183,5 +183,7 @@ class Script:
         return [r for r in self.rules if not r.used]
 
     def clear(self) -> None:
+        """Forget every rule; numbering starts again at 1."""
         with self._lock:
             self.rules.clear()
+            self._numbers = itertools.count(1)
