@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from ._extras import require
 from .core.engine import Engine
 from .core.faults import Fault
 from .core.journal import Journal
@@ -316,7 +317,7 @@ class MockSpike:
     def anthropic_client(self, **kwargs: Any) -> Any:
         """A real `anthropic.Anthropic` wired to this fake in-process, whichever SDK
         generation is installed. Keyword arguments go to the client (`max_retries`, …)."""
-        import anthropic
+        anthropic = require("anthropic", "sdk", "MockSpike.anthropic_client()")
 
         from .adapters.transports import sdk_http_library
 
@@ -326,7 +327,7 @@ class MockSpike:
 
     def async_anthropic_client(self, **kwargs: Any) -> Any:
         """A real `anthropic.AsyncAnthropic` wired to this fake in-process."""
-        import anthropic
+        anthropic = require("anthropic", "sdk", "MockSpike.async_anthropic_client()")
 
         from .adapters.transports import sdk_http_library
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mockspike.contract.table import splice
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,18 +51,34 @@ def test_readme_script_file_example_loads(tmp_path: Path) -> None:
     rules = MockSpike().load_script(path)
     assert [r.describe() for r in rules] == [
         "rule #1 'weather' on(model='claude-haiku-4-5', text='weather')",
-        "rule #2 on()",
+        "rule #2 on(text='overloaded')",
         "rule #3 on(stream=True)",
     ]
 
 
-def test_readme_replay_example_runs() -> None:
+def test_readme_replay_example_runs_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (snippet,) = [b for b in _blocks("python") if "examples.path(" in b]
+    monkeypatch.chdir(tmp_path)  # a user's project, not this repository: the cassette ships
+    exec(compile(snippet, "README.md", "exec"), {})
+
+
+def test_readme_hypothesis_profile_snippet_loads_a_profile() -> None:
     import os
 
-    (snippet,) = [b for b in _blocks("python") if "fixtures/text.json" in b]
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        exec(compile(snippet, "README.md", "exec"), {})
-    finally:
-        os.chdir(cwd)
+    from hypothesis import settings
+
+    (snippet,) = [b for b in _blocks("py") if "register_profile" in b]
+    exec(compile(snippet, "README.md", "exec"), {})
+    wanted = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+    assert settings.default.max_examples == wanted.max_examples
+
+
+def test_readme_script_file_example_has_no_rule_that_can_never_fire() -> None:
+    import yaml
+
+    example = next(b for b in _blocks("yaml") if b.startswith("rules:"))
+    rules = yaml.safe_load(example)["rules"]
+    catch_all = [i for i, r in enumerate(rules) if not r.get("match") and not r.get("times")]
+    assert all(i == len(rules) - 1 for i in catch_all), "a rule after a catch-all never fires"

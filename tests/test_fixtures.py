@@ -12,12 +12,13 @@ from mockspike import MockSpike
 from mockspike.cassettes import Cassette
 from mockspike.cassettes.tools import check
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "mockspike" / "examples"  # shipped with the package
 SCENARIOS = ["text", "tool_use", "streaming", "error"]
 
 
 def _recorder_script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("record_fixtures", FIXTURES / "record.py")
+    spec = importlib.util.spec_from_file_location("record_fixtures", ROOT / "fixtures" / "record.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

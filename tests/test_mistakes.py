@@ -202,7 +202,7 @@ def test_upstream_without_a_record_mode_is_refused(tmp_path: Path) -> None:
 
 # -- one sentence, not a traceback --------------------------------------------------------
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "mockspike" / "examples"
 
 
 def test_show_an_interaction_that_does_not_exist() -> None:
@@ -479,3 +479,45 @@ def test_journal_json_uses_the_python_names(admin: tuple[MockSpike, httpx.Client
     python = fake.requests.last
     for name in ("input_tokens", "output_tokens", "credits", "duration", "started_at", "rule"):
         assert entry[name] == getattr(python, name)
+
+
+# -- packaging ---------------------------------------------------------------------------
+
+
+def test_strategies_without_hypothesis_say_which_extra_to_install() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['hypothesis'] = None\nfrom mockspike import strategies",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        "ModuleNotFoundError: mockspike.strategies needs hypothesis: "
+        "pip install 'mockspike[hypothesis]'"
+    )
+
+
+def test_sdk_fixtures_without_the_sdk_say_which_extra_to_install(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest("import sys\nsys.modules['anthropic'] = None  # not installed\n")
+    pytester.makepyfile(
+        """
+def test_scripted_in_process(mockspike):
+    assert mockspike.profile == "bytespike"  # the fake itself needs no SDK
+
+def test_it(anthropic_client):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1, passed=1)
+    assert (
+        "mockspike: the MockSpike.anthropic_client() needs anthropic: "
+        "pip install 'mockspike[sdk]'" in result.stdout.str()
+    )

@@ -187,7 +187,7 @@ def test_server_fixture_sets_and_restores_the_environment(
 def test_cassette_marker_replays_and_a_miss_fails_the_test(pytester: pytest.Pytester) -> None:
     folder = pytester.path / "tests" / "cassettes"
     folder.mkdir(parents=True)
-    (folder / "text.json").write_text((ROOT / "fixtures" / "text.json").read_text())
+    (folder / "text.json").write_text((ROOT / "mockspike" / "examples" / "text.json").read_text())
     pytester.makepyfile(
         """
         import anthropic, pytest

@@ -157,3 +157,12 @@ def test_faults_never_break_the_fake(fault: Any, stream: bool) -> None:
     except Exception:
         pass  # what the client sees depends on the fault; the fake must stay sound
     assert client.messages.create(**args).content
+
+
+@given(ms.message_requests(stream=False))
+def test_drawn_bodies_go_through_the_installed_sdk(body: dict[str, Any]) -> None:
+    fake = MockSpike()
+    client = fake.anthropic_client(max_retries=0)
+    message = client.messages.create(**ms.sdk_arguments(body, client.messages.create))
+    assert message.type == "message"
+    assert fake.requests.last.body == body  # what was drawn is what the fake received

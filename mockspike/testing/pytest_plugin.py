@@ -396,7 +396,7 @@ def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
 @pytest.fixture
 def anthropic_client(mockspike: MockSpike) -> Any:
     """A real `anthropic.Anthropic` wired in-process to the `mockspike` fake."""
-    client = mockspike.anthropic_client()
+    client = _sdk_client(mockspike.anthropic_client)
     yield client
     client.close()
 
@@ -404,7 +404,17 @@ def anthropic_client(mockspike: MockSpike) -> Any:
 @pytest.fixture
 def async_anthropic_client(mockspike: MockSpike) -> Any:
     """A real `anthropic.AsyncAnthropic` wired in-process to the `mockspike` fake."""
-    return mockspike.async_anthropic_client()
+    return _sdk_client(mockspike.async_anthropic_client)
+
+
+def _sdk_client(make: Callable[[], Any]) -> Any:
+    try:
+        return make()
+    except ModuleNotFoundError as exc:
+        if exc.name != "anthropic":
+            raise
+        missing = str(exc)
+    pytest.fail(f"mockspike: the {missing}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

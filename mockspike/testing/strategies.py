@@ -14,12 +14,22 @@ uses (`mockspike.contract.rules`), so the strategies, the fake and the docs cann
 from __future__ import annotations
 
 import base64
+import inspect
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import strategies as st
-from hypothesis.strategies import SearchStrategy
+try:
+    from hypothesis import strategies as st
+    from hypothesis.strategies import SearchStrategy
+except ModuleNotFoundError as exc:  # an optional dependency: say which extra brings it
+    if exc.name != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        "mockspike.strategies needs hypothesis: pip install 'mockspike[hypothesis]'",
+        name="hypothesis",
+    ) from None
 
 from ..contract.catalog import Model, Profile, load_profile
 from ..contract.errors import ERROR_TYPES, ApiError
@@ -40,6 +50,7 @@ __all__ = [
     "message_requests",
     "messages",
     "replies",
+    "sdk_arguments",
     "stream_events",
     "system_prompts",
     "tool_choices",
@@ -469,3 +480,17 @@ def faults(*, max_stall: float = 0.05) -> SearchStrategy[Fault]:
             st.none() | st.sampled_from([Failure(529), Failure(500)]),
         ),
     )
+
+
+def sdk_arguments(body: dict[str, Any], create: Callable[..., Any]) -> dict[str, Any]:
+    """A drawn body as keyword arguments for the installed SDK's `create` method: fields its
+    signature does not name (sampling options such as `temperature`, which anthropic 2.x no
+    longer takes as arguments) go in `extra_body`, where every SDK generation sends them.
+
+    `client.messages.create(**ms.sdk_arguments(body, client.messages.create))`"""
+    accepted = inspect.signature(create).parameters
+    arguments = {k: v for k, v in body.items() if k in accepted}
+    extra = {k: v for k, v in body.items() if k not in accepted}
+    if extra:
+        arguments["extra_body"] = extra
+    return arguments
