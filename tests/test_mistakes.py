@@ -521,3 +521,52 @@ def test_it(anthropic_client):
         "mockspike: the MockSpike.anthropic_client() needs anthropic: "
         "pip install 'mockspike[sdk]'" in result.stdout.str()
     )
+
+
+# -- the marker ------------------------------------------------------------------------
+
+
+def test_marker_refuses_positional_arguments(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+
+@pytest.mark.mockspike("anthropic")
+def test_it(mockspike):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*mockspike marker: it takes keyword arguments only, not*"])
+
+
+def test_marker_cassette_options_and_the_tests_own_cassette(pytester: pytest.Pytester) -> None:
+    folder = (
+        pytester.path
+        / "tests"
+        / "cassettes"
+        / "test_marker_cassette_options_and_the_tests_own_cassette"
+    )
+    folder.mkdir(parents=True)
+    (folder / "test_own.json").write_text((FIXTURES / "text.json").read_text())
+    recorded = json.loads((FIXTURES / "text.json").read_text())["interactions"][0]["request"]
+    result = run(
+        pytester,
+        f"""
+import pytest
+
+BODY = {recorded["body"]!r}
+
+@pytest.mark.mockspike(cassette=True, ignore=("max_tokens",))
+def test_own(anthropic_client):
+    reply = anthropic_client.messages.create(**{{**BODY, "max_tokens": 7}})  # ignored
+    assert reply.content[0].text == "Logistics — delivery delay."
+
+@pytest.mark.mockspike(cassette=True)
+def test_not_recorded(mockspike):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*no cassette at *test_not_recorded.json*"])

@@ -126,8 +126,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "mockspike(profile=None, strict=None, cassette=None, record_mode=None, "
+        "match_on=None, ignore=None, redact_headers=None, redact_paths=None, "
         "assert_all_used=True, assert_all_matched=True, pacing=None, time_scale=1.0): "
-        "configure the mockspike fake of this test",
+        "configure the mockspike fake of this test (keywords only; cassette=True: the "
+        "test's own, <module>/<test>.json)",
     )
     config.stash[_STATS] = _Stats()
     allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
@@ -256,7 +258,15 @@ T = TypeVar("T")
 def _settings(request: pytest.FixtureRequest) -> Settings:
     """The test's `Settings`: the marker's arguments, then the command line, then the ini."""
     marker = request.node.get_closest_marker("mockspike")
+    if marker is not None and marker.args:
+        pytest.fail(
+            f"mockspike marker: it takes keyword arguments only, not {marker.args!r}: "
+            "@pytest.mark.mockspike(cassette='name', strict=True, ...)",
+            pytrace=False,
+        )
     args: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    if args.get("cassette") is True:  # the test's own cassette, as pytest-recording names it
+        args["cassette"] = f"{request.node.path.stem}/{request.node.name}"
     config = request.config
     if args.get("profile") is None:
         args["profile"] = config.getoption("--mockspike-profile") or config.getini(
