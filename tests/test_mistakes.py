@@ -36,6 +36,7 @@ def run(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
     return pytester.runpytest("-p", "no:cacheprovider")
 
 
+@pytest.mark.sdk  # the SDK's retry and base-URL behaviour
 def test_tool_use_scripted_for_a_request_without_tools_fails_the_test(
     pytester: pytest.Pytester,
 ) -> None:
@@ -309,6 +310,7 @@ def summarize(text):
 """
 
 
+@pytest.mark.sdk  # the SDK's retry and base-URL behaviour
 def test_scripting_mockspike_while_the_code_talks_to_mockspike_server(
     pytester: pytest.Pytester,
 ) -> None:
@@ -331,6 +333,7 @@ def test_it(mockspike, mockspike_server):
     )
 
 
+@pytest.mark.sdk  # the SDK's retry and base-URL behaviour
 def test_an_app_that_builds_its_own_client_with_the_in_process_fixture(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -159,6 +159,7 @@ def test_faults_never_break_the_fake(fault: Any, stream: bool) -> None:
     assert client.messages.create(**args).content
 
 
+@pytest.mark.sdk  # which arguments `create` names depends on the SDK generation
 @given(ms.message_requests(stream=False))
 def test_drawn_bodies_go_through_the_installed_sdk(body: dict[str, Any]) -> None:
     fake = MockSpike()
