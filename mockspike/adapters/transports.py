@@ -39,17 +39,50 @@ def sdk_http_library() -> str:
     return "httpx2" if hasattr(base, "httpx2") else "httpx"
 
 
-def _wire(request: Any) -> WireRequest:
+def _wire(request: Any, body: bytes) -> WireRequest:
     return WireRequest(
         method=request.method,
         path=request.url.path,
         headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw},
-        body=request.content,
+        body=body,
         query=request.url.query.decode("ascii")
         if isinstance(request.url.query, bytes)
         else str(request.url.query),
         client_ip="127.0.0.1",
     )
+
+
+def _declared_too_large(request: Any, limit: int) -> bool:
+    declared = request.headers.get("content-length")
+    return declared is not None and declared.isdigit() and int(declared) > limit
+
+
+def _read_body(request: Any, limit: int) -> bytes | None:
+    """The request body, or None once it passes `limit`: reading stops there, so an
+    upload streamed from a generator is never held whole, however long it runs."""
+    if _declared_too_large(request, limit):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in request.stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _aread_body(request: Any, limit: int) -> bytes | None:
+    if _declared_too_large(request, limit):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _read_timeout(request: Any) -> float | None:
@@ -147,8 +180,12 @@ def _classes(name: str) -> tuple[type, type]:
             self.engine = engine
 
         def handle_request(self, request: Any) -> Any:
-            request.read()
-            result = self.engine.handle(_wire(request))
+            max_body = self.engine.body_limit(request.method, request.url.path)
+            body = _read_body(request, max_body)
+            if body is None:
+                result = self.engine.too_large_for(request.method, request.url.path)
+            else:
+                result = self.engine.handle(_wire(request, body))
             limit = _read_timeout(request)
             if limit is not None and result.delay > limit:
                 time.sleep(limit)
@@ -166,8 +203,12 @@ def _classes(name: str) -> tuple[type, type]:
             self.engine = engine
 
         async def handle_async_request(self, request: Any) -> Any:
-            await request.aread()
-            result = await self.engine.handle_async(_wire(request))
+            max_body = self.engine.body_limit(request.method, request.url.path)
+            body = await _aread_body(request, max_body)
+            if body is None:
+                result = self.engine.too_large_for(request.method, request.url.path)
+            else:
+                result = await self.engine.handle_async(_wire(request, body))
             limit = _read_timeout(request)
             if limit is not None and result.delay > limit:
                 await anyio.sleep(limit)

@@ -37,8 +37,8 @@ RETENTION_SECONDS = 29 * 24 * 3600
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 OUTCOMES = ("succeeded", "errored", "canceled", "expired")
 
-Runner = Callable[[dict[str, Any]], dict[str, Any]]
-"""Answers one request's `params`: the `result` object (`succeeded` or `errored`)."""
+Runner = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""Answers one request (`custom_id`, `params`): its `result` (`succeeded` or `errored`)."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class Batch:
             stop = min(stop, self.cancel_initiated_at)
         for item in self.items[self.answered : self._due(stop)]:
             assert item.params is not None
-            result = run(item.params)
+            result = run(item.custom_id, item.params)
             item.outcome = result["type"]
             item.line = _json.dumps({"custom_id": item.custom_id, "result": result}) + b"\n"
             item.params = None

@@ -16,7 +16,7 @@ import mimetypes
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -200,10 +200,7 @@ class FileStore:
         file_id = str(source.get("file_id", ""))
         stored = self.get(file_id, now)
         mime = stored.mime_type
-        binary = (kind, mime in _IMAGE_TYPES) == ("image", True) or (kind, mime) == (
-            "document",
-            _PDF,
-        )
+        binary = (kind == "image" and mime in _IMAGE_TYPES) or (kind == "document" and mime == _PDF)
         if binary:
             data = base64.b64encode(self.content(file_id)).decode("ascii")
             block["source"] = {"type": "base64", "media_type": mime, "data": data}
@@ -286,7 +283,7 @@ class _Part:
     name: str | None = None
     filename: str | None = None
     content_type: str | None = None
-    data: bytearray | None = None
+    data: bytearray = field(default_factory=bytearray)
 
 
 def _parts(boundary: bytes, body: bytes) -> list[_Part]:
@@ -296,7 +293,7 @@ def _parts(boundary: bytes, body: bytes) -> list[_Part]:
     ended = False
 
     def part_begin() -> None:
-        parts.append(_Part(data=bytearray()))
+        parts.append(_Part())
         headers.clear()
 
     def header_field(data: bytes, start: int, end: int) -> None:
@@ -321,7 +318,6 @@ def _parts(boundary: bytes, body: bytes) -> list[_Part]:
         part.content_type = headers.get("content-type")
 
     def part_data(data: bytes, start: int, end: int) -> None:
-        assert parts[-1].data is not None
         parts[-1].data += data[start:end]
 
     def finished() -> None:
@@ -368,7 +364,7 @@ def _filename(sent: str, content_type: str | None) -> str:
 
 def _expires_in(parts: list[_Part]) -> int | None:
     fields = [p for p in parts if p.name == "expires_in_seconds" and p.filename is None]
-    if not fields or fields[0].data is None:
+    if not fields:
         return None
     text = fields[0].data.decode("ascii", errors="replace").strip()
     low, high = EXPIRES_RANGE
