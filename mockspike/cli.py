@@ -73,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DOTTED",
         help="a body path left out of matching (default: metadata.user_id)",
     )
+    serve.add_argument(
+        "--files-dir",
+        metavar="DIR",
+        help="keep Files API uploads in this directory (default: in memory)",
+    )
 
     validate = commands.add_parser("validate", help="check a request body against the contract")
     validate.add_argument("file", help="a JSON file, or - for standard input")
@@ -122,6 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
             record_mode=args.record_mode,
             upstream=args.upstream,
             replay_timing=args.replay_timing,
+            files_dir=args.files_dir,
             redact_headers=frozenset(args.redact_header),
             redact_paths=tuple(args.redact_path),
             **options,

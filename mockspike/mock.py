@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from .adapters import transports as _transport
 from .adapters.asgi import create_app
 from .cassettes.recorder import open_recorder
+from .controls import Batches, Files
 from .core.engine import Engine
 from .core.faults import Fault
 from .core.journal import Journal
@@ -56,11 +57,13 @@ class MockSpike:
         record_mode: str = "none",
         upstream: str | None = None,
         replay_timing: str = "instant",
+        files_dir: str | Path | None = None,
         **cassette_options: Any,
     ) -> None:
         """`cassette=PATH` replays recorded traffic (and records, as `record_mode` allows,
         through `upstream`); `cassette_options` are those of `Cassette` (`match_on`,
-        `ignore`, `redact_headers`, `redact_paths`)."""
+        `ignore`, `redact_headers`, `redact_paths`). `files_dir=PATH` keeps Files API
+        uploads in a directory instead of memory."""
         if isinstance(config, dict):
             config = GatewayConfig.from_dict(config)
         elif isinstance(config, (str, Path)):
@@ -78,6 +81,7 @@ class MockSpike:
             config=config,
             clock=clock,
             front=recorder,
+            files_dir=files_dir,
         )
         self.admin_token = admin_token
         self.base_url: str | None = None
@@ -160,6 +164,18 @@ class MockSpike:
         self.engine.reset()
 
     # -- the gateway's state -----------------------------------------------------------
+
+    @cached_property
+    def batches(self) -> Batches:
+        """The Message Batches: `.settings(processing_seconds=...)`, `.get(id)`,
+        `.results(id)`, `.list()`, `.clear()`."""
+        return Batches(self.engine)
+
+    @cached_property
+    def files(self) -> Files:
+        """The Files API storage: `.add(content, filename, downloadable=True)`, `.get(id)`,
+        `.content(id)`, `.list()`, `.delete(id)`, `.clear()`."""
+        return Files(self.engine)
 
     @property
     def cassette(self) -> Any:

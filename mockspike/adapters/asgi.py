@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from typing import Any
 
 import anyio
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .. import _json
+from ..controls import Batches, Files
 from ..core.engine import Engine
 from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from ..responders import script_files as spec
@@ -62,6 +64,13 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
         Route("/_mockspike/wallets", admin.guarded(admin.wallets), methods=["GET"]),
         Route("/_mockspike/wallets/{key}", admin.guarded(admin.wallet), methods=["GET", "POST"]),
         Route("/_mockspike/cache", admin.guarded(admin.cache), methods=["GET", "DELETE"]),
+        Route("/_mockspike/batches", admin.guarded(admin.batches), methods=["GET", "DELETE"]),
+        Route(
+            "/_mockspike/batches/settings",
+            admin.guarded(admin.batch_settings),
+            methods=["GET", "POST"],
+        ),
+        Route("/_mockspike/files", admin.guarded(admin.files), methods=["GET", "DELETE"]),
         Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
@@ -251,6 +260,26 @@ class _Admin:
         if request.method == "DELETE":
             self.engine.cache.clear()
         return JSONResponse({"entries": self.engine.cache.entries()})
+
+    async def batches(self, request: Request) -> Response:
+        """GET every batch as the API shows it now; DELETE forgets them all."""
+        control = Batches(self.engine)
+        if request.method == "DELETE":
+            control.clear()
+        return JSONResponse({"batches": control.list()})
+
+    async def batch_settings(self, request: Request) -> Response:
+        """GET the settings of new batches; POST `{"processing_seconds": …, …}` to change
+        them."""
+        changes = await _json_body(request) if request.method == "POST" else {}
+        return JSONResponse(asdict(Batches(self.engine).settings(**changes)))
+
+    async def files(self, request: Request) -> Response:
+        """GET every file's metadata; DELETE deletes them all."""
+        control = Files(self.engine)
+        if request.method == "DELETE":
+            control.clear()
+        return JSONResponse({"files": control.list()})
 
     async def reset(self, request: Request) -> Response:
         self.engine.reset()
