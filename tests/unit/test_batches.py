@@ -179,7 +179,7 @@ def test_results_are_archived_after_29_days(fake: MockSpike, clock: FakeClock) -
     clock.advance(29 * 24 * 3600)
     status, archived = call(fake, "GET", f"/v1/messages/batches/{batch['id']}")
     assert archived["archived_at"] is not None and archived["results_url"] is None
-    status, error = call(fake, "GET", f"/v1/messages/batches/{batch['id']}/results")
+    status, _error = call(fake, "GET", f"/v1/messages/batches/{batch['id']}/results")
     assert status == 404
 
 
@@ -232,11 +232,11 @@ def test_a_batch_of_100001_requests_is_refused(fake: MockSpike) -> None:
 
 def test_list_pages_newest_first(fake: MockSpike) -> None:
     ids = [create(fake, [("a", params())])["id"] for _ in range(3)]
-    status, first = call(fake, "GET", "/v1/messages/batches", query="limit=2")
+    _, first = call(fake, "GET", "/v1/messages/batches", query="limit=2")
     assert [b["id"] for b in first["data"]] == ids[::-1][:2] and first["has_more"]
-    status, rest = call(fake, "GET", "/v1/messages/batches", query=f"after_id={first['last_id']}")
+    _, rest = call(fake, "GET", "/v1/messages/batches", query=f"after_id={first['last_id']}")
     assert [b["id"] for b in rest["data"]] == [ids[0]] and not rest["has_more"]
-    status, before = call(fake, "GET", "/v1/messages/batches", query=f"before_id={ids[0]}")
+    _, before = call(fake, "GET", "/v1/messages/batches", query=f"before_id={ids[0]}")
     assert [b["id"] for b in before["data"]] == ids[::-1][:2]
 
 
