@@ -210,7 +210,7 @@ class FileStore:
         else:
             raise ApiError(
                 400,
-                f"File {file_id} has mime type {mime}, which a {kind} block cannot hold.",
+                f"File {file_id} has mime type {mime}, which {kind} blocks cannot hold.",
             )
 
 
