@@ -268,3 +268,29 @@ def test_the_gateway_profile_serves_batches_but_not_files() -> None:
     assert status == 200
     status, error = call(fake, "GET", "/v1/files")
     assert status == 404 and error["error"]["type"] == "not_found_error"
+
+
+@pytest.mark.anyio
+async def test_the_admin_api_inspects_scripts_and_clears_batches_and_files(fake: MockSpike) -> None:
+    from tests.conftest import call_asgi
+
+    async def admin(method: str, path: str, body: Any = None) -> Any:
+        raw = json.dumps(body).encode() if body is not None else b""
+        sent = await call_asgi(fake.app, method, f"/_mockspike/{path}", body=raw)
+        return json.loads(
+            b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        )
+
+    settings = await admin("POST", "batches/settings", {"processing_seconds": 60})
+    assert settings["processing_seconds"] == 60
+    assert (
+        "unknown batch setting"
+        in (await admin("POST", "batches/settings", {"x": 1}))["error"]["message"]
+    )
+    batch = create(fake, [("a", params())])
+    fake.files.add(b"x", "x.txt")
+    listed = await admin("GET", "batches")
+    assert [b["id"] for b in listed["batches"]] == [batch["id"]]
+    assert [f["filename"] for f in (await admin("GET", "files"))["files"]] == ["x.txt"]
+    assert await admin("DELETE", "batches") == {"batches": []}
+    assert await admin("DELETE", "files") == {"files": []}
