@@ -192,3 +192,26 @@ def test_the_server_refuses_a_declared_600mb_upload_before_reading_it(
         "type": "request_too_large",
         "message": "File exceeds the 500 MB limit.",
     }
+
+
+def test_cassettes_answer_batch_requests(tmp_path: Any) -> None:
+    origin = MockSpike(profile="anthropic")
+    origin.on(text="refund").reply("billing, from the recording")
+    path = tmp_path / "batch.json"
+    request = [{"custom_id": "a", "params": params("A refund, please")}]
+    with origin.serve() as origin_url:
+        recording = MockSpike(
+            profile="anthropic", cassette=path, record_mode="once", upstream=origin_url
+        )
+        client = recording.anthropic_client(max_retries=0)
+        batch = client.messages.batches.create(requests=request)
+        [recorded] = list(client.messages.batches.results(batch.id))
+    replay = MockSpike(profile="anthropic", cassette=path, record_mode="none")
+    client = replay.anthropic_client(max_retries=0)
+    batch = client.messages.batches.create(
+        requests=[*request, {"custom_id": "b", "params": params("new")}]
+    )
+    results = {r.custom_id: r.result for r in client.messages.batches.results(batch.id)}
+    assert recorded.result.message.content[0].text == "billing, from the recording"  # type: ignore[union-attr]
+    assert results["a"].message.content[0].text == "billing, from the recording"  # type: ignore[union-attr]
+    assert results["b"].type == "errored"  # not in the cassette: the miss, as an errored result
