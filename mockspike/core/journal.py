@@ -40,6 +40,8 @@ class Entry:
     output_tokens: int = 0
     credits: float = 0.0
     """What the reply would have cost on the gateway (1 credit = 1 US cent)."""
+    batch_item: str | None = None
+    """`msgbatch_…/custom_id` for a request answered inside a Message Batch."""
 
     @property
     def model(self) -> str | None:
@@ -57,6 +59,7 @@ class Entry:
             "error": self.error,
             "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
             "credits": self.credits,
+            "batch_item": self.batch_item,
             "started_at": self.started_at,
             "duration_ms": round(self.duration * 1000, 3),
         }
