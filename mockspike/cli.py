@@ -15,12 +15,15 @@ import uvicorn
 
 from . import _json
 from ._version import __version__
+from .adapters.bounds import Bounds, uvicorn_config
+from .adapters.guard import bind_warning
 from .cassettes import tools as cassette_tools
 from .cassettes.format import RECORD_MODES
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
+from .core.journal import MAX_ENTRIES
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -40,6 +43,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--admin-token",
         help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
         "the admin API when bound to a non-loopback address",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the admin API answers under, beyond IP addresses and localhost "
+        "(repeatable; refuses DNS rebinding)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="trust X-Forwarded-For from these proxies (comma-separated); none by default",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=Bounds.header_timeout,
+        metavar="SECONDS",
+        help="cut a connection whose request headers take longer "
+        f"(default {Bounds.header_timeout:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=Bounds.body_timeout,
+        metavar="SECONDS",
+        help=f"answer 408 to a body that takes longer (default {Bounds.body_timeout:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=Bounds.max_connections,
+        metavar="N",
+        help=f"open connections at once; more get a 503 (default {Bounds.max_connections})",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=MAX_ENTRIES,
+        metavar="N",
+        help=f"requests the journal keeps, oldest dropped first (default {MAX_ENTRIES})",
     )
     serve.add_argument("--cassette", help="replay from (and record into) this cassette file")
     serve.add_argument(
@@ -124,6 +169,14 @@ def _serve(args: argparse.Namespace) -> int:
             replay_timing=args.replay_timing,
             redact_headers=frozenset(args.redact_header),
             redact_paths=tuple(args.redact_path),
+            allowed_hosts=args.allowed_host,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            journal_size=args.journal_size,
+            bounds=Bounds(
+                header_timeout=args.header_timeout,
+                body_timeout=args.body_timeout,
+                max_connections=args.max_connections,
+            ),
             **options,
         )
     except (OSError, ValueError) as exc:
@@ -142,7 +195,10 @@ def _serve(args: argparse.Namespace) -> int:
             f"mockspike: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
         )
         return 2
-    server = _Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
+    warning = bind_warning(args.host, args.admin_token)
+    if warning:
+        print(warning, file=sys.stderr)
+    server = _Server(uvicorn_config(fake.app, fake.bounds, fake.forwarded_allow_ips))
     banner = f"mockspike {__version__} ({args.profile} profile) serving on {base_url(sock)}"
     asyncio.run(_run_announced(server, sock, banner))
     return 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,15 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from ._redact import Redaction
 from .adapters import transports as _transport
 from .adapters.asgi import create_app
+from .adapters.bounds import Bounds, uvicorn_config
+from .adapters.guard import bind_warning
 from .cassettes.recorder import open_recorder
 from .core.engine import Engine
 from .core.faults import Fault
-from .core.journal import Journal
+from .core.journal import MAX_ENTRIES, Journal
 from .core.outcomes import Failure, Reply
 from .gateway.clock import Clock
 from .gateway.keys import GatewayConfig
@@ -30,6 +34,7 @@ from .responders.scripted import Rule
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""
 IN_PROCESS_KEY = "mockspike-test-key"
+log = logging.getLogger("mockspike")
 
 
 class MockSpike:
@@ -56,11 +61,22 @@ class MockSpike:
         record_mode: str = "none",
         upstream: str | None = None,
         replay_timing: str = "instant",
+        allowed_hosts: Iterable[str] = (),
+        bounds: Bounds | None = None,
+        forwarded_allow_ips: str | None = None,
+        journal_size: int = MAX_ENTRIES,
+        journal_raw: bool = False,
         **cassette_options: Any,
     ) -> None:
         """`cassette=PATH` replays recorded traffic (and records, as `record_mode` allows,
         through `upstream`); `cassette_options` are those of `Cassette` (`match_on`,
-        `ignore`, `redact_headers`, `redact_paths`)."""
+        `ignore`, `redact_headers`, `redact_paths`).
+
+        The server side: `allowed_hosts` are host names (beyond IP addresses and
+        `localhost`) the admin API answers under; `bounds` its read deadlines and resource
+        bounds; `forwarded_allow_ips` the proxies whose `X-Forwarded-For` is trusted (none by
+        default). The journal keeps the last `journal_size` requests, with secrets redacted
+        unless `journal_raw=True`."""
         if isinstance(config, dict):
             config = GatewayConfig.from_dict(config)
         elif isinstance(config, (str, Path)):
@@ -79,7 +95,18 @@ class MockSpike:
             clock=clock,
             front=recorder,
         )
+        self.engine.journal = Journal(
+            max_entries=journal_size,
+            redaction=None
+            if journal_raw
+            else Redaction.of(
+                cassette_options.get("redact_headers", ()), cassette_options.get("redact_paths", ())
+            ),
+        )
         self.admin_token = admin_token
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.bounds = bounds or Bounds()
+        self.forwarded_allow_ips = forwarded_allow_ips
         self.base_url: str | None = None
         """Set while `serve()` runs: the server's `http://127.0.0.1:PORT`."""
         self.server_state: Any = None
@@ -92,7 +119,9 @@ class MockSpike:
     @cached_property
     def app(self) -> Starlette:
         """The Starlette ASGI app: the API and the admin API under `/_mockspike/`."""
-        return create_app(self.engine, self.admin_token)
+        return create_app(
+            self.engine, self.admin_token, allowed_hosts=self.allowed_hosts, bounds=self.bounds
+        )
 
     # -- scripting ---------------------------------------------------------------------
 
@@ -223,7 +252,10 @@ class MockSpike:
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Run on a real uvicorn server in a background thread; yields the base URL."""
         sock = bind(host, port)
-        server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
+        warning = bind_warning(host, self.admin_token)
+        if warning:
+            log.warning(warning)
+        server = uvicorn.Server(uvicorn_config(self.app, self.bounds, self.forwarded_allow_ips))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 10

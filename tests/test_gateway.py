@@ -286,7 +286,9 @@ def test_admin_wallets_and_cache(served: tuple[MockSpike, str]) -> None:
         create(client, system=cached_system(5000))
         (entry,) = admin.get("/_mockspike/cache").json()["entries"]
         assert entry["api_key"] == "sk-alice" and entry["ttl"] == "5m" and entry["tokens"] > 5000
-        assert admin.delete("/_mockspike/cache").json() == {"entries": []}
+        assert admin.delete(
+            "/_mockspike/cache", headers={"content-type": "application/json"}
+        ).json() == {"entries": []}
 
 
 def test_bad_config_is_a_clear_error() -> None:

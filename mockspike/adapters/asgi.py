@@ -3,29 +3,41 @@ with their pacing; faults that drop or cut the connection; the admin API."""
 
 from __future__ import annotations
 
-import ipaddress
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .. import _json
-from ..core.engine import Engine
+from ..contract.errors import ERROR_TYPES, error_body
+from ..core.engine import Engine, new_request_id
 from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from ..responders import script_files as spec
+from .bounds import BodyReader, Bounds
+from .guard import ADMIN_TOKEN_HEADER, Access, Guard
 from .openapi import openapi_document
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
+__all__ = ["ADMIN_TOKEN_HEADER", "create_app"]
 
 
-def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
-    """A Starlette app that answers every API path through `engine`, and `/_mockspike/`."""
+def create_app(
+    engine: Engine,
+    admin_token: str | None = None,
+    *,
+    allowed_hosts: tuple[str, ...] = (),
+    bounds: Bounds | None = None,
+) -> Starlette:
+    """A Starlette app that answers every API path through `engine`, and `/_mockspike/`
+    behind the access guard; bodies are read within `bounds` before any route runs."""
 
     async def endpoint(request: Request) -> Response:
         body = await _read_body(request, engine.profile.max_body_bytes)
@@ -49,7 +61,7 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
             return Response(status_code=500)  # never sent: the connection is gone
         return _to_starlette(result, request)
 
-    admin = _Admin(engine, admin_token)
+    admin = _Admin(engine)
     routes = [
         Route("/v1/{path:path}", endpoint, methods=_METHODS),  # the API first: one match
         Route("/_mockspike/health", admin.guarded(admin.health), methods=["GET"]),
@@ -65,7 +77,29 @@ def create_app(engine: Engine, admin_token: str | None = None) -> Starlette:
         Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
-    return Starlette(routes=routes)
+
+    def too_large() -> tuple[int, dict[str, str], bytes]:
+        answer = engine.too_large()
+        return answer.status, answer.headers, answer.body
+
+    middleware = [
+        Middleware(Guard, access=Access.of(admin_token, allowed_hosts)),
+        Middleware(
+            BodyReader,
+            bounds=bounds or Bounds(),
+            max_body_bytes=engine.profile.max_body_bytes,
+            too_large=too_large,
+        ),
+    ]
+    handlers = {HTTPException: _http_error}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (a method no route takes), in the envelope."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = str(getattr(exc, "detail", exc))
+    return _admin_error(status, ERROR_TYPES.get(status, "api_error"), detail)
 
 
 def _openapi(profile: str) -> Any:
@@ -173,38 +207,20 @@ async def _drop(request: Request) -> None:
 class _Admin:
     """`/_mockspike/*`: the Python scripting API over HTTP, for clients in any language."""
 
-    def __init__(self, engine: Engine, token: str | None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.token = token
 
     def guarded(self, handler: Any) -> Any:
+        """Bad admin input is a 400 naming the field (access is checked by `Guard`)."""
+
         async def endpoint(request: Request) -> Response:
-            refusal = self._refusal(request)
-            if refusal:
-                return _admin_error(403, "permission_error", refusal)
             try:
                 response: Response = await handler(request)
                 return response
-            except (spec.SpecError, ValueError, TypeError, KeyError) as exc:
+            except (spec.SpecError, ValueError, TypeError, KeyError, re.error) as exc:
                 return _admin_error(400, "invalid_request_error", f"mockspike admin: {exc}")
 
         return endpoint
-
-    def _refusal(self, request: Request) -> str | None:
-        sent = request.headers.get(ADMIN_TOKEN_HEADER)
-        if self.token is not None:
-            return (
-                None
-                if sent == self.token
-                else (f"mockspike admin: send the admin token in the {ADMIN_TOKEN_HEADER} header")
-            )
-        host = (request.scope.get("server") or ("127.0.0.1", 0))[0]
-        if not _is_loopback(host):
-            return (
-                "mockspike admin: refused on a non-loopback address; start the server "
-                "with --admin-token and send it in the " + ADMIN_TOKEN_HEADER + " header"
-            )
-        return None
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "profile": self.engine.profile.name})
@@ -276,13 +292,14 @@ def _rule_json(rule: Any) -> dict[str, Any]:
     }
 
 
+class JSONResponse(Response):
+    """JSON through orjson: nesting stays within its limits and NaN never breaks a listing."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _json.dumps(content)
+
+
 def _admin_error(status: int, type: str, message: str) -> Response:
-    body = {"type": "error", "error": {"type": type, "message": message}}
-    return JSONResponse(body, status_code=status)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
+    return JSONResponse(error_body(type, message, new_request_id()), status_code=status)
