@@ -3,6 +3,7 @@ with their pacing; faults that drop or cut the connection; the admin API."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .. import _json
+from .._redact import REDACTED
 from ..contract.errors import ERROR_TYPES, error_body
 from ..core.engine import Engine, new_request_id
 from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
@@ -27,6 +29,8 @@ from .openapi import openapi_document
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 __all__ = ["ADMIN_TOKEN_HEADER", "create_app"]
+MAX_CREDITS = 1e12
+"""The largest wallet change or balance the admin API takes (1 credit = 1 US cent)."""
 
 
 def create_app(
@@ -255,10 +259,15 @@ class _Admin:
             change = await _json_body(request)
             if set(change) not in ({"top_up"}, {"balance"}):
                 raise spec.SpecError('send {"top_up": credits} or {"balance": credits}')
-            if "top_up" in change:
-                gateway.top_up(key, float(change["top_up"]))
+            ((name, credits),) = change.items()
+            if isinstance(credits, bool) or not isinstance(credits, (int, float)):
+                raise spec.SpecError(f"{name}: a number of credits, not {credits!r}")
+            if not math.isfinite(credits) or abs(credits) > MAX_CREDITS:
+                raise spec.SpecError(f"{name}: at most {MAX_CREDITS:g} credits either way")
+            if name == "top_up":
+                gateway.top_up(key, float(credits))
             else:
-                gateway.set_balance(key, float(change["balance"]))
+                gateway.set_balance(key, float(credits))
         if key not in gateway.wallets:
             return _admin_error(404, "not_found_error", f"mockspike admin: no wallet for {key}")
         return JSONResponse({"key": key, "balance": gateway.wallets[key]})
@@ -266,7 +275,8 @@ class _Admin:
     async def cache(self, request: Request) -> Response:
         if request.method == "DELETE":
             self.engine.cache.clear()
-        return JSONResponse({"entries": self.engine.cache.entries()})
+        entries = [{**e, "api_key": REDACTED} for e in self.engine.cache.entries()]
+        return JSONResponse({"entries": entries})  # a cache entry's key is a secret
 
     async def reset(self, request: Request) -> Response:
         self.engine.reset()
