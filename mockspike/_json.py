@@ -36,14 +36,20 @@ def canonical(value: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     """The parsed value; a `JSONDecodeError` when invalid or nested over `MAX_DEPTH`."""
-    value = orjson.loads(data)
+    try:
+        value = orjson.loads(data)
+    except JSONDecodeError as exc:
+        if exc.msg.startswith("depth limit"):  # orjson's own, past 1024 levels
+            raise _too_deep() from None
+        raise
     if _may_be_deep(data) and not _shallow(value):
-        raise JSONDecodeError(
-            f"depth limit exceeded: more than {MAX_DEPTH} levels of nested arrays and objects",
-            "",
-            0,
-        )
+        raise _too_deep()
     return value
+
+
+def _too_deep() -> JSONDecodeError:
+    message = f"depth limit exceeded: more than {MAX_DEPTH} levels of nested arrays and objects"
+    return JSONDecodeError(message, "", 0)
 
 
 def _may_be_deep(data: bytes | str) -> bool:
