@@ -188,14 +188,14 @@ def test_forwarded_for_does_not_bypass_an_ip_allowlist() -> None:
 
 def test_no_secret_in_any_admin_output_or_log(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    fake = MockSpike(redact_paths=("metadata.user_id",))
+    fake = MockSpike()
     secrets = {
         "x-api-key": SECRET,
         "authorization": f"Bearer {SECRET}",
         "cookie": f"session={SECRET}",
         "proxy-authorization": f"Basic {SECRET}",
     }
-    body = {**SEED_BODY, "metadata": {"user_id": SECRET}}
+    body = {**SEED_BODY, "system": "no secret in the body"}
     with fake.serve() as url, httpx.Client(base_url=url) as client:
         client.post("/v1/messages", json=body, headers={**HEADERS, **secrets})
         client.post("/v1/messages", content=b"{broken", headers={**HEADERS, **secrets})

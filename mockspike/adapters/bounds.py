@@ -19,55 +19,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import uvicorn
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from ..settings import Bounds
 from .guard import envelope
 
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """The server's read deadlines and resource bounds (seconds, bytes, counts)."""
-
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    keep_alive: float = 5.0
-    """Seconds an idle keep-alive connection stays open."""
-    max_header_bytes: int = 64 * 1024
-    max_connections: int = 1000
-    max_bytes_in_flight: int = 256 * MiB
-    """Request bodies being read or handled, summed over every client."""
-
-    def __post_init__(self) -> None:
-        for name in ("header_timeout", "body_timeout", "keep_alive"):
-            value = getattr(self, name)
-            if not 0 < value < float("inf"):
-                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
-        for name in ("max_header_bytes", "max_connections", "max_bytes_in_flight"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-
-
-def uvicorn_config(
-    app: Any, bounds: Bounds, forwarded_allow_ips: str | None = None
-) -> uvicorn.Config:
-    """The one uvicorn configuration of `serve` and the server fixture."""
-    return uvicorn.Config(
-        app,
-        log_level="warning",
-        lifespan="off",
-        http=protocol_class(bounds),
-        timeout_keep_alive=max(1, round(bounds.keep_alive)),
-        h11_max_incomplete_event_size=bounds.max_header_bytes,
-        proxy_headers=forwarded_allow_ips is not None,
-        forwarded_allow_ips=forwarded_allow_ips,
-    )
+__all__ = ["BodyReader", "Bounds", "protocol_class"]
 
 
 def _raw_envelope(status: int, reason: str, type: str, message: str) -> bytes:
@@ -79,11 +38,13 @@ def _raw_envelope(status: int, reason: str, type: str, message: str) -> bytes:
     return line + head + b"connection: close\r\n\r\n" + payload
 
 
-def protocol_class(bounds: Bounds, base: type[Any] = AutoHTTPProtocol) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol (httptools or h11) with a header deadline, a connection cap,
-    and the envelope for malformed requests."""
+def protocol_class(bounds: Bounds, base: type[Any] | None = None) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol (`base`; by default httptools, else h11, as uvicorn picks)
+    with a header deadline, a connection cap, and the envelope for malformed requests."""
+    if base is None:
+        from uvicorn.protocols.http.auto import AutoHTTPProtocol as base
 
-    class Protocol(base):  # type: ignore[misc]
+    class Protocol(base):  # type: ignore[misc,valid-type]
         _header_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +18,8 @@ from ..contract.errors import ApiError
 from ..core.front import CassetteMiss
 from ..core.wire import Chunk, WireRequest, WireResponse
 from ..render import sse
-from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, request_record
+from ..settings import CassetteOptions, RecordMode, ReplayTiming
+from .format import HOP_HEADERS, Cassette, request_record
 
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}
@@ -36,27 +36,22 @@ class Recorder:
     def __init__(
         self,
         cassette: Cassette,
-        record_mode: str = "none",
+        record_mode: RecordMode | str = RecordMode.NONE,
         upstream: str | None = None,
-        replay_timing: str = "instant",
+        replay_timing: ReplayTiming | str = ReplayTiming.INSTANT,
         timeout: float = 600.0,
     ) -> None:
-        if record_mode not in RECORD_MODES:
-            raise CassetteError(
-                f"record mode is one of {', '.join(RECORD_MODES)}, not {record_mode!r}"
-            )
-        if replay_timing not in ("instant", "recorded"):
-            raise CassetteError("replay timing is 'instant' or 'recorded'")
+        mode = RecordMode(record_mode)
         self.cassette = cassette
-        self.record_mode = record_mode
+        self.record_mode = mode.value
         self.upstream = upstream.rstrip("/") if upstream else None
-        self.replay_timing = replay_timing
+        self.replay_timing = ReplayTiming(replay_timing).value
         existed = cassette.path.exists()
-        if record_mode == "all":
+        if mode is RecordMode.ALL:
             cassette.clear()
-        self.replays = record_mode != "all"
-        self.records = record_mode in ("new_episodes", "all") or (
-            record_mode == "once" and not existed
+        self.replays = mode is not RecordMode.ALL
+        self.records = mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) or (
+            mode is RecordMode.ONCE and not existed
         )
         self._client = (
             httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0)) if upstream else None
@@ -204,11 +199,7 @@ class Recorder:
             self._client.close()
 
 
-def open_recorder(
-    path: str | Path,
-    record_mode: str = "none",
-    upstream: str | None = None,
-    replay_timing: str = "instant",
-    **cassette_options: Any,
-) -> Recorder:
-    return Recorder(Cassette.load(path, **cassette_options), record_mode, upstream, replay_timing)
+def open_recorder(options: CassetteOptions) -> Recorder:
+    """The recorder for a cassette's settings (the file is read now)."""
+    cassette = Cassette.load(options.path, **options.cassette_kwargs())
+    return Recorder(cassette, options.record_mode, options.upstream, options.replay_timing)

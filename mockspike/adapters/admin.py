@@ -1,0 +1,171 @@
+"""`/_mockspike/*`: the `MockSpike` control surface over HTTP, for clients in any language.
+
+Each route is a thin mapping onto one `MockSpike` method, so a control added in Python is
+one route away from HTTP. Who may call them is decided before any route, by `guard.py`;
+input of the wrong type is a 400 naming the field; nothing here shows a secret."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import _json
+from .._ids import random_id
+from .._redact import REDACTED
+from ..contract.errors import error_body
+from ..responders.script_files import SpecError
+from ..responders.scripted import Rule
+
+if TYPE_CHECKING:
+    from ..mock import MockSpike
+
+from .guard import ADMIN_TOKEN_HEADER
+
+__all__ = ["ADMIN_TOKEN_HEADER", "admin_error", "admin_routes"]
+MAX_CREDITS = 1e12
+"""The largest wallet change or balance the admin API takes (1 credit = 1 US cent)."""
+Handler = Callable[["MockSpike", Request], Awaitable[Any]]
+
+
+def admin_routes(fake: MockSpike) -> list[Route]:
+    def route(path: str, handler: Handler, methods: list[str], status: int = 200) -> Route:
+        return Route(f"/_mockspike/{path}", _guarded(fake, handler, status), methods=methods)
+
+    return [
+        route("health", _health, ["GET"]),
+        route("rules", _rules, ["GET"]),
+        route("rules", _add_rules, ["POST"], 201),
+        route("replies", _one_shot("reply"), ["POST"], 201),
+        route("failures", _one_shot("fail"), ["POST"], 201),
+        route("faults", _one_shot("fault"), ["POST"], 201),
+        route("requests", _requests, ["GET"]),
+        route("reset", _reset, ["POST"]),
+        route("wallets", _wallets, ["GET"]),
+        route("wallets/{key}", _wallet, ["GET"]),
+        route("wallets/{key}", _change_wallet, ["POST"]),
+        route("cache", _cache, ["GET"]),
+        route("cache", _clear_cache, ["DELETE"]),
+    ]
+
+
+async def _health(fake: MockSpike, request: Request) -> Any:
+    return {"status": "ok", "profile": fake.profile}
+
+
+async def _rules(fake: MockSpike, request: Request) -> Any:
+    return {"rules": [_rule_json(r) for r in fake.rules]}
+
+
+async def _add_rules(fake: MockSpike, request: Request) -> Any:
+    return {"added": [_rule_json(r) for r in fake.load_script(await _json_body(request))]}
+
+
+def _one_shot(verb: str) -> Handler:
+    async def handler(fake: MockSpike, request: Request) -> Any:
+        args = await _json_body(request)
+        times = args.pop("times", 1)
+        added = fake.load_script({"times": times, "respond": {verb: args}})
+        return {"added": [_rule_json(r) for r in added]}
+
+    return handler
+
+
+async def _requests(fake: MockSpike, request: Request) -> Any:
+    return {"requests": [e.to_json() for e in fake.requests]}
+
+
+async def _reset(fake: MockSpike, request: Request) -> Any:
+    fake.reset()
+    return {"status": "reset"}
+
+
+async def _wallets(fake: MockSpike, request: Request) -> Any:
+    return {"wallets": fake.wallets}
+
+
+async def _wallet(fake: MockSpike, request: Request) -> Any:
+    key = request.path_params["key"]
+    balance = fake.wallet(key)
+    if balance is None:
+        return admin_error(404, "not_found_error", f"mockspike admin: no wallet for {key}")
+    return {"key": key, "balance": balance}
+
+
+async def _change_wallet(fake: MockSpike, request: Request) -> Any:
+    """`{"top_up": credits}` or `{"balance": credits}`."""
+    change = await _json_body(request)
+    if set(change) not in ({"top_up"}, {"balance"}):
+        raise SpecError('send {"top_up": credits} or {"balance": credits}')
+    key = request.path_params["key"]
+    ((name, credits),) = change.items()
+    if isinstance(credits, bool) or not isinstance(credits, (int, float)):
+        raise SpecError(f"{name}: a number of credits, not {credits!r}")
+    if not math.isfinite(credits) or abs(credits) > MAX_CREDITS:
+        raise SpecError(f"{name}: at most {MAX_CREDITS:g} credits either way")
+    if name == "top_up":
+        fake.top_up(key, float(credits))
+    else:
+        fake.set_balance(key, float(credits))
+    return await _wallet(fake, request)
+
+
+async def _cache(fake: MockSpike, request: Request) -> Any:
+    return {"entries": [{**e, "api_key": REDACTED} for e in fake.cache]}  # keys are secrets
+
+
+async def _clear_cache(fake: MockSpike, request: Request) -> Any:
+    fake.clear_cache()
+    return await _cache(fake, request)
+
+
+# -- plumbing ------------------------------------------------------------------------------
+
+
+def _guarded(fake: MockSpike, handler: Handler, status: int) -> Any:
+    async def endpoint(request: Request) -> Response:
+        try:
+            result = await handler(fake, request)
+        except (ValueError, TypeError, KeyError, re.error) as exc:  # SpecError is a ValueError
+            return admin_error(400, "invalid_request_error", f"mockspike admin: {exc}")
+        return result if isinstance(result, Response) else JSONResponse(result, status)
+
+    return endpoint
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        data = _json.loads(await request.body())
+    except _json.JSONDecodeError as exc:
+        raise SpecError(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError("the body must be a JSON object")
+    return data
+
+
+def _rule_json(rule: Rule) -> dict[str, Any]:
+    return {
+        "number": rule.number,
+        "rule": rule.describe(),
+        "calls": rule.calls,
+        "times": rule.times,
+    }
+
+
+class JSONResponse(Response):
+    """JSON through orjson: nesting stays within its limits and NaN never breaks a listing."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _json.dumps(content)
+
+
+def admin_error(status: int, type: str, message: str) -> Response:
+    """The error envelope, with a request id like every other answer."""
+    return JSONResponse(error_body(type, message, random_id("req_011C", 20)), status_code=status)
