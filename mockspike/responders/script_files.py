@@ -28,7 +28,7 @@ from jsonschema.exceptions import best_match
 from .._files import load_data
 from ..core.outcomes import Failure
 from ..render.pacing import Pacing
-from .matchers import check_names
+from .matchers import MATCHERS, check_names
 from .scripted import Rule
 
 _ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
@@ -86,7 +86,11 @@ def _rule(item: Any, make_rule: Any, where: str) -> Rule:
 @functools.cache
 def _validator() -> Draft202012Validator:
     text = resources.files(__package__).joinpath("script.schema.json").read_text("utf-8")
-    return Draft202012Validator(json.loads(text), format_checker=FormatChecker(["regex"]))
+    schema = json.loads(text)
+    schema["properties"]["match"]["properties"] = {
+        name: dict(m.schema) for name, m in MATCHERS.items() if m.in_files
+    }
+    return Draft202012Validator(schema, format_checker=FormatChecker(["regex"]))
 
 
 def _check_types(item: dict[str, Any], where: str) -> None:
