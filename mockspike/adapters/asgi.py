@@ -64,8 +64,8 @@ def create_app(fake: MockSpike) -> Starlette:
     ]
     settings = fake.settings
 
-    def too_large() -> tuple[int, dict[str, str], bytes]:
-        answer = engine.too_large()
+    def too_large(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        answer = engine.too_large_for(method, path)
         return answer.status, answer.headers, answer.body
 
     middleware = [
@@ -73,7 +73,7 @@ def create_app(fake: MockSpike) -> Starlette:
         Middleware(
             BodyReader,
             bounds=settings.bounds,
-            max_body_bytes=engine.profile.max_body_bytes,
+            body_limit=engine.body_limit,
             too_large=too_large,
         ),
     ]
