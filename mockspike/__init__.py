@@ -3,8 +3,9 @@
 from ._version import __version__
 from .contract.errors import ApiError
 from .core.engine import Engine
+from .core.faults import Fault
 from .core.journal import Entry, Journal
-from .core.outcomes import Failure, Fault, Reply
+from .core.outcomes import Failure, Reply
 from .core.wire import WireRequest, WireResponse
 from .gateway.clock import FakeClock
 from .gateway.keys import GatewayConfig

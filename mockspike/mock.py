@@ -18,8 +18,9 @@ from .adapters import transports as _transport
 from .adapters.asgi import create_app
 from .cassettes.recorder import open_recorder
 from .core.engine import Engine
+from .core.faults import Fault
 from .core.journal import Journal
-from .core.outcomes import Failure, Fault, Reply
+from .core.outcomes import Failure, Reply
 from .gateway.clock import Clock
 from .gateway.keys import GatewayConfig
 from .render.pacing import Pacing
@@ -76,7 +77,7 @@ class MockSpike:
             time_scale=time_scale,
             config=config,
             clock=clock,
-            recorder=recorder,
+            front=recorder,
         )
         self.admin_token = admin_token
         self.base_url: str | None = None
@@ -136,7 +137,8 @@ class MockSpike:
         error: Failure | int | None = None,
         times: int = 1,
     ) -> Rule:
-        """Queue a transport fault: `drop`, `malformed`, `stall` or `break`."""
+        """Queue a transport fault (a kind of `mockspike.core.faults.KINDS`): `drop`,
+        `malformed`, `stall` (`seconds`) or `break` (`after` events, optional `error`)."""
         return self.on(times=times).fault(kind, seconds=seconds, after=after, error=error)
 
     def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
@@ -162,7 +164,7 @@ class MockSpike:
     @property
     def cassette(self) -> Any:
         """The `Cassette` in use, or None."""
-        return self.engine.recorder.cassette if self.engine.recorder else None
+        return getattr(self.engine.front, "cassette", None)
 
     @property
     def clock(self) -> Clock:

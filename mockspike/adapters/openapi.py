@@ -1,5 +1,6 @@
-"""The OpenAPI 3.1 description served at `/openapi.json`, built from the same JSON Schemas
-the validator uses (requests) and `schemas/responses.json` (answers)."""
+"""The OpenAPI 3.1 description served at `/openapi.json`: paths and statuses from the
+endpoint table (`core/endpoints.py`), schemas from the ones the validator uses (requests)
+and `schemas/responses.json` (answers)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from .._version import __version__
 from ..contract.catalog import load_profile
 from ..contract.validate import count_tokens_schema, message_schema
+from ..core.endpoints import ENDPOINTS, Endpoint
 
 _REF = "#/components/schemas/"
 
@@ -66,13 +68,12 @@ def _document(profile: str = "bytespike") -> dict[str, Any]:
         "CountTokensRequest": _with_models(_request(count_tokens_schema()), names),
         **answers,
     }
-    version = {
-        "name": "anthropic-version",
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string", "enum": ["2023-06-01"]},
-    }
-    common = _errors(400, 401, 402, 403, 404, 413, 422, 429, 500, 529)
+    profile_ = load_profile(profile)
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in ENDPOINTS:
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(
+            endpoint, profile_.statuses
+        )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -84,78 +85,47 @@ def _document(profile: str = "bytespike") -> dict[str, Any]:
             "schemas": components,
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
-        "paths": {
-            "/v1/messages": {
-                "post": {
-                    "operationId": "createMessage",
-                    "parameters": [version],
-                    "requestBody": {"required": True, "content": _json_content("MessagesRequest")},
-                    "responses": {
-                        "200": {
-                            "description": "a message, or its events when stream is true",
-                            "content": {
-                                **_json_content("Message"),
-                                "text/event-stream": {"schema": {"type": "string"}},
-                            },
-                        },
-                        **common,
-                    },
-                }
-            },
-            "/v1/messages/count_tokens": {
-                "post": {
-                    "operationId": "countTokens",
-                    "parameters": [version],
-                    "requestBody": {
-                        "required": True,
-                        "content": _json_content("CountTokensRequest"),
-                    },
-                    "responses": {
-                        "200": {"description": "the count", "content": _json_content("TokenCount")},
-                        **common,
-                    },
-                }
-            },
-            "/v1/models": {
-                "get": {
-                    "operationId": "listModels",
-                    "parameters": [
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                        },
-                        {"name": "after_id", "in": "query", "schema": {"type": "string"}},
-                        {"name": "before_id", "in": "query", "schema": {"type": "string"}},
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "models, newest first",
-                            "content": _json_content("ModelList"),
-                        },
-                        **common,
-                    },
-                }
-            },
-            "/v1/models/{model_id}": {
-                "get": {
-                    "operationId": "getModel",
-                    "parameters": [
-                        {
-                            "name": "model_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {
-                        "200": {"description": "one model", "content": _json_content("ModelInfo")},
-                        **common,
-                    },
-                }
-            },
-        },
+        "paths": paths,
     }
+
+
+_VERSION_HEADER = {
+    "name": "anthropic-version",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "enum": ["2023-06-01"]},
+}
+
+
+def _operation(endpoint: Endpoint, profile_statuses: frozenset[int]) -> dict[str, Any]:
+    """One operation from its row in the endpoint table; error statuses are those the
+    endpoint can answer that the profile sends."""
+    parameters: list[dict[str, Any]] = [_VERSION_HEADER] if endpoint.needs_version else []
+    parameters += [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in endpoint.params
+    ]
+    parameters += list(endpoint.query)
+    content = _json_content(endpoint.returns)
+    if endpoint.streams:
+        content["text/event-stream"] = {"schema": {"type": "string"}}
+    statuses = profile_statuses if endpoint.statuses is None else endpoint.statuses
+    operation: dict[str, Any] = {
+        "operationId": endpoint.operation_id,
+        "summary": endpoint.summary,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if endpoint.request_schema:
+        operation["requestBody"] = {
+            "required": True,
+            "content": _json_content(endpoint.request_schema),
+        }
+    operation["responses"] = {
+        "200": {"description": endpoint.returns_text, "content": content},
+        **_errors(*sorted(set(statuses) & profile_statuses)),
+    }
+    return operation
 
 
 def openapi_document(profile: str = "bytespike") -> dict[str, Any]:

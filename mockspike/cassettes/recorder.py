@@ -16,6 +16,7 @@ import httpx
 
 from .. import _json
 from ..contract.errors import ApiError
+from ..core.front import CassetteMiss
 from ..core.wire import Chunk, WireRequest, WireResponse
 from ..render import sse
 from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, request_record
@@ -23,7 +24,6 @@ from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, request_
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}
 )
-MISS_HEADER = "x-mockspike-cassette-miss"
 
 
 class Recorder:
@@ -75,16 +75,14 @@ class Recorder:
                 return self._replay(hit["response"])
         if self.records:
             if self.upstream is None:
-                raise ApiError(
-                    400,
+                raise CassetteMiss(
                     f"mockspike: cassette {self.cassette.path} has no match and there is no "
-                    "upstream to record from (give an upstream URL)",
-                    headers={MISS_HEADER: "true"},
+                    "upstream to record from (give an upstream URL)"
                 )
             return self._forward(request, record)
         raise self.miss(record)
 
-    def miss(self, record: dict[str, Any]) -> ApiError:
+    def miss(self, record: dict[str, Any]) -> CassetteMiss:
         """A clear 400 naming the cassette, the closest recorded request and the diff."""
         closest, diff = self.cassette.closest(record)
         where = f"{record['method']} {record['path']}"
@@ -99,7 +97,7 @@ class Recorder:
                 f" Closest recorded request: {closest['method']} {closest['path']}; "
                 "how it differs (- recorded, + sent):\n" + "\n".join(diff)
             )
-        return ApiError(400, message, headers={MISS_HEADER: "true"})
+        return CassetteMiss(message)
 
     # -- replay -----------------------------------------------------------------------
 

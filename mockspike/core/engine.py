@@ -1,9 +1,9 @@
-"""The engine: one pure function from a wire request to a wire response.
+"""The engine: one function from a wire request to a wire response.
 
-It knows nothing of Starlette, sockets or httpx; the server and transports adapt to it.
-The pipeline for `POST /v1/messages`: gateway (who) -> contract (is it valid) ->
-responders (scripted rules, else the synthetic default) -> accounting (what it costs) ->
-render (JSON or SSE, paced). Every request is written to the journal.
+It knows nothing of Starlette, sockets or httpx; the adapters adapt to it. A request is
+routed through the endpoint table (`endpoints.py`), answered by the front stage when there
+is one (a cassette) or else by the gateway (who may call) and the endpoint's handler, and
+written to the journal. `messages.py` holds the pipeline of `POST /v1/messages`.
 """
 
 from __future__ import annotations
@@ -11,40 +11,31 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import math
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
 import anyio.to_thread
 
 from .. import _json
 from .._ids import from_bytes, random_id
-from ..cassettes.recorder import MISS_HEADER, Recorder
-from ..contract.catalog import Model, Profile, load_profile
-from ..contract.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
-from ..contract.validate import check_count_tokens, check_message_request, parse_body
-from ..gateway import accounting
+from ..contract.catalog import Profile, load_profile
+from ..contract.errors import ApiError, error_body
 from ..gateway.cache import PromptCache
 from ..gateway.clock import Clock, SystemClock
 from ..gateway.keys import GatewayConfig, RateLimits
-from ..gateway.limits import Admission, Gateway
-from ..render import sse
-from ..render.message import Rendered
-from ..render.pacing import NO_DELAY, Pacer, Pacing
-from ..responders import synthetic_reply
+from ..gateway.limits import Gateway
+from ..render.pacing import NO_DELAY, Pacing
 from ..responders.scripted import Rule, Script
-from ..responders.synthetic import request_seed
+from .endpoints import ROUTER, Call
+from .front import CassetteMiss, FrontStage
 from .journal import Entry, Journal
-from .outcomes import Failure, Fault, Reply
-from .wire import Chunk, StreamBreak, WireRequest, WireResponse
+from .messages import scripted_error
+from .outcomes import Failure
+from .wire import WireRequest, WireResponse
 
 JSON = "application/json"
 #: Bodies above this size are handled on a worker thread by `handle_async`.
 INLINE_BODY_BYTES = 256 * 1024
-_NEEDS_VERSION = ("/v1/messages", "/v1/messages/count_tokens")
-_ENDPOINTS = {"/v1/messages": "messages", "/v1/messages/count_tokens": "count_tokens"}
 log = logging.getLogger("mockspike")
 
 
@@ -53,7 +44,7 @@ def new_request_id() -> str:
 
 
 class Engine:
-    """The fake gateway's behaviour for one profile, its script and its journal."""
+    """The fake gateway's behaviour for one profile: its state, its script and its journal."""
 
     def __init__(
         self,
@@ -64,14 +55,15 @@ class Engine:
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
         clock: Clock | None = None,
-        recorder: Recorder | None = None,
+        front: FrontStage | None = None,
     ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
         self.clock = clock or SystemClock()
         defaults = RateLimits(**self.profile.default_rate_limits)
         self.gateway = Gateway(config, defaults, self.clock)
         self.cache = PromptCache(self.clock)
-        self.recorder = recorder
+        self.front = front
+        """Answers before the gateway and contract when set (a cassette)."""
         self.strict = strict
         self.pacing = pacing or NO_DELAY
         if time_scale < 0:
@@ -80,11 +72,6 @@ class Engine:
         self.script = Script()
         self.journal = Journal()
         self._sequence = itertools.count()
-        self._routes: dict[tuple[str, str], Callable[[WireRequest, Entry, str], WireResponse]] = {
-            ("POST", "/v1/messages"): self._messages,
-            ("POST", "/v1/messages/count_tokens"): self._count_tokens,
-            ("GET", "/v1/models"): self._list_models,
-        }
 
     # -- entry points ------------------------------------------------------------------
 
@@ -98,7 +85,7 @@ class Engine:
         except ApiError as error:
             response = self.reject(error)
             entry.error = {"type": error.type, "message": error.message}
-            entry.cassette_miss = MISS_HEADER in error.headers
+            entry.cassette_miss = isinstance(error, CassetteMiss)
         except Exception:  # a bug of ours must still answer in the envelope
             log.exception("mockspike: internal error")
             response = self.reject(ApiError(500, "Internal server error"))
@@ -118,7 +105,7 @@ class Engine:
     @property
     def blocking(self) -> bool:
         """True when answering may wait on the network (recording through an upstream)."""
-        return self.recorder is not None and self.recorder.blocking
+        return self.front is not None and self.front.blocking
 
     def new_rule(
         self, *, times: int | None = None, name: str | None = None, **matchers: Any
@@ -145,44 +132,29 @@ class Engine:
         return self.reject(self._too_large_error())
 
     def failure(self, failure: Failure) -> ApiError:
-        """A scripted failure as the profile sends it: default type and message from the
-        status, `retry-after` on 429, and the gateway's auto-retry envelope on 5xx."""
-        status = failure.status
-        message = failure.message or DEFAULT_MESSAGES.get(status, "Error")
-        headers: dict[str, str] = {}
-        retry_after = failure.retry_after
-        if retry_after is None and status == 429:
-            retry_after = 1.0
-        if retry_after is not None:
-            headers["retry-after"] = str(max(math.ceil(retry_after), 0))
-            headers["retry-after-ms"] = str(round(retry_after * 1000))
-        wrap = self.profile.upstream_errors
-        if status >= 500 and wrap:
-            message = wrap["message_prefix"] + message
-            headers.update(wrap["headers"])
-        headers.update(failure.headers or {})
-        return ApiError(status, message, failure.type or ERROR_TYPES.get(status), headers)
+        """A scripted failure as this profile sends it (see `messages.scripted_error`)."""
+        return scripted_error(self.profile, failure)
+
+    def request_id(self) -> str:
+        return new_request_id()
+
+    def message_id(self, seed: bytes, stem: str) -> str:
+        """Deterministic for a run: the request's seed and this engine's call count."""
+        digest = hashlib.sha256(seed + str(next(self._sequence)).encode()).digest()
+        return stem + "01" + from_bytes(digest, 22)
 
     # -- routing -----------------------------------------------------------------------
 
     def _route(self, request: WireRequest, entry: Entry) -> WireResponse:
-        path = request.path.rstrip("/") or "/"
-        handler = self._routes.get((request.method, path))
-        if handler is None and path.startswith("/v1/models/") and path.count("/") == 3:
-            if request.method != "GET":
-                raise ApiError(405, "Method Not Allowed")
-            handler = self._retrieve_model
-        if handler is None:
-            if any(p == path for _, p in self._routes):
-                raise ApiError(405, "Method Not Allowed")
-            raise ApiError(404, "Not Found")
-        if self.recorder is not None:
+        endpoint, params = ROUTER.route(request.method, request.path)
+        entry.endpoint = endpoint.name
+        if self.front is not None:
             entry.body = _json.loads_object(request.body)
-            return self.recorder.handle(request)
-        key = self.gateway.authenticate(request, _ENDPOINTS.get(path, "models"))
-        if path in _NEEDS_VERSION:
+            return self.front.handle(request)
+        key = self.gateway.authenticate(request, endpoint.name)
+        if endpoint.needs_version:
             self._check_headers(request)
-        return handler(request, entry, key)
+        return endpoint.handler(self, Call(request, entry, key, params))
 
     def _check_headers(self, request: WireRequest) -> None:
         if not request.header("anthropic-version"):
@@ -198,156 +170,3 @@ class Engine:
     def _too_large_error(self) -> ApiError:
         limit = self.profile.max_body_bytes
         return ApiError(413, f"Request exceeds the maximum size of {limit} bytes.")
-
-    # -- endpoints ---------------------------------------------------------------------
-
-    def _messages(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
-        body = entry.body = parse_body(request.body)
-        model = check_message_request(body, self.profile)
-        self.gateway.check_model(key, body["model"], model)
-        prompt_tokens = accounting.input_tokens(body)
-        estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
-        admission = self.gateway.admit(key, estimate, prompt_tokens, body["max_tokens"])
-        try:
-            return self._answer(body, model, key, entry, admission, estimate, prompt_tokens)
-        except ApiError:
-            self.gateway.settle(admission, 0, 0.0)  # refused answers are not billed
-            raise
-
-    def _answer(
-        self,
-        body: dict[str, Any],
-        model: Model,
-        key: str,
-        entry: Entry,
-        admission: Admission,
-        estimate: float,
-        prompt_tokens: int,
-    ) -> WireResponse:
-        rule, response = self.script.decide(body)
-        entry.rule = rule.describe() if rule else None
-        entry.response = response
-        if response is None and self.strict:
-            entry.unmatched = True
-            raise ApiError(
-                400,
-                "mockspike strict mode: no rule matched this request; "
-                + self.script.explain_miss(body),
-                headers={"x-mockspike-unmatched": "true"},
-            )
-        if isinstance(response, Failure):
-            raise self.failure(response)
-        fault = response if isinstance(response, Fault) else None
-        if fault is not None and fault.kind == "drop":
-            self.gateway.settle(admission, 0, 0.0)
-            return WireResponse(0, {}, drop=True)
-        seed = request_seed(body)
-        reply = response if isinstance(response, Reply) else synthetic_reply(body, seed)
-        cache = self.cache.use(key, model, body)
-        uncached = prompt_tokens - cache.read - cache.written
-        rendered = Rendered(
-            id=self._message_id(seed, self.profile.message_id_stem(model)),
-            model=reply.model or self.profile.response_model(body["model"], model),
-            reply=reply,
-            input_tokens=uncached,
-            full_usage=self.profile.full_usage,
-            cache=cache,
-        )
-        cost = accounting.credits(
-            model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
-        )
-        entry.input_tokens, entry.output_tokens, entry.credits = uncached, reply.output_tokens, cost
-        request_id = new_request_id()
-        headers = self.gateway.settle(admission, reply.output_tokens, cost)
-        headers["request-id"] = request_id
-        if self.profile.credits_header:
-            headers[self.profile.credits_header] = accounting.format_credits(estimate)
-        pacer = (reply.timing or self.pacing).pacer(seed, self.time_scale)
-        stall = fault.seconds if fault is not None and fault.kind == "stall" else 0.0
-        if body.get("stream"):
-            headers["content-type"] = sse.CONTENT_TYPE
-            headers["cache-control"] = "no-cache"
-            chunks = self._stream(rendered, pacer, fault, request_id)
-            return WireResponse(200, headers, stream=chunks, delay=stall)
-        headers["content-type"] = JSON
-        payload = _json.dumps(rendered.message())
-        if fault is not None and fault.kind == "break":
-            return WireResponse(0, {}, drop=True)
-        if fault is not None and fault.kind == "malformed":
-            payload = payload[: len(payload) // 2]
-        return WireResponse(200, headers, payload, delay=stall + pacer.total(reply.output_tokens))
-
-    def _stream(
-        self, rendered: Rendered, pacer: Pacer, fault: Fault | None, request_id: str
-    ) -> Iterator[Chunk]:
-        """The paced SSE chunks, cut or corrupted as a fault says."""
-        for count, (name, data) in enumerate(sse.events(rendered)):
-            if fault is not None and fault.kind == "break" and count == fault.after:
-                if fault.error is None:
-                    raise StreamBreak
-                error = self.failure(fault.error)
-                yield 0.0, sse.frame("error", error_body(error.type, error.message, request_id))
-                return
-            frame = sse.frame(name, data)
-            if fault is not None and fault.kind == "malformed" and count == 1:
-                yield 0.0, frame[: len(frame) // 2] + b"\n\n"
-                return
-            yield pacer.next(sse.output_tokens(data)), frame
-
-    def _count_tokens(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
-        body = entry.body = parse_body(request.body)
-        check_count_tokens(body, self.profile)
-        return self._json({"input_tokens": accounting.input_tokens(body)})
-
-    def _list_models(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
-        query = {k: v[-1] for k, v in parse_qs(request.query).items()}
-        models = sorted(self.profile.models, key=lambda m: m.created_at, reverse=True)
-        ids = [m.id for m in models]
-        try:
-            limit = int(query.get("limit", "20"))
-        except ValueError:
-            raise ApiError(400, "limit: Input should be a valid integer") from None
-        if not 1 <= limit <= 1000:
-            raise ApiError(400, "limit: Input should be between 1 and 1000")
-        if "after_id" in query:
-            start = self._position(ids, query["after_id"], "after_id") + 1
-            page = models[start : start + limit]
-            has_more = start + limit < len(models)
-        elif "before_id" in query:
-            end = self._position(ids, query["before_id"], "before_id")
-            page = models[max(0, end - limit) : end]
-            has_more = end - limit > 0
-        else:
-            page = models[:limit]
-            has_more = limit < len(models)
-        data = [m.info() for m in page]
-        return self._json(
-            {
-                "data": data,
-                "has_more": has_more,
-                "first_id": data[0]["id"] if data else None,
-                "last_id": data[-1]["id"] if data else None,
-            }
-        )
-
-    def _retrieve_model(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
-        name = request.path.rstrip("/").rsplit("/", 1)[1]
-        return self._json(self.profile.model(name).info())
-
-    # -- helpers -----------------------------------------------------------------------
-
-    @staticmethod
-    def _position(ids: list[str], value: str, name: str) -> int:
-        try:
-            return ids.index(value)
-        except ValueError:
-            raise ApiError(404, f"{name}: {value}") from None
-
-    def _json(self, value: Any) -> WireResponse:
-        headers = {"content-type": JSON, "request-id": new_request_id()}
-        return WireResponse(200, headers, _json.dumps(value))
-
-    def _message_id(self, seed: bytes, stem: str) -> str:
-        """Deterministic for a run: the request's seed and this engine's call count."""
-        digest = hashlib.sha256(seed + str(next(self._sequence)).encode()).digest()
-        return stem + "01" + from_bytes(digest, 22)

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.outcomes import Failure, Fault, Reply, Response, make_reply, tool_use_block
+from ..core.faults import Fault
+from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
 
 Predicate = Callable[[dict[str, Any]], bool]
 _MATCHERS = ("model", "stream", "text", "regex", "system", "tools", "tool_result", "where")

@@ -23,6 +23,7 @@ import pytest
 from ..cassettes.format import RECORD_MODES
 from ..cassettes.recorder import open_recorder
 from ..contract.catalog import load_profile, profile_names
+from ..core.endpoints import BILLED
 from ..mock import IN_PROCESS_KEY, MockSpike
 from ..render.pacing import Pacing
 
@@ -61,7 +62,7 @@ class _Stats:
     def add(self, fake: MockSpike) -> None:
         for entry in fake.requests:
             self.requests += 1
-            if entry.path == "/v1/messages" and entry.status == 200:
+            if entry.endpoint in BILLED and entry.status == 200:
                 self.messages += 1
                 self.input_tokens += entry.input_tokens
                 self.output_tokens += entry.output_tokens
@@ -322,8 +323,8 @@ def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
         upstream=settings.upstream,
     )
     yield fake
-    if fake.engine.recorder is not None:
-        fake.engine.recorder.close()
+    if fake.engine.front is not None:
+        fake.engine.front.close()
     _finish(fake, settings, request.config)
 
 
@@ -372,7 +373,7 @@ def mockspike_server(
     fake.engine.pacing = settings.pacing or Pacing()
     fake.engine.time_scale = settings.time_scale
     if settings.cassette is not None:
-        fake.engine.recorder = open_recorder(
+        fake.engine.front = open_recorder(
             settings.cassette, settings.record_mode, settings.upstream
         )
     assert fake.base_url is not None
@@ -382,7 +383,7 @@ def mockspike_server(
         yield fake
         _finish(fake, settings, request.config)
     finally:
-        if fake.engine.recorder is not None:
-            fake.engine.recorder.close()
-            fake.engine.recorder = None
+        if fake.engine.front is not None:
+            fake.engine.front.close()
+            fake.engine.front = None
         fake.reset()

@@ -25,7 +25,8 @@ from ..contract.catalog import Model, Profile, load_profile
 from ..contract.errors import ERROR_TYPES, ApiError
 from ..contract.rules import RULES, SCHEMA_CASES, Rule
 from ..contract.validate import _check_schema
-from ..core.outcomes import Failure, Fault, Reply, make_reply
+from ..core.faults import Fault
+from ..core.outcomes import Failure, Reply, make_reply
 from ..render import sse
 from ..render.message import Rendered
 
