@@ -19,6 +19,7 @@ from ..core.engine import Engine
 from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from ..responders import script_files as spec
 from .openapi import openapi_document
+from .pulls import pull
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
@@ -105,29 +106,13 @@ class _Answer(Response):
 def _to_starlette(result: WireResponse, request: Request) -> Response:
     if result.stream is None:
         return _Answer(result)
-    chunks = _threaded(result.stream) if result.blocking else result.stream
+    chunks = pull(result.stream) if result.blocking else result.stream
     return StreamingResponse(
         _chunks(chunks, request),
         status_code=result.status,
         headers=result.headers,
         media_type=result.headers.get("content-type"),
     )
-
-
-async def _threaded(stream: Iterator[Chunk]) -> AsyncIterator[Chunk]:
-    """Pull a blocking stream (a recording in progress) on a worker thread, chunk by chunk,
-    so a slow upstream never stalls the event loop; closing it closes the upstream."""
-    done = object()
-    try:
-        while True:
-            chunk = await anyio.to_thread.run_sync(next, stream, done)
-            if chunk is done:
-                return
-            yield chunk  # type: ignore[misc]
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            await anyio.to_thread.run_sync(close)
 
 
 async def _chunks(

@@ -20,6 +20,7 @@ import anyio.to_thread
 
 from ..core.engine import Engine
 from ..core.wire import StreamBreak, WireRequest, WireResponse
+from .pulls import stream_threads
 
 LIBRARIES = ("httpx", "httpx2")
 
@@ -127,7 +128,7 @@ def _classes(name: str) -> tuple[type, type]:
             schedule = _schedule(self._result, limit, anyio.current_time)
             if self._result.blocking:  # a recording in progress: pull it on a worker thread
                 pulled: list[tuple[float, bytes | None]] = await anyio.to_thread.run_sync(
-                    list, schedule
+                    list, schedule, limiter=stream_threads()
                 )
                 schedule = iter(pulled)
             try:

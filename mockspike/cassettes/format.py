@@ -37,8 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from .. import _json
 from .._version import __version__
 from . import storage
@@ -188,8 +186,7 @@ class Cassette:
                     **({"note": self.note} if self.note else {}),
                     "interactions": interactions,
                 }
-                data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-                storage.write_atomic(real, data.encode())
+                storage.write_atomic(real, _json.pretty(document))
                 self._synced, self._disk = interactions, storage.signature(real)
                 self._tracking = True
 
@@ -303,7 +300,7 @@ class Cassette:
 
 
 def _fingerprint(interaction: dict[str, Any]) -> bytes:
-    return hashlib.sha256(orjson.dumps(interaction, option=orjson.OPT_SORT_KEYS)).digest()
+    return hashlib.sha256(_json.canonical(interaction)).digest()
 
 
 def _same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:

@@ -150,7 +150,7 @@ class Engine:
         entry.endpoint = endpoint.name
         if self.front is not None:
             entry.body = _json.loads_object(request.body)
-            return self.front.handle(request)
+            return self.front.handle(request, entry)
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
             self._check_headers(request)
