@@ -67,7 +67,6 @@ HOP_HEADERS = frozenset(
         "server",
     }
 )
-RECORD_MODES = ("none", "once", "new_episodes", "all")
 
 Matcher = Callable[[dict[str, Any]], Any]
 """Takes a recorded-form request (`method`, `path`, `headers`, `body`), gives a hashable."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +20,8 @@ from ..core.front import CassetteMiss
 from ..core.journal import Entry
 from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from ..render import sse
-from .format import HOP_HEADERS, RECORD_MODES, Cassette, CassetteError, request_record
+from ..settings import CassetteOptions, RecordMode, ReplayTiming
+from .format import HOP_HEADERS, Cassette, CassetteError, request_record
 from .upstream import MAX_RECORDINGS, QUEUE_TIMEOUT, Flight, Upstream
 
 log = logging.getLogger("mockspike")
@@ -42,21 +42,16 @@ class Recorder:
     def __init__(
         self,
         cassette: Cassette,
-        record_mode: str = "none",
+        record_mode: RecordMode | str = RecordMode.NONE,
         upstream: str | None = None,
-        replay_timing: str = "instant",
+        replay_timing: ReplayTiming | str = ReplayTiming.INSTANT,
         timeout: float = 600.0,
         max_recordings: int = MAX_RECORDINGS,
         queue_timeout: float = QUEUE_TIMEOUT,
     ) -> None:
-        if record_mode not in RECORD_MODES:
-            raise CassetteError(
-                f"record mode is one of {', '.join(RECORD_MODES)}, not {record_mode!r}"
-            )
-        if replay_timing not in ("instant", "recorded"):
-            raise CassetteError("replay timing is 'instant' or 'recorded'")
+        mode = RecordMode(record_mode)
         self.cassette = cassette
-        self.record_mode = record_mode
+        self.record_mode = mode.value
         self._upstream = (
             Upstream(
                 upstream,
@@ -69,13 +64,13 @@ class Recorder:
         )
         self.upstream = self._upstream.url if self._upstream else None
         """The upstream's base URL as shown: without any credentials it carried."""
-        self.replay_timing = replay_timing
+        self.replay_timing = ReplayTiming(replay_timing).value
         existed = cassette.path.exists()
-        if record_mode == "all":
+        if mode is RecordMode.ALL:
             cassette.clear()
-        self.replays = record_mode != "all"
-        self.records = record_mode in ("new_episodes", "all") or (
-            record_mode == "once" and not existed
+        self.replays = mode is not RecordMode.ALL
+        self.records = mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) or (
+            mode is RecordMode.ONCE and not existed
         )
 
     @property
@@ -252,22 +247,14 @@ class _Recording:
         self._flight.close()
 
 
-def open_recorder(
-    path: str | Path,
-    record_mode: str = "none",
-    upstream: str | None = None,
-    replay_timing: str = "instant",
-    *,
-    max_recordings: int = MAX_RECORDINGS,
-    queue_timeout: float = QUEUE_TIMEOUT,
-    **cassette_options: Any,
-) -> Recorder:
-    """A recorder on the cassette at `path`; `cassette_options` go to `Cassette`."""
+def open_recorder(options: CassetteOptions) -> Recorder:
+    """The recorder for a cassette's settings (the file is read now)."""
+    cassette = Cassette.load(options.path, **options.cassette_kwargs())
+    limits = {
+        name: getattr(options, name)
+        for name in ("max_recordings", "queue_timeout")
+        if getattr(options, name) is not None
+    }
     return Recorder(
-        Cassette.load(path, **cassette_options),
-        record_mode,
-        upstream,
-        replay_timing,
-        max_recordings=max_recordings,
-        queue_timeout=queue_timeout,
+        cassette, options.record_mode, options.upstream, options.replay_timing, **limits
     )

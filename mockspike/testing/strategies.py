@@ -23,7 +23,7 @@ from hypothesis.strategies import SearchStrategy
 
 from ..contract.catalog import Model, Profile, load_profile
 from ..contract.errors import ERROR_TYPES, ApiError
-from ..contract.rules import RULES, SCHEMA_CASES, Rule
+from ..contract.rules import RULES, SCHEMA_CASES, ContractRule
 from ..contract.validate import _check_schema
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, make_reply
@@ -338,7 +338,7 @@ def _plain_requests(model: Model, name: str) -> SearchStrategy[dict[str, Any]]:
     )
 
 
-def _answer(rule: Rule, body: dict[str, Any], profile: Profile) -> ApiError:
+def _answer(rule: ContractRule, body: dict[str, Any], profile: Profile) -> ApiError:
     """What this one rule says of `body`, asked on its own (schema, catalog or check)."""
     try:
         if rule.check is None:
