@@ -7,11 +7,12 @@ A new matcher is one function and one row here."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+from .regex import compile_regex
 
 Check = Callable[[dict[str, Any], Any], "str | None"]
 
@@ -104,16 +105,12 @@ def _where(body: dict[str, Any], want: Any) -> str | None:
     return None if want(body) else "the predicate returned false"
 
 
-def _compile(value: Any) -> Any:
-    return re.compile(value) if isinstance(value, str) else value
-
-
 MATCHERS: Mapping[str, Matcher] = MappingProxyType(
     {
         "model": Matcher("the model name, exactly", _model),
         "stream": Matcher("streaming or not", _stream),
         "text": Matcher("the last user text contains it", _contains),
-        "regex": Matcher("the last user text matches it", _regex, prepare=_compile),
+        "regex": Matcher("the last user text matches it", _regex, prepare=compile_regex),
         "system": Matcher("the system prompt contains it", _system),
         "tools": Matcher("these tool names are offered", _tools),
         "tool_result": Matcher("the last user turn has a tool_result", _tool_result),
