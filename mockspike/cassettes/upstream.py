@@ -92,8 +92,12 @@ class Upstream:
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=10.0, pool=10.0),
+            # idle connections are dropped well before a server's own keep-alive timeout
+            # (uvicorn: 5 s), so a request never goes out on one the server just closed
             limits=httpx.Limits(
-                max_connections=max_recordings, max_keepalive_connections=max_recordings
+                max_connections=max_recordings,
+                max_keepalive_connections=max_recordings,
+                keepalive_expiry=2.0,
             ),
             cookies=no_cookies,
         )
