@@ -50,6 +50,8 @@ class Recorder:
         queue_timeout: float = QUEUE_TIMEOUT,
     ) -> None:
         mode = RecordMode(record_mode)
+        if max_recordings < 1 or queue_timeout < 0:
+            raise CassetteError("max_recordings must be at least 1 and queue_timeout >= 0")
         self.cassette = cassette
         self.record_mode = mode.value
         self._upstream = (

@@ -83,8 +83,6 @@ class Upstream:
         max_recordings: int = MAX_RECORDINGS,
         queue_timeout: float = QUEUE_TIMEOUT,
     ) -> None:
-        if max_recordings < 1 or queue_timeout < 0:
-            raise CassetteError("max_recordings must be at least 1 and queue_timeout >= 0")
         self.url, self._auth = split_credentials(url)
         self.max_recordings = max_recordings
         self.queue_timeout = queue_timeout
