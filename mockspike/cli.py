@@ -102,6 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a request body path to redact, e.g. metadata.user_id (repeatable)",
     )
     serve.add_argument(
+        "--max-recordings",
+        type=int,
+        metavar="N",
+        help="requests in flight to the upstream at once (default 64); others queue",
+    )
+    serve.add_argument(
+        "--queue-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a request queues for the upstream before a 529 (default 30)",
+    )
+    serve.add_argument(
         "--ignore-path",
         action="append",
         default=None,
@@ -165,6 +177,8 @@ def _serve(args: argparse.Namespace) -> int:
         "allowed_hosts": tuple(args.allowed_host),
         "forwarded_allow_ips": args.forwarded_allow_ips,
         "journal_size": args.journal_size,
+        "max_recordings": args.max_recordings,
+        "queue_timeout": args.queue_timeout,
     }
     try:
         options["bounds"] = Bounds(

@@ -75,6 +75,10 @@ class CassetteOptions:
     ignore: tuple[str, ...] | None = None
     redact_headers: frozenset[str] | None = None
     redact_paths: tuple[str, ...] | None = None
+    max_recordings: int | None = None
+    """Requests in flight to the upstream at once (None: 64); others queue."""
+    queue_timeout: float | None = None
+    """Seconds a request queues for one of them before a 529 (None: 30)."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

@@ -160,7 +160,7 @@ class Engine:
         entry.endpoint = endpoint.name
         if self.front is not None and not endpoint.local:
             entry.body = _json.loads_object(request.body)
-            return self.front.handle(request)
+            return self.front.handle(request, entry)
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
             self._check_headers(request, endpoint)

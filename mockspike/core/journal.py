@@ -47,6 +47,8 @@ class Entry:
     """True when a strict fake refused it because no rule matched."""
     cassette_miss: bool = False
     """True when a cassette had no interaction for it and could not record one."""
+    cassette_error: str | None = None
+    """Why its recording could not be saved (a full disk…); the client was answered anyway."""
     input_tokens: int = 0
     output_tokens: int = 0
     credits: float = 0.0
@@ -73,6 +75,7 @@ class Entry:
             "rule": self.rule,
             "response": _describe(self.response),
             "error": self.error,
+            "cassette_error": self.cassette_error,
             "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
             "credits": self.credits,
             "batch_item": self.batch_item,

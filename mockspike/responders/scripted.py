@@ -15,6 +15,7 @@ from typing import Any
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
 from .matchers import MATCHERS, check_names
+from .regex import RegexError
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -35,7 +36,10 @@ class Rule:
 
     def __post_init__(self) -> None:
         check_names(self.matchers)
-        self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
+        try:
+            self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
+        except RegexError as exc:  # say which rule
+            raise RegexError(f"rule {self.name!r}: {exc}" if self.name else str(exc)) from None
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1")
 
