@@ -267,7 +267,7 @@ def test_leftovers_of_a_killed_writer_are_removed_on_open(tmp_path: Path) -> Non
 
 
 def test_no_cookie_goes_from_one_client_to_another(tmp_path: Path) -> None:
-    origin = MockSpike()
+    origin = MockSpike(journal_raw=True)  # the test reads the cookies the origin received
     origin.on(text="log me in", times=1).fail(400, headers={"set-cookie": "session=alice"})
     with origin.serve() as url:
         fake = MockSpike(cassette=tmp_path / "c.json", record_mode="all", upstream=url)
@@ -295,7 +295,7 @@ def test_upstream_url_credentials_never_show(
         answer = http.post("/v1/messages", json=body("hi"))
     assert answer.status_code == 502
     assert "cannot reach the upstream http://127.0.0.1:9" in answer.json()["error"]["message"]
-    origin = MockSpike()
+    origin = MockSpike(journal_raw=True)  # the test reads the headers the origin received
     with origin.serve() as url:
         live = MockSpike(
             cassette=tmp_path / "b.json",
