@@ -16,6 +16,7 @@ from starlette.routing import Route
 from .. import _json
 from ..responders.script_files import SpecError
 from ..responders.scripted import Rule
+from .dashboard import dashboard_routes
 
 if TYPE_CHECKING:
     from ..mock import MockSpike
@@ -42,6 +43,7 @@ def admin_routes(fake: MockSpike) -> list[Route]:
         route("wallets/{key}", _change_wallet, ["POST"]),
         route("cache", _cache, ["GET"]),
         route("cache", _clear_cache, ["DELETE"]),
+        *dashboard_routes(route),
     ]
 
 

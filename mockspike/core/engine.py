@@ -26,6 +26,7 @@ from ..gateway.keys import GatewayConfig, RateLimits
 from ..gateway.limits import Gateway
 from ..render.pacing import NO_DELAY, Pacing
 from ..responders.scripted import Rule, Script
+from .capture import capture
 from .endpoints import ROUTER, Call
 from .front import CassetteMiss, FrontStage
 from .journal import Entry, Journal
@@ -79,6 +80,7 @@ class Engine:
         """Answer one request. Never raises for anything a client can send."""
         entry = Entry(request.method, request.path, request.headers, None)
         entry.started_at = time.time()
+        entry.at = self.clock.now()
         clock = time.perf_counter()
         try:
             response = self._route(request, entry)
@@ -92,6 +94,7 @@ class Engine:
             entry.error = {"type": "api_error", "message": "Internal server error"}
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
+        entry.reply = capture(response, self.clock.now, entry.at)
         self.journal.append(entry)
         return response
 
@@ -150,7 +153,9 @@ class Engine:
         entry.endpoint = endpoint.name
         if self.front is not None:
             entry.body = _json.loads_object(request.body)
-            return self.front.handle(request)
+            response = self.front.handle(request)
+            entry.rule = self.front.describe()
+            return response
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
             self._check_headers(request)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from .capture import Captured
 from .faults import Fault
 from .outcomes import Failure, Reply, Response
+
+Listener = Callable[["Entry | None"], None]
+"""Told of each new journal entry (None: the journal was cleared)."""
 
 
 @dataclass
@@ -40,6 +45,12 @@ class Entry:
     output_tokens: int = 0
     credits: float = 0.0
     """What the reply would have cost on the gateway (1 credit = 1 US cent)."""
+    number: int = 0
+    """1, 2, 3… in arrival order (set by `Journal.append`; kept when old entries drop)."""
+    at: float = 0.0
+    """Arrival time on the engine's clock (a `FakeClock` when the test drives time)."""
+    reply: Captured | None = None
+    """What went back: headers, body or stream events (bounded), how a stream ended."""
 
     @property
     def model(self) -> str | None:
@@ -59,6 +70,13 @@ class Entry:
             "credits": self.credits,
             "started_at": self.started_at,
             "duration_ms": round(self.duration * 1000, 3),
+            "number": self.number,
+            "at": self.at,
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "unmatched": self.unmatched,
+            "cassette_miss": self.cassette_miss,
+            "reply": self.reply.to_json() if self.reply else None,
         }
 
 
@@ -79,14 +97,42 @@ class Journal:
 
     _entries: list[Entry] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+    _listeners: list[Listener] = field(default_factory=list, repr=False)
 
     def append(self, entry: Entry) -> None:
         with self._lock:
+            entry.number = next(self._numbers)
             self._entries.append(entry)
+        if self._listeners:  # nothing more on the hot path while nobody listens
+            self._tell(entry)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+        if self._listeners:
+            self._tell(None)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(entry)` after each append (`listener(None)` after a clear), from
+        the thread that appended; returns the function that unsubscribes it. A listener
+        that raises is dropped."""
+        with self._lock:
+            self._listeners = [*self._listeners, listener]
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._listeners = [x for x in self._listeners if x is not listener]
+
+        return unsubscribe
+
+    def _tell(self, entry: Entry | None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(entry)
+            except Exception:
+                with self._lock:
+                    self._listeners = [x for x in self._listeners if x is not listener]
 
     @overload
     def __getitem__(self, index: int) -> Entry: ...
