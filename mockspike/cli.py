@@ -63,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DOTTED",
         help="a body path left out of matching (default: metadata.user_id)",
     )
+    serve.add_argument(
+        "--files-dir",
+        metavar="DIR",
+        help="keep Files API uploads in this directory (default: in memory)",
+    )
 
     validate = commands.add_parser("validate", help="check a request body against the contract")
     validate.add_argument("file", help="a JSON file, or - for standard input")
@@ -111,6 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
         "redact_headers": args.redact_header or None,
         "redact_paths": args.redact_path or None,
         "ignore": args.ignore_path,
+        "files_dir": args.files_dir,
     }
     try:
         settings = Settings.build(

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .controls import Batches, Files
 from .core.engine import Engine
 from .core.faults import Fault
 from .core.journal import Journal
@@ -50,7 +51,7 @@ class MockSpike:
     Rule(...)
 
     Options (see `mockspike.settings.Settings`): `profile`, `strict`, `pacing`,
-    `time_scale`, `config`, `clock`, `admin_token`, and `cassette=PATH` with
+    `time_scale`, `config`, `clock`, `admin_token`, `files_dir`, and `cassette=PATH` with
     `record_mode`, `upstream`, `replay_timing`, `match_on`, `ignore`, `redact_headers`,
     `redact_paths`. An unknown option is a `TypeError` that names the nearest one.
     Use it as a context manager, or call `close()`, to release a cassette's upstream.
@@ -75,6 +76,7 @@ class MockSpike:
             time_scale=settings.time_scale,
             config=settings.config,
             clock=settings.clock,
+            files_dir=settings.files_dir,
         )
         self._recorder: Recorder | None = None
         if settings.cassette is not None:
@@ -246,6 +248,18 @@ class MockSpike:
         return self._recorder.cassette if self._recorder is not None else None
 
     # -- the gateway's state -----------------------------------------------------------
+
+    @cached_property
+    def batches(self) -> Batches:
+        """The Message Batches: `.settings(processing_seconds=...)`, `.get(id)`,
+        `.results(id)`, `.list()`, `.clear()`."""
+        return Batches(self.engine)
+
+    @cached_property
+    def files(self) -> Files:
+        """The Files API storage: `.add(content, filename, downloadable=True)`, `.get(id)`,
+        `.content(id)`, `.list()`, `.delete(id)`, `.clear()`."""
+        return Files(self.engine)
 
     @property
     def clock(self) -> Clock:

@@ -112,6 +112,8 @@ class Settings:
     clock: Clock | None = None
     admin_token: str | None = None
     cassette: CassetteOptions | None = None
+    files_dir: Path | None = None
+    """Keep Files API uploads in this directory instead of memory."""
     assert_all_used: bool = True
     """pytest only: fail a test whose scripted rules were not all used."""
     assert_all_matched: bool = True
@@ -121,6 +123,8 @@ class Settings:
         load_profile(self.profile)  # a clear ValueError names the profiles that exist
         if self.time_scale < 0:
             raise ValueError("time_scale must not be negative")
+        if self.files_dir is not None and not isinstance(self.files_dir, Path):
+            object.__setattr__(self, "files_dir", Path(self.files_dir))
         if self.config is not None and not isinstance(self.config, GatewayConfig):
             object.__setattr__(self, "config", _gateway_config(self.config))
 

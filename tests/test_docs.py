@@ -64,3 +64,8 @@ def test_readme_replay_example_runs() -> None:
         exec(compile(snippet, "README.md", "exec"), {})
     finally:
         os.chdir(cwd)
+
+
+def test_readme_batches_and_files_example_runs() -> None:
+    (snippet,) = [b for b in _blocks("python") if "client.messages.batches.create" in b]
+    exec(compile(snippet, "README.md", "exec"), {})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -44,6 +45,11 @@ def admin_routes(fake: MockSpike) -> list[Route]:
         route("cache", _cache, ["GET"]),
         route("cache", _clear_cache, ["DELETE"]),
         *dashboard_routes(route),
+        route("batches", _batches, ["GET"]),
+        route("batches", _clear_batches, ["DELETE"]),
+        route("batches/settings", _batch_settings, ["GET", "POST"]),
+        route("files", _files, ["GET"]),
+        route("files", _clear_files, ["DELETE"]),
     ]
 
 
@@ -110,6 +116,30 @@ async def _cache(fake: MockSpike, request: Request) -> Any:
 async def _clear_cache(fake: MockSpike, request: Request) -> Any:
     fake.clear_cache()
     return await _cache(fake, request)
+
+
+async def _batches(fake: MockSpike, request: Request) -> Any:
+    return {"batches": fake.batches.list()}
+
+
+async def _clear_batches(fake: MockSpike, request: Request) -> Any:
+    fake.batches.clear()
+    return await _batches(fake, request)
+
+
+async def _batch_settings(fake: MockSpike, request: Request) -> Any:
+    """GET the settings of new batches; POST `{"processing_seconds": …}` to change them."""
+    changes = await _json_body(request) if request.method == "POST" else {}
+    return asdict(fake.batches.settings(**changes))
+
+
+async def _files(fake: MockSpike, request: Request) -> Any:
+    return {"files": fake.files.list()}
+
+
+async def _clear_files(fake: MockSpike, request: Request) -> Any:
+    fake.files.clear()
+    return await _files(fake, request)
 
 
 # -- plumbing ------------------------------------------------------------------------------

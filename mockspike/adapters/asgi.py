@@ -31,10 +31,10 @@ def create_app(fake: MockSpike) -> Starlette:
     engine = fake.engine
 
     async def endpoint(request: Request) -> Response:
-        body = await _read_body(request, engine.profile.max_body_bytes)
-        if body is None:
-            return _to_starlette(engine.too_large(), request)
         scope = request.scope
+        body = await _read_body(request, engine.body_limit(scope["method"], scope["path"]))
+        if body is None:
+            return _to_starlette(engine.too_large_for(scope["method"], scope["path"]), request)
         client = scope.get("client")
         wire = WireRequest(
             method=scope["method"],

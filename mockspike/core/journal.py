@@ -51,6 +51,8 @@ class Entry:
     """Arrival time on the engine's clock (a `FakeClock` when the test drives time)."""
     reply: Captured | None = None
     """What went back: headers, body or stream events (bounded), how a stream ended."""
+    batch_item: str | None = None
+    """`msgbatch_…/custom_id` for a request answered inside a Message Batch."""
 
     @property
     def model(self) -> str | None:
@@ -68,6 +70,7 @@ class Entry:
             "error": self.error,
             "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
             "credits": self.credits,
+            "batch_item": self.batch_item,
             "started_at": self.started_at,
             "duration_ms": round(self.duration * 1000, 3),
             "number": self.number,

@@ -35,17 +35,36 @@ UNMATCHED_HEADER = "x-mockspike-unmatched"
 
 def handle(engine: Engine, call: Call) -> WireResponse:
     """Check the body, admit the caller, then answer; a refused answer is not billed."""
-    body = call.entry.body = parse_body(call.request.body)
-    model = check_message_request(body, engine.profile)
-    engine.gateway.check_model(call.key, body["model"], model)
-    prompt_tokens = accounting.input_tokens(body)
-    estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
-    admission = engine.gateway.admit(call.key, estimate, prompt_tokens, body["max_tokens"])
+    order = admit(engine, call.key, parse_body(call.request.body), call.entry)
     try:
-        return answer(engine, call, Order(body, model, prompt_tokens, estimate, admission))
+        return answer(engine, call, order)
     except ApiError:
-        engine.gateway.settle(admission, 0, 0.0)
+        engine.gateway.settle(order.admission, 0, 0.0)
         raise
+
+
+def admit(
+    engine: Engine,
+    key: str,
+    body: dict[str, Any],
+    entry: Entry,
+    *,
+    price: float = 1.0,
+    limited: bool = True,
+) -> Order:
+    """Resolve file sources, check the body, check the key may use the model, then admit
+    the caller (wallet, and rate limits when `limited`). A Message Batch's requests come
+    here too, at their `price` (a share of list price) and outside the rate limits."""
+    entry.body = body
+    body = engine.files.resolve(body, engine.clock.now())
+    model = check_message_request(body, engine.profile)
+    engine.gateway.check_model(key, body["model"], model)
+    prompt_tokens = accounting.input_tokens(body)
+    estimate = accounting.credits(model, prompt_tokens, body["max_tokens"]) * price
+    admission = engine.gateway.admit(
+        key, estimate, prompt_tokens, body["max_tokens"], limited=limited
+    )
+    return Order(body, model, prompt_tokens, estimate, admission, price)
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,8 @@ class Order:
     prompt_tokens: int
     estimate: float
     admission: Admission
+    price: float = 1.0
+    """The share of list price billed: 1, or the Message Batches discount."""
 
 
 def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
@@ -112,7 +133,7 @@ def bill(
         full_usage=engine.profile.full_usage,
         cache=cache,
     )
-    cost = accounting.credits(
+    cost = order.price * accounting.credits(
         model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
     )
     entry = call.entry

@@ -66,6 +66,8 @@ class Admission:
 
     key: str
     output_reserved: int
+    limited: bool = True
+    """False: outside the rate limits (settling leaves the buckets alone)."""
 
 
 class Gateway:
@@ -120,8 +122,18 @@ class Gateway:
 
     # -- may they ----------------------------------------------------------------------
 
-    def admit(self, key: str, estimate: float, input_tokens: int, max_tokens: int) -> Admission:
-        """Check the wallet (402) and the rate limits (429), then take from the buckets."""
+    def admit(
+        self,
+        key: str,
+        estimate: float,
+        input_tokens: int,
+        max_tokens: int,
+        *,
+        limited: bool = True,
+    ) -> Admission:
+        """Check the wallet (402) and, when `limited`, the rate limits (429), then take
+        from the buckets. A Message Batch's requests are not `limited`: the API keeps
+        batches out of the Messages rate limits."""
         with self._lock:
             balance = self.wallets.get(key)
             if balance is not None and estimate > balance:
@@ -130,6 +142,8 @@ class Gateway:
                     f"Wallet exhausted: this request needs an estimated {estimate:.6f} credits "
                     f"and the wallet holds {max(balance, 0):.6f}.",
                 )
+            if not limited:
+                return Admission(key, 0, limited=False)
             now = self.clock.now()
             buckets = self._buckets_of(key, now)
             needs = {"requests": 1, "input-tokens": input_tokens, "output-tokens": max_tokens}
@@ -159,10 +173,11 @@ class Gateway:
         with self._lock:
             now = self.clock.now()
             buckets = self._buckets_of(admission.key, now)
-            output = buckets["output-tokens"]
-            output.level = min(
-                output.capacity, output.level + admission.output_reserved - output_tokens
-            )
+            if admission.limited:
+                output = buckets["output-tokens"]
+                output.level = min(
+                    output.capacity, output.level + admission.output_reserved - output_tokens
+                )
             if admission.key in self.wallets:
                 self.wallets[admission.key] -= credits
             return self._headers(buckets, now)
