@@ -30,6 +30,9 @@ QUEUE_SIZE = 1000
 """Entries a slow page may fall behind by; past it, its stream ends and the page reloads
 the journal when it reconnects (an `EventSource` does so by itself)."""
 PING_SECONDS = 15.0
+WAKE_SECONDS = 0.5
+"""How often an idle stream checks that its server is still serving (so stopping
+`fake.serve()` never waits on an open page)."""
 _FILES = {"app.js": "text/javascript", "style.css": "text/css", "index.html": "text/html"}
 
 
@@ -126,14 +129,20 @@ async def _events(fake: MockSpike, request: Request) -> Response:
 
     unsubscribe = fake.requests.subscribe(listener)
 
+    served = fake.base_url is not None  # under `fake.serve()`: end when it ends
+
     async def stream() -> AsyncIterator[bytes]:
         try:
             yield b"retry: 1000\n\n"
-            while True:
+            idle = 0.0
+            while not (served and fake.base_url is None):
                 try:
-                    frame = await asyncio.wait_for(queue.get(), PING_SECONDS)
+                    frame = await asyncio.wait_for(queue.get(), WAKE_SECONDS)
                 except asyncio.TimeoutError:
-                    yield b": ping\n\n"
+                    idle += WAKE_SECONDS
+                    if idle >= PING_SECONDS:
+                        idle = 0.0
+                        yield b": ping\n\n"
                     continue
                 if frame is None:
                     return
