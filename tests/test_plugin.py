@@ -278,3 +278,9 @@ def test_verdict_option_prints_the_verdict_of_tests_that_injected_failures(
         ]
     )
     assert "test_no_failure" not in result.stdout.str()
+
+
+@pytest.mark.sdk
+def test_readme_verdict_examples_pass(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_readme_verdict=readme_examples("## Resilience verdict"))
+    pytester.runpytest().assert_outcomes(passed=2)
