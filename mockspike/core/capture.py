@@ -10,7 +10,7 @@ from typing import Any
 
 from .wire import Chunk, StreamBreak, WireResponse
 
-REPLY_BYTES = 64 * 1024
+REPLY_BYTES = 16 * 1024
 """How much of each reply (body, or stream events) the journal keeps."""
 
 
@@ -30,13 +30,18 @@ class Captured:
     client_left_after: float | None = None
     """Seconds after arrival when the client gave up waiting (a read timeout in a stall)."""
 
+    @property
+    def size(self) -> int:
+        """Bytes it may hold (a stream counts as its bound: its events arrive later)."""
+        return len(self.body) + (REPLY_BYTES if self.end is not None else 0)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "headers": self.headers,
-            "body": self.body[:REPLY_BYTES].decode("utf-8", "replace") if self.body else None,
+            "body": self.body.decode("utf-8", "replace") if self.body else None,
             "events": [e.decode("utf-8", "replace") for e in self.events],
             "end": self.end,
-            "truncated": self.truncated or len(self.body) > REPLY_BYTES,
+            "truncated": self.truncated,
             "client_left_after": self.client_left_after,
         }
 
@@ -44,7 +49,8 @@ class Captured:
 def capture(response: WireResponse, now: Callable[[], float], arrived: float) -> Captured:
     """Record `response` as it is delivered: its stream is wrapped to keep its events (up
     to `REPLY_BYTES`) and how it ended; a delayed answer tells when the client left."""
-    captured = Captured(response.headers, response.body)
+    body = response.body
+    captured = Captured(response.headers, body[:REPLY_BYTES], truncated=len(body) > REPLY_BYTES)
     if response.stream is not None:
         captured.end = "open"
         response.stream = _recorded(response.stream, captured)

@@ -103,7 +103,7 @@ class Engine:
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
         entry.reply = capture(response, self.clock.now, entry.at)
-        self.journal.append(entry)
+        self.journal.append(entry, request.body)
         return response
 
     async def handle_async(self, request: WireRequest) -> WireResponse:
