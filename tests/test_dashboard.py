@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from mockspike.core.journal import Journal
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -119,11 +118,6 @@ def test_requests_appear_live_open_filter_and_misses_show_their_diff(
         page.close()
 
 
-@pytest.mark.xfail(
-    "redaction" not in Journal.__dataclass_fields__,
-    reason="the page shows the journal's redacted view; this journal does not redact yet",
-    strict=True,
-)
 def test_the_page_shows_no_api_key(browser: Any) -> None:
     fake = MockSpike()
     with fake.dashboard() as url:
