@@ -36,10 +36,12 @@ if TYPE_CHECKING:
 
     from .cassettes.format import Cassette
     from .cassettes.recorder import Recorder
+    from .core.verdict import Finding
 
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""
 IN_PROCESS_KEY = "mockspike-test-key"
+DASHBOARD_PATH = "/_mockspike/"
 log = logging.getLogger("mockspike")
 
 
@@ -211,6 +213,25 @@ class MockSpike:
         """Clear the script and the journal (wallets, rate limits and cache stay)."""
         self.engine.reset()
 
+    def verdict(self) -> list[Finding]:
+        """How the client coped with the failures and faults it was served, judged from the
+        journal (`mockspike.core.verdict`): one `Finding` per thing done wrong."""
+        from .core.verdict import verdict
+
+        return verdict(self.engine.journal)
+
+    def assert_resilient(self, *, ignore: tuple[str, ...] = ()) -> None:
+        """Raise `AssertionError` listing the verdict's findings, but for rules in `ignore`
+        (e.g. `("gave-up",)` for a client made with `max_retries=0`)."""
+        from .core.verdict import RULES, report
+
+        unknown = [name for name in ignore if name not in RULES]
+        if unknown:
+            raise ValueError(f"unknown verdict rule(s) {unknown}; choose from {list(RULES)}")
+        findings = [f for f in self.verdict() if f.rule not in ignore]
+        if findings:
+            raise AssertionError(report(findings))
+
     # -- cassettes ----------------------------------------------------------------------
 
     def use_cassette(self, cassette: str | Path | CassetteOptions, **options: Any) -> _InUse:
@@ -359,6 +380,21 @@ class MockSpike:
                     self.base_url = None
         finally:
             sock.close()
+
+    @contextlib.contextmanager
+    def dashboard(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the fake (`serve`) and yield its live dashboard's URL, printed too, so a
+        test can stop at a breakpoint and be looked at: `with fake.dashboard() as url:`.
+        Already serving? The running server's dashboard."""
+        if self.base_url is not None:
+            url = self.base_url + DASHBOARD_PATH
+            print(f"mockspike dashboard: {url}")
+            yield url
+            return
+        with self.serve(host, port) as base:
+            url = base + DASHBOARD_PATH
+            print(f"mockspike dashboard: {url}")
+            yield url
 
 
 class _InUse:

@@ -69,3 +69,8 @@ def test_readme_replay_example_runs() -> None:
 def test_readme_batches_and_files_example_runs() -> None:
     (snippet,) = [b for b in _blocks("python") if "client.messages.batches.create" in b]
     exec(compile(snippet, "README.md", "exec"), {})
+
+
+def test_readme_dashboard_example_runs() -> None:
+    (snippet,) = [b for b in _blocks("python") if "fake.dashboard()" in b]
+    exec(compile(snippet, "README.md", "exec"), {})

@@ -50,7 +50,7 @@ def create_app(fake: MockSpike) -> Starlette:
             client_ip=client[0] if client else "",
         )
         result = await engine.handle_async(wire)
-        await delivery.await_answer(result)
+        await _await_answer(result, request)
         if result.drop:
             await _drop(request)
             return Response(status_code=500)  # never sent: the connection is gone
@@ -93,6 +93,24 @@ def _openapi(profile: str) -> Any:
         return JSONResponse(openapi_document(profile))
 
     return endpoint
+
+
+async def _await_answer(result: WireResponse, request: Request) -> None:
+    """Wait the answer's delay; a client that hangs up meanwhile is noted (a stall it did
+    not wait out) and the wait ends."""
+    if not result.delay:
+        return
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            delivery.gave_up(result)
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        await delivery.await_answer(result)
+        group.cancel_scope.cancel()
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

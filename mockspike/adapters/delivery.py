@@ -32,6 +32,7 @@ def wait_to_answer(result: WireResponse, read_timeout: float | None) -> None:
     """Sleep the response's `delay` (or the read timeout, then raise `ReadTimedOut`)."""
     if read_timeout is not None and result.delay > read_timeout:
         time.sleep(read_timeout)
+        gave_up(result)
         raise ReadTimedOut
     if result.delay:
         time.sleep(result.delay)
@@ -41,9 +42,16 @@ async def await_answer(result: WireResponse, read_timeout: float | None = None) 
     """`wait_to_answer` for the event loop."""
     if read_timeout is not None and result.delay > read_timeout:
         await anyio.sleep(read_timeout)
+        gave_up(result)
         raise ReadTimedOut
     if result.delay:
         await anyio.sleep(result.delay)
+
+
+def gave_up(result: WireResponse) -> None:
+    """Tell the journal the client left before the answer (see `WireResponse.abandoned`)."""
+    if result.abandoned is not None:
+        result.abandoned()
 
 
 def body(result: WireResponse, read_timeout: float | None = None) -> Iterator[bytes]:

@@ -80,6 +80,9 @@ class Recorder:
         """True when answering may wait on the network (adapters then use a thread)."""
         return self.records and self.upstream is not None
 
+    def describe(self) -> str:
+        return f"cassette {self.cassette.path}"
+
     def handle(self, request: WireRequest, entry: Entry | None = None) -> WireResponse:
         """Replay or record `request`; `entry` (its journal entry) notes a failed save."""
         record = request_record(request.method, request.path, request.headers, request.body)

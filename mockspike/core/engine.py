@@ -28,6 +28,7 @@ from ..gateway.limits import Gateway
 from ..render.pacing import NO_DELAY, Pacing
 from ..responders.scripted import Rule, Script
 from .batches import BatchStore
+from .capture import capture
 from .endpoints import ROUTER, Call, Endpoint
 from .files import FileStore
 from .front import CassetteMiss, FrontStage
@@ -87,6 +88,7 @@ class Engine:
         """Answer one request. Never raises for anything a client can send."""
         entry = Entry(request.method, request.path, request.headers, None)
         entry.started_at = time.time()
+        entry.at = self.clock.now()
         clock = time.perf_counter()
         try:
             response = self._route(request, entry)
@@ -100,6 +102,7 @@ class Engine:
             entry.error = {"type": "api_error", "message": "Internal server error"}
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
+        entry.reply = capture(response, self.clock.now, entry.at)
         self.journal.append(entry, request.body)
         return response
 
@@ -160,7 +163,9 @@ class Engine:
         entry.endpoint = endpoint.name
         if self.front is not None and not endpoint.local:
             entry.body = _json.loads_object(request.body)
-            return self.front.handle(request, entry)
+            response = self.front.handle(request, entry)
+            entry.rule = self.front.describe()
+            return response
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
             self._check_headers(request, endpoint)

@@ -11,6 +11,7 @@ import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from ..contract.catalog import Model
 from ..contract.errors import ApiError
@@ -195,6 +196,25 @@ class Gateway:
     def reset_limits(self) -> None:
         with self._lock:
             self._buckets.clear()
+
+    def buckets(self) -> list[dict[str, Any]]:
+        """Every key's rate-limit buckets now: key, bucket, capacity, remaining."""
+        now = self.clock.now()
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            for key, buckets in self._buckets.items():
+                for name, bucket in buckets.items():
+                    bucket.refill(now)
+                    remaining = max(0, int(bucket.level))
+                    rows.append(
+                        {
+                            "key": key,
+                            "bucket": name,
+                            "capacity": bucket.capacity,
+                            "remaining": remaining,
+                        }
+                    )
+        return rows
 
     def _limits(self, key: str) -> RateLimits:
         settings = self.config.keys.get(key) if self.config else None
