@@ -326,6 +326,12 @@ class _Draw:
         extra = schema.get("additionalProperties", True)
         low = int(schema.get("minProperties", 0))
         high = schema.get("maxProperties")
+        if low > self.values:
+            raise SchemaTooLarge(
+                (*path, "minProperties"),
+                f"minProperties {low} takes the value past mockspike's budget of "
+                f"{self.limits.values} values per reply",
+            )
         if high is not None and len(required) > high:
             raise SchemaError((*path, "maxProperties"), "more required properties than allowed")
         optional = [name for name in props if name not in required]
