@@ -5,7 +5,7 @@ inputs and `strict` tools. It covers what the API accepts for structured outputs
 type lists, `enum`, `const`, `anyOf`/`oneOf`/`allOf`, local `$ref` into `$defs` or
 `definitions`, `required`, `additionalProperties`, `minItems`, string `format` and
 `pattern`) and more that hand-written schemas use (numeric bounds and `multipleOf`, string
-and array lengths, `uniqueItems`, `prefixItems`, `nullable`, recursive `$ref`).
+and array lengths, `uniqueItems`, `prefixItems`, recursive `$ref`).
 
 Constraints that the Anthropic SDK moves out of a schema into its `description` (as
 `{minimum: 1, maxLength: 5}`, see `anthropic.lib._parse._transform.transform_schema`) are
@@ -95,13 +95,16 @@ def generate(
     """
     try:
         key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        validator = _validator(key)
     except TypeError:  # nesting orjson refuses, or integers beyond 64 bits
-        key = json.dumps(schema, sort_keys=True).encode()
-    validator = _validator(key)
-    seed = rng.getrandbits(64)
+        try:
+            validator = _validator(json.dumps(schema, sort_keys=True).encode())
+        except RecursionError:
+            raise SchemaTooLarge((), "the schema nests too deeply") from None
     error: SchemaError | None = None
     for attempt, use_hints in enumerate((hints, hints, False)):
-        draw = _Draw(schema, validator, random.Random(seed + attempt), limits, use_hints)
+        draw_rng = rng if attempt == 0 else random.Random(rng.getrandbits(64))
+        draw = _Draw(schema, validator, draw_rng, limits, use_hints)
         try:
             value = draw.value(schema, (), 0, 0)
         except RecursionError:
@@ -125,7 +128,7 @@ def generate(
 @functools.lru_cache(maxsize=256)
 def _validator(key: bytes) -> Any:
     """A format-checking validator for the schema serialised as `key` (compiled once)."""
-    schema = orjson.loads(key)
+    schema = json.loads(key)
     if not isinstance(schema, (dict, bool)):
         raise SchemaError((), "a schema must be a JSON object")
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
@@ -291,8 +294,6 @@ class _Draw:
         elif isinstance(kinds, str):
             kinds = [kinds]
         kinds = list(kinds)
-        if schema.get("nullable") is True and "null" not in kinds:
-            kinds.append("null")
         unknown = [k for k in kinds if k not in _TYPES]
         if unknown or not kinds:
             raise SchemaError((*path, "type"), f"unknown type {unknown or kinds!r}")

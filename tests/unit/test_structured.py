@@ -96,16 +96,15 @@ TABLE: dict[str, dict[str, Any]] = {
         },
         "required": ["tags", "empty", "unique", "tuple"],
     },
-    "enum, const, type list, nullable": {
+    "enum, const, nullable type list": {
         "type": "object",
         "properties": {
             "priority": {"enum": ["low", "high", 3, None]},
             "version": {"const": {"major": 1}},
             "note": {"type": ["string", "null"], "maxLength": 3},
-            "legacy": {"type": "string", "nullable": True},
             "typed_enum": {"type": "integer", "enum": ["a", 4, 5]},
         },
-        "required": ["priority", "version", "note", "legacy", "typed_enum"],
+        "required": ["priority", "version", "note", "typed_enum"],
     },
     "anyOf, oneOf, allOf": {
         "type": "object",
