@@ -36,10 +36,10 @@ import anthropic
 import httpx
 
 from mockspike import MockSpike, Pacing, WireRequest
-from mockspike.accounting import CHARS_PER_TOKEN
+from mockspike.adapters.transports import sdk_http_library
 from mockspike.cassettes import Cassette
-from mockspike.recorder import Recorder
-from mockspike.transport import sdk_http_library
+from mockspike.cassettes.recorder import Recorder
+from mockspike.gateway.accounting import CHARS_PER_TOKEN
 
 PROMPT = [{"role": "user", "content": "Classify this support ticket: My order is late."}]
 SEED = {"model": "claude-haiku-4-5", "max_tokens": 1024, "messages": PROMPT}

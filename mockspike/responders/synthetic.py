@@ -26,9 +26,9 @@ import orjson
 
 from .. import _json
 from .._ids import from_bytes
-from ..accounting import text_tokens
 from ..contract.errors import ApiError
-from ..reply import Reply
+from ..core.outcomes import Reply
+from ..gateway.accounting import text_tokens
 from . import server_tools
 from .structured import SchemaError, generate
 

@@ -12,9 +12,9 @@ import pytest
 
 from mockspike import _json
 from mockspike.contract.errors import ApiError
-from mockspike.engine import Engine
+from mockspike.core.engine import Engine
 from mockspike.responders.synthetic import MODES, agent_reply, synthetic_reply
-from mockspike.wire import WireRequest
+from mockspike.core.wire import WireRequest
 from tests.conftest import HEADERS, SEED_BODY
 
 TICKET = {

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import _json
-from .cassettes import Cassette, CassetteError, parse_sse, request_record
-from .engine import Engine
-from .wire import WireRequest
+from .. import _json
+from ..core.engine import Engine
+from ..core.wire import WireRequest
+from ..render import sse
+from .format import Cassette, CassetteError, request_record
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,12 +148,9 @@ def _vcr_response(response: dict[str, Any]) -> dict[str, Any]:
         "headers": headers,
     }
     if headers.get("content-type", "").startswith("text/event-stream"):
-        out["events"] = [{"t": 0.0, "event": name, "data": data} for name, data in parse_sse(raw)]
+        out["events"] = [{"t": 0.0, "event": name, "data": data} for name, data in sse.parse(raw)]
     else:
-        try:
-            out["body"] = _json.loads(raw) if raw else None
-        except _json.JSONDecodeError:
-            out["body"] = raw.decode("utf-8", "replace")
+        out["body"] = _json.loads_or_text(raw)
     return out
 
 

@@ -1,0 +1,87 @@
+"""Serving an ASGI app on a real socket with uvicorn: one way, for `MockSpike.serve()` (a
+background thread) and `mockspike serve` (the foreground, until Ctrl-C or SIGTERM)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import uvicorn
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one. Bound before uvicorn starts so the real
+    port is known up front."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY follows
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class Server(uvicorn.Server):
+    """uvicorn, quiet and without lifespan; in the main thread Ctrl-C and SIGTERM shut it
+    down gracefully and exit 0 (uvicorn would re-raise them)."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(uvicorn.Config(app, log_level="warning", lifespan="off"))
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+async def _serve(server: Server, sock: socket.socket, started: Callable[[], None]) -> None:
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.005)
+    if server.started:
+        started()
+    await task
+
+
+def run(app: Any, sock: socket.socket, started: Callable[[], None] = lambda: None) -> None:
+    """Serve in this thread until shut down; `started` runs once connections are accepted
+    (the CLI prints its banner then, so scripts can wait on it)."""
+    asyncio.run(_serve(Server(app), sock, started))
+
+
+@contextlib.contextmanager
+def in_thread(app: Any, sock: socket.socket) -> Iterator[Server]:
+    """Serve on a background thread while the block runs; stop and join after it."""
+    server = Server(app)
+    up = threading.Event()
+    thread = threading.Thread(target=lambda: asyncio.run(_serve(server, sock, up.set)), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not up.wait(0.005):
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("mockspike: the server did not start")
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
