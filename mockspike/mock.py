@@ -140,8 +140,9 @@ class MockSpike:
     on.__doc__ = f"{on.__doc__}\n\n" + textwrap.indent(matchers_table.describe(), " " * 8)
 
     def reply(self, text: str | Reply | None = None, *, times: int = 1, **kwargs: Any) -> Rule:
-        """Queue a reply for the next request(s): text, or `content=[blocks]`,
-        `stop_reason=`, `usage=`, `model=`, `timing=Pacing(...)`."""
+        """Queue a reply for the next request(s): text, or `content=[blocks]` of any kind the
+        API sends (checked now), `stop_reason=` (any of the API's), `stop_details=`,
+        `usage=`, `container=`, `context_management=`, `model=`, `timing=Pacing(...)`."""
         return self.on(times=times).reply(text, **kwargs)
 
     def reply_tool_use(
@@ -149,6 +150,36 @@ class MockSpike:
     ) -> Rule:
         """Queue a `tool_use` turn calling `name` with `input`."""
         return self.on(times=times).reply_tool_use(name, input, **kwargs)
+
+    def reply_web_search(
+        self,
+        query: str,
+        results: list[str | dict[str, Any]] | None = None,
+        text: str | None = None,
+        *,
+        times: int = 1,
+        **kwargs: Any,
+    ) -> Rule:
+        """Queue a web-search turn: `server_tool_use`, the results (URLs or
+        `{"url", "title", "page_age"}`), then `text` citing the first one (`cite=False`:
+        plain text; `error_code=`: the search failed)."""
+        return self.on(times=times).reply_web_search(query, results, text, **kwargs)
+
+    def reply_code_execution(
+        self,
+        command: str,
+        stdout: str = "",
+        stderr: str = "",
+        return_code: int = 0,
+        text: str | None = None,
+        *,
+        times: int = 1,
+        **kwargs: Any,
+    ) -> Rule:
+        """Queue a code-execution turn: a shell command, its output, then `text`."""
+        return self.on(times=times).reply_code_execution(
+            command, stdout, stderr, return_code, text, **kwargs
+        )
 
     def fail(
         self,

@@ -15,7 +15,7 @@ import random
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .._ids import from_bytes, random_id
@@ -220,6 +220,97 @@ def tool_search_tool_result(
     )
 
 
+# -- MCP and container uploads --------------------------------------------------------------
+
+
+def mcp_tool_use(
+    name: str, input: dict[str, Any], server_name: str, id: str | None = None
+) -> Block:
+    """Claude calling a tool of a remote MCP server (`mcp_servers`, beta)."""
+    return {
+        "type": "mcp_tool_use",
+        "id": id or random_id("mcptoolu_01", 22),
+        "name": name,
+        "server_name": server_name,
+        "input": input,
+    }
+
+
+def mcp_tool_result(tool_use_id: str, content: str | list[Block], is_error: bool = False) -> Block:
+    """What the MCP server answered: a string or text blocks."""
+    return {
+        "type": "mcp_tool_result",
+        "tool_use_id": tool_use_id,
+        "is_error": is_error,
+        "content": content,
+    }
+
+
+def container_upload(file_id: str) -> Block:
+    """A file (Files API) put into the code-execution container."""
+    return {"type": "container_upload", "file_id": file_id}
+
+
+# -- whole turns for scripts -----------------------------------------------------------------
+
+
+def web_search_turn(
+    query: str,
+    results: list[str | dict[str, Any]] | None = None,
+    text: str | None = None,
+    *,
+    cite: bool = True,
+    error_code: str | None = None,
+) -> list[Block]:
+    """A web search and what Claude said of it: `server_tool_use`, `web_search_tool_result`
+    (each result a URL or `{"url", "title", "page_age"}`; or an `error_code`), then `text`,
+    citing the first result when `cite`."""
+    use = server_tool_use("web_search", {"query": query})
+    found = [_search_result(r) for r in results or []]
+    content = [use, web_search_tool_result(use["id"], found, error_code=error_code)]
+    if text is not None:
+        if cite and found and not error_code:
+            content.append(cited_text(text, [web_search_citation(found[0], text)]))
+        else:
+            content.append({"type": "text", "text": text})
+    return content
+
+
+def _search_result(result: str | dict[str, Any]) -> Block:
+    if isinstance(result, str):
+        result = {"url": result}
+    if not isinstance(result, dict) or not isinstance(result.get("url"), str):
+        raise ValueError(f"a search result is a URL or {{'url', 'title'?}}: {result!r}")
+    unknown = set(result) - {"url", "title", "page_age", "encrypted_content"}
+    if unknown:
+        raise ValueError(f"a search result has url, title, page_age: not {sorted(unknown)}")
+    url = result["url"]
+    title = result.get("title") or url.split("//", 1)[-1].split("/", 1)[0]
+    return web_search_result(
+        url,
+        title,
+        page_age=result.get("page_age"),
+        encrypted_content=result.get("encrypted_content"),
+    )
+
+
+def code_execution_turn(
+    command: str,
+    stdout: str = "",
+    stderr: str = "",
+    return_code: int = 0,
+    text: str | None = None,
+    *,
+    error_code: str | None = None,
+) -> list[Block]:
+    """A shell command run by `code_execution_20250825` and what Claude said of it."""
+    use = server_tool_use("bash_code_execution", {"command": command})
+    result = bash_code_execution_tool_result(
+        use["id"], stdout, stderr, return_code, error_code=error_code
+    )
+    return [use, result] + ([{"type": "text", "text": text}] if text is not None else [])
+
+
 # -- the synthetic turn ----------------------------------------------------------------------
 
 
@@ -229,8 +320,6 @@ class Turn:
 
     content: list[Block]
     stop_reason: str = "end_turn"
-    server_tool_use: dict[str, int] = field(default_factory=dict)
-    """`usage.server_tool_use` counts (empty when the tool is not billed per request)."""
 
 
 def tool_kind(tool: dict[str, Any]) -> str | None:
@@ -294,8 +383,7 @@ def _web_search(tool: dict[str, Any], body: dict[str, Any], rng: random.Random) 
             cited_text(quote1, [_citation(first, quote1, rng)]),
             {"type": "text", "text": " "},
             cited_text(quote2, [_citation(second, quote2, rng)]),
-        ],
-        server_tool_use={"web_search_requests": 1, "web_fetch_requests": 0},
+        ]
     )
 
 
@@ -321,8 +409,7 @@ def _web_fetch(tool: dict[str, Any], body: dict[str, Any], rng: random.Random) -
             use,
             web_fetch_tool_result(use["id"], url, page, title=title, retrieved_at=stamp),
             {"type": "text", "text": f"The page at {url} is titled {title}."},
-        ],
-        server_tool_use={"web_search_requests": 0, "web_fetch_requests": 1},
+        ]
     )
 
 

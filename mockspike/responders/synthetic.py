@@ -27,6 +27,7 @@ import orjson
 from .. import _json
 from .._ids import from_bytes
 from ..contract.errors import ApiError
+from ..core.blocks import server_tool_requests, uses_a_container
 from ..core.outcomes import Reply
 from ..gateway.accounting import text_tokens
 from . import server_tools
@@ -121,10 +122,20 @@ def _call(
             )
         blocks = [*content, *turn.content]
         tokens = used + _blocks_tokens(turn.content)
-        usage = {"server_tool_use": turn.server_tool_use} if turn.server_tool_use else {}
+        ran = any(b["type"] == "server_tool_use" for b in turn.content)
+        usage = {"server_tool_use": server_tool_requests(turn.content)} if ran else {}
         stop = "max_tokens" if tokens > budget else turn.stop_reason
+        container = (
+            {"id": "container_011C" + from_bytes(rng.randbytes(20), 20)}
+            if uses_a_container(blocks)
+            else None
+        )
         return Reply(
-            content=blocks, stop_reason=stop, output_tokens=min(tokens, budget), usage=usage
+            content=blocks,
+            stop_reason=stop,
+            output_tokens=min(tokens, budget),
+            usage=usage,
+            container=container,
         )
     tool_input = _draw(tool.get("input_schema", {}), rng, f"tools.{index}.input_schema")
     content.append(
