@@ -13,6 +13,7 @@ from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
+from .responders.synthetic import MODES
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
@@ -26,6 +27,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
     serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument(
+        "--synthetic",
+        choices=list(MODES),
+        help="what answers unscripted requests: default, or agent (offered tools are called)",
+    )
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
     serve.add_argument(
         "--admin-token",
@@ -103,6 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     options = {
         "config": args.config,
+        "synthetic": args.synthetic,
         "admin_token": args.admin_token,
         "cassette": args.cassette,
         "record_mode": args.record_mode,

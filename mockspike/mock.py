@@ -47,7 +47,8 @@ class MockSpike:
     >>> fake.fail(429, times=2)  # doctest: +ELLIPSIS
     Rule(...)
 
-    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `pacing`,
+    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `synthetic`
+    (`"agent"`: offered tools are called, then tool results answered), `pacing`,
     `time_scale`, `config`, `clock`, `admin_token`, and `cassette=PATH` with
     `record_mode`, `upstream`, `replay_timing`, `match_on`, `ignore`, `redact_headers`,
     `redact_paths`. An unknown option is a `TypeError` that names the nearest one.
@@ -69,6 +70,7 @@ class MockSpike:
         self.engine = Engine(
             settings.profile,
             strict=settings.strict,
+            synthetic=settings.synthetic,
             pacing=settings.pacing,
             time_scale=settings.time_scale,
             config=settings.config,
@@ -101,12 +103,19 @@ class MockSpike:
         self,
         *,
         strict: bool | None = None,
+        synthetic: str | None = None,
         pacing: Pacing | None = None,
         time_scale: float | None = None,
     ) -> None:
         """Change how the fake answers from now on (None: leave as it is)."""
         if strict is not None:
             self.engine.strict = strict
+        if synthetic is not None:
+            from .responders.synthetic import MODES
+
+            if synthetic not in MODES:
+                raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {synthetic!r}")
+            self.engine.synthetic = MODES[synthetic]
         if pacing is not None:
             self.engine.pacing = pacing
         if time_scale is not None:

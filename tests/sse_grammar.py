@@ -55,6 +55,8 @@ def check_grammar(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 block["thinking"] += delta["thinking"]
             elif delta["type"] == "signature_delta":
                 block["signature"] = delta["signature"]
+            elif delta["type"] == "citations_delta":
+                block["citations"].append(delta["citation"])
             else:
                 raise AssertionError(f"unknown delta {delta['type']}")
         elif name == "content_block_stop":
@@ -65,7 +67,7 @@ def check_grammar(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     assert open_index is None
     for block in blocks:
         raw = block.pop("_json")
-        if block["type"] == "tool_use":
+        if block["type"] in ("tool_use", "server_tool_use", "mcp_tool_use"):
             block["input"] = json.loads(raw) if raw else {}
     delta = events[-2][1]
     message.update(content=blocks, **delta["delta"])

@@ -20,7 +20,6 @@ from ..gateway.limits import Admission
 from ..render import sse
 from ..render.message import Rendered
 from ..render.pacing import Pacer
-from ..responders import synthetic_reply
 from ..responders.synthetic import request_seed
 from .faults import Fault
 from .journal import Entry
@@ -67,7 +66,7 @@ def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
         engine.gateway.settle(order.admission, 0, 0.0)
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     seed = request_seed(order.body)
-    reply = reply or synthetic_reply(order.body, seed)
+    reply = reply or engine.synthetic(order.body, seed)
     rendered, headers = bill(engine, call, order, reply, seed)
     pacer = (reply.timing or engine.pacing).pacer(seed, engine.time_scale)
     response = deliver(rendered, headers, pacer, stream=bool(order.body.get("stream")))

@@ -13,8 +13,8 @@ import pytest
 from mockspike import _json
 from mockspike.contract.errors import ApiError
 from mockspike.core.engine import Engine
-from mockspike.responders.synthetic import MODES, agent_reply, synthetic_reply
 from mockspike.core.wire import WireRequest
+from mockspike.responders.synthetic import MODES, agent_reply, synthetic_reply
 from tests.conftest import HEADERS, SEED_BODY
 
 TICKET = {
