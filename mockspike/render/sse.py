@@ -19,8 +19,14 @@ _TEXT_CHUNK_WORDS = 3
 _JSON_CHUNK_CHARS = 24
 
 
+#: The ping exactly as the API frames it: its data is not compact JSON (recorded traffic).
+PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+
+
 def frame(event: str, data: dict[str, Any] | str) -> bytes:
     """One event; `data` is JSON-encoded, or sent as is when it is text (a recording)."""
+    if event == "ping" and data == {"type": "ping"}:
+        return PING
     payload = data.encode() if isinstance(data, str) else _json.dumps(data)
     return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
 

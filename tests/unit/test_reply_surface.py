@@ -179,7 +179,7 @@ def test_message_fields_in_the_apis_order() -> None:
     assert start["usage"]["service_tier"] == "standard"
     assert start["usage"]["inference_geo"] == "global"
     assert ("ping", {"type": "ping"}) in events
-    assert sse.frame("ping", {"type": "ping"}) == b'event: ping\ndata: {"type":"ping"}\n\n'
+    assert sse.frame("ping", {"type": "ping"}) == b'event: ping\ndata: {"type": "ping"}\n\n'
 
 
 def test_a_code_execution_turn_carries_its_container() -> None:
