@@ -40,9 +40,19 @@ def both_ways(client: Any, **kwargs: Any) -> tuple[Any, Any]:
 
 
 def same(created: Any, streamed: Any) -> None:
-    a, b = created.model_dump(), streamed.model_dump()
+    a, b = dump(created), dump(streamed)
     a.pop("id"), b.pop("id")  # every answer has its own id
     assert a == b
+
+
+def dump(message: Any) -> dict[str, Any]:
+    """The message as data; SDK 0.x's stream helper adds `parsed_output: None` to text
+    blocks (its parsing type), which is not part of the message."""
+    data: dict[str, Any] = message.model_dump()
+    for block in data["content"]:
+        if block.get("parsed_output", 0) is None:
+            del block["parsed_output"]
+    return data
 
 
 @pytest.mark.skipif(not HAS_PARSE, reason="this SDK generation has no messages.parse")
