@@ -16,6 +16,7 @@ from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
 from .core.journal import MAX_ENTRIES
+from .responders.synthetic import MODES
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
@@ -29,6 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
     serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument(
+        "--synthetic",
+        choices=list(MODES),
+        help="what answers unscripted requests: default, or agent (offered tools are called)",
+    )
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
     serve.add_argument(
         "--admin-token",
@@ -165,6 +171,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     options = {
         "config": args.config,
+        "synthetic": args.synthetic,
         "admin_token": args.admin_token,
         "cassette": args.cassette,
         "record_mode": args.record_mode,

@@ -136,6 +136,9 @@ class Settings:
     profile: str = "bytespike"
     strict: bool = False
     """Refuse requests no scripted rule matches (a 400 that says which rule came closest)."""
+    synthetic: str = "default"
+    """What answers when no rule does: `default` (prose, structured outputs, forced tools) or
+    `agent` (offered tools are called, tool results answered in text)."""
     pacing: Pacing | None = None
     time_scale: float = 1.0
     """Multiplies every delay of the pacing (0.01: a hundred times faster)."""
@@ -163,6 +166,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         load_profile(self.profile)  # a clear ValueError names the profiles that exist
+        from .responders.synthetic import MODES
+
+        if self.synthetic not in MODES:
+            raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {self.synthetic!r}")
         if self.time_scale < 0:
             raise ValueError("time_scale must not be negative")
         if self.files_dir is not None and not isinstance(self.files_dir, Path):

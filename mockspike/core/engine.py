@@ -27,6 +27,7 @@ from ..gateway.keys import GatewayConfig, RateLimits
 from ..gateway.limits import Gateway
 from ..render.pacing import NO_DELAY, Pacing
 from ..responders.scripted import Rule, Script
+from ..responders.synthetic import MODES
 from .batches import BatchStore
 from .capture import capture
 from .endpoints import ROUTER, Call, Endpoint
@@ -55,6 +56,7 @@ class Engine:
         profile: str | Profile = "bytespike",
         *,
         strict: bool = False,
+        synthetic: str = "default",
         pacing: Pacing | None = None,
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
@@ -70,6 +72,8 @@ class Engine:
         self.front = front
         """Answers before the gateway and contract when set (a cassette)."""
         self.strict = strict
+        self.synthetic = MODES[synthetic]
+        """The responder of last resort (`responders.synthetic.MODES`)."""
         self.pacing = pacing or NO_DELAY
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")

@@ -113,8 +113,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockspike(profile=None, strict=None, cassette=None, record_mode=None, "
-        "assert_all_used=True, assert_all_matched=True, pacing=None, time_scale=1.0): "
+        "mockspike(profile=None, strict=None, synthetic='default', cassette=None, "
+        "record_mode=None, assert_all_used=True, assert_all_matched=True, pacing=None, "
+        "time_scale=1.0): "
         "configure the mockspike fake of this test",
     )
     config.stash[_STATS] = _Stats()
@@ -377,6 +378,7 @@ def mockspike_server(
     fake.reset()
     fake.configure(
         strict=settings.strict,
+        synthetic=settings.synthetic,
         pacing=settings.pacing or Pacing(),
         time_scale=settings.time_scale,
     )
