@@ -9,12 +9,16 @@ from collections.abc import Sequence
 
 from . import _json
 from ._version import __version__
+from .adapters.bounds import Bounds
+from .adapters.guard import bind_warning
 from .cassettes import tools as cassette_tools
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
+from .core.journal import MAX_ENTRIES
 from .render.pacing import Pacing
+from .responders.synthetic import MODES
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
@@ -32,6 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--strict",
         action="store_true",
         help="refuse requests no scripted rule matches (a 400 naming the closest rule)",
+    )
+    serve.add_argument(
+        "--synthetic",
+        choices=list(MODES),
+        help="what answers unscripted requests: default, or agent (offered tools are called)",
     )
     serve.add_argument(
         "--time-scale",
@@ -54,6 +63,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--admin-token",
         help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
         "the admin API when bound to a non-loopback address",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the admin API answers under, beyond IP addresses and localhost "
+        "(repeatable; anything else is refused, against DNS rebinding)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="trust X-Forwarded-For from these proxies (comma-separated); none by default",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=Bounds.header_timeout,
+        metavar="SECONDS",
+        help="close a connection whose request headers take longer "
+        f"(default {Bounds.header_timeout:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=Bounds.body_timeout,
+        metavar="SECONDS",
+        help=f"answer 408 to a body that takes longer (default {Bounds.body_timeout:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=Bounds.max_connections,
+        metavar="N",
+        help=f"open connections at once; more get a 503 (default {Bounds.max_connections})",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=MAX_ENTRIES,
+        metavar="N",
+        help=f"requests the journal keeps, oldest dropped first (default {MAX_ENTRIES})",
     )
     serve.add_argument("--cassette", help="replay from (and record into) this cassette file")
     serve.add_argument(
@@ -80,11 +131,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a request body path to redact, e.g. metadata.user_id (repeatable)",
     )
     serve.add_argument(
+        "--max-recordings",
+        type=int,
+        metavar="N",
+        help="requests in flight to the upstream at once (default 64); others queue",
+    )
+    serve.add_argument(
+        "--queue-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a request queues for the upstream before a 529 (default 30)",
+    )
+    serve.add_argument(
         "--ignore-path",
         action="append",
         default=None,
         metavar="DOTTED",
         help="a body path left out of matching (default: metadata.user_id)",
+    )
+    serve.add_argument(
+        "--files-dir",
+        metavar="DIR",
+        help="keep Files API uploads in this directory (default: in memory)",
     )
 
     validate = commands.add_parser("validate", help="check a request body against the contract")
@@ -151,6 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
         "strict": args.strict or None,
         "time_scale": args.time_scale,
         "config": args.config,
+        "synthetic": args.synthetic,
         "admin_token": args.admin_token,
         "cassette": args.cassette,
         "record_mode": args.record_mode,
@@ -159,6 +228,12 @@ def _serve(args: argparse.Namespace) -> int:
         "redact_headers": args.redact_header or None,
         "redact_paths": args.redact_path or None,
         "ignore": args.ignore_path,
+        "files_dir": args.files_dir,
+        "allowed_hosts": tuple(args.allowed_host),
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "journal_size": args.journal_size,
+        "max_recordings": args.max_recordings,
+        "queue_timeout": args.queue_timeout,
     }
     if args.upstream and not args.cassette:
         print("mockspike: --upstream records into a cassette: add --cassette PATH", file=sys.stderr)
@@ -173,6 +248,11 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         options["pacing"] = _pacing(pace)
+        options["bounds"] = Bounds(
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            max_connections=args.max_connections,
+        )
         settings = Settings.build(
             profile=args.profile, **{k: v for k, v in options.items() if v is not None}
         )
@@ -194,10 +274,17 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     if not args.quiet:
-        fake.requests.watchers.append(request_log.printer(verbose=args.verbose))
+        fake.requests.subscribe(request_log.printer(verbose=args.verbose))
     banner = f"mockspike {__version__} ({args.profile} profile) serving on {serving.base_url(sock)}"
+    warning = bind_warning(args.host, args.admin_token)
+    if warning:
+        print(warning, file=sys.stderr)
+
+    def announce() -> None:
+        print(banner, flush=True)
+
     with fake:
-        serving.run(fake.app, sock, lambda: print(banner, flush=True))
+        serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
 
 

@@ -82,3 +82,42 @@ def test_readme_script_file_example_has_no_rule_that_can_never_fire() -> None:
     rules = yaml.safe_load(example)["rules"]
     catch_all = [i for i, r in enumerate(rules) if not r.get("match") and not r.get("times")]
     assert all(i == len(rules) - 1 for i in catch_all), "a rule after a catch-all never fires"
+
+
+def test_readme_batches_and_files_example_runs() -> None:
+    (snippet,) = [b for b in _blocks("python") if "client.messages.batches.create" in b]
+    exec(compile(snippet, "README.md", "exec"), {})
+
+
+def test_readme_dashboard_example_runs() -> None:
+    (snippet,) = [b for b in _blocks("python") if "fake.dashboard()" in b]
+    exec(compile(snippet, "README.md", "exec"), {})
+
+
+def _examples() -> dict[str, str]:
+    return {
+        block.split("\n", 1)[0].removeprefix("# example: "): block
+        for block in _blocks("python")
+        if block.startswith("# example: ")
+    }
+
+
+def test_rich_reply_examples_are_in_the_readme() -> None:
+    assert set(_examples()) >= {
+        "structured outputs",
+        "server-tool turns",
+        "stop reasons",
+        "agent mode",
+    }
+
+
+@pytest.mark.sdk
+@pytest.mark.parametrize(
+    "name", ["structured outputs", "server-tool turns", "stop reasons", "agent mode"]
+)
+def test_readme_rich_reply_example_runs(name: str) -> None:
+    import anthropic
+
+    if name == "structured outputs" and not hasattr(anthropic.resources.Messages, "parse"):
+        pytest.skip("this SDK generation has no messages.parse")
+    exec(compile(_examples()[name], f"README.md ({name})", "exec"), {})

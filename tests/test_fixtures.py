@@ -18,7 +18,9 @@ SCENARIOS = ["text", "tool_use", "streaming", "error"]
 
 
 def _recorder_script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("record_fixtures", ROOT / "fixtures" / "record.py")
+    spec = importlib.util.spec_from_file_location(
+        "record_fixtures", ROOT / "fixtures" / "record.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -13,7 +13,6 @@ import pytest
 
 from mockspike import FakeClock, MockSpike
 
-
 PROMPT = [{"role": "user", "content": "Classify this support ticket: My order is late."}]
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 CONFIG = {
@@ -300,8 +299,10 @@ def test_admin_wallets_and_cache(served: tuple[MockSpike, str]) -> None:
         client = anthropic.Anthropic(base_url=url, api_key="sk-alice", max_retries=0)
         create(client, system=cached_system(5000))
         (entry,) = admin.get("/_mockspike/cache").json()["entries"]
-        assert entry["api_key"] == "sk-alice" and entry["ttl"] == "5m" and entry["tokens"] > 5000
-        assert admin.delete("/_mockspike/cache").json() == {"entries": []}
+        assert entry["api_key"] == "<redacted>" and entry["ttl"] == "5m" and entry["tokens"] > 5000
+        assert admin.delete(
+            "/_mockspike/cache", headers={"content-type": "application/json"}
+        ).json() == {"entries": []}
 
 
 def test_bad_config_is_a_clear_error() -> None:

@@ -91,7 +91,11 @@ def test_it(mockspike, anthropic_client):
 @pytest.fixture
 def admin() -> Iterator[tuple[MockSpike, httpx.Client]]:
     fake = MockSpike()
-    with fake.serve() as url, httpx.Client(base_url=url, timeout=10) as client:
+    json_writes = {"content-type": "application/json"}  # as the admin API wants writes
+    with (
+        fake.serve() as url,
+        httpx.Client(base_url=url, timeout=10, headers=json_writes) as client,
+    ):
         yield fake, client
 
 
@@ -101,10 +105,10 @@ def admin() -> Iterator[tuple[MockSpike, httpx.Client]]:
         ("failures", {"status": 429, "retry_after": "soon"}, "fail: retry_after must be a number"),
         ("faults", {"kind": "stall", "seconds": "soon"}, "fault: seconds must be a number"),
         ("replies", {"txt": "hi"}, "reply: unknown field 'txt'; did you mean 'text'?"),
-        ("replies", {"text": "hi", "stop_reason": "done"}, "stop_reason must be one of"),
+        ("replies", {"text": "hi", "stop_reason": "done"}, "stop_reason is one the API sends"),
         ("replies", {"text": "hi", "timing": {"tps": 5}}, "did you mean 'tokens_per_second'?"),
         ("failures", {"retry_after": 1}, "fail: 'status' is required"),
-        ("rules", {"match": {"regex": "("}, "respond": {"reply": {"text": "x"}}}, "regular"),
+        ("rules", {"match": {"regex": "("}, "respond": {"reply": {"text": "x"}}}, "is not valid"),
     ],
 )
 def test_admin_refuses_a_bad_value_with_a_400_naming_the_field(
@@ -219,8 +223,8 @@ def test_check_a_hand_edited_cassette(tmp_path: Path) -> None:
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(data))
     result = mockspike_cli("cassette", "check", str(edited))
-    assert result.returncode == 1
-    assert "interaction 0: status '200' is not a number" in result.stdout
+    assert result.returncode == 2
+    assert "interaction 0 (response.status): must be an integer, not \"200\"" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -10,13 +10,18 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..contract.errors import ERROR_TYPES
 from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
-from .admin import admin_routes
+from .admin import admin_error, admin_routes
+from .bounds import BodyReader
+from .guard import Access, Guard
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
@@ -31,10 +36,10 @@ def create_app(fake: MockSpike) -> Starlette:
     engine = fake.engine
 
     async def endpoint(request: Request) -> Response:
-        body = await _read_body(request, engine.profile.max_body_bytes)
-        if body is None:
-            return _to_starlette(engine.too_large(), request)
         scope = request.scope
+        body = await _read_body(request, engine.body_limit(scope["method"], scope["path"]))
+        if body is None:
+            return _to_starlette(engine.too_large_for(scope["method"], scope["path"]), request)
         client = scope.get("client")
         wire = WireRequest(
             method=scope["method"],
@@ -46,7 +51,7 @@ def create_app(fake: MockSpike) -> Starlette:
         )
         result = await engine.handle_async(wire)
         try:
-            await delivery.await_answer(result)
+            await _await_answer(result, request)
         except delivery.ShuttingDown:
             result = WireResponse(0, {}, drop=True)
         if result.drop:
@@ -60,7 +65,30 @@ def create_app(fake: MockSpike) -> Starlette:
         Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
-    return Starlette(routes=routes)
+    settings = fake.settings
+
+    def too_large(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        answer = engine.too_large_for(method, path)
+        return answer.status, answer.headers, answer.body
+
+    middleware = [
+        Middleware(Guard, access=Access.of(settings.admin_token, settings.allowed_hosts)),
+        Middleware(
+            BodyReader,
+            bounds=settings.bounds,
+            body_limit=engine.body_limit,
+            too_large=too_large,
+        ),
+    ]
+    handlers = {HTTPException: _http_error}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (a method no route takes), in the envelope."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = str(getattr(exc, "detail", exc))
+    return admin_error(status, ERROR_TYPES.get(status, "api_error"), detail)
 
 
 def _openapi(profile: str) -> Any:
@@ -68,6 +96,30 @@ def _openapi(profile: str) -> Any:
         return JSONResponse(openapi_document(profile))
 
     return endpoint
+
+
+async def _await_answer(result: WireResponse, request: Request) -> None:
+    """Wait the answer's delay; a client that hangs up meanwhile is noted (a stall it did
+    not wait out) and the wait ends. `delivery.ShuttingDown` when the server stops first."""
+    if not result.delay:
+        return
+    stopping = False
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            delivery.gave_up(result)
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        try:
+            await delivery.await_answer(result)
+        except delivery.ShuttingDown:
+            stopping = True
+        group.cancel_scope.cancel()
+    if stopping:
+        raise delivery.ShuttingDown
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

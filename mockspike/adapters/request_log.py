@@ -34,10 +34,11 @@ def line(entry: Entry, verbose: bool = False) -> str:
     return text
 
 
-def printer(verbose: bool = False, stream: TextIO | None = None) -> Callable[[Entry], None]:
-    """A journal watcher that prints each request's line (to stderr by default)."""
+def printer(verbose: bool = False, stream: TextIO | None = None) -> Callable[[Entry | None], None]:
+    """A journal listener that prints each request's line (to stderr by default)."""
 
-    def watch(entry: Entry) -> None:
-        print(line(entry, verbose), file=stream or sys.stderr, flush=True)
+    def watch(entry: Entry | None) -> None:
+        if entry is not None:  # None: the journal was cleared
+            print(line(entry, verbose), file=stream or sys.stderr, flush=True)
 
     return watch

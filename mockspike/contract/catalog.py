@@ -60,6 +60,9 @@ class Profile:
     """Per key, when the configuration sets none: requests and tokens a minute."""
     upstream_errors: dict[str, Any] | None
     """How the gateway wraps 5xx: a message prefix and headers (None: passed as is)."""
+    not_served: frozenset[str] = frozenset()
+    """Endpoint names (`core/endpoints.py`) this profile answers with 404, as a path it
+    does not route (docs/contract.md says why)."""
     _by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -136,4 +139,5 @@ def load_profile(name: str) -> Profile:
         full_usage=raw["full_usage"],
         upstream_errors=raw["upstream_errors"],
         default_rate_limits=raw["default_rate_limits"],
+        not_served=frozenset(raw.get("not_served", ())),
     )

@@ -1,8 +1,10 @@
 """Scripted answers are checked when they are scripted, not when a request trips on them.
 
 The arguments of `reply`, `reply_tool_use`, `fail` and `fault` (Python keyword arguments,
-script files and the admin API alike) are checked against `contract/schemas/replies.json`;
-the message names the field, why it is wrong, and the nearest valid name for a typo. What
+script files and the admin API alike) and a script rule's fields (each matcher's value by
+its `MATCHERS` row's schema) are checked against `responders/script.schema.json`; the
+message names the field, why it is wrong, and the nearest valid name for a typo. Stop
+reasons and content blocks are checked by `blocks.py`, when the reply is made. What
 can only be known from the request (a `tool_use` answered to a request that offered no
 tools) is checked when answering, by `answer_problem`.
 """
@@ -15,12 +17,13 @@ import json
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.resources import files
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from ..contract.errors import ApiError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "number": "a number",
@@ -39,19 +42,25 @@ class ScriptValueError(ValueError):
 
 @cache
 def _document() -> dict[str, Any]:
-    text = files("mockspike.contract").joinpath("schemas/replies.json").read_text("utf-8")
+    text = files("mockspike.responders").joinpath("script.schema.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
 
 @cache
 def _validator(verb: str) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": f"#/$defs/{verb}", "$defs": _document()["$defs"]})
+    """(jsonschema is imported here, on first use: the plugin's import stays light.)"""
+    from jsonschema import Draft202012Validator
 
+    defs = _document()["$defs"]
+    if verb == "rule":  # each matcher's value schema, from its row of the MATCHERS table
+        from ..responders.matchers import MATCHERS
 
-def stop_reasons() -> tuple[str, ...]:
-    """The stop reasons the API sends."""
-    return tuple(_document()["$defs"]["stop_reason"]["enum"])
+        match = {**defs["rule"]["properties"]["match"]}
+        match["properties"] = {n: dict(m.schema) for n, m in MATCHERS.items() if m.in_files}
+        rule = {**defs["rule"], "properties": {**defs["rule"]["properties"], "match": match}}
+        defs = {**defs, "rule": rule}
+    return Draft202012Validator({"$ref": f"#/$defs/{verb}", "$defs": defs})
 
 
 def nearest(name: str, valid: Iterable[str]) -> str:
@@ -70,6 +79,8 @@ def check(verb: str, args: Mapping[str, Any]) -> None:
     with the nearest valid one) and wrong values (`ScriptValueError`, a ValueError)."""
     if verb not in _document()["$defs"]:
         raise TypeError(f"unknown answer {verb!r}; {nearest(verb, _ANSWERS)}")
+    from jsonschema.exceptions import best_match
+
     instance = {k: _plain(v) for k, v in args.items()}
     error = best_match(_validator(verb).iter_errors(instance))
     if error is None:
@@ -80,7 +91,7 @@ def check(verb: str, args: Mapping[str, Any]) -> None:
     raise ScriptValueError(message)
 
 
-_ANSWERS = ("reply", "reply_tool_use", "fail", "fault")
+_ANSWERS = ("reply", "reply_tool_use", "reply_web_search", "reply_code_execution", "fail", "fault")
 
 
 def describe(verb: str, error: ValidationError) -> str:
@@ -120,6 +131,8 @@ def describe(verb: str, error: ValidationError) -> str:
 
 def _deepest(error: ValidationError) -> ValidationError:
     """For `anyOf` (a value or null), the alternative that says the most."""
+    from jsonschema.exceptions import best_match
+
     while error.context:
         error = best_match(error.context) or error.context[0]
     return error

@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -26,8 +27,12 @@ from ..gateway.keys import GatewayConfig, RateLimits
 from ..gateway.limits import Gateway
 from ..render.pacing import NO_DELAY, Pacing
 from ..responders.scripted import Rule, Script
+from ..responders.synthetic import MODES
 from . import checks
-from .endpoints import ROUTER, Call
+from .batches import BatchStore
+from .capture import capture
+from .endpoints import ROUTER, Call, Endpoint
+from .files import FileStore
 from .front import CassetteMiss, FrontStage
 from .journal import Entry, Journal
 from .messages import scripted_error
@@ -52,11 +57,13 @@ class Engine:
         profile: str | Profile = "bytespike",
         *,
         strict: bool = False,
+        synthetic: str = "default",
         pacing: Pacing | None = None,
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
         clock: Clock | None = None,
         front: FrontStage | None = None,
+        files_dir: str | Path | None = None,
     ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
         self.clock = clock or SystemClock()
@@ -66,12 +73,18 @@ class Engine:
         self.front = front
         """Answers before the gateway and contract when set (a cassette)."""
         self.strict = strict
+        self.synthetic = MODES[synthetic]
+        """The responder of last resort (`responders.synthetic.MODES`)."""
         self.pacing = pacing or NO_DELAY
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
         self.time_scale = time_scale
         self.script = Script()
         self.journal = Journal()
+        self.batches = BatchStore()
+        """Message Batches, processed on `clock` (`core/batches.py`)."""
+        self.files = FileStore(files_dir)
+        """Files API storage: in memory, or in `files_dir` (`core/files.py`)."""
         self._sequence = itertools.count()
 
     # -- entry points ------------------------------------------------------------------
@@ -80,6 +93,7 @@ class Engine:
         """Answer one request. Never raises for anything a client can send."""
         entry = Entry(request.method, request.path, request.headers, None)
         entry.started_at = time.time()
+        entry.at = self.clock.now()
         clock = time.perf_counter()
         try:
             response = self._route(request, entry)
@@ -96,7 +110,8 @@ class Engine:
             entry.fake_error = broken.message
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
-        self.journal.append(entry)
+        entry.reply = capture(response, self.clock.now, entry.at)
+        self.journal.append(entry, request.body)
         return response
 
     async def handle_async(self, request: WireRequest) -> WireResponse:
@@ -157,18 +172,39 @@ class Engine:
 
     def _route(self, request: WireRequest, entry: Entry) -> WireResponse:
         endpoint, params = ROUTER.route(request.method, request.path)
+        if endpoint.name in self.profile.not_served:
+            raise ApiError(404, "Not Found")
         entry.endpoint = endpoint.name
-        if self.front is not None:
+        if self.front is not None and not endpoint.local:
             entry.body = _json.loads_object(request.body)
-            answer = self.front.handle(request)
-            entry.rule = answer.answered_by
-            return answer
+            response = self.front.handle(request, entry)
+            entry.rule = response.answered_by or self.front.describe()
+            return response
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
-            self._check_headers(request)
+            self._check_headers(request, endpoint)
         return endpoint.handler(self, Call(request, entry, key, params))
 
-    def _check_headers(self, request: WireRequest) -> None:
+    def body_limit(self, method: str, path: str) -> int:
+        """The most body bytes a request may carry (adapters stop reading past it): the
+        endpoint's own limit (an upload, a batch), else the profile's."""
+        try:
+            endpoint, _ = ROUTER.route(method, path)
+        except ApiError:
+            return self.profile.max_body_bytes
+        return endpoint.max_body or self.profile.max_body_bytes
+
+    def too_large_for(self, method: str, path: str) -> WireResponse:
+        """The 413 an adapter sends when it stops reading a body at `body_limit`."""
+        try:
+            endpoint, _ = ROUTER.route(method, path)
+        except ApiError:
+            return self.too_large()
+        if endpoint.too_large is None:
+            return self.too_large()
+        return self.reject(endpoint.too_large())
+
+    def _check_headers(self, request: WireRequest, endpoint: Endpoint) -> None:
         if not request.header("anthropic-version"):
             raise ApiError(400, "anthropic-version: header is required")
         ctype = (request.header("content-type") or JSON).split(";")[0].strip().lower()
@@ -176,8 +212,8 @@ class Engine:
             raise ApiError(
                 400, f"Unsupported content-type '{ctype}': the request body must be {JSON}"
             )
-        if len(request.body) > self.profile.max_body_bytes:
-            raise self._too_large_error()
+        if len(request.body) > (endpoint.max_body or self.profile.max_body_bytes):
+            raise endpoint.too_large() if endpoint.too_large else self._too_large_error()
 
     def _too_large_error(self) -> ApiError:
         limit = self.profile.max_body_bytes

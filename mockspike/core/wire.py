@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 Chunk = tuple[float, bytes]
@@ -44,6 +44,9 @@ class WireResponse:
     answered_by: str | None = None
     """What answered, for the journal and the server's log (a front stage's own words:
     `cassette interaction 3`); scripted rules are noted by the engine itself."""
+    abandoned: Callable[[], None] | None = None
+    """Adapters call it when the client gave up during `delay` (its read timeout fired or
+    it hung up), so the journal knows the client did not wait out a stall."""
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """The body as chunks, whether it streams or not."""

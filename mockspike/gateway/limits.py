@@ -11,6 +11,7 @@ import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from ..contract.catalog import Model
 from ..contract.errors import ApiError
@@ -65,6 +66,8 @@ class Admission:
 
     key: str
     output_reserved: int
+    limited: bool = True
+    """False: outside the rate limits (settling leaves the buckets alone)."""
 
 
 class Gateway:
@@ -119,8 +122,18 @@ class Gateway:
 
     # -- may they ----------------------------------------------------------------------
 
-    def admit(self, key: str, estimate: float, input_tokens: int, max_tokens: int) -> Admission:
-        """Check the wallet (402) and the rate limits (429), then take from the buckets."""
+    def admit(
+        self,
+        key: str,
+        estimate: float,
+        input_tokens: int,
+        max_tokens: int,
+        *,
+        limited: bool = True,
+    ) -> Admission:
+        """Check the wallet (402) and, when `limited`, the rate limits (429), then take
+        from the buckets. A Message Batch's requests are not `limited`: the API keeps
+        batches out of the Messages rate limits."""
         with self._lock:
             balance = self.wallets.get(key)
             if balance is not None and estimate > balance:
@@ -129,6 +142,8 @@ class Gateway:
                     f"Wallet exhausted: this request needs an estimated {estimate:.6f} credits "
                     f"and the wallet holds {max(balance, 0):.6f}.",
                 )
+            if not limited:
+                return Admission(key, 0, limited=False)
             now = self.clock.now()
             buckets = self._buckets_of(key, now)
             needs = {"requests": 1, "input-tokens": input_tokens, "output-tokens": max_tokens}
@@ -158,10 +173,11 @@ class Gateway:
         with self._lock:
             now = self.clock.now()
             buckets = self._buckets_of(admission.key, now)
-            output = buckets["output-tokens"]
-            output.level = min(
-                output.capacity, output.level + admission.output_reserved - output_tokens
-            )
+            if admission.limited:
+                output = buckets["output-tokens"]
+                output.level = min(
+                    output.capacity, output.level + admission.output_reserved - output_tokens
+                )
             if admission.key in self.wallets:
                 self.wallets[admission.key] -= credits
             return self._headers(buckets, now)
@@ -180,6 +196,25 @@ class Gateway:
     def reset_limits(self) -> None:
         with self._lock:
             self._buckets.clear()
+
+    def buckets(self) -> list[dict[str, Any]]:
+        """Every key's rate-limit buckets now: key, bucket, capacity, remaining."""
+        now = self.clock.now()
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            for key, buckets in self._buckets.items():
+                for name, bucket in buckets.items():
+                    bucket.refill(now)
+                    remaining = max(0, int(bucket.level))
+                    rows.append(
+                        {
+                            "key": key,
+                            "bucket": name,
+                            "capacity": bucket.capacity,
+                            "remaining": remaining,
+                        }
+                    )
+        return rows
 
     def _limits(self, key: str) -> RateLimits:
         settings = self.config.keys.get(key) if self.config else None

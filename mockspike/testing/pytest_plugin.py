@@ -69,6 +69,7 @@ class _TestState:
 
 
 _STATS = pytest.StashKey[_Stats]()
+_VERDICTS = pytest.StashKey[list[str]]()
 _GUARD = pytest.StashKey["_Guard"]()
 _TEST = pytest.StashKey[_TestState]()
 _violations: list[str] = []
@@ -110,6 +111,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="the real gateway to record from (default: ANTHROPIC_BASE_URL, else the profile's)",
     )
+    group.addoption(
+        "--mockspike-verdict",
+        action="store_true",
+        default=False,
+        help="print the resilience verdict of each test whose fake served failures or faults",
+    )
     parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
     parser.addini("mockspike_record_mode", "cassette record mode", default="none")
     parser.addini("mockspike_cassette_dir", "where cassettes live", default="tests/cassettes")
@@ -125,13 +132,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockspike(profile=None, strict=None, cassette=None, record_mode=None, "
-        "match_on=None, ignore=None, redact_headers=None, redact_paths=None, "
-        "assert_all_used=True, assert_all_matched=True, pacing=None, time_scale=1.0): "
-        "configure the mockspike fake of this test (keywords only; cassette=True: the "
-        "test's own, <module>/<test>.json)",
+        "mockspike(profile=None, strict=None, synthetic='default', cassette=None, "
+        "record_mode=None, match_on=None, ignore=None, redact_headers=None, "
+        "redact_paths=None, assert_all_used=True, assert_all_matched=True, pacing=None, "
+        "time_scale=1.0): configure the mockspike fake of this test (keywords only; "
+        "cassette=True: the test's own, <module>/<test>.json)",
     )
     config.stash[_STATS] = _Stats()
+    config.stash[_VERDICTS] = []
     allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
         "mockspike_allow_real_hosts"
     )
@@ -155,6 +163,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    verdicts = config.stash.get(_VERDICTS, [])
+    if verdicts:
+        terminalreporter.write_sep("-", "mockspike verdict")
+        for line in verdicts:
+            terminalreporter.write_line(line)
     stats = config.stash.get(_STATS, None)
     if not stats or not stats.requests:
         return
@@ -308,7 +321,15 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
 def _finish(request: pytest.FixtureRequest, name: str, fake: MockSpike, settings: Settings) -> None:
     """The teardown checks of one fixture's fake; what they find is reported once, with
     the rest of the test's, by the guard fixture."""
-    request.config.stash[_STATS].add(fake)
+    config = request.config
+    config.stash[_STATS].add(fake)
+    if config.getoption("--mockspike-verdict"):
+        from ..core.verdict import injected, report, verdict
+
+        if injected(fake.requests):
+            config.stash[_VERDICTS].append(
+                f"{request.node.nodeid}: {report(verdict(fake.requests))}"
+            )
     state = request.node.stash[_TEST]
     state.served[name] = len(fake.requests)
     state.problems += _problems(name, fake, settings, state)
@@ -461,6 +482,7 @@ def mockspike_server(
     fake.reset()
     fake.configure(
         strict=settings.strict,
+        synthetic=settings.synthetic,
         pacing=settings.pacing or Pacing(),
         time_scale=settings.time_scale,
     )
