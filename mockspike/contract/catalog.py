@@ -29,6 +29,8 @@ class Model:
     price_output: float
     quirks: frozenset[str] = field(default_factory=frozenset)
     unsupported: tuple[str, ...] = ()
+    features: frozenset[str] = field(default_factory=frozenset)
+    """What only some models take: `system_messages` (`role: "system"` turns), ..."""
 
     def info(self) -> dict[str, Any]:
         """The ModelInfo object `GET /v1/models` returns."""
@@ -100,6 +102,7 @@ def _catalog() -> dict[str, Model]:
             price_output=m["price"]["output"],
             quirks=frozenset(m["quirks"]),
             unsupported=tuple(m["unsupported"]),
+            features=frozenset(m.get("features", ())),
         )
     return out
 

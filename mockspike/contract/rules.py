@@ -170,6 +170,17 @@ def _is_empty(content: Any) -> bool:
     return isinstance(content, (str, list)) and len(content) == 0
 
 
+def _system_role(body: Body, model: Model, profile: Profile) -> None:
+    if "system_messages" in model.features:
+        return
+    if any(message["role"] == "system" for message in body["messages"]):
+        raise ApiError(
+            400,
+            'messages: Unexpected role "system". The Messages API accepts a top-level `system` '
+            'parameter, not "system" as an input message role.',
+        )
+
+
 def _message_content(body: Body, model: Model, profile: Profile) -> None:
     messages = body["messages"]
     last = len(messages) - 1
@@ -360,6 +371,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("cache_breakpoints", "at most 4 cache_control blocks", _cache_breakpoints, _cache_many),
     Rule(
+        "system_role",
+        'role "system" turns only on models that take them',
+        _system_role,
+        _with(messages=[{"role": "system", "content": "Hi"}]),
+        lambda model: "system_messages" not in model.features,
+    ),
+    Rule(
         "user_content_non_empty",
         "user messages have content",
         _message_content,
@@ -422,9 +440,9 @@ SCHEMA_CASES: tuple[Rule, ...] = (
     ),
     Rule(
         "role_enum",
-        "roles are user or assistant",
+        "roles are user, assistant or system",
         None,
-        _with(messages=[{"role": "system", "content": "Hi"}]),
+        _with(messages=[{"role": "tool", "content": "Hi"}]),
     ),
     Rule(
         "block_type",

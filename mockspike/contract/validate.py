@@ -48,7 +48,7 @@ def message_schema() -> dict[str, Any]:
 def count_tokens_schema() -> dict[str, Any]:
     """`count_tokens` takes the prompt half of a Messages request: same definitions."""
     full = message_schema()
-    keep = ("model", "messages", "system", "tools", "tool_choice", "thinking", "output_config")
+    keep = full["x-count-tokens"]
     return {
         **full,
         "$id": "mockspike:count-tokens-request",
