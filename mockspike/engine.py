@@ -209,7 +209,7 @@ class Engine:
 
     def _messages(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
         body = entry.body = parse_body(request.body)
-        model = check_message_request(body, self.profile)
+        model = check_message_request(body, self.profile, request.header("anthropic-beta"))
         self.gateway.check_model(key, body["model"], model)
         prompt_tokens = accounting.input_tokens(body)
         estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
@@ -302,7 +302,7 @@ class Engine:
 
     def _count_tokens(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:
         body = entry.body = parse_body(request.body)
-        check_count_tokens(body, self.profile)
+        check_count_tokens(body, self.profile, request.header("anthropic-beta"))
         return self._json({"input_tokens": accounting.input_tokens(body)})
 
     def _list_models(self, request: WireRequest, entry: Entry, key: str) -> WireResponse:

@@ -237,7 +237,7 @@ CASES = [
     pytest.param(
         body(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x "}]),
         400,
-        "final assistant content cannot end with trailing whitespace",
+        "messages: final assistant content cannot end with trailing whitespace",
         id="prefill-trailing-space",
     ),
     pytest.param(

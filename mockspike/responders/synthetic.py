@@ -50,7 +50,8 @@ def synthetic_reply(body: dict[str, Any], seed: bytes | None = None) -> Reply:
         used += text_tokens(thought)
 
     choice = body.get("tool_choice") or {}
-    tools = body.get("tools") or []
+    # server tools run on the API's side: only custom tools (with an input schema) are called
+    tools = [t for t in body.get("tools") or [] if "input_schema" in t]
     if choice.get("type") in ("any", "tool") and tools:
         tool = next((t for t in tools if t["name"] == choice.get("name")), None) or rng.choice(
             tools
