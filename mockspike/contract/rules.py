@@ -243,13 +243,23 @@ def _message_content(body: Body, model: Model, profile: Profile) -> None:
         for block in _blocks(message["content"]):
             if block["type"] == "text" and block["text"] == "":
                 raise ApiError(400, "messages: text content blocks must be non-empty")
-            if block["type"] == "text" and not block["text"].strip():
-                raise ApiError(
-                    400, "messages: text content blocks must contain non-whitespace text"
-                )
+
+        if _only_blank_text(message["content"]):
+            raise ApiError(400, "messages: text content blocks must contain non-whitespace text")
+    if _only_blank_text(body.get("system")):
+        raise ApiError(400, "system: text content blocks must contain non-whitespace text")
     final = messages[-1]
     if final["role"] == "assistant" and _final_text(final["content"]).endswith((" ", "\n", "\t")):
         raise ApiError(400, "messages: final assistant content cannot end with trailing whitespace")
+
+
+def _only_blank_text(content: Any) -> bool:
+    """Blocks that are all whitespace-only text: refused. A blank text block beside a tool
+    call or other content is accepted (real traffic shows both)."""
+    blocks = _blocks(content)
+    return bool(blocks) and all(
+        b["type"] == "text" and b["text"] != "" and not b["text"].strip() for b in blocks
+    )
 
 
 def _final_text(content: Any) -> str:

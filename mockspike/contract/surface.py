@@ -141,6 +141,8 @@ class Builder:
     def __init__(self) -> None:
         self.defs: dict[str, dict[str, Any]] = {}
         self.slots: dict[str, list[Any]] = {}
+        self.merged: dict[str, str] = {}
+        """Definitions folded into another one that has the same tag."""
         self._done: set[Any] = set()
 
     def schema(self, tp: Any, where: str) -> dict[str, Any]:
@@ -179,6 +181,9 @@ class Builder:
                 or m is dict
                 or getattr(origin, "__name__", "") in ("Dict", "Mapping")
             ):
+                values = typing.get_args(m)[1:]
+                if values and te.is_typeddict(values[0]):
+                    out["additionalProperties"] = self.schema(values[0], where)
                 free_object = True
             elif origin is not None:
                 items.append(typing.get_args(m)[0] if typing.get_args(m) else str)
@@ -246,6 +251,7 @@ class Builder:
         out: dict[str, Any] = json.loads(text)
         used = set(re.findall(r'"#/\$defs/([^"]+)"', text))
         out["$defs"] = {k: v for k, v in sorted(out["$defs"].items()) if k in used}
+        out["x-merged"] = dict(sorted(self.merged.items()))
         return out
 
     def slot(self, where: str, classes: list[Any]) -> str:
@@ -259,7 +265,11 @@ class Builder:
             if not values:
                 return self._merged(names)
             for value in values:
-                tags[value] = (_def_name(cls), required and tags.get(value, ("", True))[1])
+                target, was_required = tags.get(value, (_def_name(cls), True))
+                if target != _def_name(cls):  # two types for one tag (GA and beta): merged
+                    self.defs[target] = merge(self.defs[target], self.defs[_def_name(cls)])
+                    self.merged[_def_name(cls)] = target
+                tags[value] = (target, required and was_required)
         branches = []
         for value, (target, required) in tags.items():
             cond: dict[str, Any] = {"properties": {"type": {"const": value}}}
@@ -407,8 +417,33 @@ def build() -> dict[str, Any]:
     return schema
 
 
+def combine(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The schema only grows: what an earlier run (another SDK generation) knew is kept."""
+    out = dict(new)
+    out["properties"] = merge({"properties": old["properties"]}, {"properties": new["properties"]})[
+        "properties"
+    ]
+    out["properties"] = {
+        k: out["properties"][k] for k in (*FIRST, *out["properties"]) if k in out["properties"]
+    }
+    defs_old, defs_new = old["$defs"], new["$defs"]
+    out["$defs"] = {
+        k: merge(defs_old[k], defs_new[k])
+        if k in defs_old and k in defs_new
+        else defs_old.get(k) or defs_new[k]
+        for k in sorted({*defs_old, *defs_new})
+    }
+    out["x-count-tokens"] = sorted({*old.get("x-count-tokens", []), *new["x-count-tokens"]})
+    out["x-merged"] = dict(sorted({**old.get("x-merged", {}), **new["x-merged"]}.items()))
+    return out
+
+
 def main() -> None:
+    """Regenerate the schema from the installed SDK, keeping what it already had (run it under
+    each SDK generation); `--fresh` starts from the installed SDK alone."""
     schema = build()
+    if SCHEMA_PATH.exists() and "--fresh" not in sys.argv:
+        schema = combine(json.loads(SCHEMA_PATH.read_text("utf-8")), schema)
     SCHEMA_PATH.write_text(json.dumps(schema, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {SCHEMA_PATH} ({len(schema['$defs'])} definitions)", file=sys.stderr)
 
