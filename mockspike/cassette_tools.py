@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from . import _json
 from .cassettes import Cassette, CassetteError, parse_sse, request_record
+from .contract import betas
 from .engine import Engine
 from .wire import WireRequest
 
@@ -76,6 +77,8 @@ def check(cassette: Cassette, profile: str) -> int:
         body = {k: v for k, v in request["body"].items() if k != "stream"}
         headers = {"x-api-key": "check", "anthropic-version": "2023-06-01"}
         beta = (request.get("headers") or {}).get("anthropic-beta")
+        if not beta:  # many recorders drop the header: assume the betas the body's fields need
+            beta = ",".join(v[0] for k, v in betas.gated_fields().items() if k in body)
         if beta:
             headers["anthropic-beta"] = beta
         wire = WireRequest("POST", "/v1/messages", headers, _json.dumps(body))
@@ -123,7 +126,8 @@ def import_vcr(source: Path, target: Path) -> int:
     for interaction in data["interactions"]:
         request, response = interaction["request"], interaction["response"]
         headers = {k.lower(): _first(v) for k, v in (request.get("headers") or {}).items()}
-        raw = _bytes(request.get("body"))
+        parsed = request.get("parsed_body")  # pydantic-ai's cassettes keep the body parsed
+        raw = _json.dumps(parsed) if parsed is not None else _bytes(request.get("body"))
         record = request_record(request["method"], urlsplit(request["uri"]).path, headers, raw)
         cassette.add(record, _vcr_response(response))
     cassette.save()
@@ -134,6 +138,8 @@ def import_vcr(source: Path, target: Path) -> int:
 def _vcr_response(response: dict[str, Any]) -> dict[str, Any]:
     headers = {k.lower(): _first(v) for k, v in (response.get("headers") or {}).items()}
     body = response.get("body")
+    if response.get("parsed_body") is not None:
+        body = _json.dumps(response["parsed_body"])
     raw = _bytes(body.get("string") if isinstance(body, dict) else body)
     encoding = headers.pop("content-encoding", "")
     if encoding == "gzip":

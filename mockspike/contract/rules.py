@@ -104,7 +104,7 @@ def _effort_level(body: Body, model: Model, profile: Profile) -> None:
         raise ApiError(
             400,
             f"This model does not support effort level '{effort}'. "
-            f"Supported levels: {', '.join(model.effort)}.",
+            f"Supported levels: {', '.join(sorted(model.effort))}.",
         )
 
 

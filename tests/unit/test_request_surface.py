@@ -71,7 +71,7 @@ def test_effort_levels_are_per_model(engine: Engine) -> None:
     assert error(post(engine, {**on, "output_config": {"effort": "xhigh"}})) == (
         400,
         "This model does not support effort level 'xhigh'. "
-        "Supported levels: low, medium, high, max.",
+        "Supported levels: high, low, max, medium.",
     )
     opus = {**BODY, "model": "claude-opus-4-7", "output_config": {"effort": "xhigh"}}
     assert post(engine, opus).status == 200
