@@ -28,10 +28,10 @@ def test_served_description_is_built_from_the_validator_schema(http: httpx.Clien
     assert request["required"] == message_schema()["required"]
     assert set(request["properties"]) == set(message_schema()["properties"])
     components = served["components"]["schemas"]
-    assert components["thinking_enabled"] == message_schema()["$defs"]["thinking_enabled"]
-    assert components["tool"]["properties"]["cache_control"] == {
-        "$ref": "#/components/schemas/cache_control"
-    }
+    assert components["thinking_disabled"] == message_schema()["$defs"]["thinking_disabled"]
+    assert components["tool"]["properties"]["cache_control"]["allOf"] == [
+        {"$ref": "#/components/schemas/cache_control"}
+    ]
 
 
 @schema.parametrize()

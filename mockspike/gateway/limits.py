@@ -238,11 +238,12 @@ class Gateway:
         headers: dict[str, str] = {}
         for name, bucket in buckets.items():
             headers.update(_bucket_headers(name, bucket, now))
-        tightest = min(
-            (buckets["input-tokens"], buckets["output-tokens"]),
-            key=lambda b: b.level / b.capacity,
-        )
-        headers.update(_bucket_headers("tokens", tightest, now))
+        # as the API reports them: the input and output limits summed, fully refilled at the later
+        pair = (buckets["input-tokens"], buckets["output-tokens"])
+        limit, remaining, reset = _HEADER_NAMES["tokens"]
+        headers[limit] = str(sum(int(b.capacity) for b in pair))
+        headers[remaining] = str(sum(max(0, int(b.level)) for b in pair))
+        headers[reset] = rfc3339(max(b.reset_at(now) for b in pair))
         return headers
 
 
