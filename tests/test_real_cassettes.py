@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mockspike.cassette_tools import check
+from mockspike.cassettes.tools import check
 from mockspike.cassettes import Cassette
 
 REAL = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "real").glob("*.json"))
