@@ -110,11 +110,15 @@ class Rule:
 
     def take(self) -> Response:
         """The next response of the sequence (the last one repeats)."""
-        if not self.responses:
-            raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
-        response = self.responses[min(self.calls, len(self.responses) - 1)]
+        response = self.response_at(self.calls)
         self.calls += 1
         return response
+
+    def response_at(self, position: int) -> Response:
+        """The response for the `position`-th use (0 first; the last one repeats)."""
+        if not self.responses:
+            raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
+        return self.responses[min(position, len(self.responses) - 1)]
 
     def describe(self) -> str:
         shown = ", ".join(
@@ -125,11 +129,18 @@ class Rule:
         return f"rule #{self.number}{label} on({shown})"
 
 
+def _claim_here(rule: Rule) -> int | None:
+    """One use of `rule` counted in this process."""
+    rule.calls += 1
+    return rule.calls - 1
+
+
 class Script:
     """The ordered rules of one fake; safe to use from several threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, claim: Callable[[Rule], int | None] | None = None) -> None:
         self.rules: list[Rule] = []
+        self._claim = claim or _claim_here
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
 
@@ -143,7 +154,9 @@ class Script:
         with self._lock:
             for rule in self.rules:
                 if not rule.exhausted and rule.responses and not rule.mismatches(body):
-                    return rule, rule.take()
+                    position = self._claim(rule)
+                    if position is not None:
+                        return rule, rule.response_at(position)
         return None, None
 
     def explain_miss(self, body: dict[str, Any]) -> str:
