@@ -8,11 +8,14 @@ from collections.abc import Sequence
 
 from . import _json
 from ._version import __version__
+from .adapters.bounds import Bounds
+from .adapters.guard import bind_warning
 from .cassettes import tools as cassette_tools
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
+from .core.journal import MAX_ENTRIES
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
@@ -31,6 +34,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--admin-token",
         help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
         "the admin API when bound to a non-loopback address",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the admin API answers under, beyond IP addresses and localhost "
+        "(repeatable; anything else is refused, against DNS rebinding)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="trust X-Forwarded-For from these proxies (comma-separated); none by default",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=Bounds.header_timeout,
+        metavar="SECONDS",
+        help="close a connection whose request headers take longer "
+        f"(default {Bounds.header_timeout:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=Bounds.body_timeout,
+        metavar="SECONDS",
+        help=f"answer 408 to a body that takes longer (default {Bounds.body_timeout:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=Bounds.max_connections,
+        metavar="N",
+        help=f"open connections at once; more get a 503 (default {Bounds.max_connections})",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=MAX_ENTRIES,
+        metavar="N",
+        help=f"requests the journal keeps, oldest dropped first (default {MAX_ENTRIES})",
     )
     serve.add_argument("--cassette", help="replay from (and record into) this cassette file")
     serve.add_argument(
@@ -117,8 +162,16 @@ def _serve(args: argparse.Namespace) -> int:
         "redact_paths": args.redact_path or None,
         "ignore": args.ignore_path,
         "files_dir": args.files_dir,
+        "allowed_hosts": tuple(args.allowed_host),
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "journal_size": args.journal_size,
     }
     try:
+        options["bounds"] = Bounds(
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            max_connections=args.max_connections,
+        )
         settings = Settings.build(
             profile=args.profile, **{k: v for k, v in options.items() if v is not None}
         )
@@ -140,8 +193,15 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     banner = f"mockspike {__version__} ({args.profile} profile) serving on {serving.base_url(sock)}"
+    warning = bind_warning(args.host, args.admin_token)
+    if warning:
+        print(warning, file=sys.stderr)
+
+    def announce() -> None:
+        print(banner, flush=True)
+
     with fake:
-        serving.run(fake.app, sock, lambda: print(banner, flush=True))
+        serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
 
 

@@ -7,6 +7,7 @@ thin HTTP mapping onto these methods, and the pytest plugin calls them too."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import textwrap
 from collections.abc import Iterator
 from functools import cached_property
@@ -14,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from ._redact import Redaction
+from .adapters.guard import bind_warning
 from .controls import Batches, Files
 from .core.engine import Engine
 from .core.faults import Fault
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""
 IN_PROCESS_KEY = "mockspike-test-key"
+log = logging.getLogger("mockspike")
 
 
 class MockSpike:
@@ -75,6 +79,16 @@ class MockSpike:
             config=settings.config,
             clock=settings.clock,
             files_dir=settings.files_dir,
+        )
+        cassette = settings.cassette
+        self.engine.journal = Journal(
+            max_entries=settings.journal_size,
+            redaction=None
+            if settings.journal_raw
+            else Redaction.of(
+                cassette.redact_headers or () if cassette else (),
+                cassette.redact_paths or () if cassette else (),
+            ),
         )
         self._recorder: Recorder | None = None
         if settings.cassette is not None:
@@ -329,8 +343,14 @@ class MockSpike:
         from .adapters import serving
 
         sock = serving.bind(host, port)
+        warning = bind_warning(host, self.admin_token)
+        if warning:
+            log.warning(warning)
+        settings = self.settings
         try:
-            with serving.in_thread(self.app, sock) as server:
+            with serving.in_thread(
+                self.app, sock, settings.bounds, settings.forwarded_allow_ips
+            ) as server:
                 self.base_url = serving.base_url(sock)
                 self.server_state = server.server_state
                 try:

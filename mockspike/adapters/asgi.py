@@ -10,13 +10,18 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..contract.errors import ERROR_TYPES
 from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
-from .admin import admin_routes
+from .admin import admin_error, admin_routes
+from .bounds import BodyReader
+from .guard import Access, Guard
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
@@ -57,7 +62,30 @@ def create_app(fake: MockSpike) -> Starlette:
         Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
-    return Starlette(routes=routes)
+    settings = fake.settings
+
+    def too_large() -> tuple[int, dict[str, str], bytes]:
+        answer = engine.too_large()
+        return answer.status, answer.headers, answer.body
+
+    middleware = [
+        Middleware(Guard, access=Access.of(settings.admin_token, settings.allowed_hosts)),
+        Middleware(
+            BodyReader,
+            bounds=settings.bounds,
+            max_body_bytes=engine.profile.max_body_bytes,
+            too_large=too_large,
+        ),
+    ]
+    handlers = {HTTPException: _http_error}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (a method no route takes), in the envelope."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = str(getattr(exc, "detail", exc))
+    return admin_error(status, ERROR_TYPES.get(status, "api_error"), detail)
 
 
 def _openapi(profile: str) -> Any:

@@ -14,6 +14,8 @@ from typing import Any
 
 import uvicorn
 
+from .bounds import Bounds, protocol_class
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -38,8 +40,22 @@ class Server(uvicorn.Server):
     """uvicorn, quiet and without lifespan; in the main thread Ctrl-C and SIGTERM shut it
     down gracefully and exit 0 (uvicorn would re-raise them)."""
 
-    def __init__(self, app: Any) -> None:
-        super().__init__(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    def __init__(
+        self, app: Any, bounds: Bounds | None = None, forwarded_allow_ips: str | None = None
+    ) -> None:
+        bounds = bounds or Bounds()
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            http=protocol_class(bounds),
+            timeout_keep_alive=max(1, round(bounds.keep_alive)),
+            h11_max_incomplete_event_size=bounds.max_header_bytes,
+            # X-Forwarded-For is trusted only from proxies named (uvicorn trusts loopback)
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
+        super().__init__(config)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -63,16 +79,27 @@ async def _serve(server: Server, sock: socket.socket, started: Callable[[], None
     await task
 
 
-def run(app: Any, sock: socket.socket, started: Callable[[], None] = lambda: None) -> None:
+def run(
+    app: Any,
+    sock: socket.socket,
+    started: Callable[[], None] = lambda: None,
+    bounds: Bounds | None = None,
+    forwarded_allow_ips: str | None = None,
+) -> None:
     """Serve in this thread until shut down; `started` runs once connections are accepted
     (the CLI prints its banner then, so scripts can wait on it)."""
-    asyncio.run(_serve(Server(app), sock, started))
+    asyncio.run(_serve(Server(app, bounds, forwarded_allow_ips), sock, started))
 
 
 @contextlib.contextmanager
-def in_thread(app: Any, sock: socket.socket) -> Iterator[Server]:
+def in_thread(
+    app: Any,
+    sock: socket.socket,
+    bounds: Bounds | None = None,
+    forwarded_allow_ips: str | None = None,
+) -> Iterator[Server]:
     """Serve on a background thread while the block runs; stop and join after it."""
-    server = Server(app)
+    server = Server(app, bounds, forwarded_allow_ips)
     up = threading.Event()
     thread = threading.Thread(target=lambda: asyncio.run(_serve(server, sock, up.set)), daemon=True)
     thread.start()

@@ -41,13 +41,10 @@ from typing import Any
 import orjson
 
 from .. import _json
+from .._redact import REDACTED, SECRET_HEADERS, Redaction
 from .._version import __version__
 
 FORMAT_VERSION = 1
-REDACTED = "<redacted>"
-SECRET_HEADERS = frozenset(
-    {"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization"}
-)
 #: Request headers kept in the file (others, like the SDK's x-stainless-*, add only noise).
 KEPT_REQUEST_HEADERS = (
     "anthropic-version",
@@ -105,14 +102,6 @@ def _delete_path(value: Any, path: list[str]) -> Any:
     if len(path) == 1:
         return {k: v for k, v in value.items() if k != path[0]}
     return {**value, path[0]: _delete_path(value[path[0]], path[1:])}
-
-
-def _redact_path(value: Any, path: list[str]) -> Any:
-    if not path or not isinstance(value, dict) or path[0] not in value:
-        return value
-    if len(path) == 1:
-        return {**value, path[0]: REDACTED}
-    return {**value, path[0]: _redact_path(value[path[0]], path[1:])}
 
 
 @dataclass
@@ -251,14 +240,8 @@ class Cassette:
             self._cursor.clear()
 
     def redact_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        headers = {
-            k: (REDACTED if k in self.redact_headers else v)
-            for k, v in request.get("headers", {}).items()
-        }
-        body = copy.deepcopy(request.get("body"))
-        for dotted in self.redact_paths:
-            body = _redact_path(body, dotted.split("."))
-        return {**request, "headers": headers, "body": body}
+        redacted = Redaction(self.redact_headers, self.redact_paths).request(request)
+        return {**redacted, "body": copy.deepcopy(redacted["body"])}
 
     def _clean(self, response: dict[str, Any]) -> dict[str, Any]:
         headers = {

@@ -106,7 +106,7 @@ class Engine:
             entry.error = {"type": "api_error", "message": "Internal server error"}
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
-        self.journal.append(entry)
+        self.journal.append(entry, request.body)
         return response
 
     async def handle_async(self, request: WireRequest) -> WireResponse:
