@@ -27,6 +27,7 @@ from ..gateway.keys import GatewayConfig, RateLimits
 from ..gateway.limits import Gateway, initial_wallets
 from ..gateway.state import State, open_state
 from ..render.pacing import NO_DELAY, Pacing
+from ..responders import script_files
 from ..responders.scripted import Rule, Script
 from .batches import BatchStore
 from .endpoints import ROUTER, Call, Endpoint
@@ -125,8 +126,27 @@ class Engine:
         self, *, times: int | None = None, name: str | None = None, **matchers: Any
     ) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API)."""
+        if self.state.shared:
+            raise TypeError(
+                "with shared state, rules are shared as data: add them with "
+                "load_script({...}), a --script file or the admin API (Python rules and "
+                "where= predicates cannot reach the other processes)"
+            )
         rule = Rule(matchers, times=times, name=name, statuses=self.profile.statuses)
         return self.script.add(rule)
+
+    def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
+        """Check rules in their script-file form, then add them for every process."""
+        statuses = self.profile.statuses
+
+        def check(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
+            return Rule(matchers, times=times, name=name, statuses=statuses)
+
+        added = script_files.build_rules(spec, check)
+        items = spec.get("rules", [spec])
+        self.state.store_rules(items)
+        self.state.sync(self.script)
+        return self.script.rules[-len(added) :] if added else []
 
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""

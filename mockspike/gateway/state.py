@@ -147,6 +147,9 @@ class State(Protocol):
         ...
 
     def close(self) -> None: ...
+    def use_journal(self, journal: Journal) -> Journal:
+        """The journal to keep, with `journal`'s bounds and redaction."""
+        ...
 
 
 class MemoryState:
@@ -254,10 +257,18 @@ class MemoryState:
     def close(self) -> None:
         pass
 
+    def use_journal(self, journal: Journal) -> Journal:
+        self.journal = journal
+        return journal
+
 
 def open_state(url: str | None, wallets: Mapping[str, float]) -> State:
     """The state a URL names: None or `memory` in this process, `redis://HOST:PORT/DB`
     shared through Redis."""
     if url is None or url == "memory":
         return MemoryState(wallets)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from .redis_state import RedisState
+
+        return RedisState(url, wallets)
     raise ValueError(f"state is 'memory' or a redis://HOST:PORT/DB URL, not {url!r}")

@@ -171,6 +171,11 @@ class Script:
     def unused(self) -> list[Rule]:
         return [r for r in self.rules if not r.used]
 
+    def replace(self, rules: list[Rule]) -> None:
+        """Swap in rules numbered elsewhere (rebuilt from a shared state)."""
+        with self._lock:
+            self.rules = list(rules)
+
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()

@@ -47,3 +47,11 @@ def test_a_rule_with_times_is_claimed_that_many_times_in_sequence() -> None:
 def test_an_unknown_state_url_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="redis://HOST:PORT/DB"):
         open_state("postgres://x", {})
+
+
+def test_settings_refuse_a_state_that_is_not_redis() -> None:
+    from mockspike.settings import Settings
+
+    with pytest.raises(ValueError, match="redis://HOST:PORT/DB"):
+        Settings.build(state="postgres://db/0")
+    assert Settings.build(state="memory").state == "memory"
