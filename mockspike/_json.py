@@ -29,6 +29,14 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def pretty(value: Any) -> bytes:
+    """Indented JSON (two spaces, UTF-8, a final newline) for files people diff (cassettes)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n"
+    except TypeError:  # integers beyond 64 bits
+        return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
+
+
 def canonical(value: Any) -> bytes:
     """Compact JSON with sorted keys: equal values give equal bytes (keys, digests)."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

@@ -17,6 +17,7 @@ from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
 from .core.journal import MAX_ENTRIES
+from .responders.synthetic import MODES
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
@@ -30,6 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
     serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument(
+        "--synthetic",
+        choices=list(MODES),
+        help="what answers unscripted requests: default, or agent (offered tools are called)",
+    )
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
     serve.add_argument(
         "--admin-token",
@@ -103,6 +109,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a request body path to redact, e.g. metadata.user_id (repeatable)",
     )
     serve.add_argument(
+        "--max-recordings",
+        type=int,
+        metavar="N",
+        help="requests in flight to the upstream at once (default 64); others queue",
+    )
+    serve.add_argument(
+        "--queue-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a request queues for the upstream before a 529 (default 30)",
+    )
+    serve.add_argument(
         "--ignore-path",
         action="append",
         default=None,
@@ -167,6 +185,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     options = {
         "config": args.config,
+        "synthetic": args.synthetic,
         "admin_token": args.admin_token,
         "cassette": args.cassette,
         "record_mode": args.record_mode,
@@ -179,6 +198,8 @@ def _serve(args: argparse.Namespace) -> int:
         "allowed_hosts": tuple(args.allowed_host),
         "forwarded_allow_ips": args.forwarded_allow_ips,
         "journal_size": args.journal_size,
+        "max_recordings": args.max_recordings,
+        "queue_timeout": args.queue_timeout,
         "state": args.state,
     }
     if args.workers < 1:

@@ -36,10 +36,12 @@ if TYPE_CHECKING:
 
     from .cassettes.format import Cassette
     from .cassettes.recorder import Recorder
+    from .core.verdict import Finding
 
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""
 IN_PROCESS_KEY = "mockspike-test-key"
+DASHBOARD_PATH = "/_mockspike/"
 log = logging.getLogger("mockspike")
 
 
@@ -52,7 +54,8 @@ class MockSpike:
     >>> fake.fail(429, times=2)  # doctest: +ELLIPSIS
     Rule(...)
 
-    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `pacing`,
+    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `synthetic`
+    (`"agent"`: offered tools are called, then tool results answered), `pacing`,
     `time_scale`, `config`, `clock`, `admin_token`, `files_dir`, and `cassette=PATH` with
     `record_mode`, `upstream`, `replay_timing`, `match_on`, `ignore`, `redact_headers`,
     `redact_paths`. An unknown option is a `TypeError` that names the nearest one.
@@ -74,6 +77,7 @@ class MockSpike:
         self.engine = Engine(
             settings.profile,
             strict=settings.strict,
+            synthetic=settings.synthetic,
             pacing=settings.pacing,
             time_scale=settings.time_scale,
             config=settings.config,
@@ -120,12 +124,19 @@ class MockSpike:
         self,
         *,
         strict: bool | None = None,
+        synthetic: str | None = None,
         pacing: Pacing | None = None,
         time_scale: float | None = None,
     ) -> None:
         """Change how the fake answers from now on (None: leave as it is)."""
         if strict is not None:
             self.engine.strict = strict
+        if synthetic is not None:
+            from .responders.synthetic import MODES
+
+            if synthetic not in MODES:
+                raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {synthetic!r}")
+            self.engine.synthetic = MODES[synthetic]
         if pacing is not None:
             self.engine.pacing = pacing
         if time_scale is not None:
@@ -161,8 +172,9 @@ class MockSpike:
     on.__doc__ = f"{on.__doc__}\n\n" + textwrap.indent(matchers_table.describe(), " " * 8)
 
     def reply(self, text: str | Reply | None = None, *, times: int = 1, **kwargs: Any) -> Rule:
-        """Queue a reply for the next request(s): text, or `content=[blocks]`,
-        `stop_reason=`, `usage=`, `model=`, `timing=Pacing(...)`."""
+        """Queue a reply for the next request(s): text, or `content=[blocks]` of any kind the
+        API sends (checked now), `stop_reason=` (any of the API's), `stop_details=`,
+        `usage=`, `container=`, `context_management=`, `model=`, `timing=Pacing(...)`."""
         return self.on(times=times).reply(text, **kwargs)
 
     def reply_tool_use(
@@ -170,6 +182,36 @@ class MockSpike:
     ) -> Rule:
         """Queue a `tool_use` turn calling `name` with `input`."""
         return self.on(times=times).reply_tool_use(name, input, **kwargs)
+
+    def reply_web_search(
+        self,
+        query: str,
+        results: list[str | dict[str, Any]] | None = None,
+        text: str | None = None,
+        *,
+        times: int = 1,
+        **kwargs: Any,
+    ) -> Rule:
+        """Queue a web-search turn: `server_tool_use`, the results (URLs or
+        `{"url", "title", "page_age"}`), then `text` citing the first one (`cite=False`:
+        plain text; `error_code=`: the search failed)."""
+        return self.on(times=times).reply_web_search(query, results, text, **kwargs)
+
+    def reply_code_execution(
+        self,
+        command: str,
+        stdout: str = "",
+        stderr: str = "",
+        return_code: int = 0,
+        text: str | None = None,
+        *,
+        times: int = 1,
+        **kwargs: Any,
+    ) -> Rule:
+        """Queue a code-execution turn: a shell command, its output, then `text`."""
+        return self.on(times=times).reply_code_execution(
+            command, stdout, stderr, return_code, text, **kwargs
+        )
 
     def fail(
         self,
@@ -218,6 +260,25 @@ class MockSpike:
     def reset(self) -> None:
         """Clear the script and the journal (wallets, rate limits and cache stay)."""
         self.engine.reset()
+
+    def verdict(self) -> list[Finding]:
+        """How the client coped with the failures and faults it was served, judged from the
+        journal (`mockspike.core.verdict`): one `Finding` per thing done wrong."""
+        from .core.verdict import verdict
+
+        return verdict(self.engine.journal)
+
+    def assert_resilient(self, *, ignore: tuple[str, ...] = ()) -> None:
+        """Raise `AssertionError` listing the verdict's findings, but for rules in `ignore`
+        (e.g. `("gave-up",)` for a client made with `max_retries=0`)."""
+        from .core.verdict import RULES, report
+
+        unknown = [name for name in ignore if name not in RULES]
+        if unknown:
+            raise ValueError(f"unknown verdict rule(s) {unknown}; choose from {list(RULES)}")
+        findings = [f for f in self.verdict() if f.rule not in ignore]
+        if findings:
+            raise AssertionError(report(findings))
 
     # -- cassettes ----------------------------------------------------------------------
 
@@ -367,6 +428,21 @@ class MockSpike:
                     self.base_url = None
         finally:
             sock.close()
+
+    @contextlib.contextmanager
+    def dashboard(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the fake (`serve`) and yield its live dashboard's URL, printed too, so a
+        test can stop at a breakpoint and be looked at: `with fake.dashboard() as url:`.
+        Already serving? The running server's dashboard."""
+        if self.base_url is not None:
+            url = self.base_url + DASHBOARD_PATH
+            print(f"mockspike dashboard: {url}")
+            yield url
+            return
+        with self.serve(host, port) as base:
+            url = base + DASHBOARD_PATH
+            print(f"mockspike dashboard: {url}")
+            yield url
 
 
 class _InUse:

@@ -75,6 +75,10 @@ class CassetteOptions:
     ignore: tuple[str, ...] | None = None
     redact_headers: frozenset[str] | None = None
     redact_paths: tuple[str, ...] | None = None
+    max_recordings: int | None = None
+    """Requests in flight to the upstream at once (None: 64); others queue."""
+    queue_timeout: float | None = None
+    """Seconds a request queues for one of them before a 529 (None: 30)."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -132,6 +136,9 @@ class Settings:
     profile: str = "bytespike"
     strict: bool = False
     """Refuse requests no scripted rule matches (a 400 that says which rule came closest)."""
+    synthetic: str = "default"
+    """What answers when no rule does: `default` (prose, structured outputs, forced tools) or
+    `agent` (offered tools are called, tool results answered in text)."""
     pacing: Pacing | None = None
     time_scale: float = 1.0
     """Multiplies every delay of the pacing (0.01: a hundred times faster)."""
@@ -162,6 +169,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         load_profile(self.profile)  # a clear ValueError names the profiles that exist
+        from .responders.synthetic import MODES
+
+        if self.synthetic not in MODES:
+            raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {self.synthetic!r}")
         if self.time_scale < 0:
             raise ValueError("time_scale must not be negative")
         if self.state not in (None, "memory") and not str(self.state).startswith(

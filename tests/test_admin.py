@@ -85,7 +85,7 @@ def test_faults_over_admin(served: tuple[MockSpike, httpx.Client]) -> None:
     [
         (
             {"respond": {"explode": {}}},
-            "rules[0].respond[0]: one of reply, reply_tool_use, fail, fault",
+            "rules[0].respond[0]: one of reply, reply_tool_use, reply_web_search,",
         ),
         (
             {"match": {"colour": "red"}, "respond": {"reply": {"text": "x"}}},

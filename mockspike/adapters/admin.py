@@ -22,6 +22,7 @@ from .._redact import REDACTED
 from ..contract.errors import ApiError, error_body
 from ..responders.script_files import SpecError
 from ..responders.scripted import Rule
+from .dashboard import dashboard_routes
 
 if TYPE_CHECKING:
     from ..mock import MockSpike
@@ -52,6 +53,7 @@ def admin_routes(fake: MockSpike) -> list[Route]:
         route("wallets/{key}", _change_wallet, ["POST"]),
         route("cache", _cache, ["GET"]),
         route("cache", _clear_cache, ["DELETE"]),
+        *dashboard_routes(route),
         route("batches", _batches, ["GET"]),
         route("batches", _clear_batches, ["DELETE"]),
         route("batches/settings", _batch_settings, ["GET", "POST"]),

@@ -50,7 +50,7 @@ def create_app(fake: MockSpike) -> Starlette:
             client_ip=client[0] if client else "",
         )
         result = await engine.handle_async(wire)
-        await delivery.await_answer(result)
+        await _await_answer(result, request)
         if result.drop:
             await _drop(request)
             return Response(status_code=500)  # never sent: the connection is gone
@@ -64,8 +64,8 @@ def create_app(fake: MockSpike) -> Starlette:
     ]
     settings = fake.settings
 
-    def too_large() -> tuple[int, dict[str, str], bytes]:
-        answer = engine.too_large()
+    def too_large(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        answer = engine.too_large_for(method, path)
         return answer.status, answer.headers, answer.body
 
     middleware = [
@@ -73,7 +73,7 @@ def create_app(fake: MockSpike) -> Starlette:
         Middleware(
             BodyReader,
             bounds=settings.bounds,
-            max_body_bytes=engine.profile.max_body_bytes,
+            body_limit=engine.body_limit,
             too_large=too_large,
         ),
     ]
@@ -93,6 +93,24 @@ def _openapi(profile: str) -> Any:
         return JSONResponse(openapi_document(profile))
 
     return endpoint
+
+
+async def _await_answer(result: WireResponse, request: Request) -> None:
+    """Wait the answer's delay; a client that hangs up meanwhile is noted (a stall it did
+    not wait out) and the wait ends."""
+    if not result.delay:
+        return
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            delivery.gave_up(result)
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        await delivery.await_answer(result)
+        group.cancel_scope.cancel()
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

@@ -105,12 +105,14 @@ class BodyReader:
         self,
         app: Any,
         bounds: Bounds,
-        max_body_bytes: int,
-        too_large: Callable[[], tuple[int, dict[str, str], bytes]],
+        body_limit: Callable[[str, str], int],
+        too_large: Callable[[str, str], tuple[int, dict[str, str], bytes]],
     ) -> None:
+        """`body_limit(method, path)` is the endpoint's own limit (an upload may be larger
+        than a message); `too_large(method, path)` its 413."""
         self.app = app
         self.bounds = bounds
-        self.max_body_bytes = max_body_bytes
+        self.body_limit = body_limit
         self.too_large = too_large
         self.in_flight = 0
         """Bytes of request bodies held right now, over every client."""
@@ -119,9 +121,11 @@ class BodyReader:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        method, path = scope["method"], scope["path"]
+        limit = self.body_limit(method, path)
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await _send_answer(send, *self.too_large())
+        if declared is not None and declared > limit:
+            await _send_answer(send, *self.too_large(method, path))
             return  # refused before reading: a 50 MB body is never buffered
         held = 0
         try:
@@ -133,8 +137,8 @@ class BodyReader:
                     if message["type"] == "http.disconnect":
                         return  # the client is gone: nothing to answer, nothing to log
                     chunk = message.get("body", b"")
-                    if held + len(chunk) > self.max_body_bytes:
-                        await _send_answer(send, *self.too_large())
+                    if held + len(chunk) > limit:
+                        await _send_answer(send, *self.too_large(method, path))
                         return
                     if self.in_flight + len(chunk) > self.bounds.max_bytes_in_flight:
                         refusal = (503, "api_error", "mockspike: too many request bytes in flight")

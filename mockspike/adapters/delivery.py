@@ -1,7 +1,8 @@
 """Paced delivery of a `WireResponse`, for every adapter: the wait before answering, then
 each chunk on an absolute schedule (the time spent sending does not add up as drift), one
 frame a write, honouring the client's read timeout. A stream that waits on the network (a
-recording) is pulled on a worker thread chunk by chunk, so it never stalls the event loop.
+recording) is pulled on a worker thread chunk by chunk, so it never stalls the event loop;
+those threads are a pool of their own (`stream_threads`).
 
 Adapters map the outcomes to their own terms: `ReadTimedOut` (a wait outlasted the read
 timeout), `StreamBreak` (cut the connection mid-body) and `WireResponse.drop`."""
@@ -13,8 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 
 import anyio
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from ..core.wire import Chunk, WireResponse
+
+STREAM_THREADS = 256
+"""Threads pulling blocking streams (recordings in progress) at once, per event loop."""
+
+_stream_threads: RunVar[anyio.CapacityLimiter] = RunVar("mockspike_stream_threads")
 
 
 class ReadTimedOut(Exception):
@@ -25,6 +32,7 @@ def wait_to_answer(result: WireResponse, read_timeout: float | None) -> None:
     """Sleep the response's `delay` (or the read timeout, then raise `ReadTimedOut`)."""
     if read_timeout is not None and result.delay > read_timeout:
         time.sleep(read_timeout)
+        gave_up(result)
         raise ReadTimedOut
     if result.delay:
         time.sleep(result.delay)
@@ -34,9 +42,16 @@ async def await_answer(result: WireResponse, read_timeout: float | None = None) 
     """`wait_to_answer` for the event loop."""
     if read_timeout is not None and result.delay > read_timeout:
         await anyio.sleep(read_timeout)
+        gave_up(result)
         raise ReadTimedOut
     if result.delay:
         await anyio.sleep(result.delay)
+
+
+def gave_up(result: WireResponse) -> None:
+    """Tell the journal the client left before the answer (see `WireResponse.abandoned`)."""
+    if result.abandoned is not None:
+        result.abandoned()
 
 
 def body(result: WireResponse, read_timeout: float | None = None) -> Iterator[bytes]:
@@ -65,6 +80,19 @@ async def abody(result: WireResponse, read_timeout: float | None = None) -> Asyn
         yield chunk
 
 
+def stream_threads() -> anyio.CapacityLimiter:
+    """This event loop's threads for blocking streams, apart from anyio's default pool (40)
+    that runs `Engine.handle_async`: requests queued there for a recording slot can then
+    never starve the recordings holding the slots of the threads they need to finish. (With
+    one shared pool a record-through proxy wedged for good past slots + 40 streams.)"""
+    try:
+        return _stream_threads.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(STREAM_THREADS)
+        _stream_threads.set(limiter)
+        return limiter
+
+
 async def _chunks(result: WireResponse) -> AsyncIterator[Chunk]:
     stream = result.iter_chunks()
     if not result.blocking:
@@ -72,13 +100,14 @@ async def _chunks(result: WireResponse) -> AsyncIterator[Chunk]:
             yield chunk
         return
     done = object()
+    threads = stream_threads()
     try:
         while True:
-            item = await anyio.to_thread.run_sync(next, stream, done)
+            item = await anyio.to_thread.run_sync(next, stream, done, limiter=threads)
             if item is done:
                 return
             yield item  # type: ignore[misc]
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
-            await anyio.to_thread.run_sync(close)
+            await anyio.to_thread.run_sync(close, limiter=threads)

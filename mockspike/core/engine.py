@@ -29,7 +29,9 @@ from ..gateway.state import State, open_state
 from ..render.pacing import NO_DELAY, Pacing
 from ..responders import script_files
 from ..responders.scripted import Rule, Script
+from ..responders.synthetic import MODES
 from .batches import BatchStore
+from .capture import capture
 from .endpoints import ROUTER, Call, Endpoint
 from .files import FileStore
 from .front import CassetteMiss, FrontStage
@@ -56,6 +58,7 @@ class Engine:
         profile: str | Profile = "bytespike",
         *,
         strict: bool = False,
+        synthetic: str = "default",
         pacing: Pacing | None = None,
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
@@ -76,6 +79,8 @@ class Engine:
         self.front = front
         """Answers before the gateway and contract when set (a cassette)."""
         self.strict = strict
+        self.synthetic = MODES[synthetic]
+        """The responder of last resort (`responders.synthetic.MODES`)."""
         self.pacing = pacing or NO_DELAY
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
@@ -94,6 +99,7 @@ class Engine:
         """Answer one request. Never raises for anything a client can send."""
         entry = Entry(request.method, request.path, request.headers, None)
         entry.started_at = time.time()
+        entry.at = self.clock.now()
         clock = time.perf_counter()
         try:
             response = self._route(request, entry)
@@ -107,6 +113,7 @@ class Engine:
             entry.error = {"type": "api_error", "message": "Internal server error"}
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
+        entry.reply = capture(response, self.clock.now, entry.at)
         self.journal.append(entry, request.body)
         return response
 
@@ -186,7 +193,9 @@ class Engine:
         entry.endpoint = endpoint.name
         if self.front is not None and not endpoint.local:
             entry.body = _json.loads_object(request.body)
-            return self.front.handle(request)
+            response = self.front.handle(request, entry)
+            entry.rule = self.front.describe()
+            return response
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
             self._check_headers(request, endpoint)

@@ -10,6 +10,7 @@ the fake was made with `journal_raw=True`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -18,8 +19,12 @@ from typing import Any, overload
 
 from .. import _json
 from .._redact import Redaction
+from .capture import Captured
 from .faults import Fault
 from .outcomes import Failure, Reply, Response
+
+Listener = Callable[["Entry | None"], None]
+"""Told of each new journal entry (None: the journal was cleared)."""
 
 
 @dataclass
@@ -47,16 +52,24 @@ class Entry:
     """True when a strict fake refused it because no rule matched."""
     cassette_miss: bool = False
     """True when a cassette had no interaction for it and could not record one."""
+    cassette_error: str | None = None
+    """Why its recording could not be saved (a full disk…); the client was answered anyway."""
     input_tokens: int = 0
     output_tokens: int = 0
     credits: float = 0.0
     """What the reply would have cost on the gateway (1 credit = 1 US cent)."""
+    number: int = 0
+    """1, 2, 3… in arrival order (set by `Journal.append`; kept when old entries drop)."""
+    at: float = 0.0
+    """Arrival time on the engine's clock (a `FakeClock` when the test drives time)."""
+    reply: Captured | None = None
+    """What went back: headers, body or stream events (bounded), how a stream ended."""
     batch_item: str | None = None
     """`msgbatch_…/custom_id` for a request answered inside a Message Batch."""
     body_summary: dict[str, Any] | None = None
     """For a body too large to keep: `{"bytes", "sha256", "prefix"}` (and `body` is None)."""
     size: int = 0
-    """Bytes of body this entry holds in memory (counted against the journal's budget)."""
+    """Bytes of request body and reply this entry holds (counted against the budget)."""
 
     @property
     def model(self) -> str | None:
@@ -73,11 +86,19 @@ class Entry:
             "rule": self.rule,
             "response": _describe(self.response),
             "error": self.error,
+            "cassette_error": self.cassette_error,
             "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
             "credits": self.credits,
             "batch_item": self.batch_item,
             "started_at": self.started_at,
             "duration_ms": round(self.duration * 1000, 3),
+            "number": self.number,
+            "at": self.at,
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "unmatched": self.unmatched,
+            "cassette_miss": self.cassette_miss,
+            "reply": self.reply.to_json() if self.reply else None,
         }
 
 
@@ -115,6 +136,8 @@ class Journal:
     _entries: deque[Entry] = field(default_factory=deque, repr=False)
     _bytes: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+    _listeners: list[Listener] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_entries < 1 or self.max_bytes < 0 or self.summary_bytes < 0:
@@ -136,7 +159,10 @@ class Journal:
             entry.size = PREFIX_BYTES
         else:
             entry.size = len(raw)
+        if entry.reply is not None:
+            entry.size += entry.reply.size
         with self._lock:
+            entry.number = next(self._numbers)
             self._entries.append(entry)
             self._bytes += entry.size
             while len(self._entries) > self.max_entries or (
@@ -144,6 +170,8 @@ class Journal:
             ):
                 self._bytes -= self._entries.popleft().size
                 self.dropped += 1
+        if self._listeners:  # nothing more on the hot path while nobody listens
+            self._tell(entry)
 
     def clear(self) -> None:
         """Forget every entry (and give their memory back)."""
@@ -151,6 +179,29 @@ class Journal:
             self._entries = deque()
             self._bytes = 0
             self.dropped = 0
+        if self._listeners:
+            self._tell(None)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(entry)` after each append (`listener(None)` after a clear), from
+        the thread that appended; returns the function that unsubscribes it. A listener
+        that raises is dropped."""
+        with self._lock:
+            self._listeners = [*self._listeners, listener]
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._listeners = [x for x in self._listeners if x is not listener]
+
+        return unsubscribe
+
+    def _tell(self, entry: Entry | None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(entry)
+            except Exception:
+                with self._lock:
+                    self._listeners = [x for x in self._listeners if x is not listener]
 
     @overload
     def __getitem__(self, index: int) -> Entry: ...

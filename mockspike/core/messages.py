@@ -4,6 +4,8 @@ Each step is a function of plain values, so it can be read and tested alone."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +20,6 @@ from ..gateway.limits import Admission
 from ..render import sse
 from ..render.message import Rendered
 from ..render.pacing import Pacer
-from ..responders import synthetic_reply
 from ..responders.synthetic import request_seed
 from .faults import Fault
 from .journal import Entry
@@ -86,7 +87,7 @@ def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
         engine.gateway.settle(order.admission, 0, 0.0)
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     seed = request_seed(order.body)
-    reply = reply or synthetic_reply(order.body, seed)
+    reply = reply or engine.synthetic(order.body, seed)
     rendered, headers = bill(engine, call, order, reply, seed)
     pacer = (reply.timing or engine.pacing).pacer(seed, engine.time_scale)
     response = deliver(rendered, headers, pacer, stream=bool(order.body.get("stream")))
@@ -126,6 +127,10 @@ def bill(
     model, body = order.model, order.body
     cache = engine.cache.use(call.key, model, body)
     uncached = order.prompt_tokens - cache.read - cache.written
+    if reply.container is not None and "expires_at" not in reply.container:
+        expires_at = container_expiry(engine.clock.now())
+        reply = dataclasses.replace(reply, container={**reply.container, "expires_at": expires_at})
+    geo = body.get("inference_geo")
     rendered = Rendered(
         id=engine.message_id(seed, engine.profile.message_id_stem(model)),
         model=reply.model or engine.profile.response_model(body["model"], model),
@@ -133,6 +138,7 @@ def bill(
         input_tokens=uncached,
         full_usage=engine.profile.full_usage,
         cache=cache,
+        inference_geo=geo if isinstance(geo, str) else "global",
     )
     cost = order.price * accounting.credits(
         model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
@@ -144,6 +150,17 @@ def bill(
     if engine.profile.credits_header:
         headers[engine.profile.credits_header] = accounting.format_credits(order.estimate)
     return rendered, headers
+
+
+#: How long a code-execution container lives after its last use (an assumption; see
+#: docs/contract.md).
+CONTAINER_LIFETIME = 30 * 24 * 3600.0
+
+
+def container_expiry(now: float) -> str:
+    """`container.expires_at` as the API writes it: RFC 3339 with microseconds and `Z`."""
+    moment = datetime.datetime.fromtimestamp(now + CONTAINER_LIFETIME, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def deliver(

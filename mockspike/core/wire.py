@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 Chunk = tuple[float, bytes]
@@ -41,6 +41,9 @@ class WireResponse:
     """Close the connection without any response."""
     blocking: bool = False
     """The stream waits on the network (a recording): adapters pull it from a thread."""
+    abandoned: Callable[[], None] | None = None
+    """Adapters call it when the client gave up during `delay` (its read timeout fired or
+    it hung up), so the journal knows the client did not wait out a stall."""
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """The body as chunks, whether it streams or not."""

@@ -10,6 +10,7 @@ import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from ..contract.catalog import Model
 from ..contract.errors import ApiError
@@ -162,6 +163,25 @@ class Gateway:
 
     def reset_limits(self) -> None:
         self.state.reset_buckets()
+
+    def buckets(self) -> list[dict[str, Any]]:
+        """Every key's rate-limit buckets now: key, bucket, capacity, remaining."""
+        now = self.clock.now()
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            for key, buckets in self._buckets.items():
+                for name, bucket in buckets.items():
+                    bucket.refill(now)
+                    remaining = max(0, int(bucket.level))
+                    rows.append(
+                        {
+                            "key": key,
+                            "bucket": name,
+                            "capacity": bucket.capacity,
+                            "remaining": remaining,
+                        }
+                    )
+        return rows
 
     def _limits(self, key: str) -> RateLimits:
         settings = self.config.keys.get(key) if self.config else None

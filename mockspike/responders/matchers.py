@@ -7,11 +7,12 @@ A new matcher is one function and one row here."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from .regex import compile_regex
 
 Check = Callable[[dict[str, Any], Any], "str | None"]
 
@@ -107,10 +108,6 @@ def _where(body: dict[str, Any], want: Any) -> str | None:
     return None if want(body) else "the predicate returned false"
 
 
-def _compile(value: Any) -> Any:
-    return re.compile(value) if isinstance(value, str) else value
-
-
 _STRING = MappingProxyType({"type": "string"})
 _BOOLEAN = MappingProxyType({"type": "boolean"})
 _REGEX = MappingProxyType({"type": "string", "format": "regex"})
@@ -123,7 +120,9 @@ MATCHERS: Mapping[str, Matcher] = MappingProxyType(
         "model": Matcher("the model name, exactly", _model, schema=_STRING),
         "stream": Matcher("streaming or not", _stream, schema=_BOOLEAN),
         "text": Matcher("the last user text contains it", _contains, schema=_STRING),
-        "regex": Matcher("the last user text matches it", _regex, prepare=_compile, schema=_REGEX),
+        "regex": Matcher(
+            "the last user text matches it", _regex, prepare=compile_regex, schema=_REGEX
+        ),
         "system": Matcher("the system prompt contains it", _system, schema=_STRING),
         "tools": Matcher("these tool names are offered", _tools, schema=_NAMES),
         "tool_result": Matcher(

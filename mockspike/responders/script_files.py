@@ -9,6 +9,7 @@ rules:
     respond:                                          # one item, or a sequence
       - reply: {text: "Sunny, 21C"}
       - reply_tool_use: {name: get_weather, input: {city: Paris}}
+      - reply_web_search: {query: weather, results: [https://meteo.example], text: "Sunny."}
       - fail: {status: 429, retry_after: 0.01}
       - fault: {kind: break, after: 3, error: {status: 529}}
 ```
@@ -31,7 +32,7 @@ from ..render.pacing import Pacing
 from .matchers import MATCHERS, check_names
 from .scripted import Rule
 
-_ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
+_ACTIONS = ("reply", "reply_tool_use", "reply_web_search", "reply_code_execution", "fail", "fault")
 
 
 class SpecError(ValueError):
@@ -113,6 +114,10 @@ def _apply(rule: Rule, action: Any, where: str) -> None:
         rule.reply(args.pop("text", None), **args)
     elif verb == "reply_tool_use":
         rule.reply_tool_use(args.pop("name"), args.pop("input", {}), **args)
+    elif verb == "reply_web_search":
+        rule.reply_web_search(**args)
+    elif verb == "reply_code_execution":
+        rule.reply_code_execution(**args)
     elif verb == "fail":
         rule.fail(args.pop("status"), **args)
     else:

@@ -14,7 +14,9 @@ from typing import Any
 
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
+from . import server_tools
 from .matchers import MATCHERS, check_names
+from .regex import RegexError
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -35,7 +37,10 @@ class Rule:
 
     def __post_init__(self) -> None:
         check_names(self.matchers)
-        self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
+        try:
+            self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
+        except RegexError as exc:  # say which rule
+            raise RegexError(f"rule {self.name!r}: {exc}" if self.name else str(exc)) from None
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1")
 
@@ -52,6 +57,37 @@ class Rule:
         blocks = [{"type": "text", "text": text}] if text else []
         blocks.append(tool_use_block(name, input, kwargs.pop("id", None)))
         return self.reply(content=blocks, **kwargs)
+
+    def reply_web_search(
+        self,
+        query: str,
+        results: list[str | dict[str, Any]] | None = None,
+        text: str | None = None,
+        *,
+        cite: bool = True,
+        error_code: str | None = None,
+        **kwargs: Any,
+    ) -> Rule:
+        """Answer with a web-search turn: the search, its results (URLs or
+        `{"url", "title", "page_age"}`), then `text` citing the first result."""
+        content = server_tools.web_search_turn(
+            query, results, text, cite=cite, error_code=error_code
+        )
+        return self.reply(content=content, **kwargs)
+
+    def reply_code_execution(
+        self,
+        command: str,
+        stdout: str = "",
+        stderr: str = "",
+        return_code: int = 0,
+        text: str | None = None,
+        **kwargs: Any,
+    ) -> Rule:
+        """Answer with a code-execution turn (a shell command and its output; the reply
+        carries its `container`)."""
+        content = server_tools.code_execution_turn(command, stdout, stderr, return_code, text)
+        return self.reply(content=content, **kwargs)
 
     def fail(
         self,

@@ -276,7 +276,8 @@ async def test_the_admin_api_inspects_scripts_and_clears_batches_and_files(fake:
 
     async def admin(method: str, path: str, body: Any = None) -> Any:
         raw = json.dumps(body).encode() if body is not None else b""
-        sent = await call_asgi(fake.app, method, f"/_mockspike/{path}", body=raw)
+        headers = {"content-type": "application/json"}
+        sent = await call_asgi(fake.app, method, f"/_mockspike/{path}", body=raw, headers=headers)
         return json.loads(
             b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         )
