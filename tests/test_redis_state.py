@@ -294,3 +294,24 @@ def test_a_lost_redis_is_a_retryable_5xx_and_the_fake_recovers(tmp_path: Path) -
         process.terminate()
         process.communicate(timeout=10)
         server.stop()
+
+
+def test_every_process_lists_the_shared_buckets(redis_server: RedisServer) -> None:
+    from mockspike import MockSpike
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+    with (
+        MockSpike(state=redis_server.url, config=CONFIG) as one,
+        MockSpike(state=redis_server.url, config=CONFIG) as other,
+    ):
+        client = httpx.Client(transport=one.transport(), base_url="http://mockspike.test")
+        with client:
+            response = client.post(
+                "/v1/messages",
+                json=BODY,
+                headers={"x-api-key": "five", "anthropic-version": "2023-06-01"},
+            )
+        assert response.status_code == 200
+        rows = other.engine.gateway.buckets()
+        requests = [r for r in rows if r["key"] == "five" and r["bucket"] == "requests"]
+        assert requests == [{"key": "five", "bucket": "requests", "capacity": 5, "remaining": 4}]

@@ -168,19 +168,17 @@ class Gateway:
         """Every key's rate-limit buckets now: key, bucket, capacity, remaining."""
         now = self.clock.now()
         rows: list[dict[str, Any]] = []
-        with self._lock:
-            for key, buckets in self._buckets.items():
-                for name, bucket in buckets.items():
-                    bucket.refill(now)
-                    remaining = max(0, int(bucket.level))
-                    rows.append(
-                        {
-                            "key": key,
-                            "bucket": name,
-                            "capacity": bucket.capacity,
-                            "remaining": remaining,
-                        }
-                    )
+        for key, buckets in self.state.buckets(now, self._limits).items():
+            for name, bucket in buckets.items():
+                remaining = max(0, int(bucket.level))
+                rows.append(
+                    {
+                        "key": key,
+                        "bucket": name,
+                        "capacity": bucket.capacity,
+                        "remaining": remaining,
+                    }
+                )
         return rows
 
     def _limits(self, key: str) -> RateLimits:

@@ -181,6 +181,22 @@ class RedisState:
             self.client.delete(name)
 
     @_guarded
+    def buckets(self, now: float, limits_of: Callable[[str], RateLimits]) -> dict[str, Buckets]:
+        found: dict[str, Buckets] = {}
+        prefix = self._keys.buckets("")
+        for name in self.client.scan_iter(match=self._keys.buckets("*"), count=500):
+            fields = cast(dict[str, str], self.client.hgetall(name))
+            if "updated" not in fields:
+                continue
+            key = name.removeprefix(prefix)
+            updated = float(fields["updated"])
+            found[key] = {}
+            for bucket, capacity in zip(BUCKETS, capacities(limits_of(key)), strict=True):
+                found[key][bucket] = Bucket(capacity, updated, float(fields[bucket]))
+                found[key][bucket].refill(now)
+        return found
+
+    @_guarded
     def wallet(self, key: str) -> float | None:
         value = self.client.hget(self._keys.wallets, key)
         return None if value is None else float(value)

@@ -10,7 +10,7 @@ the state, so two processes never both spend the last token or the last use of a
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -112,6 +112,9 @@ class State(Protocol):
         ...
 
     def reset_buckets(self) -> None: ...
+    def buckets(self, now: float, limits_of: Callable[[str], RateLimits]) -> dict[str, Buckets]:
+        """Every key's buckets, refilled to `now`."""
+        ...
 
     # wallets
     def wallet(self, key: str) -> float | None: ...
@@ -203,6 +206,13 @@ class MemoryState:
     def reset_buckets(self) -> None:
         with self._lock:
             self._buckets.clear()
+
+    def buckets(self, now: float, limits_of: Callable[[str], RateLimits]) -> dict[str, Buckets]:
+        with self._lock:
+            for buckets in self._buckets.values():
+                for bucket in buckets.values():
+                    bucket.refill(now)
+            return {key: dict(buckets) for key, buckets in self._buckets.items()}
 
     def wallet(self, key: str) -> float | None:
         return self._wallets.get(key)
