@@ -113,18 +113,16 @@ class Gateway:
         """Check the wallet (402) and, when `limited`, the rate limits (429), then take
         from the buckets. A Message Batch's requests are not `limited`: the API keeps
         batches out of the Messages rate limits."""
-        balance = self.state.wallet(key)
-        if balance is not None and estimate > balance:
-            raise ApiError(
-                402,
-                f"Wallet exhausted: this request needs an estimated {estimate:.6f} credits "
-                f"and the wallet holds {max(balance, 0):.6f}.",
-            )
         if not limited:
+            balance = self.state.wallet(key)
+            if balance is not None and estimate > balance:
+                raise _broke(estimate, balance)
             return Admission(key, 0, limited=False)
         now = self.clock.now()
         needs = {"requests": 1, "input-tokens": input_tokens, "output-tokens": max_tokens}
-        taken = self.state.take(key, self._limits(key), needs, now)
+        taken = self.state.take(key, self._limits(key), needs, now, estimate)
+        if taken.broke is not None:
+            raise _broke(estimate, taken.broke)
         worst = taken.worst
         if worst is not None:
             buckets = taken.buckets
@@ -196,6 +194,14 @@ class Gateway:
         )
         headers.update(_bucket_headers("tokens", tightest, now))
         return headers
+
+
+def _broke(estimate: float, balance: float) -> ApiError:
+    return ApiError(
+        402,
+        f"Wallet exhausted: this request needs an estimated {estimate:.6f} credits "
+        f"and the wallet holds {max(balance, 0):.6f}.",
+    )
 
 
 def initial_wallets(config: GatewayConfig | None) -> dict[str, float]:

@@ -40,6 +40,7 @@ TIMEOUT = 1.0
 
 # Refill the three buckets of KEYS[1] on Redis's clock; take ARGV[4..6] from them when all
 # fit, else take nothing and name the one that waits longest. ARGV[1..3]: capacities.
+# Before that, when the wallet ARGV[7] of hash KEYS[2] holds less than ARGV[8]: 'broke'.
 _REFILL = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -58,7 +59,11 @@ redis.call('HSET', KEYS[1], 'updated', tostring(now), names[1], tostring(levels[
 redis.call('EXPIRE', KEYS[1], 120)
 """
 _TAKE = (
-    _REFILL
+    """
+local balance = redis.call('HGET', KEYS[2], ARGV[7])
+if balance and tonumber(ARGV[8]) > tonumber(balance) then return {'broke', balance} end
+"""
+    + _REFILL
     + """
 local worst, worst_wait = 0, 0
 for i = 1, 3 do
@@ -156,9 +161,21 @@ class RedisState:
     # -- rate limits and wallets --------------------------------------------------------
 
     @_guarded
-    def take(self, key: str, limits: RateLimits, needs: Mapping[str, float], now: float) -> Taken:
+    def take(
+        self,
+        key: str,
+        limits: RateLimits,
+        needs: Mapping[str, float],
+        now: float,
+        estimate: float = 0.0,
+    ) -> Taken:
         amounts = [needs.get(name, 0) for name in BUCKETS]
-        result = self._take(keys=[self._keys.buckets(key)], args=[*capacities(limits), *amounts])
+        result = self._take(
+            keys=[self._keys.buckets(key), self._keys.wallets],
+            args=[*capacities(limits), *amounts, key, repr(estimate)],
+        )
+        if result[0] == "broke":
+            return Taken({}, broke=float(result[1]))
         buckets = _buckets(limits, result)
         worst = int(result[4])
         if worst == 0:

@@ -84,6 +84,8 @@ class Taken:
     buckets: Buckets
     worst: str | None = None
     wait: float = 0.0
+    broke: float | None = None
+    """When the wallet held less than the estimate: its balance (nothing was taken)."""
 
 
 @dataclass
@@ -102,8 +104,17 @@ class State(Protocol):
 
     # rate limits
     def take(
-        self, key: str, limits: RateLimits, needs: Mapping[str, float], now: float
-    ) -> Taken: ...
+        self,
+        key: str,
+        limits: RateLimits,
+        needs: Mapping[str, float],
+        now: float,
+        estimate: float = 0.0,
+    ) -> Taken:
+        """Check the key's wallet holds `estimate` and that every bucket holds its need;
+        then, in the same step, take the needs from the buckets."""
+        ...
+
     def settle(
         self, key: str, limits: RateLimits, give_back: float | None, credits: float, now: float
     ) -> Buckets:
@@ -180,8 +191,18 @@ class MemoryState:
             bucket.refill(now)
         return buckets
 
-    def take(self, key: str, limits: RateLimits, needs: Mapping[str, float], now: float) -> Taken:
+    def take(
+        self,
+        key: str,
+        limits: RateLimits,
+        needs: Mapping[str, float],
+        now: float,
+        estimate: float = 0.0,
+    ) -> Taken:
         with self._lock:
+            balance = self._wallets.get(key)
+            if balance is not None and estimate > balance:
+                return Taken({}, broke=balance)
             buckets = self._buckets_of(key, limits, now)
             waits = {name: buckets[name].wait(amount) for name, amount in needs.items()}
             worst = max(waits, key=lambda name: waits[name])

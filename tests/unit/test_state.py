@@ -55,3 +55,10 @@ def test_settings_refuse_a_state_that_is_not_redis() -> None:
     with pytest.raises(ValueError, match="redis://HOST:PORT/DB"):
         Settings.build(state="postgres://db/0")
     assert Settings.build(state="memory").state == "memory"
+
+
+def test_a_wallet_short_of_the_estimate_takes_nothing() -> None:
+    state = MemoryState({"paid": 1.0})
+    assert state.take("paid", LIMITS, NEED, 0.0, estimate=2.0).broke == 1.0
+    taken = [state.take("paid", LIMITS, NEED, 0.0, estimate=0.5) for _ in range(6)]
+    assert [t.worst for t in taken] == [None] * 5 + ["requests"]
