@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from .._ids import random_id
+
+if TYPE_CHECKING:
+    import jsonschema
 
 Block = dict[str, Any]
 
@@ -51,7 +51,10 @@ def _schemas() -> dict[str, Any]:
 
 @functools.cache
 def _validators() -> dict[str, jsonschema.Draft202012Validator]:
-    """One validator per block kind, resolving `#/components/schemas/...` in the same file."""
+    """One validator per block kind, resolving `#/components/schemas/...` in the same file.
+    (jsonschema is imported here, on first use: the plugin's import stays light.)"""
+    import jsonschema
+
     schemas = _schemas()
     root = {"components": {"schemas": schemas}}
     out = {}
@@ -85,6 +88,8 @@ def complete(block: Any, where: str = "content") -> Block:
         out.setdefault("signature", "mockspike-signature")
     elif kind == "mcp_tool_result":
         out.setdefault("is_error", False)
+    from jsonschema.exceptions import best_match
+
     error = best_match(validators[kind].iter_errors(out))
     if error is not None:
         at = "".join(f".{p}" for p in error.absolute_path)
