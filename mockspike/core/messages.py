@@ -103,6 +103,7 @@ def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
 def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | None, Fault | None]:
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
+    engine.state.sync(engine.script)
     rule, response = engine.script.decide(body)
     entry.rule = rule.describe() if rule else None
     entry.response = response
