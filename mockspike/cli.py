@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import _json
 from ._version import __version__
@@ -150,6 +151,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a body path left out of matching (default: metadata.user_id)",
     )
     serve.add_argument(
+        "--state",
+        metavar="URL",
+        help="keep the gateway's state in Redis (redis://HOST:PORT/DB), shared by every "
+        "process pointed at it (default: in this process)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve with N processes on one port (needs --state redis://…)",
+    )
+    serve.add_argument(
         "--files-dir",
         metavar="DIR",
         help="keep Files API uploads in this directory (default: in memory)",
@@ -234,7 +248,18 @@ def _serve(args: argparse.Namespace) -> int:
         "journal_size": args.journal_size,
         "max_recordings": args.max_recordings,
         "queue_timeout": args.queue_timeout,
+        "state": args.state,
     }
+    if args.workers < 1:
+        print("mockspike: cannot start: --workers is at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and args.state in (None, "memory"):
+        print(
+            "mockspike: cannot start: --workers above 1 needs --state redis://HOST:PORT/DB "
+            "(each worker would otherwise have its own limits, wallets, rules and journal)",
+            file=sys.stderr,
+        )
+        return 2
     if args.upstream and not args.cassette:
         print("mockspike: --upstream records into a cassette: add --cassette PATH", file=sys.stderr)
         return 2
@@ -260,7 +285,13 @@ def _serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
-    if args.script:
+    if args.script and fake.engine.state.shared and fake.rules:
+        print(
+            f"mockspike: {args.script} not loaded: the shared state already has rules "
+            "(POST /_mockspike/reset to start over)",
+            file=sys.stderr,
+        )
+    elif args.script:
         try:
             fake.load_script(args.script)
         except (OSError, ValueError) as exc:
@@ -283,6 +314,27 @@ def _serve(args: argparse.Namespace) -> int:
     def announce() -> None:
         print(banner, flush=True)
 
+    if args.workers > 1:
+        fake.close()  # each worker opens its own connection to the state
+
+        def worker_app() -> Any:
+            try:
+                worker = MockSpike.from_settings(settings)
+            except OSError as exc:
+                print(f"mockspike: a worker cannot start: {exc}", file=sys.stderr)
+                raise SystemExit(2) from None
+            if not args.quiet:
+                worker.requests.subscribe(request_log.printer(verbose=args.verbose))
+            return worker.app
+
+        return serving.run_workers(
+            worker_app,
+            sock,
+            args.workers,
+            announce,
+            settings.bounds,
+            settings.forwarded_allow_ips,
+        )
     with fake:
         serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0

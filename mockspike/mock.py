@@ -85,16 +85,19 @@ class MockSpike:
             config=settings.config,
             clock=settings.clock,
             files_dir=settings.files_dir,
+            state=settings.state,
         )
         cassette = settings.cassette
-        self.engine.journal = Journal(
-            max_entries=settings.journal_size,
-            redaction=None
-            if settings.journal_raw
-            else Redaction.of(
-                cassette.redact_headers or () if cassette else (),
-                cassette.redact_paths or () if cassette else (),
-            ),
+        self.engine.journal = self.engine.state.use_journal(
+            Journal(
+                max_entries=settings.journal_size,
+                redaction=None
+                if settings.journal_raw
+                else Redaction.of(
+                    cassette.redact_headers or () if cassette else (),
+                    cassette.redact_paths or () if cassette else (),
+                ),
+            )
         )
         self._recorder: Recorder | None = None
         if settings.cassette is not None:
@@ -144,8 +147,10 @@ class MockSpike:
             self.engine.time_scale = time_scale
 
     def close(self) -> None:
-        """Release what the fake holds (a cassette's connection to its upstream)."""
+        """Release what the fake holds (a cassette's connection to its upstream, the
+        connection to a shared state)."""
         self.eject_cassette()
+        self.engine.state.close()
 
     def __enter__(self) -> MockSpike:
         return self
@@ -266,6 +271,8 @@ class MockSpike:
     def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
         """Add the rules of a JSON/YAML script file (or its parsed dict)."""
         data = source if isinstance(source, dict) else script_files.load_file(source)
+        if self.engine.state.shared:
+            return self.engine.share_rules(data)
         return script_files.build_rules(data, self.engine.new_rule, self.engine.script.remove)
 
     def remove_rule(self, number: int) -> Rule:
@@ -279,6 +286,7 @@ class MockSpike:
 
     @property
     def rules(self) -> list[Rule]:
+        self.engine.state.sync(self.engine.script)
         return list(self.engine.script.rules)
 
     @property
@@ -363,7 +371,7 @@ class MockSpike:
 
     def wallet(self, key: str) -> float | None:
         """A key's balance in credits (None: the key has no wallet)."""
-        return self.engine.gateway.wallets.get(key)
+        return self.engine.gateway.state.wallet(key)
 
     def top_up(self, key: str, credits: float) -> float:
         """Add credits to a key's wallet; returns the new balance."""

@@ -159,6 +159,9 @@ class Settings:
     """Requests the journal keeps (the oldest go first)."""
     journal_raw: bool = False
     """Keep secret headers and body paths in the journal as received (in-process use)."""
+    state: str | None = None
+    """Where the gateway's state lives: None (this process) or `redis://HOST:PORT/DB`,
+    shared by every fake pointed at it (see "Scaling out" in the README)."""
     assert_all_used: bool = True
     """pytest only: fail a test whose scripted rules were not all used."""
     assert_all_matched: bool = True
@@ -172,6 +175,10 @@ class Settings:
             raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {self.synthetic!r}")
         if self.time_scale < 0:
             raise ValueError("time_scale must not be negative")
+        if self.state not in (None, "memory") and not str(self.state).startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError(f"state is 'memory' or a redis://HOST:PORT/DB URL, not {self.state!r}")
         if self.files_dir is not None and not isinstance(self.files_dir, Path):
             object.__setattr__(self, "files_dir", Path(self.files_dir))
         if isinstance(self.allowed_hosts, str):

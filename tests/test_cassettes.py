@@ -69,9 +69,11 @@ def test_record_then_replay_offline(tmp_path: Path) -> None:
     origin = MockSpike(config={"keys": {SECRET: {}}})  # the 'real gateway' for this run
     origin.on(text="weather").reply_tool_use("lookup_order", {"order_id": "42"})
     path = tmp_path / "run.json"
-    with origin.serve() as origin_url:
-        with MockSpike(cassette=path, record_mode="once", upstream=origin_url).serve() as url:
-            recorded = client_run(url)
+    with (
+        origin.serve() as origin_url,
+        MockSpike(cassette=path, record_mode="once", upstream=origin_url).serve() as url,
+    ):
+        recorded = client_run(url)
     # the upstream server is stopped now: what follows runs offline
     assert len(origin.requests) == 5  # every call really went upstream
     cassette = json.loads(path.read_text())

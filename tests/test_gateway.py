@@ -306,7 +306,7 @@ def test_admin_wallets_and_cache(served: tuple[MockSpike, str]) -> None:
 
 
 def test_bad_config_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="keys.k: unknown setting"):
+    with pytest.raises(ValueError, match=r"keys\.k: unknown setting"):
         MockSpike(config={"keys": {"k": {"walet": 1}}})
     with pytest.raises(ValueError, match="rate_limits needs exactly"):
         MockSpike(config={"keys": {"k": {"rate_limits": {"requests_per_minute": 5}}}})

@@ -224,7 +224,7 @@ def test_check_a_hand_edited_cassette(tmp_path: Path) -> None:
     edited.write_text(json.dumps(data))
     result = mockspike_cli("cassette", "check", str(edited))
     assert result.returncode == 2
-    assert "interaction 0 (response.status): must be an integer, not \"200\"" in result.stderr
+    assert 'interaction 0 (response.status): must be an integer, not "200"' in result.stderr
     assert "Traceback" not in result.stderr
 
 

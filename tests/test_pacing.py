@@ -62,7 +62,7 @@ def test_jitter_is_seeded_and_bounded() -> None:
 
 
 def test_time_scale_speeds_everything_up() -> None:
-    slow, tokens = stream_delays(Engine(pacing=Pacing(ttft=1, tokens_per_second=10)))
+    slow, _ = stream_delays(Engine(pacing=Pacing(ttft=1, tokens_per_second=10)))
     fast, _ = stream_delays(Engine(pacing=Pacing(ttft=1, tokens_per_second=10), time_scale=0.01))
     assert sum(fast) == pytest.approx(sum(slow) * 0.01)
 

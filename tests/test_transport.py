@@ -93,10 +93,13 @@ def test_silent_break_is_a_protocol_error_mid_stream(library: Any) -> None:
     fake = MockSpike()
     fake.fault("break", after=2)
     received = []
-    with client(fake, library) as http, http.stream("POST", "/v1/messages", json=STREAM) as r:
-        with pytest.raises(library.RemoteProtocolError):
-            for chunk in r.iter_raw():
-                received.append(chunk)
+    with (
+        client(fake, library) as http,
+        http.stream("POST", "/v1/messages", json=STREAM) as r,
+        pytest.raises(library.RemoteProtocolError),
+    ):
+        for chunk in r.iter_raw():
+            received.append(chunk)
     assert len(received) == 2
 
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from .. import _json
 from .._ids import random_id
 from .._redact import REDACTED
-from ..contract.errors import error_body
+from ..contract.errors import ApiError, error_body
 from ..responders.script_files import SpecError
 from ..responders.scripted import Rule
 from .dashboard import dashboard_routes
@@ -178,6 +178,10 @@ def _guarded(fake: MockSpike, handler: Handler, status: int) -> Any:
             result = await handler(fake, request)
         except (ValueError, TypeError, KeyError, re.error) as exc:  # SpecError is a ValueError
             return admin_error(400, "invalid_request_error", f"mockspike admin: {exc}")
+        except ApiError as exc:  # a shared state that cannot be reached
+            response = admin_error(exc.status, exc.type, f"mockspike admin: {exc.message}")
+            response.headers.update(exc.headers)
+            return response
         return result if isinstance(result, Response) else JSONResponse(result, status)
 
     return endpoint

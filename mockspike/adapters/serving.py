@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import signal
 import socket
 import threading
@@ -92,10 +93,13 @@ def run(
     started: Callable[[], None] = lambda: None,
     bounds: Bounds | None = None,
     forwarded_allow_ips: str | None = None,
+    make_app: Callable[[], Any] | None = None,
 ) -> None:
     """Serve in this thread until shut down; `started` runs once connections are accepted
-    (the CLI prints its banner then, so scripts can wait on it). A second Ctrl-C quits at
-    once, quietly."""
+    (the CLI prints its banner then, so scripts can wait on it). `make_app` builds the app
+    here instead (in a worker process). A second Ctrl-C quits at once, quietly."""
+    if make_app is not None:
+        app = make_app()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(_serve(Server(app, bounds, forwarded_allow_ips), sock, started))
 
@@ -121,3 +125,47 @@ def in_thread(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def run_workers(
+    make_app: Callable[[], Any],
+    sock: socket.socket,
+    workers: int,
+    started: Callable[[], None] = lambda: None,
+    bounds: Bounds | None = None,
+    forwarded_allow_ips: str | None = None,
+) -> int:
+    """Serve `sock` with `workers` forked processes, each with its own app from
+    `make_app` (their state must be shared, e.g. in Redis); SIGINT or SIGTERM stops them
+    all. Returns 0 when every worker exited cleanly."""
+    context = multiprocessing.get_context("fork")
+    processes = [
+        context.Process(
+            target=run,
+            args=(None, sock),
+            kwargs={
+                "bounds": bounds,
+                "make_app": make_app,
+                "forwarded_allow_ips": forwarded_allow_ips,
+            },
+            daemon=False,
+        )
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, frame: Any) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    previous = {sig: signal.signal(sig, stop) for sig in _SIGNALS}
+    try:
+        started()
+        for process in processes:
+            process.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if all(p.exitcode == 0 for p in processes) else 1

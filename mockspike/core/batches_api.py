@@ -130,7 +130,10 @@ def _answer(engine: Engine, call: Call, params: dict[str, Any]) -> dict[str, Any
         raise ApiError(400, "stream: Streaming is not supported for requests in a Message Batch")
     if engine.front is not None:
         return _from_front(engine, call.key, params)
-    order = messages.admit(engine, call.key, params, call.entry, price=BATCH_PRICE, limited=False)
+    betas = call.request.header("anthropic-beta")  # the batch's header applies to its items
+    order = messages.admit(
+        engine, call.key, params, call.entry, price=BATCH_PRICE, limited=False, betas=betas
+    )
     try:
         reply, fault = messages.decide(engine, order.body, call.entry)
         if fault is not None and not fault.renders:

@@ -24,8 +24,10 @@ from ..contract.errors import ApiError, error_body
 from ..gateway.cache import PromptCache
 from ..gateway.clock import Clock, SystemClock
 from ..gateway.keys import GatewayConfig, RateLimits
-from ..gateway.limits import Gateway
+from ..gateway.limits import Gateway, initial_wallets
+from ..gateway.state import State, open_state
 from ..render.pacing import NO_DELAY, Pacing
+from ..responders import script_files
 from ..responders.scripted import Rule, Script
 from ..responders.synthetic import MODES
 from . import checks
@@ -64,12 +66,17 @@ class Engine:
         clock: Clock | None = None,
         front: FrontStage | None = None,
         files_dir: str | Path | None = None,
+        state: str | State | None = None,
     ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
         self.clock = clock or SystemClock()
         defaults = RateLimits(**self.profile.default_rate_limits)
-        self.gateway = Gateway(config, defaults, self.clock)
-        self.cache = PromptCache(self.clock)
+        if state is None or isinstance(state, str):
+            state = open_state(state, initial_wallets(config))
+        self.state: State = state
+        """Buckets, wallets, cache, rule uses, journal: this process's, or shared."""
+        self.gateway = Gateway(config, defaults, self.clock, state)
+        self.cache = PromptCache(self.clock, state)
         self.front = front
         """Answers before the gateway and contract when set (a cassette)."""
         self.strict = strict
@@ -79,8 +86,8 @@ class Engine:
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
         self.time_scale = time_scale
-        self.script = Script()
-        self.journal = Journal()
+        self.script = Script(state.claim)
+        self.journal: Journal = state.journal
         self.batches = BatchStore()
         """Message Batches, processed on `clock` (`core/batches.py`)."""
         self.files = FileStore(files_dir)
@@ -136,13 +143,32 @@ class Engine:
     ) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API);
         `queued`: a one-shot, tried before the standing rules."""
+        if self.state.shared:
+            raise TypeError(
+                "with shared state, rules are shared as data: add them with "
+                "load_script({...}), a --script file or the admin API (Python rules and "
+                "where= predicates cannot reach the other processes)"
+            )
         rule = Rule(matchers, times=times, name=name, queued=queued, statuses=self.profile.statuses)
         return self.script.add(rule)
+
+    def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
+        """Check rules in their script-file form, then add them for every process."""
+        statuses = self.profile.statuses
+
+        def check(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
+            return Rule(matchers, times=times, name=name, statuses=statuses)
+
+        added = script_files.build_rules(spec, check)
+        items = spec.get("rules", [spec])
+        self.state.store_rules(items)
+        self.state.sync(self.script)
+        return self.script.rules[-len(added) :] if added else []
 
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""
         self.script.clear()
-        self.journal.clear()
+        self.state.clear()
 
     def reject(self, error: ApiError) -> WireResponse:
         """The error envelope, for the engine and for adapters that refuse early (413)."""

@@ -37,7 +37,8 @@ UNMATCHED_HEADER = "x-mockspike-unmatched"
 
 def handle(engine: Engine, call: Call) -> WireResponse:
     """Check the body, admit the caller, then answer; a refused answer is not billed."""
-    order = admit(engine, call.key, parse_body(call.request.body), call.entry)
+    betas = call.request.header("anthropic-beta")
+    order = admit(engine, call.key, parse_body(call.request.body), call.entry, betas=betas)
     try:
         return answer(engine, call, order)
     except (ApiError, checks.AnswerError):
@@ -53,13 +54,15 @@ def admit(
     *,
     price: float = 1.0,
     limited: bool = True,
+    betas: str | None = None,
 ) -> Order:
     """Resolve file sources, check the body, check the key may use the model, then admit
-    the caller (wallet, and rate limits when `limited`). A Message Batch's requests come
+    the caller (wallet, and rate limits when `limited`); `betas` is the `anthropic-beta`
+    header the request came with. A Message Batch's requests come
     here too, at their `price` (a share of list price) and outside the rate limits."""
     entry.body = body
     body = engine.files.resolve(body, engine.clock.now())
-    model = check_message_request(body, engine.profile)
+    model = check_message_request(body, engine.profile, betas)
     engine.gateway.check_model(key, body["model"], model)
     prompt_tokens = accounting.input_tokens(body)
     estimate = accounting.credits(model, prompt_tokens, body["max_tokens"]) * price
@@ -101,6 +104,7 @@ def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
 def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | None, Fault | None]:
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
+    engine.state.sync(engine.script)
     rule, response = engine.script.decide(body)
     entry.rule = rule.describe() if rule else None
     entry.response = response

@@ -164,11 +164,15 @@ class Rule:
 
     def take(self) -> Response:
         """The next response of the sequence (the last one repeats)."""
-        if not self.responses:
-            raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
-        response = self.responses[min(self.calls, len(self.responses) - 1)]
+        response = self.response_at(self.calls)
         self.calls += 1
         return response
+
+    def response_at(self, position: int) -> Response:
+        """The response for the `position`-th use (0 first; the last one repeats)."""
+        if not self.responses:
+            raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
+        return self.responses[min(position, len(self.responses) - 1)]
 
     def describe(self) -> str:
         shown = ", ".join(
@@ -179,11 +183,18 @@ class Rule:
         return f"rule #{self.number}{label} on({shown})"
 
 
+def _claim_here(rule: Rule) -> int | None:
+    """One use of `rule` counted in this process."""
+    rule.calls += 1
+    return rule.calls - 1
+
+
 class Script:
     """The ordered rules of one fake; safe to use from several threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, claim: Callable[[Rule], int | None] | None = None) -> None:
         self.rules: list[Rule] = []
+        self._claim = claim or _claim_here
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
 
@@ -202,7 +213,9 @@ class Script:
                     if not rule.responses:
                         rule.unanswered += 1
                         continue
-                    return rule, rule.take()
+                    position = self._claim(rule)
+                    if position is not None:
+                        return rule, rule.response_at(position)
         return None, None
 
     def explain_miss(self, body: dict[str, Any]) -> str:
@@ -221,6 +234,11 @@ class Script:
 
     def unused(self) -> list[Rule]:
         return [r for r in self.rules if not r.used]
+
+    def replace(self, rules: list[Rule]) -> None:
+        """Swap in rules numbered elsewhere (rebuilt from a shared state)."""
+        with self._lock:
+            self.rules = list(rules)
 
     def clear(self) -> None:
         """Forget every rule; numbering starts again at 1."""

@@ -43,7 +43,7 @@ from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, make_reply
 from ..render import sse
 from ..render.message import Rendered
-from ..responders import server_tools
+from ..responders import server_tools as blocks_kit
 
 __all__ = [
     "Invalid",
@@ -124,6 +124,16 @@ def content_blocks(
             },
             _text(),
         ),
+        "search_result": st.builds(
+            lambda title, t: {
+                "type": "search_result",
+                "source": "https://example.com/" + title.replace(" ", "-"),
+                "title": title,
+                "content": [{"type": "text", "text": t}],
+            },
+            _text(3),
+            _text(),
+        ),
     }
     block = st.one_of(*(makers[k] for k in kinds))
     if not cache:
@@ -188,6 +198,42 @@ def tools(*, min_size: int = 1, max_size: int = 3) -> SearchStrategy[list[dict[s
     return st.lists(tool, min_size=min_size, max_size=max_size, unique_by=lambda t: t["name"])
 
 
+#: Server tools, one published version each, with their own options (names are fixed).
+_SERVER_TOOLS: tuple[dict[str, Any], ...] = (
+    {"type": "web_search_20250305", "name": "web_search", "max_uses": 3},
+    {
+        "type": "web_search_20250305",
+        "name": "web_search",
+        "allowed_domains": ["example.com"],
+        "user_location": {"type": "approximate", "city": "Paris", "country": "FR"},
+    },
+    {
+        "type": "web_fetch_20250910",
+        "name": "web_fetch",
+        "max_uses": 2,
+        "citations": {"enabled": True},
+    },
+    {"type": "code_execution_20250825", "name": "code_execution"},
+    {"type": "bash_20250124", "name": "bash"},
+    {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool", "max_characters": 5000},
+    {"type": "memory_20250818", "name": "memory"},
+    {"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"},
+)
+
+
+def server_tools() -> SearchStrategy[dict[str, Any]]:
+    """One server tool definition (web search, web fetch, code execution, bash, text editor,
+    memory, tool search), by its versioned type."""
+    return st.sampled_from(_SERVER_TOOLS).map(dict)
+
+
+def _custom_extras(tool: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
+    """The same custom tool, perhaps with `type: "custom"` and `strict`."""
+    return st.fixed_dictionaries(
+        {}, optional={"type": st.just("custom"), "strict": st.booleans()}
+    ).map(lambda extra: {**tool, **extra})
+
+
 _tool_lists = tools  # message_requests() takes a `tools=` keyword that shadows the name
 
 
@@ -233,6 +279,9 @@ def messages(
                 content.append(
                     {"type": "tool_use", "id": tool_id, "name": tool["name"], "input": {}}
                 )
+        elif role == "assistant" and draw(st.integers(0, 4)) == 0:
+            counter += 1
+            content = _server_tool_turn(f"srvtoolu_01{counter:022d}", draw(_text(4)))
         else:
             content = draw(
                 st.one_of(
@@ -241,7 +290,7 @@ def messages(
                         content_blocks(
                             kinds=("text",)
                             if role == "assistant"
-                            else ("text", "image", "document")
+                            else ("text", "image", "document", "search_result")
                         ),
                         min_size=1,
                         max_size=2,
@@ -250,6 +299,34 @@ def messages(
             )
         out.append({"role": role, "content": content})
     return out
+
+
+def _server_tool_turn(tool_id: str, query: str) -> list[dict[str, Any]]:
+    """An assistant turn that used web search: the call, its result and a cited answer."""
+    url = "https://example.com/result"
+    return [
+        {"type": "server_tool_use", "id": tool_id, "name": "web_search", "input": {"query": query}},
+        {
+            "type": "web_search_tool_result",
+            "tool_use_id": tool_id,
+            "content": [
+                {"type": "web_search_result", "url": url, "title": query, "encrypted_content": "Eq"}
+            ],
+        },
+        {
+            "type": "text",
+            "text": query,
+            "citations": [
+                {
+                    "type": "web_search_result_location",
+                    "url": url,
+                    "title": query,
+                    "encrypted_index": "Eo",
+                    "cited_text": query,
+                }
+            ],
+        },
+    ]
 
 
 def _models(profile: Profile) -> SearchStrategy[tuple[Model, str]]:
@@ -287,7 +364,9 @@ def message_requests(
     if draw(st.booleans()):
         body["system"] = draw(system_prompts(cache=True))
     if tool_list:
-        body["tools"] = tool_list
+        body["tools"] = [draw(_custom_extras(t)) for t in tool_list]
+        if tools is None and draw(st.booleans()):
+            body["tools"].append(draw(server_tools()))
         if draw(st.booleans()):
             body["tool_choice"] = draw(tool_choices(tool_list))
     body["stream"] = draw(st.booleans()) if stream is None else stream
@@ -296,9 +375,15 @@ def message_requests(
         and draw(st.booleans())
         and (body.get("tool_choice", {}).get("type") not in ("any", "tool"))
     )
-    if thinking:
+    adaptive = "thinking.adaptive" not in resolved.unsupported
+    if thinking and adaptive and draw(st.booleans()):
+        body["thinking"] = {"type": "adaptive"}
+    elif thinking:
         body["thinking"] = {"type": "enabled", "budget_tokens": draw(st.integers(1024, budget - 1))}
-    else:
+        _lead_tool_loop_with_thinking(body["messages"])
+    if thinking and draw(st.booleans()):
+        body["thinking"]["display"] = draw(st.sampled_from(["summarized", "omitted"]))
+    if not thinking:
         sampling = draw(st.sampled_from(["none", "temperature", "top_p", "both"]))
         if sampling == "both" and "temperature_top_p_exclusive" in resolved.quirks:
             sampling = "temperature"
@@ -312,7 +397,35 @@ def message_requests(
         body["stop_sequences"] = draw(st.lists(_text(2), max_size=3))
     if draw(st.booleans()):
         body["metadata"] = {"user_id": draw(st.text(string.ascii_letters, max_size=20))}
+    output_config: dict[str, Any] = {}
+    if bool(resolved.effort) and draw(st.booleans()):
+        output_config["effort"] = draw(st.sampled_from(resolved.effort))
+    if draw(st.integers(0, 3)) == 0:
+        output_config["format"] = {"type": "json_schema", "schema": _ANSWER_SCHEMA}
+    if output_config:
+        body["output_config"] = output_config
+    if draw(st.integers(0, 3)) == 0:
+        body["service_tier"] = draw(st.sampled_from(["auto", "standard_only"]))
     return body
+
+
+_ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
+
+
+def _lead_tool_loop_with_thinking(turns: list[dict[str, Any]]) -> None:
+    """With thinking on, the assistant turn a final tool result answers opens with its
+    thinking, as the API requires."""
+    if len(turns) < 2 or not isinstance(turns[-1]["content"], list):
+        return
+    if not any(b["type"] == "tool_result" for b in turns[-1]["content"]):
+        return
+    thought = {"type": "thinking", "thinking": "I should call the tool.", "signature": "EqQB"}
+    turns[-2]["content"] = [thought, *turns[-2]["content"]]
 
 
 def _tools_for(draw: st.DrawFn, tools: bool | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -413,8 +526,8 @@ def citations(draw: st.DrawFn) -> dict[str, Any]:
         )
     )
     if kind == "web_search_result_location":
-        result = server_tools.web_search_result(draw(_URLS), draw(_text(4)))
-        return server_tools.web_search_citation(result, quote)
+        result = blocks_kit.web_search_result(draw(_URLS), draw(_text(4)))
+        return blocks_kit.web_search_citation(result, quote)
     unit = {"char_location": "char", "page_location": "page"}.get(kind, "block")
     ends = {
         "char": ("start_char_index", "end_char_index"),
@@ -443,49 +556,47 @@ def server_tool_turns(draw: st.DrawFn) -> list[dict[str, Any]]:
     error = draw(st.none() | _ERROR_CODES) if kind not in ("mcp", "upload") else None
     if kind == "web_search":
         results = draw(st.lists(_URLS, max_size=3))
-        return server_tools.web_search_turn(draw(_text(4)), list(results), error_code=error)
+        return blocks_kit.web_search_turn(draw(_text(4)), list(results), error_code=error)
     if kind == "web_fetch":
-        use = server_tools.server_tool_use("web_fetch", {"url": draw(_URLS)})
-        result = server_tools.web_fetch_tool_result(
+        use = blocks_kit.server_tool_use("web_fetch", {"url": draw(_URLS)})
+        result = blocks_kit.web_fetch_tool_result(
             use["id"], use["input"]["url"], draw(_text()), title=draw(_text(3)), error_code=error
         )
         return [use, result]
     if kind == "code":
-        use = server_tools.server_tool_use("code_execution", {"code": "print(6 * 7)"})
-        out = server_tools.code_execution_tool_result(use["id"], "42\n", error_code=error)
+        use = blocks_kit.server_tool_use("code_execution", {"code": "print(6 * 7)"})
+        out = blocks_kit.code_execution_tool_result(use["id"], "42\n", error_code=error)
         return [use, out]
     if kind == "bash":
-        return server_tools.code_execution_turn(
+        return blocks_kit.code_execution_turn(
             "ls", draw(_text()), "", draw(st.integers(0, 2)), error_code=error
         )
     if kind == "edit":
-        use = server_tools.server_tool_use(
+        use = blocks_kit.server_tool_use(
             "text_editor_code_execution", {"command": "view", "path": "/tmp/a.txt"}
         )
         content = draw(
             st.sampled_from(
                 [
-                    server_tools.view_result("one\ntwo"),
-                    server_tools.create_result(),
-                    server_tools.str_replace_result(1, 1, ["new"]),
+                    blocks_kit.view_result("one\ntwo"),
+                    blocks_kit.create_result(),
+                    blocks_kit.str_replace_result(1, 1, ["new"]),
                 ]
             )
         )
         return [
             use,
-            server_tools.text_editor_code_execution_tool_result(
-                use["id"], content, error_code=error
-            ),
+            blocks_kit.text_editor_code_execution_tool_result(use["id"], content, error_code=error),
         ]
     if kind == "tool_search":
-        use = server_tools.server_tool_use("tool_search_tool_regex", {"pattern": "weather"})
+        use = blocks_kit.server_tool_use("tool_search_tool_regex", {"pattern": "weather"})
         names = draw(st.lists(_TOOL_NAME, max_size=2))
-        return [use, server_tools.tool_search_tool_result(use["id"], names, error_code=error)]
+        return [use, blocks_kit.tool_search_tool_result(use["id"], names, error_code=error)]
     if kind == "mcp":
-        use = server_tools.mcp_tool_use("lookup", {"q": draw(_text(2))}, "crm")
+        use = blocks_kit.mcp_tool_use("lookup", {"q": draw(_text(2))}, "crm")
         answer = draw(_text() | st.just([{"type": "text", "text": "found"}]))
-        return [use, server_tools.mcp_tool_result(use["id"], answer, draw(st.booleans()))]
-    return [server_tools.container_upload("file_011CNha8iCJcU1wXNR6q4V8w")]
+        return [use, blocks_kit.mcp_tool_result(use["id"], answer, draw(st.booleans()))]
+    return [blocks_kit.container_upload("file_011CNha8iCJcU1wXNR6q4V8w")]
 
 
 @st.composite

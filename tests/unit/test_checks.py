@@ -21,7 +21,7 @@ from mockspike.responders.script_files import SpecError
             TypeError,
             "timing: unknown field 'tps'; did you mean 'tokens_per_second'?",
         ),
-        (lambda f: f.reply("hi", stop_reason="done"), ValueError, "stop_reason is one the API sends"),
+        (lambda f: f.reply("hi", stop_reason="done"), ValueError, "stop_reason is one the API"),
         (lambda f: f.on(txt="hi"), TypeError, "unknown matcher 'txt'; did you mean 'text'?"),
         (lambda f: f.on(regex="order (#"), ValueError, "is not valid: missing"),
     ],
@@ -37,7 +37,7 @@ def test_stop_reasons_are_the_apis_set() -> None:
     fake = MockSpike()
     for reason in ("pause_turn", "refusal", "model_context_window_exceeded"):
         fake.reply("ok", stop_reason=reason)
-    with pytest.raises(ValueError, match="one the API sends .* not 'done'"):
+    with pytest.raises(ValueError, match=r"one the API sends .* not 'done'"):
         fake.reply("ok", stop_reason="done")
 
 
