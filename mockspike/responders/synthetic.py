@@ -30,7 +30,7 @@ from ..contract.errors import ApiError
 from ..core.blocks import server_tool_requests, uses_a_container
 from ..core.outcomes import Reply
 from ..gateway.accounting import text_tokens
-from . import server_tools
+from . import citing, server_tools
 from .structured import SchemaError, generate
 
 _PROSE = (
@@ -208,7 +208,12 @@ def _prose_reply(body: Body, rng: random.Random, content: list[dict[str, Any]], 
         target, stop_reason, stop_sequence = max(1, target // 2), "stop_sequence", stops[0]
     text = _prose(rng, target, exact=stop_reason == "max_tokens")
     if text:
-        content.append({"type": "text", "text": text})
+        cite = citing.citation(body)  # a source with citations enabled is cited
+        content.append(
+            {"type": "text", "text": text, "citations": [cite]}
+            if cite is not None
+            else {"type": "text", "text": text}
+        )
     return Reply(
         content=content,
         stop_reason=stop_reason,
