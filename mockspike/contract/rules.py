@@ -1,6 +1,6 @@
 """The semantic rules: what a body that fits the schema can still get wrong.
 
-Each rule is a `Rule` with a name, a one-line summary, the check, and `breaks`: a function
+Each rule is a `ContractRule` with a name, a one-line summary, the check, and `breaks`: a function
 that turns a valid request into one that breaks exactly this rule. The docs' error table and
 the Hypothesis strategies for invalid requests are built from `RULES` and `SCHEMA_CASES`, so
 the validator, the docs and the generated tests cannot drift apart.
@@ -375,40 +375,39 @@ def _has_quirk(quirk: str) -> Callable[[Model], bool]:
     return lambda model: quirk in model.quirks
 
 
-Rule = ContractRule
-"""The short name the table below uses."""
-
-RULES: tuple[Rule, ...] = (
-    Rule("messages_non_empty", "at least one message", _messages_non_empty, _with(messages=[])),
-    Rule("max_tokens_cap", "max_tokens within the model's cap", _max_tokens_cap, _over_cap),
-    Rule(
+RULES: tuple[ContractRule, ...] = (
+    ContractRule(
+        "messages_non_empty", "at least one message", _messages_non_empty, _with(messages=[])
+    ),
+    ContractRule("max_tokens_cap", "max_tokens within the model's cap", _max_tokens_cap, _over_cap),
+    ContractRule(
         "supported_params",
         "parameters the model supports (422 on the gateway)",
         _supported_params,
         _unsupported,
         lambda model: bool(model.unsupported),
     ),
-    Rule(
+    ContractRule(
         "effort_level",
         "effort levels the model takes",
         _effort_level,
         _with(output_config={"effort": "xhigh"}),
         lambda model: bool(model.effort) and "xhigh" not in model.effort,
     ),
-    Rule(
+    ContractRule(
         "temperature_top_p",
         "temperature and top_p not both set",
         _temperature_top_p,
         _with(temperature=0.5, top_p=0.9),
         _has_quirk("temperature_top_p_exclusive"),
     ),
-    Rule(
+    ContractRule(
         "thinking_budget_below_max_tokens",
         "thinking budget below max_tokens",
         _thinking,
         _with(max_tokens=2000, thinking={"type": "enabled", "budget_tokens": 4000}),
     ),
-    Rule(
+    ContractRule(
         "thinking_temperature",
         "temperature 1 when thinking",
         _thinking,
@@ -416,7 +415,7 @@ RULES: tuple[Rule, ...] = (
             max_tokens=4000, temperature=0.2, thinking={"type": "enabled", "budget_tokens": 2000}
         ),
     ),
-    Rule(
+    ContractRule(
         "thinking_forced_tool",
         "no forced tool use with thinking",
         _thinking,
@@ -427,57 +426,59 @@ RULES: tuple[Rule, ...] = (
             tool_choice={"type": "any"},
         ),
     ),
-    Rule(
+    ContractRule(
         "thinking_tool_loop",
         "with thinking, a tool loop's assistant turn starts with its thinking",
         _thinking_tool_loop,
         _thinking_loop_without_thinking,
     ),
-    Rule(
+    ContractRule(
         "tool_choice_needs_tools",
         "tool_choice only with tools",
         _tool_choice,
         _with(tool_choice={"type": "any"}),
     ),
-    Rule(
+    ContractRule(
         "tool_choice_known_tool",
         "tool_choice names a provided tool",
         _tool_choice,
         _with(tools=[_TOOL], tool_choice={"type": "tool", "name": "get_time"}),
     ),
-    Rule(
+    ContractRule(
         "unique_tool_names",
         "tool names are unique",
         _unique_tool_names,
         _with(tools=[_TOOL, _TOOL]),
     ),
-    Rule("cache_breakpoints", "at most 4 cache_control blocks", _cache_breakpoints, _cache_many),
-    Rule(
+    ContractRule(
+        "cache_breakpoints", "at most 4 cache_control blocks", _cache_breakpoints, _cache_many
+    ),
+    ContractRule(
         "system_role",
         'role "system" turns only on models that take them',
         _system_role,
         _with(messages=[{"role": "system", "content": "Hi"}]),
         lambda model: "system_messages" not in model.features,
     ),
-    Rule(
+    ContractRule(
         "user_content_non_empty",
         "user messages have content",
         _message_content,
         _with(messages=[{"role": "user", "content": ""}]),
     ),
-    Rule(
+    ContractRule(
         "text_blocks_non_empty",
         "text blocks are non-empty",
         _message_content,
         _with(messages=[{"role": "user", "content": [{"type": "text", "text": ""}]}]),
     ),
-    Rule(
+    ContractRule(
         "text_blocks_not_blank",
         "text blocks hold more than whitespace",
         _message_content,
         _with(messages=[{"role": "user", "content": [{"type": "text", "text": " \n"}]}]),
     ),
-    Rule(
+    ContractRule(
         "prefill_no_trailing_whitespace",
         "a final assistant prefill does not end in whitespace",
         _message_content,
@@ -485,7 +486,7 @@ RULES: tuple[Rule, ...] = (
             messages=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello "}]
         ),
     ),
-    Rule(
+    ContractRule(
         "tool_use_has_result",
         "every tool_use is answered by a tool_result",
         _tool_pairing,
@@ -503,42 +504,44 @@ RULES: tuple[Rule, ...] = (
             ],
         ),
     ),
-    Rule(
+    ContractRule(
         "tool_result_has_use",
         "every tool_result answers a tool_use",
         _tool_pairing,
         _tool_turns("toolu_01A", "toolu_01B"),
     ),
-    Rule("context_window", "the prompt fits the context window", _context_window, _huge_prompt),
+    ContractRule(
+        "context_window", "the prompt fits the context window", _context_window, _huge_prompt
+    ),
 )
 
 #: Rules the JSON Schema and the catalog enforce; listed so docs and strategies cover them too.
-SCHEMA_CASES: tuple[Rule, ...] = (
-    Rule("known_model", "the model exists", None, _with(model="claude-nonexistent-1")),
-    Rule("field_required", "required fields present", None, _without("max_tokens")),
-    Rule("extra_field", "no unknown fields", None, _with(temprature=0.5)),
-    Rule("wrong_type", "fields have the right type", None, _with(max_tokens="1024")),
-    Rule("max_tokens_min", "max_tokens at least 1", None, _with(max_tokens=0)),
-    Rule("temperature_range", "temperature in 0..1", None, _with(temperature=1.5)),
-    Rule(
+SCHEMA_CASES: tuple[ContractRule, ...] = (
+    ContractRule("known_model", "the model exists", None, _with(model="claude-nonexistent-1")),
+    ContractRule("field_required", "required fields present", None, _without("max_tokens")),
+    ContractRule("extra_field", "no unknown fields", None, _with(temprature=0.5)),
+    ContractRule("wrong_type", "fields have the right type", None, _with(max_tokens="1024")),
+    ContractRule("max_tokens_min", "max_tokens at least 1", None, _with(max_tokens=0)),
+    ContractRule("temperature_range", "temperature in 0..1", None, _with(temperature=1.5)),
+    ContractRule(
         "tool_name_pattern",
         "tool names match ^[a-zA-Z0-9_-]{1,128}$",
         None,
         _with(tools=[{"name": "get weather", "input_schema": {"type": "object"}}]),
     ),
-    Rule(
+    ContractRule(
         "role_enum",
         "roles are user, assistant or system",
         None,
         _with(messages=[{"role": "tool", "content": "Hi"}]),
     ),
-    Rule(
+    ContractRule(
         "block_type",
         "content blocks have a known type",
         None,
         _with(messages=[{"role": "user", "content": [{"type": "audio", "data": "x"}]}]),
     ),
-    Rule(
+    ContractRule(
         "image_media_type",
         "image media types are jpeg, png, gif or webp",
         None,
@@ -556,7 +559,7 @@ SCHEMA_CASES: tuple[Rule, ...] = (
             ]
         ),
     ),
-    Rule(
+    ContractRule(
         "thinking_budget_min",
         "thinking budget at least 1024",
         None,
