@@ -320,28 +320,3 @@ def check_requests(body: Any) -> list[tuple[str, dict[str, Any]]]:
 
 def too_large() -> ApiError:
     return ApiError(413, f"A Message Batch may be at most {MAX_BYTES // (1024 * 1024)} MB in size.")
-
-
-def page(batches: list[Batch], query: dict[str, str]) -> tuple[list[Batch], bool]:
-    """One page of a newest-first list by `before_id` / `after_id` / `limit` (1-1000)."""
-    try:
-        limit = int(query.get("limit", "20"))
-    except ValueError:
-        raise ApiError(400, "limit: Input should be a valid integer") from None
-    if not 1 <= limit <= 1000:
-        raise ApiError(400, "limit: Input should be between 1 and 1000")
-    ids = [b.id for b in batches]
-
-    def position(name: str) -> int:
-        try:
-            return ids.index(query[name])
-        except ValueError:
-            raise ApiError(404, f"{name}: {query[name]}") from None
-
-    if "after_id" in query:
-        start = position("after_id") + 1
-        return batches[start : start + limit], start + limit < len(batches)
-    if "before_id" in query:
-        end = position("before_id")
-        return batches[max(0, end - limit) : end], end - limit > 0
-    return batches[:limit], limit < len(batches)

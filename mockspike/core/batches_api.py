@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from .. import _json
 from ..contract.errors import ApiError, error_body
 from ..contract.validate import parse_body
 from ..responders import synthetic_reply
 from ..responders.synthetic import request_seed
-from . import messages
-from .batches import Batch, check_requests, page
+from . import messages, paging
+from .batches import Batch, check_requests
 from .journal import Entry
 from .models_api import json_answer
 from .wire import WireRequest, WireResponse
@@ -49,21 +48,12 @@ def retrieve(engine: Engine, call: Call) -> WireResponse:
 
 
 def list_batches(engine: Engine, call: Call) -> WireResponse:
-    query = {k: v[-1] for k, v in parse_qs(call.request.query).items()}
     batches = engine.batches.list()
-    chosen, has_more = page(batches, query)
+    query = paging.query_of(call.request.query)
+    chosen, has_more = paging.page(batches, [b.id for b in batches], query)
     for batch in chosen:
         advance(engine, batch)
-    data = [b.to_json() for b in chosen]
-    return json_answer(
-        {
-            "data": data,
-            "has_more": has_more,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-        },
-        engine.request_id(),
-    )
+    return json_answer(paging.listing([b.to_json() for b in chosen], has_more), engine.request_id())
 
 
 def cancel(engine: Engine, call: Call) -> WireResponse:

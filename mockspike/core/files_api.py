@@ -8,9 +8,9 @@ files a tool created (`downloadable`), as on the API.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
 
 from ..contract.errors import ApiError
+from . import paging
 from .files import parse_upload
 from .models_api import json_answer
 from .wire import WireResponse
@@ -39,36 +39,16 @@ def upload(engine: Engine, call: Call) -> WireResponse:
 def list_files(engine: Engine, call: Call) -> WireResponse:
     """Newest first. Pages by `after_id` / `before_id` (first_id, last_id, has_more) and by
     the `page` cursor (`next_page`), so both SDK generations can walk the list."""
-    query = {k: v[-1] for k, v in parse_qs(call.request.query).items()}
+    query = paging.query_of(call.request.query)
     now = engine.clock.now()
     files = [f for f in reversed(engine.files.list()) if f.expires_at is None or now < f.expires_at]
-    try:
-        limit = int(query.get("limit", "20"))
-    except ValueError:
-        raise ApiError(400, "limit: Input should be a valid integer") from None
-    if not 1 <= limit <= 1000:
-        raise ApiError(400, "limit: Input should be between 1 and 1000")
-    ids = [f.id for f in files]
     after = query.get("after_id") or _cursor(query.get("page"))
-    if after is not None:
-        start = _position(ids, after, "after_id") + 1
-        chosen, has_more = files[start : start + limit], start + limit < len(files)
-    elif "before_id" in query:
-        end = _position(ids, query["before_id"], "before_id")
-        chosen, has_more = files[max(0, end - limit) : end], end - limit > 0
-    else:
-        chosen, has_more = files[:limit], limit < len(files)
+    chosen, has_more = paging.page(files, [f.id for f in files], query, after)
     data = [f.metadata() for f in chosen]
     last = data[-1]["id"] if data else None
+    next_page = PAGE_PREFIX + last if has_more and last else None
     return json_answer(
-        {
-            "data": data,
-            "has_more": has_more,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": last,
-            "next_page": PAGE_PREFIX + last if has_more and last else None,
-        },
-        engine.request_id(),
+        {**paging.listing(data, has_more), "next_page": next_page}, engine.request_id()
     )
 
 
@@ -102,10 +82,3 @@ def _cursor(page: str | None) -> str | None:
     if not page.startswith(PAGE_PREFIX):
         raise ApiError(400, f"page: invalid page cursor {page!r}")
     return page[len(PAGE_PREFIX) :]
-
-
-def _position(ids: list[str], value: str, name: str) -> int:
-    try:
-        return ids.index(value)
-    except ValueError:
-        raise ApiError(404, f"{name}: {value}") from None
