@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import signal
 import socket
@@ -141,24 +140,26 @@ def _serve(args: argparse.Namespace) -> int:
             f"mockspike: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
         )
         return 2
-    server = _Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
+    # uvloop and httptools are dependencies, so "auto" picks them; it falls back to asyncio
+    # and h11 only where they do not exist (Windows, PyPy). `Server.run` sets up the loop.
+    config = uvicorn.Config(fake.app, loop="auto", http="auto", log_level="warning", lifespan="off")
     banner = f"mockspike {__version__} ({args.profile} profile) serving on {base_url(sock)}"
-    asyncio.run(_run_announced(server, sock, banner))
+    _Server(config, banner).run(sockets=[sock])
     return 0
 
 
-async def _run_announced(server: uvicorn.Server, sock: socket.socket, banner: str) -> None:
-    """Print the banner once the server accepts connections, so scripts can wait on it."""
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started and not task.done():
-        await asyncio.sleep(0.005)
-    if server.started:
-        print(banner, flush=True)
-    await task
-
-
 class _Server(uvicorn.Server):
-    """Ctrl-C and SIGTERM shut down gracefully and exit 0 (uvicorn would re-raise them)."""
+    """Prints the banner once it accepts connections, so scripts can wait on it; Ctrl-C
+    and SIGTERM shut down gracefully and exit 0 (uvicorn would re-raise them)."""
+
+    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            print(self.banner, flush=True)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
