@@ -159,11 +159,14 @@ def aimock_version() -> str:
     return str(json.loads(manifest.read_text())["version"])
 
 
-def start_aimock(folder: Path, chunk_chars: int) -> Server:
-    fixtures = folder / "aimock-fixtures.json"
-    fixtures.write_text(json.dumps(workloads.aimock_fixtures(chunk_chars)))
+def start_aimock(
+    folder: Path, chunk_chars: int = 16, fixtures: dict[str, Any] | None = None
+) -> Server:
+    """aimock with the workloads' fixtures (or `fixtures`), its defaults otherwise."""
+    path = folder / "aimock-fixtures.json"
+    path.write_text(json.dumps(fixtures or workloads.aimock_fixtures(chunk_chars)))
     args = ["node", str(AIMOCK_CLI), "--port", "{port}", "--host", "127.0.0.1"]
-    return Server("aimock", [*args, "--fixtures", str(fixtures), "--log-level", "silent"])
+    return Server("aimock", [*args, "--fixtures", str(path), "--log-level", "silent"])
 
 
 def verify(server: Server, workload: Workload) -> int:
