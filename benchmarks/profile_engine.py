@@ -6,7 +6,7 @@
    stream is counted to its last frame), and the engine's cost a request without the
    profiler.
 2. `--server`: `mockspike serve` sampled by py-spy while `wrk` loads it, each sample given
-   to the innermost layer on its stack: engine, adapter (mockspike/server.py), Starlette,
+   to the innermost layer on its stack: engine, adapter (mockspike/adapters/), Starlette,
    uvicorn's protocol, or the event loop and sockets (uvloop, C).
 """
 
@@ -28,31 +28,32 @@ import servers
 import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
-from mockspike import Engine, WireRequest, spec
-from mockspike.config import GatewayConfig
+from mockspike import Engine, WireRequest
+from mockspike.responders import script_files
+from mockspike.gateway.keys import GatewayConfig
 
-STAGES: list[tuple[str, str, str]] = [
+STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, function)
     ("parse JSON", "contract/validate.py", "parse_body"),
     ("schema", "contract/validate.py", "_check_schema"),
     ("semantic rules", "contract/rules.py", "check_rules"),
-    ("gateway: key", "gateway.py", "authenticate"),
-    ("gateway: model", "gateway.py", "check_model"),
-    ("gateway: admit", "gateway.py", "admit"),
-    ("gateway: settle + headers", "gateway.py", "settle"),
-    ("token estimate", "accounting.py", "input_tokens"),  # the engine's call (rules make one too)
+    ("gateway: key", "gateway/limits.py", "authenticate"),
+    ("gateway: model", "gateway/limits.py", "check_model"),
+    ("gateway: admit", "gateway/limits.py", "admit"),
+    ("gateway: settle + headers", "gateway/limits.py", "settle"),
+    ("token estimate", "gateway/accounting.py", "input_tokens"),  # the pipeline's own call
     ("script: match rules", "responders/scripted.py", "decide"),
     ("request seed", "responders/synthetic.py", "request_seed"),
     ("synthetic text", "responders/synthetic.py", "synthetic_reply"),
-    ("prompt cache", "cache.py", "use"),
-    ("message id", "engine.py", "_message_id"),
-    ("request id", "engine.py", "new_request_id"),
-    ("render message", "render.py", "message"),
+    ("prompt cache", "gateway/cache.py", "use"),
+    ("message id", "core/engine.py", "message_id"),
+    ("request id", "core/engine.py", "new_request_id"),
+    ("render message", "render/message.py", "message"),
     ("JSON encode (orjson)", "~", "<built-in method orjson.dumps>"),
-    ("SSE events", "sse.py", "events"),
-    ("SSE frames", "sse.py", "frame"),
-    ("SSE token counts", "sse.py", "output_tokens"),
-    ("pacing", "pacing.py", "next"),
-    ("journal", "journal.py", "append"),
+    ("SSE events", "render/sse.py", "events"),
+    ("SSE frames", "render/sse.py", "frame"),
+    ("SSE token counts", "render/sse.py", "output_tokens"),
+    ("pacing", "render/pacing.py", "next"),
+    ("journal", "core/journal.py", "append"),
 ]
 
 
@@ -61,7 +62,7 @@ def _engine(synthetic: bool = False) -> Engine:
     workloads' script (or none: the synthetic default answers)."""
     engine = Engine(config=GatewayConfig.from_dict(workloads.unlimited_config()))
     if not synthetic:
-        spec.build_rules(workloads.mockspike_script(), engine.new_rule)
+        script_files.build_rules(workloads.mockspike_script(), engine.new_rule)
     return engine
 
 
@@ -101,7 +102,7 @@ def engine_profile(name: str, workload: Workload, calls: int, synthetic: bool) -
         inclusive = sum(
             _called_from_engine(ct, callers) if function == "input_tokens" else ct
             for (file, _, fn), (_, _, _, ct, callers) in stats.items()
-            if fn == function and file.replace("\\", "/").endswith(suffix)
+            if fn == function and _is(file, suffix)
         )
         if inclusive:
             shares.append((inclusive / total, label))
@@ -115,12 +116,17 @@ def engine_profile(name: str, workload: Workload, calls: int, synthetic: bool) -
 
 
 def _called_from_engine(total: float, callers: dict[tuple[str, int, str], tuple]) -> float:
-    """The part of a function's inclusive time spent in calls made by the engine itself."""
-    return sum(ct for (file, _, _), (*_, ct) in callers.items() if file.endswith("engine.py"))
+    """The part of a function's inclusive time spent in calls made by the pipeline itself
+    (`core/messages.py`), not by the semantic rules or the cache."""
+    return sum(ct for (file, _, _), (*_, ct) in callers.items() if _is(file, "core/messages.py"))
+
+
+def _is(file: str, suffix: str) -> bool:
+    return file.replace("\\", "/").endswith(suffix)
 
 
 LAYERS = [  # the adapter first: it is in mockspike/ too
-    ("adapter (server.py)", ("mockspike/server.py",)),
+    ("adapter (mockspike/adapters/)", ("mockspike/adapters/",)),
     ("engine", ("mockspike/",)),
     ("Starlette", ("starlette/",)),
     ("uvicorn protocol, socket writes", ("uvicorn/",)),

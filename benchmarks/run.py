@@ -35,11 +35,12 @@ import servers
 import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
-from mockspike import MockSpike, Pacing, WireRequest, spec
-from mockspike.accounting import CHARS_PER_TOKEN
+from mockspike import MockSpike, Pacing, WireRequest
+from mockspike.responders import script_files
+from mockspike.adapters.transports import sdk_http_library
 from mockspike.cassettes import Cassette
-from mockspike.recorder import Recorder
-from mockspike.transport import sdk_http_library
+from mockspike.cassettes.recorder import Recorder
+from mockspike.gateway.accounting import CHARS_PER_TOKEN
 
 PROMPT = workloads.ONE_TURN["messages"]
 
@@ -58,7 +59,7 @@ def in_process_overhead(repeat: int, workload: Workload) -> tuple[str, float, fl
     (the fake's own answer), on one workload's body; median microseconds a call."""
     library = __import__(sdk_http_library())
     fake = MockSpike()
-    spec.build_rules(workloads.mockspike_script(), fake.engine.new_rule)
+    script_files.build_rules(workloads.mockspike_script(), fake.engine.new_rule)
     ours = fake.anthropic_client(max_retries=0)
     canned = ours.messages.create(**workload.body)
     body = canned.to_json(indent=None).encode()

@@ -37,7 +37,8 @@ import httpx
 import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
-from mockspike import Engine, WireRequest, spec
+from mockspike import Engine, WireRequest
+from mockspike.responders import script_files
 
 HERE = Path(__file__).resolve().parent
 PEER = HERE / "peer"
@@ -118,7 +119,7 @@ def start_mockspike(
 def canned_answers(folder: Path) -> int:
     """Write mockspike's own answers for the bare app; returns the stream's text deltas."""
     engine = Engine()
-    spec.build_rules(workloads.mockspike_script(), engine.new_rule)
+    script_files.build_rules(workloads.mockspike_script(), engine.new_rule)
     deltas = 0
     for workload in WORKLOADS:
         answer = engine.handle(WireRequest("POST", "/v1/messages", dict(HEADERS), workload.raw))

@@ -1,19 +1,54 @@
-"""mockspike: a faithful, fast fake of the ByteSpike / Anthropic Messages API."""
+"""mockspike: a faithful, fast fake of the ByteSpike / Anthropic Messages API.
+
+The public names below are imported on first use (PEP 562), so `import mockspike` (and the
+pytest plugin, in every session) stays cheap until a fake is made."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .clock import FakeClock
-from .config import GatewayConfig
-from .contract.errors import ApiError
-from .engine import Engine
-from .journal import Entry, Journal
-from .mock import MockSpike
-from .pacing import Pacing
-from .reply import Failure, Fault, Reply
-from .responders.scripted import Rule
-from .wire import WireRequest, WireResponse
+
+if TYPE_CHECKING:
+    from . import strategies
+    from .contract.errors import ApiError
+    from .core.engine import Engine
+    from .core.faults import Fault
+    from .core.journal import Entry, Journal
+    from .core.outcomes import Failure, Reply
+    from .core.wire import WireRequest, WireResponse
+    from .gateway.clock import FakeClock
+    from .gateway.keys import GatewayConfig
+    from .mock import MockSpike
+    from .render.pacing import Pacing
+    from .responders.scripted import Rule
+    from .settings import CassetteOptions, RecordMode, ReplayTiming, Settings
+
+_HOMES = {
+    "ApiError": ".contract.errors",
+    "CassetteOptions": ".settings",
+    "Engine": ".core.engine",
+    "Entry": ".core.journal",
+    "Failure": ".core.outcomes",
+    "FakeClock": ".gateway.clock",
+    "Fault": ".core.faults",
+    "GatewayConfig": ".gateway.keys",
+    "Journal": ".core.journal",
+    "MockSpike": ".mock",
+    "Pacing": ".render.pacing",
+    "RecordMode": ".settings",
+    "ReplayTiming": ".settings",
+    "Reply": ".core.outcomes",
+    "Rule": ".responders.scripted",
+    "Settings": ".settings",
+    "WireRequest": ".core.wire",
+    "WireResponse": ".core.wire",
+}
 
 __all__ = [
     "ApiError",
+    "CassetteOptions",
     "Engine",
     "Entry",
     "Failure",
@@ -23,9 +58,28 @@ __all__ = [
     "Journal",
     "MockSpike",
     "Pacing",
+    "RecordMode",
+    "ReplayTiming",
     "Reply",
     "Rule",
+    "Settings",
     "WireRequest",
     "WireResponse",
     "__version__",
+    "strategies",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "strategies":
+        return importlib.import_module(".strategies", __name__)
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mockspike' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

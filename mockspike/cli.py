@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-import socket
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-import uvicorn
-
-from . import _json, cassette_tools
+from . import _json
 from ._version import __version__
-from .cassettes import RECORD_MODES
+from .cassettes import tools as cassette_tools
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
-from .engine import new_request_id
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from .core.engine import new_request_id
+from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,14 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--cassette", help="replay from (and record into) this cassette file")
     serve.add_argument(
         "--record-mode",
-        default="none",
         choices=RECORD_MODES,
         help="none (replay only, the default), once, new_episodes, all",
     )
     serve.add_argument(
         "--upstream", help="the real gateway to record from, e.g. https://llm.bytespike.ai"
     )
-    serve.add_argument("--replay-timing", default="instant", choices=("instant", "recorded"))
+    serve.add_argument("--replay-timing", choices=[t.value for t in ReplayTiming])
     serve.add_argument(
         "--redact-header",
         action="append",
@@ -106,25 +98,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .mock import MockSpike, base_url, bind
+    from .adapters import serving
+    from .mock import MockSpike
 
-    options: dict[str, Any] = {}
-    if args.ignore_path is not None:
-        options["ignore"] = tuple(args.ignore_path)
+    options = {
+        "config": args.config,
+        "admin_token": args.admin_token,
+        "cassette": args.cassette,
+        "record_mode": args.record_mode,
+        "upstream": args.upstream,
+        "replay_timing": args.replay_timing,
+        "redact_headers": args.redact_header or None,
+        "redact_paths": args.redact_path or None,
+        "ignore": args.ignore_path,
+    }
     try:
-        fake = MockSpike(
-            profile=args.profile,
-            admin_token=args.admin_token,
-            config=args.config,
-            cassette=args.cassette,
-            record_mode=args.record_mode,
-            upstream=args.upstream,
-            replay_timing=args.replay_timing,
-            redact_headers=frozenset(args.redact_header),
-            redact_paths=tuple(args.redact_path),
-            **options,
+        settings = Settings.build(
+            profile=args.profile, **{k: v for k, v in options.items() if v is not None}
         )
-    except (OSError, ValueError) as exc:
+        fake = MockSpike.from_settings(settings)
+    except (OSError, ValueError, TypeError) as exc:
         print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
     if args.script:
@@ -134,41 +127,16 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"mockspike: cannot load script {args.script}: {exc}", file=sys.stderr)
             return 2
     try:
-        sock = bind(args.host, args.port)
+        sock = serving.bind(args.host, args.port)
     except OSError as exc:
         print(
             f"mockspike: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
         )
         return 2
-    # uvloop and httptools are dependencies, so "auto" picks them; it falls back to asyncio
-    # and h11 only where they do not exist (Windows, PyPy). `Server.run` sets up the loop.
-    config = uvicorn.Config(fake.app, loop="auto", http="auto", log_level="warning", lifespan="off")
-    banner = f"mockspike {__version__} ({args.profile} profile) serving on {base_url(sock)}"
-    _Server(config, banner).run(sockets=[sock])
+    banner = f"mockspike {__version__} ({args.profile} profile) serving on {serving.base_url(sock)}"
+    with fake:
+        serving.run(fake.app, sock, lambda: print(banner, flush=True))
     return 0
-
-
-class _Server(uvicorn.Server):
-    """Prints the banner once it accepts connections, so scripts can wait on it; Ctrl-C
-    and SIGTERM shut down gracefully and exit 0 (uvicorn would re-raise them)."""
-
-    def __init__(self, config: uvicorn.Config, banner: str) -> None:
-        super().__init__(config)
-        self.banner = banner
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if self.started:
-            print(self.banner, flush=True)
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 def _validate(path: str, profile: str) -> int:

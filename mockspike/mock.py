@@ -1,30 +1,37 @@
-"""`MockSpike`: the object users hold. Owns an engine and hands out adapters to it."""
+"""`MockSpike`: the object users hold, and the one control surface of a fake.
+
+Everything a fake can be told — script it, load a script file, swap cassettes, set a
+wallet, clear the cache, reset — is a method here; the admin API (`adapters/admin.py`) is a
+thin HTTP mapping onto these methods, and the pytest plugin calls them too."""
 
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
+import textwrap
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-import uvicorn
-from starlette.applications import Starlette
-
-from . import spec
-from . import transport as _transport
-from .clock import Clock
-from .config import GatewayConfig
-from .engine import Engine
-from .journal import Journal
-from .pacing import Pacing
-from .recorder import open_recorder
-from .reply import Failure, Fault, Reply
+from .core.engine import Engine
+from .core.faults import Fault
+from .core.journal import Journal
+from .core.outcomes import Failure, Reply
+from .gateway.clock import Clock
+from .render.pacing import Pacing
+from .responders import matchers as matchers_table
+from .responders import script_files
 from .responders.scripted import Rule
-from .server import create_app
+from .settings import CassetteOptions, Settings
+
+if TYPE_CHECKING:
+    import httpx
+    import httpx2
+    from starlette.applications import Starlette
+
+    from .cassettes.format import Cassette
+    from .cassettes.recorder import Recorder
 
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""
@@ -39,46 +46,37 @@ class MockSpike:
     Rule(...)
     >>> fake.fail(429, times=2)  # doctest: +ELLIPSIS
     Rule(...)
+
+    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `pacing`,
+    `time_scale`, `config`, `clock`, `admin_token`, and `cassette=PATH` with
+    `record_mode`, `upstream`, `replay_timing`, `match_on`, `ignore`, `redact_headers`,
+    `redact_paths`. An unknown option is a `TypeError` that names the nearest one.
+    Use it as a context manager, or call `close()`, to release a cassette's upstream.
     """
 
-    def __init__(
-        self,
-        profile: str = "bytespike",
-        *,
-        strict: bool = False,
-        pacing: Pacing | None = None,
-        time_scale: float = 1.0,
-        admin_token: str | None = None,
-        config: GatewayConfig | dict[str, Any] | str | Path | None = None,
-        clock: Clock | None = None,
-        cassette: str | Path | None = None,
-        record_mode: str = "none",
-        upstream: str | None = None,
-        replay_timing: str = "instant",
-        **cassette_options: Any,
-    ) -> None:
-        """`cassette=PATH` replays recorded traffic (and records, as `record_mode` allows,
-        through `upstream`); `cassette_options` are those of `Cassette` (`match_on`,
-        `ignore`, `redact_headers`, `redact_paths`)."""
-        if isinstance(config, dict):
-            config = GatewayConfig.from_dict(config)
-        elif isinstance(config, (str, Path)):
-            config = GatewayConfig.load(config)
-        recorder = (
-            open_recorder(cassette, record_mode, upstream, replay_timing, **cassette_options)
-            if cassette is not None
-            else None
-        )
+    def __init__(self, profile: str = "bytespike", **options: Any) -> None:
+        self._setup(Settings.build(profile=profile, **options))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MockSpike:
+        """A fake from a `Settings` (as the pytest plugin and the CLI build it)."""
+        fake = cls.__new__(cls)
+        fake._setup(settings)
+        return fake
+
+    def _setup(self, settings: Settings) -> None:
+        self.settings = settings
         self.engine = Engine(
-            profile,
-            strict=strict,
-            pacing=pacing,
-            time_scale=time_scale,
-            config=config,
-            clock=clock,
-            recorder=recorder,
+            settings.profile,
+            strict=settings.strict,
+            pacing=settings.pacing,
+            time_scale=settings.time_scale,
+            config=settings.config,
+            clock=settings.clock,
         )
-        self.admin_token = admin_token
+        self._recorder: Recorder | None = None
+        if settings.cassette is not None:
+            self.use_cassette(settings.cassette)
         self.base_url: str | None = None
         """Set while `serve()` runs: the server's `http://127.0.0.1:PORT`."""
         self.server_state: Any = None
@@ -88,19 +86,58 @@ class MockSpike:
     def profile(self) -> str:
         return self.engine.profile.name
 
+    @property
+    def admin_token(self) -> str | None:
+        return self.settings.admin_token
+
     @cached_property
     def app(self) -> Starlette:
         """The Starlette ASGI app: the API and the admin API under `/_mockspike/`."""
-        return create_app(self.engine, self.admin_token)
+        from .adapters.asgi import create_app
+
+        return create_app(self)
+
+    def configure(
+        self,
+        *,
+        strict: bool | None = None,
+        pacing: Pacing | None = None,
+        time_scale: float | None = None,
+    ) -> None:
+        """Change how the fake answers from now on (None: leave as it is)."""
+        if strict is not None:
+            self.engine.strict = strict
+        if pacing is not None:
+            self.engine.pacing = pacing
+        if time_scale is not None:
+            if time_scale < 0:
+                raise ValueError("time_scale must not be negative")
+            self.engine.time_scale = time_scale
+
+    def close(self) -> None:
+        """Release what the fake holds (a cassette's connection to its upstream)."""
+        self.eject_cassette()
+
+    def __enter__(self) -> MockSpike:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     # -- scripting ---------------------------------------------------------------------
 
     def on(self, *, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
-        """A rule for requests that match all of `model=`, `stream=`, `text=` (the last user
-        text contains), `regex=`, `system=` (contains), `tools=` (names offered),
-        `tool_result=` (the last user turn has one) and `where=` (a predicate on the body).
-        Chain `.reply()`, `.fail()`, `.fault()` for what to answer, in sequence."""
+        """A rule for requests that match every matcher given (the table below, from
+        `mockspike.responders.matchers`). Chain `.reply()`, `.fail()`, `.fault()` for what
+        to answer, in sequence."""
         return self.engine.new_rule(times=times, name=name, **matchers)
+
+    on.__doc__ = f"{on.__doc__}\n\n" + textwrap.indent(matchers_table.describe(), " " * 8)
 
     def reply(self, text: str | Reply | None = None, *, times: int = 1, **kwargs: Any) -> Rule:
         """Queue a reply for the next request(s): text, or `content=[blocks]`,
@@ -136,13 +173,14 @@ class MockSpike:
         error: Failure | int | None = None,
         times: int = 1,
     ) -> Rule:
-        """Queue a transport fault: `drop`, `malformed`, `stall` or `break`."""
+        """Queue a transport fault (a kind of `mockspike.core.faults.KINDS`): `drop`,
+        `malformed`, `stall` (`seconds`) or `break` (`after` events, optional `error`)."""
         return self.on(times=times).fault(kind, seconds=seconds, after=after, error=error)
 
     def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
         """Add the rules of a JSON/YAML script file (or its parsed dict)."""
-        data = source if isinstance(source, dict) else spec.load_file(source)
-        return spec.build_rules(data, self.engine.new_rule)
+        data = source if isinstance(source, dict) else script_files.load_file(source)
+        return script_files.build_rules(data, self.engine.new_rule)
 
     @property
     def rules(self) -> list[Rule]:
@@ -157,16 +195,45 @@ class MockSpike:
         """Clear the script and the journal (wallets, rate limits and cache stay)."""
         self.engine.reset()
 
-    # -- the gateway's state -----------------------------------------------------------
+    # -- cassettes ----------------------------------------------------------------------
+
+    def use_cassette(self, cassette: str | Path | CassetteOptions, **options: Any) -> _InUse:
+        """Answer from a cassette from now on (replacing any other): `record_mode`,
+        `upstream`, `replay_timing` and the `Cassette` settings as for `MockSpike(...)`.
+        Also a context manager that ejects it at the end of the block."""
+        if not isinstance(cassette, CassetteOptions):
+            cassette = CassetteOptions(Path(cassette), **options)
+        elif options:
+            raise TypeError(f"give {', '.join(options)} in the CassetteOptions itself")
+        from .cassettes.recorder import open_recorder
+
+        recorder = open_recorder(cassette)
+        self.eject_cassette()
+        self._recorder = self.engine.front = recorder
+        return _InUse(self)
+
+    def eject_cassette(self) -> None:
+        """Stop answering from a cassette (the fake's own behaviour answers again)."""
+        recorder, self._recorder = self._recorder, None
+        self.engine.front = None
+        if recorder is not None:
+            recorder.close()
 
     @property
-    def cassette(self) -> Any:
+    def cassette(self) -> Cassette | None:
         """The `Cassette` in use, or None."""
-        return self.engine.recorder.cassette if self.engine.recorder else None
+        return self._recorder.cassette if self._recorder is not None else None
+
+    # -- the gateway's state -----------------------------------------------------------
 
     @property
     def clock(self) -> Clock:
         return self.engine.clock
+
+    @property
+    def wallets(self) -> dict[str, float]:
+        """Every wallet's balance, by key."""
+        return dict(self.engine.gateway.wallets)
 
     def wallet(self, key: str) -> float | None:
         """A key's balance in credits (None: the key has no wallet)."""
@@ -175,6 +242,11 @@ class MockSpike:
     def top_up(self, key: str, credits: float) -> float:
         """Add credits to a key's wallet; returns the new balance."""
         return self.engine.gateway.top_up(key, credits)
+
+    def set_balance(self, key: str, credits: float) -> float:
+        """Set a key's wallet to `credits` (it gets one if it had none)."""
+        self.engine.gateway.set_balance(key, credits)
+        return credits
 
     @property
     def cache(self) -> list[dict[str, Any]]:
@@ -186,20 +258,38 @@ class MockSpike:
 
     # -- in-process clients ------------------------------------------------------------
 
+    @overload
+    def transport(self, library: Literal["httpx"] = "httpx") -> httpx.BaseTransport: ...
+    @overload
+    def transport(self, library: Literal["httpx2"]) -> httpx2.BaseTransport: ...
+    @overload
+    def transport(self, library: str) -> Any: ...
     def transport(self, library: str = "httpx") -> Any:
         """A sync in-process transport for `httpx` (or `"httpx2"`): no socket, streams."""
-        return _transport.transport(self.engine, library)
+        from .adapters.transports import transport
 
+        return transport(self.engine, library)
+
+    @overload
+    def async_transport(self, library: Literal["httpx"] = "httpx") -> httpx.AsyncBaseTransport: ...
+    @overload
+    def async_transport(self, library: Literal["httpx2"]) -> httpx2.AsyncBaseTransport: ...
+    @overload
+    def async_transport(self, library: str) -> Any: ...
     def async_transport(self, library: str = "httpx") -> Any:
         """An async in-process transport for `httpx` (or `"httpx2"`)."""
-        return _transport.async_transport(self.engine, library)
+        from .adapters.transports import async_transport
+
+        return async_transport(self.engine, library)
 
     def anthropic_client(self, **kwargs: Any) -> Any:
         """A real `anthropic.Anthropic` wired to this fake in-process, whichever SDK
         generation is installed. Keyword arguments go to the client (`max_retries`, …)."""
         import anthropic
 
-        library = _transport.sdk_http_library()
+        from .adapters.transports import sdk_http_library
+
+        library = sdk_http_library()
         http_client = anthropic.DefaultHttpxClient(transport=self.transport(library))
         return anthropic.Anthropic(**self._client_args(kwargs), http_client=http_client)
 
@@ -207,7 +297,9 @@ class MockSpike:
         """A real `anthropic.AsyncAnthropic` wired to this fake in-process."""
         import anthropic
 
-        library = _transport.sdk_http_library()
+        from .adapters.transports import sdk_http_library
+
+        library = sdk_http_library()
         http_client = anthropic.DefaultAsyncHttpxClient(transport=self.async_transport(library))
         return anthropic.AsyncAnthropic(**self._client_args(kwargs), http_client=http_client)
 
@@ -220,38 +312,31 @@ class MockSpike:
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Run on a real uvicorn server in a background thread; yields the base URL."""
-        sock = bind(host, port)
-        server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("mockspike: the server did not start")
-            time.sleep(0.005)
-        self.base_url = base_url(sock)
-        self.server_state = server.server_state
+        from .adapters import serving
+
+        sock = serving.bind(host, port)
         try:
-            yield self.base_url
+            with serving.in_thread(self.app, sock) as server:
+                self.base_url = serving.base_url(sock)
+                self.server_state = server.server_state
+                try:
+                    yield self.base_url
+                finally:
+                    self.base_url = None
         finally:
-            self.base_url = None
-            server.should_exit = True
-            thread.join(timeout=10)
             sock.close()
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free one. Bound before uvicorn starts so the real
-    port is known up front."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY follows
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
+class _InUse:
+    """`with fake.use_cassette(path) as cassette:` ejects the cassette after the block."""
 
+    def __init__(self, fake: MockSpike) -> None:
+        self._fake = fake
 
-def base_url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    def __enter__(self) -> Cassette:
+        cassette = self._fake.cassette
+        assert cassette is not None
+        return cassette
+
+    def __exit__(self, *exc: object) -> None:
+        self._fake.eject_cassette()

@@ -18,7 +18,6 @@ import pytest
 from mockspike import MockSpike
 from mockspike.cassettes import Cassette, register_matcher
 
-pytestmark = pytest.mark.sdk
 
 SECRET = "sk-live-7f3a9c-secret-key"
 PROMPT = [{"role": "user", "content": "Classify this support ticket: My order is late."}]
@@ -66,6 +65,7 @@ def client_run(base_url: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.sdk
 def test_record_then_replay_offline(tmp_path: Path) -> None:
     origin = MockSpike(config={"keys": {SECRET: {}}})  # the 'real gateway' for this run
     origin.on(text="weather").reply_tool_use("lookup_order", {"order_id": "42"})
@@ -88,6 +88,7 @@ def test_record_then_replay_offline(tmp_path: Path) -> None:
     assert len(origin.requests) == 5
 
 
+@pytest.mark.sdk
 def test_replay_needs_no_upstream_at_all(upstream: tuple[MockSpike, str], tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     with MockSpike(cassette=path, record_mode="once", upstream=upstream[1]).serve() as url:
@@ -98,6 +99,7 @@ def test_replay_needs_no_upstream_at_all(upstream: tuple[MockSpike, str], tmp_pa
         assert client_run(url) == recorded
 
 
+@pytest.mark.sdk
 def test_miss_is_a_clear_400_the_sdk_does_not_retry(tmp_path: Path, upstream: Any) -> None:
     path = tmp_path / "run.json"
     with MockSpike(cassette=path, record_mode="once", upstream=upstream[1]).serve() as url:
@@ -121,6 +123,7 @@ def test_miss_is_a_clear_400_the_sdk_does_not_retry(tmp_path: Path, upstream: An
     assert len(fake.requests) == 1 and fake.requests.last.cassette_miss
 
 
+@pytest.mark.sdk
 def test_identical_requests_replay_in_recorded_order(tmp_path: Path) -> None:
     origin = MockSpike()
     origin.on().reply("first").reply("second")
@@ -145,6 +148,7 @@ def test_identical_requests_replay_in_recorded_order(tmp_path: Path) -> None:
     assert again == ["first", "second", "second"]
 
 
+@pytest.mark.sdk
 def test_record_modes(tmp_path: Path, upstream: tuple[MockSpike, str]) -> None:
     origin, url = upstream
     path = tmp_path / "modes.json"
@@ -242,6 +246,7 @@ def test_atomic_write_keeps_the_previous_cassette(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]  # no temporary left
 
 
+@pytest.mark.sdk
 def test_concurrent_requests_are_all_recorded(
     tmp_path: Path, upstream: tuple[MockSpike, str]
 ) -> None:
@@ -264,6 +269,7 @@ def test_concurrent_requests_are_all_recorded(
     assert len(Cassette.load(path).interactions) == 16
 
 
+@pytest.mark.sdk
 def test_slow_upstream_does_not_block_other_clients(tmp_path: Path) -> None:
     origin = MockSpike()
     origin.on(text="slow").fault("stall", seconds=2)
@@ -308,6 +314,7 @@ def test_recorded_timing_is_replayed_when_asked(tmp_path: Path) -> None:
     assert [d for d, _ in instant.iter_chunks()] == [0.0, 0.0]
 
 
+@pytest.mark.sdk
 def test_upstream_down_while_recording_is_a_502(tmp_path: Path) -> None:
     fake = MockSpike(
         cassette=tmp_path / "x.json", record_mode="once", upstream="http://127.0.0.1:9"
@@ -358,6 +365,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.sdk
 def test_import_a_vcrpy_cassette_and_replay_it(tmp_path: Path) -> None:
     source, target = tmp_path / "vcr.yaml", tmp_path / "ours.json"
     source.write_text(VCR_CASSETTE)
@@ -376,6 +384,7 @@ def test_import_a_vcrpy_cassette_and_replay_it(tmp_path: Path) -> None:
     assert cli("import", str(source), str(target)).returncode == 2  # never overwrites
 
 
+@pytest.mark.sdk
 def test_cassette_tools(tmp_path: Path, upstream: tuple[MockSpike, str]) -> None:
     path = tmp_path / "tools.json"
     with MockSpike(cassette=path, record_mode="once", upstream=upstream[1]).serve() as url:

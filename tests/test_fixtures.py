@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from mockspike import MockSpike
-from mockspike.cassette_tools import check
 from mockspike.cassettes import Cassette
+from mockspike.cassettes.tools import check
 
-pytestmark = pytest.mark.sdk
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SCENARIOS = ["text", "tool_use", "streaming", "error"]
 
@@ -25,6 +24,7 @@ def _recorder_script():  # type: ignore[no-untyped-def]
     return module
 
 
+@pytest.mark.sdk
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_fixture_replays_for_the_same_client_code(name: str) -> None:
     fake = MockSpike(cassette=FIXTURES / f"{name}.json", record_mode="none")

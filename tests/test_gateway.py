@@ -13,7 +13,6 @@ import pytest
 
 from mockspike import FakeClock, MockSpike
 
-pytestmark = pytest.mark.sdk
 
 PROMPT = [{"role": "user", "content": "Classify this support ticket: My order is late."}]
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -51,6 +50,7 @@ def fake(clock: FakeClock) -> MockSpike:
     return MockSpike(config=CONFIG, clock=clock)
 
 
+@pytest.mark.sdk
 def test_revoked_and_unknown_keys_are_authentication_errors(fake: MockSpike) -> None:
     for key in ("sk-old", "sk-who"):
         with pytest.raises(anthropic.AuthenticationError) as info:
@@ -61,6 +61,7 @@ def test_revoked_and_unknown_keys_are_authentication_errors(fake: MockSpike) -> 
         }
 
 
+@pytest.mark.sdk
 def test_empty_wallet_is_402_billing_error(fake: MockSpike) -> None:
     with pytest.raises(anthropic.APIStatusError) as info:
         create(fake.anthropic_client(api_key="sk-broke", max_retries=0))
@@ -70,6 +71,7 @@ def test_empty_wallet_is_402_billing_error(fake: MockSpike) -> None:
     assert fake.wallet("sk-broke") == pytest.approx(0.0001)  # refused calls are not billed
 
 
+@pytest.mark.sdk
 def test_wallet_is_debited_and_can_be_topped_up(fake: MockSpike) -> None:
     client = fake.anthropic_client(api_key="sk-alice", max_retries=0)
     message = create(client)
@@ -80,6 +82,7 @@ def test_wallet_is_debited_and_can_be_topped_up(fake: MockSpike) -> None:
     assert create(fake.anthropic_client(api_key="sk-broke", max_retries=0)).content
 
 
+@pytest.mark.sdk
 def test_scope_and_ip_denials_are_permission_errors(fake: MockSpike) -> None:
     haiku_only = fake.anthropic_client(api_key="sk-haiku-only", max_retries=0)
     assert create(haiku_only).content
@@ -97,6 +100,7 @@ def test_scope_and_ip_denials_are_permission_errors(fake: MockSpike) -> None:
     assert "127.0.0.1" in info.value.body["error"]["message"]
 
 
+@pytest.mark.sdk
 def test_rate_limit_429_headers(fake: MockSpike) -> None:
     client = fake.anthropic_client(api_key="sk-slow", max_retries=0)
     first = client.messages.with_raw_response.create(
@@ -114,6 +118,7 @@ def test_rate_limit_429_headers(fake: MockSpike) -> None:
     )
 
 
+@pytest.mark.sdk
 def test_sdk_retry_waits_for_the_fake_clock_to_refill(
     fake: MockSpike, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,6 +135,7 @@ def test_sdk_retry_waits_for_the_fake_clock_to_refill(
     assert clock.now() - start == pytest.approx(60, abs=1)
 
 
+@pytest.mark.sdk
 def test_rate_limit_headers_on_every_success_without_config() -> None:
     response = (
         MockSpike()
@@ -147,6 +153,7 @@ def cached_system(tokens: int, ttl: str | None = None) -> list[dict[str, Any]]:
     return [{"type": "text", "text": "x" * (tokens * 4), "cache_control": control}]
 
 
+@pytest.mark.sdk
 def test_cache_write_then_read_above_the_minimum() -> None:
     fake = MockSpike()
     client = fake.anthropic_client()
@@ -173,6 +180,7 @@ def test_cache_write_then_read_above_the_minimum() -> None:
     assert second.usage.input_tokens == first.usage.input_tokens
 
 
+@pytest.mark.sdk
 def test_below_the_minimum_nothing_is_cached() -> None:
     client = MockSpike().anthropic_client()
     system = cached_system(3000)
@@ -183,6 +191,7 @@ def test_below_the_minimum_nothing_is_cached() -> None:
         assert usage.input_tokens > 3000
 
 
+@pytest.mark.sdk
 def test_cache_ttl_expiry_and_refresh(clock: FakeClock) -> None:
     fake = MockSpike(clock=clock)
     client = fake.anthropic_client()
@@ -202,6 +211,7 @@ def test_cache_ttl_expiry_and_refresh(clock: FakeClock) -> None:
     assert fake.cache == []
 
 
+@pytest.mark.sdk
 def test_cache_is_per_key_and_per_model() -> None:
     fake = MockSpike()
     system = cached_system(5000)
@@ -217,6 +227,7 @@ def test_cache_is_per_key_and_per_model() -> None:
     )
 
 
+@pytest.mark.sdk
 def test_stream_reports_the_same_cache_usage() -> None:
     fake = MockSpike()
     client = fake.anthropic_client()
@@ -229,11 +240,13 @@ def test_stream_reports_the_same_cache_usage() -> None:
     assert usage.cache_read_input_tokens > 5000 and usage.cache_creation_input_tokens == 0
 
 
+@pytest.mark.sdk
 def test_usage_has_no_cache_fields_on_the_gateway_without_caching() -> None:
     message = create(MockSpike().anthropic_client())
     assert message.usage.cache_read_input_tokens is None  # the seed's usage: two fields
 
 
+@pytest.mark.sdk
 def test_cached_calls_cost_less(clock: FakeClock) -> None:
     fake = MockSpike(config={"keys": {"k": {"wallet": 100.0}}}, clock=clock)
     client = fake.anthropic_client(api_key="k")
@@ -249,6 +262,7 @@ def test_cached_calls_cost_less(clock: FakeClock) -> None:
     )
 
 
+@pytest.mark.sdk
 def test_credits_header_follows_max_tokens(fake: MockSpike) -> None:
     client = fake.anthropic_client(api_key="sk-alice")
     small = client.messages.with_raw_response.create(
@@ -272,6 +286,7 @@ def served(clock: FakeClock) -> Iterator[tuple[MockSpike, str]]:
         yield fake, url
 
 
+@pytest.mark.sdk
 def test_admin_wallets_and_cache(served: tuple[MockSpike, str]) -> None:
     fake, url = served
     with httpx.Client(base_url=url) as admin:

@@ -13,8 +13,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mockspike import MockSpike
+from mockspike.adapters.openapi import openapi_document
 from mockspike.contract.validate import message_schema
-from mockspike.openapi import openapi_document
 
 _fake = MockSpike()
 schema = schemathesis.openapi.from_asgi("/openapi.json", _fake.app)

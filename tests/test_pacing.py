@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mockspike import Engine, Pacing, WireRequest
-from mockspike.sse import output_tokens
+from mockspike.render.sse import output_tokens
 from tests.conftest import HEADERS, SEED_BODY
 
 

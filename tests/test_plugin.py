@@ -17,7 +17,6 @@ for _name in ("anthropic", "httpx", "httpcore", "httpx2", "httpcore2"):
         importlib.import_module(_name)
 
 pytest_plugins = ["pytester"]
-pytestmark = pytest.mark.sdk
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,21 +28,25 @@ def readme_examples(heading: str) -> str:
     return "\n\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.S))
 
 
+@pytest.mark.sdk
 def test_readme_recipes_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_recipes=readme_examples("## Scripting the fake"))
     pytester.runpytest().assert_outcomes(passed=5)
 
 
+@pytest.mark.sdk
 def test_readme_contract_testing_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_contract=readme_examples("## Contract-testing your client"))
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
 
 
+@pytest.mark.sdk
 def test_readme_gateway_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_gateway=readme_examples("## Simulating the gateway"))
     pytester.runpytest().assert_outcomes(passed=3)
 
 
+@pytest.mark.sdk
 def test_readme_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme=readme_examples("## pytest"))
     result = pytester.runpytest("-p", "anyio")
@@ -57,6 +60,7 @@ def test_readme_examples_pass(pytester: pytest.Pytester) -> None:
     )
 
 
+@pytest.mark.sdk
 def test_unused_reply_fails_the_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -80,6 +84,7 @@ def test_unused_reply_fails_the_test(pytester: pytest.Pytester) -> None:
     )
 
 
+@pytest.mark.sdk
 def test_strict_unmatched_fails_the_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -104,6 +109,7 @@ def test_strict_unmatched_fails_the_test(pytester: pytest.Pytester) -> None:
     )
 
 
+@pytest.mark.sdk
 def test_reaching_a_real_host_fails_loudly(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -126,6 +132,7 @@ def test_reaching_a_real_host_fails_loudly(pytester: pytest.Pytester) -> None:
     )
 
 
+@pytest.mark.sdk
 def test_profile_option_and_marker(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -176,6 +183,7 @@ def test_server_fixture_sets_and_restores_the_environment(
     result.assert_outcomes(passed=3, errors=1)  # test_a's reply was unused
 
 
+@pytest.mark.sdk
 def test_cassette_marker_replays_and_a_miss_fails_the_test(pytester: pytest.Pytester) -> None:
     folder = pytester.path / "tests" / "cassettes"
     folder.mkdir(parents=True)
@@ -212,6 +220,7 @@ def test_cassette_marker_replays_and_a_miss_fails_the_test(pytester: pytest.Pyte
     )
 
 
+@pytest.mark.sdk
 def test_recording_through_the_plugin(pytester: pytest.Pytester) -> None:
     from mockspike import MockSpike
 

@@ -12,12 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockspike import Engine, MockSpike, Reply, WireRequest
-from mockspike import strategies as ms
 from mockspike.contract.rules import RULES, SCHEMA_CASES
+from mockspike.testing import strategies as ms
 from tests.conftest import HEADERS
 from tests.sse_grammar import check_grammar, parse_frames
 
-pytestmark = pytest.mark.sdk
 ENGINES = {name: Engine(name) for name in ("bytespike", "anthropic")}
 
 
@@ -29,6 +28,7 @@ def send(engine: Engine, body: dict[str, Any]) -> tuple[int, bytes]:
     return response.status, raw
 
 
+@pytest.mark.sdk
 @pytest.mark.parametrize("profile", ["bytespike", "anthropic"])
 @given(data=st.data())
 def test_every_valid_draw_is_accepted(profile: str, data: st.DataObject) -> None:
@@ -87,6 +87,7 @@ def test_rules_can_be_chosen() -> None:
     check()
 
 
+@pytest.mark.sdk
 @given(reply=ms.replies(), stream=st.booleans())
 @settings(max_examples=40)
 def test_every_reply_parses_with_the_sdk(reply: Reply, stream: bool) -> None:
@@ -118,6 +119,7 @@ def test_stream_events_follow_the_grammar(events: list[tuple[str, dict[str, Any]
         check_grammar(events)
 
 
+@pytest.mark.sdk
 @given(ms.error_replies(profile="anthropic"))
 @settings(max_examples=30)
 def test_error_replies_reach_the_client(failure: Any) -> None:
@@ -131,6 +133,7 @@ def test_error_replies_reach_the_client(failure: Any) -> None:
     assert info.value.status_code == failure.status
 
 
+@pytest.mark.sdk
 @given(ms.faults(), st.booleans())
 @settings(max_examples=30)
 def test_faults_never_break_the_fake(fault: Any, stream: bool) -> None:

@@ -9,7 +9,7 @@ import jsonschema
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockspike import accounting
+from mockspike.gateway import accounting
 from mockspike.responders.synthetic import example_for, synthetic_reply
 from tests.conftest import SEED_BODY
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .. import accounting
+from ..gateway import accounting
 from .catalog import Model, Profile
 from .errors import ApiError
 
@@ -30,7 +30,7 @@ def _always(model: Model) -> bool:
 
 
 @dataclass(frozen=True)
-class Rule:
+class ContractRule:
     name: str
     summary: str
     check: Callable[[Body, Model, Profile], None] | None
@@ -297,6 +297,9 @@ def _unsupported(body: Body, model: Model) -> Body:
 def _has_quirk(quirk: str) -> Callable[[Model], bool]:
     return lambda model: quirk in model.quirks
 
+
+Rule = ContractRule
+"""The short name the table below uses."""
 
 RULES: tuple[Rule, ...] = (
     Rule("messages_non_empty", "at least one message", _messages_non_empty, _with(messages=[])),

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _json
-from ..engine import Engine
-from ..wire import WireRequest
+from ..core.engine import Engine
+from ..core.wire import WireRequest
 from .catalog import load_profile
 from .rules import RULES, SCHEMA_CASES
 

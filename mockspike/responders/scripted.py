@@ -7,39 +7,16 @@ it keeps answering with the last unless `times` ran out."""
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..reply import Failure, Fault, Reply, Response, make_reply, tool_use_block
+from ..core.faults import Fault
+from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
+from .matchers import MATCHERS, check_names
 
 Predicate = Callable[[dict[str, Any]], bool]
-_MATCHERS = ("model", "stream", "text", "regex", "system", "tools", "tool_result", "where")
-
-
-def last_user_text(body: dict[str, Any]) -> str:
-    """The text of the last user turn (string content or its text blocks)."""
-    for message in reversed(body.get("messages") or []):
-        if message.get("role") == "user":
-            return _text(message.get("content"))
-    return ""
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(b.get("text", "") for b in content if isinstance(b, dict))
-    return ""
-
-
-def _has_tool_result(body: dict[str, Any]) -> bool:
-    messages = body.get("messages") or []
-    last = messages[-1] if messages else {}
-    content = last.get("content") if last.get("role") == "user" else None
-    return isinstance(content, list) and any(b.get("type") == "tool_result" for b in content)
 
 
 @dataclass
@@ -57,13 +34,8 @@ class Rule:
     """The statuses the profile can send; `fail()` refuses others."""
 
     def __post_init__(self) -> None:
-        unknown = set(self.matchers) - set(_MATCHERS)
-        if unknown:
-            raise TypeError(
-                f"unknown matcher {', '.join(sorted(unknown))}; use {', '.join(_MATCHERS)}"
-            )
-        if "regex" in self.matchers and isinstance(self.matchers["regex"], str):
-            self.matchers["regex"] = re.compile(self.matchers["regex"])
+        check_names(self.matchers)
+        self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1")
 
@@ -133,31 +105,8 @@ class Rule:
 
     def mismatches(self, body: dict[str, Any]) -> list[str]:
         """Why this rule does not match `body`: one line a failed matcher (empty: match)."""
-        out = []
-        m = self.matchers
-        if "model" in m and body.get("model") != m["model"]:
-            out.append(f"model is {body.get('model')!r}, not {m['model']!r}")
-        if "stream" in m and bool(body.get("stream")) != m["stream"]:
-            out.append(f"stream is {bool(body.get('stream'))}, not {m['stream']}")
-        text = last_user_text(body)
-        if "text" in m and m["text"] not in text:
-            out.append(f"last user text {_short(text)!r} does not contain {m['text']!r}")
-        if "regex" in m and not m["regex"].search(text):
-            out.append(f"last user text {_short(text)!r} does not match /{m['regex'].pattern}/")
-        if "system" in m:
-            system = _text(body.get("system"))
-            if m["system"] not in system:
-                out.append(f"system {_short(system)!r} does not contain {m['system']!r}")
-        if "tools" in m:
-            wanted = {m["tools"]} if isinstance(m["tools"], str) else set(m["tools"])
-            offered = {t.get("name") for t in body.get("tools") or []}
-            if not wanted <= offered:
-                out.append(f"tools offered {sorted(offered)} lack {sorted(wanted - offered)}")
-        if "tool_result" in m and _has_tool_result(body) != m["tool_result"]:
-            out.append(f"a tool_result is {'absent' if m['tool_result'] else 'present'}")
-        if "where" in m and not m["where"](body):
-            out.append("the predicate returned false")
-        return out
+        found = (MATCHERS[name].check(body, value) for name, value in self.matchers.items())
+        return [line for line in found if line is not None]
 
     def take(self) -> Response:
         """The next response of the sequence (the last one repeats)."""
@@ -174,10 +123,6 @@ class Rule:
         )
         label = f" {self.name!r}" if self.name else ""
         return f"rule #{self.number}{label} on({shown})"
-
-
-def _short(text: str, size: int = 60) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 class Script:

@@ -17,8 +17,8 @@ import orjson
 
 from .. import _json
 from .._ids import from_bytes
-from ..accounting import text_tokens
-from ..reply import Reply
+from ..core.outcomes import Reply
+from ..gateway.accounting import text_tokens
 
 _PROSE = (
     "the request looks clear and the answer is short . this reply comes from mockspike , a "

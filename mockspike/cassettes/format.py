@@ -40,7 +40,8 @@ from typing import Any
 
 import orjson
 
-from ._version import __version__
+from .. import _json
+from .._version import __version__
 
 FORMAT_VERSION = 1
 REDACTED = "<redacted>"
@@ -67,14 +68,13 @@ HOP_HEADERS = frozenset(
         "server",
     }
 )
-RECORD_MODES = ("none", "once", "new_episodes", "all")
 
 Matcher = Callable[[dict[str, Any]], Any]
 """Takes a recorded-form request (`method`, `path`, `headers`, `body`), gives a hashable."""
 
 
 def _body_matcher(request: dict[str, Any]) -> Any:
-    return orjson.dumps(request.get("body"), option=orjson.OPT_SORT_KEYS)
+    return _json.canonical(request.get("body"))
 
 
 MATCHERS: dict[str, Matcher] = {
@@ -319,29 +319,4 @@ def _short(value: Any) -> str:
 def request_record(method: str, path: str, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
     """A request in cassette form: the kept headers and the body parsed when it is JSON."""
     kept = {k: v for k, v in headers.items() if k in KEPT_REQUEST_HEADERS}
-    body: Any
-    try:
-        body = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        body = raw.decode("utf-8", "replace")
-    return {"method": method, "path": path, "headers": kept, "body": body}
-
-
-def parse_sse(raw: bytes) -> list[tuple[str, Any]]:
-    """Events of an SSE body: (event name, data parsed as JSON where it is JSON)."""
-    events = []
-    for block in raw.replace(b"\r\n", b"\n").split(b"\n\n"):
-        name, data_lines = "message", []
-        for line in block.split(b"\n"):
-            if line.startswith(b"event:"):
-                name = line[6:].strip().decode()
-            elif line.startswith(b"data:"):
-                data_lines.append(line[5:].lstrip(b" "))
-        if not data_lines:
-            continue
-        data = b"\n".join(data_lines)
-        try:
-            events.append((name, orjson.loads(data)))
-        except orjson.JSONDecodeError:
-            events.append((name, data.decode("utf-8", "replace")))
-    return events
+    return {"method": method, "path": path, "headers": kept, "body": _json.loads_or_text(raw)}

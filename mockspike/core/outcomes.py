@@ -1,4 +1,5 @@
-"""What a responder decides: a `Reply`, a `Failure` (an error status) or a `Fault`.
+"""What a responder decides: a `Reply`, a `Failure` (an error status) or a `Fault`
+(`core/faults.py`).
 
 These are plain values: build them by hand, draw them with Hypothesis, load them from a
 script file, or let the synthetic responder make one.
@@ -7,11 +8,11 @@ script file, or let the synthetic responder make one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._ids import random_id
-from .accounting import content_tokens
-from .pacing import Pacing
+from .._ids import random_id
+from ..gateway.accounting import content_tokens
+from ..render.pacing import Pacing
 
 
 @dataclass
@@ -42,33 +43,11 @@ class Failure:
     retry_after: float | None = None
 
 
-FaultKind = Literal["drop", "malformed", "stall", "break"]
+if TYPE_CHECKING:
+    from .faults import Fault
 
-
-@dataclass(frozen=True)
-class Fault:
-    """Break the transport, not the contract.
-
-    - `drop`: close the connection before any response.
-    - `malformed`: a 200 whose body is not valid JSON (or a stream with a broken frame).
-    - `stall`: wait `seconds` before answering (to trip client timeouts).
-    - `break`: cut a stream after `after` events; silently (the connection closes), or
-      with a mid-stream `event: error` carrying `error` (e.g. `Failure(529)`).
-    """
-
-    kind: FaultKind
-    seconds: float = 0.0
-    after: int = 0
-    error: Failure | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("drop", "malformed", "stall", "break"):
-            raise ValueError(f"unknown fault {self.kind!r}; choose drop, malformed, stall or break")
-        if self.seconds < 0 or self.after < 0:
-            raise ValueError("fault seconds and after must not be negative")
-
-
-Response = Reply | Failure | Fault
+Response: TypeAlias = "Reply | Failure | Fault"
+"""What a responder decides."""
 
 
 def make_reply(

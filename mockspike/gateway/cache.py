@@ -9,11 +9,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from .. import _json
+from ..contract.catalog import Model
 from . import accounting
 from .clock import Clock
-from .contract.catalog import Model
 
 TTL_SECONDS = {"5m": 300, "1h": 3600}
 
@@ -34,7 +33,7 @@ class CacheUsage:
 
 
 @dataclass
-class _Entry:
+class _CachedPrefix:
     tokens: int
     ttl: str
     expires: float
@@ -64,7 +63,7 @@ def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
             if isinstance(item, dict)
             else item
         )
-        hasher.update(orjson.dumps(content, option=orjson.OPT_SORT_KEYS))
+        hasher.update(_json.canonical(content))
         if marker:
             found.append(_Breakpoint(tokens, hasher.hexdigest(), marker.get("ttl") or "5m"))
     return found
@@ -73,7 +72,7 @@ def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
 class PromptCache:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._entries: dict[tuple[str, str, str], _Entry] = {}
+        self._entries: dict[tuple[str, str, str], _CachedPrefix] = {}
         self._lock = threading.Lock()
 
     def use(self, scope: str, model: Model, body: dict[str, Any]) -> CacheUsage:
@@ -95,7 +94,7 @@ class PromptCache:
             for point in points[hit + 1 :]:
                 if point.tokens < model.cache_min_tokens:
                     continue
-                self._entries[(scope, model.id, point.digest)] = _Entry(
+                self._entries[(scope, model.id, point.digest)] = _CachedPrefix(
                     point.tokens, point.ttl, now + TTL_SECONDS[point.ttl]
                 )
                 by_ttl[point.ttl] += point.tokens - written

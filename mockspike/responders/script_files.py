@@ -19,10 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._files import load_data
-from .pacing import Pacing
-from .reply import Failure
-from .responders.scripted import Rule
+from .._files import load_data
+from ..core.outcomes import Failure
+from ..render.pacing import Pacing
+from .matchers import check_names
+from .scripted import Rule
 
 _ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
 
@@ -54,8 +55,12 @@ def _rule(item: Any, make_rule: Any, where: str) -> Rule:
     if unknown:
         raise SpecError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     match = item.get("match") or {}
-    if not isinstance(match, dict) or "where" in match:
-        raise SpecError(f"{where}.match: an object of matchers (no 'where' in files)")
+    if not isinstance(match, dict):
+        raise SpecError(f"{where}.match: an object of matchers")
+    try:
+        check_names(match, in_files=True)
+    except TypeError as exc:
+        raise SpecError(f"{where}.match: {exc}") from None
     respond = item.get("respond")
     if respond is None:
         raise SpecError(f"{where}: 'respond' is required")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cache import CacheUsage
-from .reply import Reply
+from ..core.outcomes import Reply
+from ..gateway.cache import CacheUsage
 
 
 @dataclass(frozen=True)

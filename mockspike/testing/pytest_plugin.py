@@ -12,43 +12,23 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from .cassettes import RECORD_MODES
-from .contract.catalog import load_profile, profile_names
-from .mock import IN_PROCESS_KEY, MockSpike
-from .pacing import Pacing
-from .recorder import open_recorder
+from ..contract.catalog import load_profile, profile_names
+from ..settings import RECORD_MODES, Settings, UnknownOption
 
-_MARKER_ARGS = {
-    "profile",
-    "strict",
-    "cassette",
-    "record_mode",
-    "assert_all_used",
-    "assert_all_matched",
-    "pacing",
-    "time_scale",
-}
+if TYPE_CHECKING:
+    from ..mock import MockSpike
 
-
-@dataclass(frozen=True)
-class _Settings:
-    profile: str
-    strict: bool
-    cassette: Path | None
-    record_mode: str
-    upstream: str | None
-    assert_all_used: bool
-    assert_all_matched: bool
-    pacing: Pacing | None
-    time_scale: float
+# Importing this module (pytest does, in every session of every project that has mockspike
+# installed) loads no server, no validator and no HTTP library: the fixtures import the fake
+# when a test first asks for one.
 
 
 class _Stats:
@@ -59,9 +39,11 @@ class _Stats:
         self.credits = 0.0
 
     def add(self, fake: MockSpike) -> None:
+        from ..core.endpoints import BILLED
+
         for entry in fake.requests:
             self.requests += 1
-            if entry.path == "/v1/messages" and entry.status == 200:
+            if entry.endpoint in BILLED and entry.status == 200:
                 self.messages += 1
                 self.input_tokens += entry.input_tokens
                 self.output_tokens += entry.output_tokens
@@ -69,7 +51,7 @@ class _Stats:
 
 
 _STATS = pytest.StashKey[_Stats]()
-_GUARD = pytest.StashKey[Callable[[], None]]()
+_GUARD = pytest.StashKey["_Guard"]()
 _violations: list[str] = []
 
 
@@ -135,15 +117,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if not allow:
         hosts = {urlsplit(load_profile(n).base_url).hostname or "" for n in profile_names()}
         hosts |= set(config.getini("mockspike_blocked_hosts"))
-        restore = _install_guard(frozenset(hosts))
-        if restore is not None:
-            config.stash[_GUARD] = restore
+        guard = config.stash[_GUARD] = _Guard(frozenset(hosts))
+        guard.install()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    guard = session.config.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.install()  # the test modules have imported their HTTP libraries by now
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    restore = config.stash.get(_GUARD, None)
-    if restore is not None:
-        restore()
+    guard = config.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.restore()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -161,29 +148,36 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 # -- the real-host guard ---------------------------------------------------------------
 
 
-def _install_guard(hosts: frozenset[str]) -> Callable[[], None] | None:
-    """Make httpx and httpx2 refuse the real hosts; None if a guard is already in place."""
-    patched: list[tuple[type, str, Any]] = []
-    for name in ("httpx", "httpx2"):
-        try:
-            library: Any = __import__(name)
-        except ImportError:
-            continue
-        for cls, method in (
-            (library.HTTPTransport, "handle_request"),
-            (library.AsyncHTTPTransport, "handle_async_request"),
-        ):
-            original = getattr(cls, method)
-            if getattr(original, "_mockspike_guard", False):
-                return None
-            setattr(cls, method, _guarded(original, hosts, library))
-            patched.append((cls, method, original))
+class _Guard:
+    """Makes httpx and httpx2 refuse the real hosts. Libraries are patched once they are
+    imported (at configure, after collection and before each test), so the plugin never
+    imports them itself; one already guarded (an outer session) is left to its guard."""
 
-    def restore() -> None:
-        for cls, method, original in patched:
+    def __init__(self, hosts: frozenset[str]) -> None:
+        self.hosts = hosts
+        self.patched: list[tuple[type, str, Any]] = []
+        self.seen: set[str] = set()
+
+    def install(self) -> None:
+        for name in ("httpx", "httpx2"):
+            library: Any = sys.modules.get(name)
+            if name in self.seen or library is None:
+                continue
+            self.seen.add(name)
+            for cls, method in (
+                (library.HTTPTransport, "handle_request"),
+                (library.AsyncHTTPTransport, "handle_async_request"),
+            ):
+                original = getattr(cls, method)
+                if getattr(original, "_mockspike_guard", False):
+                    continue
+                setattr(cls, method, _guarded(original, self.hosts, library))
+                self.patched.append((cls, method, original))
+
+    def restore(self) -> None:
+        for cls, method, original in self.patched:
             setattr(cls, method, original)
-
-    return restore
+        self.patched.clear()
 
 
 def _guarded(original: Any, hosts: frozenset[str], library: Any) -> Any:
@@ -217,8 +211,11 @@ def _guarded(original: Any, hosts: frozenset[str], library: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _mockspike_real_host_guard() -> Iterator[None]:
+def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail the test that reached a real host, even if its code swallowed the error."""
+    guard = request.config.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.install()
     _violations.clear()
     yield
     if _violations:
@@ -230,31 +227,19 @@ def _mockspike_real_host_guard() -> Iterator[None]:
 # -- fixtures ----------------------------------------------------------------------------
 
 
-def _settings(request: pytest.FixtureRequest) -> _Settings:
+def _settings(request: pytest.FixtureRequest) -> Settings:
+    """The test's `Settings`: the marker's arguments, then the command line, then the ini."""
     marker = request.node.get_closest_marker("mockspike")
     args: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    unknown = set(args) - _MARKER_ARGS
-    if unknown:
-        pytest.fail(
-            f"mockspike marker: unknown argument(s) {', '.join(sorted(unknown))}", pytrace=False
-        )
     config = request.config
-    profile = (
-        args.get("profile")
-        or config.getoption("--mockspike-profile")
-        or config.getini("mockspike_profile")
-    )
-    strict = args.get("strict")
-    if strict is None:
-        strict = bool(config.getoption("--mockspike-strict") or config.getini("mockspike_strict"))
-    record_mode = (
-        args.get("record_mode")
-        or config.getoption("--mockspike-record-mode")
-        or config.getini("mockspike_record_mode")
-    )
-    if record_mode not in RECORD_MODES:
-        pytest.fail(f"mockspike: record mode is one of {', '.join(RECORD_MODES)}", pytrace=False)
-    cassette = None
+    if args.get("profile") is None:
+        args["profile"] = config.getoption("--mockspike-profile") or config.getini(
+            "mockspike_profile"
+        )
+    if args.get("strict") is None:
+        args["strict"] = bool(
+            config.getoption("--mockspike-strict") or config.getini("mockspike_strict")
+        )
     if args.get("cassette"):
         folder = Path(
             config.getoption("--mockspike-cassette-dir") or config.getini("mockspike_cassette_dir")
@@ -262,26 +247,29 @@ def _settings(request: pytest.FixtureRequest) -> _Settings:
         if not folder.is_absolute():
             folder = config.rootpath / folder
         name = str(args["cassette"])
-        cassette = folder / (name if name.endswith(".json") else f"{name}.json")
-    upstream = (
-        config.getoption("--mockspike-upstream")
-        or os.environ.get("ANTHROPIC_BASE_URL")
-        or load_profile(profile).base_url
-    )
-    return _Settings(
-        profile=profile,
-        strict=strict,
-        cassette=cassette,
-        record_mode=record_mode,
-        upstream=upstream,
-        assert_all_used=args.get("assert_all_used", True),
-        assert_all_matched=args.get("assert_all_matched", True),
-        pacing=args.get("pacing"),
-        time_scale=args.get("time_scale", 1.0),
-    )
+        args["cassette"] = folder / (name if name.endswith(".json") else f"{name}.json")
+        if args.get("record_mode") is None:
+            args["record_mode"] = config.getoption("--mockspike-record-mode") or config.getini(
+                "mockspike_record_mode"
+            )
+        if args.get("upstream") is None:
+            args["upstream"] = (
+                config.getoption("--mockspike-upstream")
+                or os.environ.get("ANTHROPIC_BASE_URL")
+                or load_profile(str(args["profile"])).base_url
+            )
+    else:
+        args.pop("cassette", None)
+    try:
+        return Settings.build(**args)
+    except UnknownOption as exc:
+        unknown = ", ".join(sorted(exc.names))
+        pytest.fail(f"mockspike marker: unknown argument(s) {unknown}; {exc.hint}", pytrace=False)
+    except (TypeError, ValueError) as exc:
+        pytest.fail(f"mockspike: {exc}", pytrace=False)
 
 
-def _finish(fake: MockSpike, settings: _Settings, config: pytest.Config) -> None:
+def _finish(fake: MockSpike, settings: Settings, config: pytest.Config) -> None:
     config.stash[_STATS].add(fake)
     problems = []
     if settings.assert_all_used:
@@ -311,19 +299,12 @@ def _finish(fake: MockSpike, settings: _Settings, config: pytest.Config) -> None
 @pytest.fixture
 def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
     """A fresh in-process fake for this test, configured by options and the marker."""
+    from ..mock import MockSpike
+
     settings = _settings(request)
-    fake = MockSpike(
-        settings.profile,
-        strict=settings.strict,
-        pacing=settings.pacing,
-        time_scale=settings.time_scale,
-        cassette=settings.cassette,
-        record_mode=settings.record_mode,
-        upstream=settings.upstream,
-    )
+    fake = MockSpike.from_settings(settings)
     yield fake
-    if fake.engine.recorder is not None:
-        fake.engine.recorder.close()
+    fake.close()
     _finish(fake, settings, request.config)
 
 
@@ -348,6 +329,8 @@ def _mockspike_servers() -> Iterator[Callable[[str], MockSpike]]:
         servers: dict[str, MockSpike] = {}
 
         def start(profile: str) -> MockSpike:
+            from ..mock import MockSpike
+
             if profile not in servers:
                 fake = MockSpike(profile)
                 stack.enter_context(fake.serve())
@@ -365,16 +348,19 @@ def mockspike_server(
 ) -> Iterator[MockSpike]:
     """A real uvicorn server on 127.0.0.1 (one per session and profile), reset for this
     test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` point at it while the test runs."""
+    from ..mock import IN_PROCESS_KEY
+    from ..render.pacing import Pacing
+
     settings = _settings(request)
     fake = _mockspike_servers(settings.profile)
     fake.reset()
-    fake.engine.strict = settings.strict
-    fake.engine.pacing = settings.pacing or Pacing()
-    fake.engine.time_scale = settings.time_scale
+    fake.configure(
+        strict=settings.strict,
+        pacing=settings.pacing or Pacing(),
+        time_scale=settings.time_scale,
+    )
     if settings.cassette is not None:
-        fake.engine.recorder = open_recorder(
-            settings.cassette, settings.record_mode, settings.upstream
-        )
+        fake.use_cassette(settings.cassette)
     assert fake.base_url is not None
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
@@ -382,7 +368,5 @@ def mockspike_server(
         yield fake
         _finish(fake, settings, request.config)
     finally:
-        if fake.engine.recorder is not None:
-            fake.engine.recorder.close()
-            fake.engine.recorder = None
+        fake.eject_cassette()
         fake.reset()

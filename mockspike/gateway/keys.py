@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._files import load_data
+from .._files import load_data
 
-ENDPOINTS = ("messages", "count_tokens", "models")
 _KEY_FIELDS = {"status", "scopes", "ip_allowlist", "wallet", "rate_limits"}
 _LIMIT_FIELDS = ("requests_per_minute", "input_tokens_per_minute", "output_tokens_per_minute")
 
@@ -102,8 +101,15 @@ def _key(key: str, raw: Any, where: str) -> KeyConfig:
         raise ValueError(f"{where}: status is active or revoked, not {status!r}")
     scopes = raw.get("scopes") or {}
     endpoints = scopes.get("endpoints")
-    if endpoints is not None and not set(endpoints) <= set(ENDPOINTS):
-        raise ValueError(f"{where}: endpoints are among {', '.join(ENDPOINTS)}")
+    if endpoints is not None:
+        from ..core.endpoints import SCOPES  # the endpoint table names the scopes
+
+        strangers = sorted(set(endpoints) - set(SCOPES))
+        if strangers:
+            raise ValueError(
+                f"{where}: unknown endpoint(s) {', '.join(strangers)}; "
+                f"endpoints are among {', '.join(SCOPES)}"
+            )
     allowlist = raw.get("ip_allowlist")
     try:
         networks = (

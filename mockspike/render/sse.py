@@ -1,5 +1,6 @@
 """Server-sent events in the API's exact framing: `event: NAME\\ndata: {compact JSON}\\n\\n`.
 
+The one home of SSE: the event grammar of a message, the framer and the parser.
 `events()` is a generator: each frame is built when the adapter asks for the next one, so
 the body really is streamed event by event.
 """
@@ -9,17 +10,53 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import _json
-from .accounting import CHARS_PER_TOKEN
-from .render import Rendered
+from .. import _json
+from ..gateway.accounting import CHARS_PER_TOKEN
+from .message import Rendered
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 _TEXT_CHUNK_WORDS = 3
 _JSON_CHUNK_CHARS = 24
 
 
-def frame(event: str, data: dict[str, Any]) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + _json.dumps(data) + b"\n\n"
+def frame(event: str, data: dict[str, Any] | str) -> bytes:
+    """One event; `data` is JSON-encoded, or sent as is when it is text (a recording)."""
+    payload = data.encode() if isinstance(data, str) else _json.dumps(data)
+    return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+class EventParser:
+    """Parse an SSE body as it arrives: feed it bytes, get the events completed so far as
+    (event name, data parsed as JSON where it is JSON)."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
+        self._buffer += chunk.replace(b"\r\n", b"\n")
+        *blocks, self._buffer = self._buffer.split(b"\n\n")
+        return [event for block in blocks if (event := _event(block)) is not None]
+
+
+def parse(raw: bytes) -> list[tuple[str, Any]]:
+    """Every event of a whole SSE body."""
+    return EventParser().feed(raw + b"\n\n")
+
+
+def _event(block: bytes) -> tuple[str, Any] | None:
+    name, data_lines = "message", []
+    for line in block.split(b"\n"):
+        if line.startswith(b"event:"):
+            name = line[6:].strip().decode()
+        elif line.startswith(b"data:"):
+            data_lines.append(line[5:].lstrip(b" "))
+    if not data_lines:
+        return None
+    data = b"\n".join(data_lines)
+    try:
+        return name, _json.loads(data)
+    except _json.JSONDecodeError:
+        return name, data.decode("utf-8", "replace")
 
 
 def events(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import _json
-from .contract.catalog import Model, cache_price_multipliers
+from .. import _json
+from ..contract.catalog import Model, cache_price_multipliers
 
 REQUEST_OVERHEAD = 3
 MESSAGE_OVERHEAD = 3

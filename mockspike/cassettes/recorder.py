@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from . import _json, sse
-from .cassettes import (
-    HOP_HEADERS,
-    RECORD_MODES,
-    Cassette,
-    CassetteError,
-    parse_sse,
-    request_record,
-)
-from .contract.errors import ApiError
-from .wire import Chunk, WireRequest, WireResponse
+from .. import _json
+from ..contract.errors import ApiError
+from ..core.front import CassetteMiss
+from ..core.wire import Chunk, WireRequest, WireResponse
+from ..render import sse
+from ..settings import CassetteOptions, RecordMode, ReplayTiming
+from .format import HOP_HEADERS, Cassette, request_record
 
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}
 )
-MISS_HEADER = "x-mockspike-cassette-miss"
 
 
 class Recorder:
@@ -42,27 +36,22 @@ class Recorder:
     def __init__(
         self,
         cassette: Cassette,
-        record_mode: str = "none",
+        record_mode: RecordMode | str = RecordMode.NONE,
         upstream: str | None = None,
-        replay_timing: str = "instant",
+        replay_timing: ReplayTiming | str = ReplayTiming.INSTANT,
         timeout: float = 600.0,
     ) -> None:
-        if record_mode not in RECORD_MODES:
-            raise CassetteError(
-                f"record mode is one of {', '.join(RECORD_MODES)}, not {record_mode!r}"
-            )
-        if replay_timing not in ("instant", "recorded"):
-            raise CassetteError("replay timing is 'instant' or 'recorded'")
+        mode = RecordMode(record_mode)
         self.cassette = cassette
-        self.record_mode = record_mode
+        self.record_mode = mode.value
         self.upstream = upstream.rstrip("/") if upstream else None
-        self.replay_timing = replay_timing
+        self.replay_timing = ReplayTiming(replay_timing).value
         existed = cassette.path.exists()
-        if record_mode == "all":
+        if mode is RecordMode.ALL:
             cassette.clear()
-        self.replays = record_mode != "all"
-        self.records = record_mode in ("new_episodes", "all") or (
-            record_mode == "once" and not existed
+        self.replays = mode is not RecordMode.ALL
+        self.records = mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) or (
+            mode is RecordMode.ONCE and not existed
         )
         self._client = (
             httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0)) if upstream else None
@@ -81,16 +70,14 @@ class Recorder:
                 return self._replay(hit["response"])
         if self.records:
             if self.upstream is None:
-                raise ApiError(
-                    400,
+                raise CassetteMiss(
                     f"mockspike: cassette {self.cassette.path} has no match and there is no "
-                    "upstream to record from (give an upstream URL)",
-                    headers={MISS_HEADER: "true"},
+                    "upstream to record from (give an upstream URL)"
                 )
             return self._forward(request, record)
         raise self.miss(record)
 
-    def miss(self, record: dict[str, Any]) -> ApiError:
+    def miss(self, record: dict[str, Any]) -> CassetteMiss:
         """A clear 400 naming the cassette, the closest recorded request and the diff."""
         closest, diff = self.cassette.closest(record)
         where = f"{record['method']} {record['path']}"
@@ -105,7 +92,7 @@ class Recorder:
                 f" Closest recorded request: {closest['method']} {closest['path']}; "
                 "how it differs (- recorded, + sent):\n" + "\n".join(diff)
             )
-        return ApiError(400, message, headers={MISS_HEADER: "true"})
+        return CassetteMiss(message)
 
     # -- replay -----------------------------------------------------------------------
 
@@ -132,11 +119,7 @@ class Recorder:
                 else 0.0
             )
             previous = event.get("t", previous)
-            if isinstance(data, str):
-                frame = f"event: {event['event']}\ndata: {data}\n\n".encode()
-            else:
-                frame = sse.frame(event["event"], data)
-            yield delay, frame
+            yield delay, sse.frame(event["event"], data)
 
     # -- record -----------------------------------------------------------------------
 
@@ -174,7 +157,7 @@ class Recorder:
                 "status": upstream.status_code,
                 "headers": headers_out,
                 "elapsed": round(time.monotonic() - start, 4),
-                "body": _parse(raw),
+                "body": _json.loads_or_text(raw),
             }
             self._keep(record, response)
             return WireResponse(upstream.status_code, headers_out, raw)
@@ -194,17 +177,14 @@ class Recorder:
     ) -> Iterator[Chunk]:
         """Forward the stream chunk by chunk as it arrives; note each event's time; keep the
         interaction once the stream is complete (a client that leaves early records nothing)."""
-        buffer = b""
+        parser = sse.EventParser()
         events: list[dict[str, Any]] = []
         try:
             for chunk in upstream.iter_bytes():
-                buffer += chunk.replace(b"\r\n", b"\n")
-                while b"\n\n" in buffer:
-                    block, buffer = buffer.split(b"\n\n", 1)
-                    for name, data in parse_sse(block + b"\n\n"):
-                        events.append(
-                            {"t": round(time.monotonic() - start, 4), "event": name, "data": data}
-                        )
+                t = round(time.monotonic() - start, 4)
+                events += [
+                    {"t": t, "event": name, "data": data} for name, data in parser.feed(chunk)
+                ]
                 yield 0.0, chunk
         finally:
             upstream.close()
@@ -219,18 +199,7 @@ class Recorder:
             self._client.close()
 
 
-def _parse(raw: bytes) -> Any:
-    try:
-        return _json.loads(raw) if raw else None
-    except _json.JSONDecodeError:
-        return raw.decode("utf-8", "replace")
-
-
-def open_recorder(
-    path: str | Path,
-    record_mode: str = "none",
-    upstream: str | None = None,
-    replay_timing: str = "instant",
-    **cassette_options: Any,
-) -> Recorder:
-    return Recorder(Cassette.load(path, **cassette_options), record_mode, upstream, replay_timing)
+def open_recorder(options: CassetteOptions) -> Recorder:
+    """The recorder for a cassette's settings (the file is read now)."""
+    cassette = Cassette.load(options.path, **options.cassette_kwargs())
+    return Recorder(cassette, options.record_mode, options.upstream, options.replay_timing)

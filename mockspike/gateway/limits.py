@@ -12,11 +12,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ..contract.catalog import Model
+from ..contract.errors import ApiError
+from ..core.wire import WireRequest
 from .clock import Clock
-from .config import GatewayConfig, KeyConfig, RateLimits
-from .contract.catalog import Model
-from .contract.errors import ApiError
-from .wire import WireRequest
+from .keys import GatewayConfig, KeyConfig, RateLimits
 
 _RATE_LIMIT_DOCS = "https://docs.claude.com/en/api/rate-limits"
 

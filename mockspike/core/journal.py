@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from .reply import Failure, Fault, Reply, Response
+from .faults import Fault
+from .outcomes import Failure, Reply, Response
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Entry:
     body: dict[str, Any] | None
     """The parsed JSON body (None when it was not a JSON object)."""
     status: int = 0
+    endpoint: str | None = None
+    """The endpoint's name in `core/endpoints.py` (None: no endpoint has that path)."""
     rule: str | None = None
     """The rule that answered (`rule #1 on(...)`), None for the synthetic default."""
     response: Response | None = None
@@ -65,9 +68,7 @@ def _describe(response: Response | None) -> dict[str, Any] | None:
     if isinstance(response, Failure):
         return {"fail": {"status": response.status, "type": response.type}}
     if isinstance(response, Fault):
-        return {
-            "fault": {"kind": response.kind, "seconds": response.seconds, "after": response.after}
-        }
+        return {"fault": response.describe()}
     return None
 
 

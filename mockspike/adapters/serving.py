@@ -1,0 +1,89 @@
+"""Serving an ASGI app on a real socket with uvicorn: one way, for `MockSpike.serve()` (a
+background thread) and `mockspike serve` (the foreground, until Ctrl-C or SIGTERM)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import uvicorn
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one. Bound before uvicorn starts so the real
+    port is known up front."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY follows
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class Server(uvicorn.Server):
+    """uvicorn, quiet and without lifespan; in the main thread Ctrl-C and SIGTERM shut it
+    down gracefully and exit 0 (uvicorn would re-raise them). `started` runs once it
+    accepts connections (the CLI prints its banner then, so scripts can wait on it).
+
+    Run it with `Server.run`, which serves on the loop uvicorn picks: uvloop and httptools
+    are dependencies, so "auto" picks them (asyncio and h11 only where they do not exist,
+    e.g. Windows or PyPy). A bare `asyncio.run(server.serve())` skips that choice."""
+
+    def __init__(self, app: Any, started: Callable[[], None] = lambda: None) -> None:
+        config = uvicorn.Config(app, loop="auto", http="auto", log_level="warning", lifespan="off")
+        super().__init__(config)
+        self.on_started = started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self.on_started()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def run(app: Any, sock: socket.socket, started: Callable[[], None] = lambda: None) -> None:
+    """Serve in this thread until shut down; `started` runs once connections are accepted
+    (the CLI prints its banner then, so scripts can wait on it)."""
+    Server(app, started).run(sockets=[sock])
+
+
+@contextlib.contextmanager
+def in_thread(app: Any, sock: socket.socket) -> Iterator[Server]:
+    """Serve on a background thread while the block runs; stop and join after it."""
+    up = threading.Event()
+    server = Server(app, up.set)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not up.wait(0.005):
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("mockspike: the server did not start")
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

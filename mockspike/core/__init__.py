@@ -1,0 +1,1 @@
+"""The framework-free core: wire values, the engine, endpoints, outcomes, the journal."""

@@ -1,0 +1,172 @@
+"""The one table of endpoints: method, path, key scope, header rule, schemas, handler,
+summary and error statuses. The router, the key scopes a gateway configuration may name,
+the OpenAPI paths and the plugin's statistics all derive from it.
+
+A new endpoint is one row here plus one handler module (a function `(engine, call) ->
+WireResponse`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..contract.errors import ApiError
+from . import messages, models_api
+from .journal import Entry
+from .wire import WireRequest, WireResponse
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+@dataclass
+class Call:
+    """One routed request, as a handler sees it: the caller's key and the path parameters."""
+
+    request: WireRequest
+    entry: Entry
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[["Engine", Call], WireResponse]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    """Also the key scope a gateway configuration names (`scopes.endpoints`)."""
+    method: str
+    path: str
+    """With `{param}` placeholders for one path segment each."""
+    handler: Handler
+    summary: str
+    operation_id: str
+    returns: str
+    """The OpenAPI component of a 200 answer, and what it is."""
+    returns_text: str
+    needs_version: bool = False
+    """`anthropic-version`, a JSON content type and the profile's body-size limit apply."""
+    request_schema: str | None = None
+    """The OpenAPI component of the request body (the validator's own schema)."""
+    streams: bool = False
+    """A 200 may also be `text/event-stream`."""
+    query: tuple[dict[str, Any], ...] = ()
+    """OpenAPI query parameters."""
+    statuses: tuple[int, ...] | None = None
+    """The error statuses it can answer (None: any the profile sends, as a script may)."""
+    billed: bool = False
+    """Its answers cost credits (the plugin's summary counts them)."""
+
+    @property
+    def params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", self.path) + "$")
+
+
+_COMMON = (401, 403, 405, 500)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="messages",
+        method="POST",
+        path="/v1/messages",
+        handler=messages.handle,
+        summary="Create a message (JSON, or server-sent events when `stream` is true)",
+        operation_id="createMessage",
+        returns="Message",
+        returns_text="a message, or its events when stream is true",
+        needs_version=True,
+        request_schema="MessagesRequest",
+        streams=True,
+        billed=True,
+    ),
+    Endpoint(
+        name="count_tokens",
+        method="POST",
+        path="/v1/messages/count_tokens",
+        handler=models_api.count_tokens,
+        summary="Count the input tokens of a message request",
+        operation_id="countTokens",
+        returns="TokenCount",
+        returns_text="the count",
+        needs_version=True,
+        request_schema="CountTokensRequest",
+        statuses=(400, 404, 413, *_COMMON),
+    ),
+    Endpoint(
+        name="models",
+        method="GET",
+        path="/v1/models",
+        handler=models_api.list_models,
+        summary="List the models, newest first",
+        operation_id="listModels",
+        returns="ModelList",
+        returns_text="models, newest first",
+        query=(
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+            },
+            {"name": "after_id", "in": "query", "schema": {"type": "string"}},
+            {"name": "before_id", "in": "query", "schema": {"type": "string"}},
+        ),
+        statuses=(400, 404, *_COMMON),
+    ),
+    Endpoint(
+        name="models",
+        method="GET",
+        path="/v1/models/{model_id}",
+        handler=models_api.get_model,
+        summary="One model by id or alias",
+        operation_id="getModel",
+        returns="ModelInfo",
+        returns_text="one model",
+        statuses=(404, *_COMMON),
+    ),
+)
+
+SCOPES: tuple[str, ...] = tuple(dict.fromkeys(e.name for e in ENDPOINTS))
+"""The endpoint names a key's `scopes.endpoints` may list."""
+BILLED: frozenset[str] = frozenset(e.name for e in ENDPOINTS if e.billed)
+
+
+class Router:
+    """Finds the endpoint of a method and path: 404 for an unknown path, 405 for a known
+    path with another method. Exact paths are one dict lookup; templated ones a regex."""
+
+    def __init__(self, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> None:
+        self._exact: dict[tuple[str, str], Endpoint] = {}
+        self._paths: set[str] = set()
+        self._templated: list[tuple[re.Pattern[str], Endpoint]] = []
+        for endpoint in endpoints:
+            if endpoint.params:
+                self._templated.append((endpoint.pattern, endpoint))
+            else:
+                self._exact[(endpoint.method, endpoint.path)] = endpoint
+                self._paths.add(endpoint.path)
+
+    def route(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
+        path = path.rstrip("/") or "/"
+        endpoint = self._exact.get((method, path))
+        if endpoint is not None:
+            return endpoint, {}
+        known = path in self._paths
+        for pattern, candidate in self._templated:
+            found = pattern.match(path)
+            if found is not None:
+                if candidate.method == method:
+                    return candidate, found.groupdict()
+                known = True
+        if known:
+            raise ApiError(405, "Method Not Allowed")
+        raise ApiError(404, "Not Found")
+
+
+ROUTER = Router()

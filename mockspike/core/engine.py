@@ -1,0 +1,172 @@
+"""The engine: one function from a wire request to a wire response.
+
+It knows nothing of Starlette, sockets or httpx; the adapters adapt to it. A request is
+routed through the endpoint table (`endpoints.py`), answered by the front stage when there
+is one (a cassette) or else by the gateway (who may call) and the endpoint's handler, and
+written to the journal. `messages.py` holds the pipeline of `POST /v1/messages`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import time
+from typing import Any
+
+import anyio.to_thread
+
+from .. import _json
+from .._ids import from_bytes, random_id
+from ..contract.catalog import Profile, load_profile
+from ..contract.errors import ApiError, error_body
+from ..gateway.cache import PromptCache
+from ..gateway.clock import Clock, SystemClock
+from ..gateway.keys import GatewayConfig, RateLimits
+from ..gateway.limits import Gateway
+from ..render.pacing import NO_DELAY, Pacing
+from ..responders.scripted import Rule, Script
+from .endpoints import ROUTER, Call
+from .front import CassetteMiss, FrontStage
+from .journal import Entry, Journal
+from .messages import scripted_error
+from .outcomes import Failure
+from .wire import WireRequest, WireResponse
+
+JSON = "application/json"
+#: Bodies above this size are handled on a worker thread by `handle_async`.
+INLINE_BODY_BYTES = 256 * 1024
+log = logging.getLogger("mockspike")
+
+
+def new_request_id() -> str:
+    return random_id("req_011C", 20)
+
+
+class Engine:
+    """The fake gateway's behaviour for one profile: its state, its script and its journal."""
+
+    def __init__(
+        self,
+        profile: str | Profile = "bytespike",
+        *,
+        strict: bool = False,
+        pacing: Pacing | None = None,
+        time_scale: float = 1.0,
+        config: GatewayConfig | None = None,
+        clock: Clock | None = None,
+        front: FrontStage | None = None,
+    ) -> None:
+        self.profile = load_profile(profile) if isinstance(profile, str) else profile
+        self.clock = clock or SystemClock()
+        defaults = RateLimits(**self.profile.default_rate_limits)
+        self.gateway = Gateway(config, defaults, self.clock)
+        self.cache = PromptCache(self.clock)
+        self.front = front
+        """Answers before the gateway and contract when set (a cassette)."""
+        self.strict = strict
+        self.pacing = pacing or NO_DELAY
+        if time_scale < 0:
+            raise ValueError("time_scale must not be negative")
+        self.time_scale = time_scale
+        self.script = Script()
+        self.journal = Journal()
+        self._sequence = itertools.count()
+
+    # -- entry points ------------------------------------------------------------------
+
+    def handle(self, request: WireRequest) -> WireResponse:
+        """Answer one request. Never raises for anything a client can send."""
+        entry = Entry(request.method, request.path, request.headers, None)
+        entry.started_at = time.time()
+        clock = time.perf_counter()
+        try:
+            response = self._route(request, entry)
+        except ApiError as error:
+            response = self.reject(error)
+            entry.error = {"type": error.type, "message": error.message}
+            entry.cassette_miss = isinstance(error, CassetteMiss)
+        except Exception:  # a bug of ours must still answer in the envelope
+            log.exception("mockspike: internal error")
+            response = self.reject(ApiError(500, "Internal server error"))
+            entry.error = {"type": "api_error", "message": "Internal server error"}
+        entry.status = response.status
+        entry.duration = time.perf_counter() - clock
+        self.journal.append(entry)
+        return response
+
+    async def handle_async(self, request: WireRequest) -> WireResponse:
+        """`handle` for async adapters: large bodies and recordings (which wait on the
+        network) run on a worker thread, so one request never stalls the event loop."""
+        if len(request.body) > INLINE_BODY_BYTES or self.blocking:
+            return await anyio.to_thread.run_sync(self.handle, request)
+        return self.handle(request)
+
+    @property
+    def blocking(self) -> bool:
+        """True when answering may wait on the network (recording through an upstream)."""
+        return self.front is not None and self.front.blocking
+
+    def new_rule(
+        self, *, times: int | None = None, name: str | None = None, **matchers: Any
+    ) -> Rule:
+        """Add a scripted rule (the one implementation behind Python, files and admin API)."""
+        rule = Rule(matchers, times=times, name=name, statuses=self.profile.statuses)
+        return self.script.add(rule)
+
+    def reset(self) -> None:
+        """Forget every rule and every journal entry (wallets and cache stay)."""
+        self.script.clear()
+        self.journal.clear()
+
+    def reject(self, error: ApiError) -> WireResponse:
+        """The error envelope, for the engine and for adapters that refuse early (413)."""
+        request_id = new_request_id()
+        headers = {"content-type": JSON, "request-id": request_id, **error.headers}
+        return WireResponse(
+            error.status, headers, _json.dumps(error_body(error.type, error.message, request_id))
+        )
+
+    def too_large(self) -> WireResponse:
+        """The 413 for adapters that stop reading a body past the profile's limit."""
+        return self.reject(self._too_large_error())
+
+    def failure(self, failure: Failure) -> ApiError:
+        """A scripted failure as this profile sends it (see `messages.scripted_error`)."""
+        return scripted_error(self.profile, failure)
+
+    def request_id(self) -> str:
+        return new_request_id()
+
+    def message_id(self, seed: bytes, stem: str) -> str:
+        """Deterministic for a run: the request's seed and this engine's call count."""
+        digest = hashlib.sha256(seed + str(next(self._sequence)).encode()).digest()
+        return stem + "01" + from_bytes(digest, 22)
+
+    # -- routing -----------------------------------------------------------------------
+
+    def _route(self, request: WireRequest, entry: Entry) -> WireResponse:
+        endpoint, params = ROUTER.route(request.method, request.path)
+        entry.endpoint = endpoint.name
+        if self.front is not None:
+            entry.body = _json.loads_object(request.body)
+            return self.front.handle(request)
+        key = self.gateway.authenticate(request, endpoint.name)
+        if endpoint.needs_version:
+            self._check_headers(request)
+        return endpoint.handler(self, Call(request, entry, key, params))
+
+    def _check_headers(self, request: WireRequest) -> None:
+        if not request.header("anthropic-version"):
+            raise ApiError(400, "anthropic-version: header is required")
+        ctype = (request.header("content-type") or JSON).split(";")[0].strip().lower()
+        if ctype != JSON:
+            raise ApiError(
+                400, f"Unsupported content-type '{ctype}': the request body must be {JSON}"
+            )
+        if len(request.body) > self.profile.max_body_bytes:
+            raise self._too_large_error()
+
+    def _too_large_error(self) -> ApiError:
+        limit = self.profile.max_body_bytes
+        return ApiError(413, f"Request exceeds the maximum size of {limit} bytes.")

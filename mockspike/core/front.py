@@ -1,0 +1,34 @@
+"""The front stage: what answers before the fake's own gateway and contract.
+
+A cassette (replay, or record through an upstream) is one implementation; the engine knows
+it only by this protocol, so it never imports the recorder."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..contract.errors import ApiError
+from .wire import WireRequest, WireResponse
+
+MISS_HEADER = "x-mockspike-cassette-miss"
+
+
+class CassetteMiss(ApiError):
+    """A front stage had nothing recorded for a request and could not record it: a 400
+    that names the cassette and says how the closest recording differs."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message, headers={MISS_HEADER: "true"})
+
+
+class FrontStage(Protocol):
+    """Answers every request it is given (raising `ApiError`, `CassetteMiss` included)."""
+
+    @property
+    def blocking(self) -> bool:
+        """True when answering may wait on the network (adapters then use a thread)."""
+        ...
+
+    def handle(self, request: WireRequest) -> WireResponse: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,172 @@
+"""`POST /v1/messages`: check -> admit -> decide -> bill -> deliver -> apply the fault.
+
+Each step is a function of plain values, so it can be read and tested alone."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import _json
+from ..contract.catalog import Model, Profile
+from ..contract.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
+from ..contract.validate import check_message_request, parse_body
+from ..gateway import accounting
+from ..gateway.limits import Admission
+from ..render import sse
+from ..render.message import Rendered
+from ..render.pacing import Pacer
+from ..responders import synthetic_reply
+from ..responders.synthetic import request_seed
+from .faults import Fault
+from .journal import Entry
+from .outcomes import Failure, Reply
+from .wire import Chunk, WireResponse
+
+if TYPE_CHECKING:
+    from .endpoints import Call
+    from .engine import Engine
+
+JSON = "application/json"
+UNMATCHED_HEADER = "x-mockspike-unmatched"
+
+
+def handle(engine: Engine, call: Call) -> WireResponse:
+    """Check the body, admit the caller, then answer; a refused answer is not billed."""
+    body = call.entry.body = parse_body(call.request.body)
+    model = check_message_request(body, engine.profile)
+    engine.gateway.check_model(call.key, body["model"], model)
+    prompt_tokens = accounting.input_tokens(body)
+    estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
+    admission = engine.gateway.admit(call.key, estimate, prompt_tokens, body["max_tokens"])
+    try:
+        return answer(engine, call, Order(body, model, prompt_tokens, estimate, admission))
+    except ApiError:
+        engine.gateway.settle(admission, 0, 0.0)
+        raise
+
+
+@dataclass(frozen=True)
+class Order:
+    """An admitted request: its body, model, prompt size, estimated cost and reservation."""
+
+    body: dict[str, Any]
+    model: Model
+    prompt_tokens: int
+    estimate: float
+    admission: Admission
+
+
+def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
+    reply, fault = decide(engine, order.body, call.entry)
+    if fault is not None and not fault.renders:
+        engine.gateway.settle(order.admission, 0, 0.0)
+        return fault.apply(WireResponse(0, {}), _no_error_frame)
+    seed = request_seed(order.body)
+    reply = reply or synthetic_reply(order.body, seed)
+    rendered, headers = bill(engine, call, order, reply, seed)
+    pacer = (reply.timing or engine.pacing).pacer(seed, engine.time_scale)
+    response = deliver(rendered, headers, pacer, stream=bool(order.body.get("stream")))
+    if fault is None:
+        return response
+    request_id = headers["request-id"]
+    return fault.apply(response, lambda failure: error_frame(engine.profile, failure, request_id))
+
+
+def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | None, Fault | None]:
+    """What the script says: a reply, a fault, or nothing (the synthetic default answers);
+    a scripted failure, or a miss under strict mode, is raised as the error it answers."""
+    rule, response = engine.script.decide(body)
+    entry.rule = rule.describe() if rule else None
+    entry.response = response
+    if response is None and engine.strict:
+        entry.unmatched = True
+        raise ApiError(
+            400,
+            "mockspike strict mode: no rule matched this request; "
+            + engine.script.explain_miss(body),
+            headers={UNMATCHED_HEADER: "true"},
+        )
+    if isinstance(response, Failure):
+        raise scripted_error(engine.profile, response)
+    if isinstance(response, Fault):
+        return None, response
+    return response, None
+
+
+def bill(
+    engine: Engine, call: Call, order: Order, reply: Reply, seed: bytes
+) -> tuple[Rendered, dict[str, str]]:
+    """Use the prompt cache, price the answer, settle the admission: the rendered message
+    and the headers (rate limits, request id, credits)."""
+    model, body = order.model, order.body
+    cache = engine.cache.use(call.key, model, body)
+    uncached = order.prompt_tokens - cache.read - cache.written
+    rendered = Rendered(
+        id=engine.message_id(seed, engine.profile.message_id_stem(model)),
+        model=reply.model or engine.profile.response_model(body["model"], model),
+        reply=reply,
+        input_tokens=uncached,
+        full_usage=engine.profile.full_usage,
+        cache=cache,
+    )
+    cost = accounting.credits(
+        model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
+    )
+    entry = call.entry
+    entry.input_tokens, entry.output_tokens, entry.credits = uncached, reply.output_tokens, cost
+    headers = engine.gateway.settle(order.admission, reply.output_tokens, cost)
+    headers["request-id"] = engine.request_id()
+    if engine.profile.credits_header:
+        headers[engine.profile.credits_header] = accounting.format_credits(order.estimate)
+    return rendered, headers
+
+
+def deliver(
+    rendered: Rendered, headers: dict[str, str], pacer: Pacer, *, stream: bool
+) -> WireResponse:
+    """The message as JSON (waiting its whole pacing first) or as paced SSE frames."""
+    if stream:
+        headers["content-type"] = sse.CONTENT_TYPE
+        headers["cache-control"] = "no-cache"
+        return WireResponse(200, headers, stream=_frames(rendered, pacer))
+    headers["content-type"] = JSON
+    payload = _json.dumps(rendered.message())
+    return WireResponse(200, headers, payload, delay=pacer.total(rendered.reply.output_tokens))
+
+
+def _frames(rendered: Rendered, pacer: Pacer) -> Iterator[Chunk]:
+    for name, data in sse.events(rendered):
+        yield pacer.next(sse.output_tokens(data)), sse.frame(name, data)
+
+
+def scripted_error(profile: Profile, failure: Failure) -> ApiError:
+    """A scripted failure as the profile sends it: default type and message from the
+    status, `retry-after` on 429, and the gateway's auto-retry envelope on 5xx."""
+    status = failure.status
+    message = failure.message or DEFAULT_MESSAGES.get(status, "Error")
+    headers: dict[str, str] = {}
+    retry_after = failure.retry_after
+    if retry_after is None and status == 429:
+        retry_after = 1.0
+    if retry_after is not None:
+        headers["retry-after"] = str(max(math.ceil(retry_after), 0))
+        headers["retry-after-ms"] = str(round(retry_after * 1000))
+    wrap = profile.upstream_errors
+    if status >= 500 and wrap:
+        message = wrap["message_prefix"] + message
+        headers.update(wrap["headers"])
+    headers.update(failure.headers or {})
+    return ApiError(status, message, failure.type or ERROR_TYPES.get(status), headers)
+
+
+def error_frame(profile: Profile, failure: Failure, request_id: str) -> bytes:
+    """The mid-stream `event: error` for a failure."""
+    error = scripted_error(profile, failure)
+    return sse.frame("error", error_body(error.type, error.message, request_id))
+
+
+def _no_error_frame(failure: Failure) -> bytes:
+    raise AssertionError("a fault that answers before rendering sends no frames")

@@ -1,0 +1,1 @@
+"""The gateway's state: keys and scopes, rate limits, wallets, prompt cache, clock."""

@@ -1,0 +1,1 @@
+"""Rendering a decided reply: the Message JSON, SSE frames, pacing."""

@@ -1,0 +1,156 @@
+"""One frozen `Settings` for every way of configuring a fake: `MockSpike(**options)`, the
+pytest marker and ini/command-line options, and `mockspike serve`. Each option is declared
+once, here; an unknown name fails here, with the nearest valid one."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .contract.catalog import load_profile
+from .gateway.clock import Clock
+from .gateway.keys import GatewayConfig
+from .render.pacing import Pacing
+
+
+class RecordMode(str, Enum):
+    """What a cassette does with a request it has no recording for (VCR's names)."""
+
+    NONE = "none"
+    """Replay only: a miss is an error."""
+    ONCE = "once"
+    """Record only if the cassette file did not exist."""
+    NEW_EPISODES = "new_episodes"
+    """Replay hits, record misses."""
+    ALL = "all"
+    """Record everything, replacing the cassette's contents."""
+
+
+class ReplayTiming(str, Enum):
+    INSTANT = "instant"
+    RECORDED = "recorded"
+    """Wait as long as the recording did."""
+
+
+RECORD_MODES = tuple(mode.value for mode in RecordMode)
+
+
+class UnknownOption(TypeError):
+    """An option name no setting has; the message names the nearest valid one."""
+
+    def __init__(self, names: list[str], valid: list[str]) -> None:
+        self.names = names
+        hints = [
+            f"did you mean {close[0]!r}?"
+            for name in names
+            if (close := difflib.get_close_matches(name, valid, n=1))
+        ]
+        self.hint = " ".join(hints) or f"options are {', '.join(valid)}"
+        quoted = ", ".join(repr(n) for n in names)
+        super().__init__(f"unknown option{'s' if len(names) > 1 else ''} {quoted}; {self.hint}")
+
+
+def _enum(kind: type[Enum], value: Any, what: str) -> Any:
+    try:
+        return kind(value.value if isinstance(value, Enum) else value)
+    except ValueError:
+        choices = ", ".join(str(m.value) for m in kind)
+        raise ValueError(f"{what} is one of {choices}, not {value!r}") from None
+
+
+@dataclass(frozen=True)
+class CassetteOptions:
+    """A cassette to replay from and, as `record_mode` allows, record into via `upstream`;
+    the rest are `Cassette`'s matching and redaction settings (None: its defaults)."""
+
+    path: Path
+    record_mode: RecordMode = RecordMode.NONE
+    upstream: str | None = None
+    replay_timing: ReplayTiming = ReplayTiming.INSTANT
+    match_on: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    redact_headers: frozenset[str] | None = None
+    redact_paths: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "path", Path(self.path))
+        set_(self, "record_mode", _enum(RecordMode, self.record_mode, "record mode"))
+        set_(self, "replay_timing", _enum(ReplayTiming, self.replay_timing, "replay timing"))
+        for name in ("match_on", "ignore", "redact_paths"):
+            value = getattr(self, name)
+            if value is not None:
+                set_(self, name, (value,) if isinstance(value, str) else tuple(value))
+        if self.redact_headers is not None:
+            set_(self, "redact_headers", frozenset(self.redact_headers))
+
+    def cassette_kwargs(self) -> dict[str, Any]:
+        """The matching and redaction settings given, as `Cassette.load` takes them."""
+        names = ("match_on", "ignore", "redact_headers", "redact_paths")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+_CASSETTE_NAMES = [f.name for f in fields(CassetteOptions) if f.name != "path"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a fake behaves. Build it with `Settings.build(**options)` (flat names: the
+    cassette's options beside the rest), as `MockSpike(...)`, the marker and the CLI do."""
+
+    profile: str = "bytespike"
+    strict: bool = False
+    """Refuse requests no scripted rule matches (a 400 that says which rule came closest)."""
+    pacing: Pacing | None = None
+    time_scale: float = 1.0
+    """Multiplies every delay of the pacing (0.01: a hundred times faster)."""
+    config: GatewayConfig | None = None
+    """Keys, scopes, wallets, rate limits (a `GatewayConfig`, its dict, or a file path)."""
+    clock: Clock | None = None
+    admin_token: str | None = None
+    cassette: CassetteOptions | None = None
+    assert_all_used: bool = True
+    """pytest only: fail a test whose scripted rules were not all used."""
+    assert_all_matched: bool = True
+    """pytest only: with `strict`, fail a test whose requests did not all match a rule."""
+
+    def __post_init__(self) -> None:
+        load_profile(self.profile)  # a clear ValueError names the profiles that exist
+        if self.time_scale < 0:
+            raise ValueError("time_scale must not be negative")
+        if self.config is not None and not isinstance(self.config, GatewayConfig):
+            object.__setattr__(self, "config", _gateway_config(self.config))
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Every option name `build` takes."""
+        return [f.name for f in fields(cls)] + _CASSETTE_NAMES
+
+    @classmethod
+    def build(cls, **options: Any) -> Settings:
+        """Settings from flat options; `cassette=PATH` with `record_mode=`, `upstream=`,
+        `replay_timing=`, `match_on=`, `ignore=`, `redact_headers=`, `redact_paths=`."""
+        unknown = [name for name in options if name not in cls.names()]
+        if unknown:
+            raise UnknownOption(unknown, cls.names())
+        given = {n: options.pop(n) for n in _CASSETTE_NAMES if n in options}
+        cassette = options.pop("cassette", None)
+        if isinstance(cassette, CassetteOptions):
+            if given:
+                raise TypeError(f"give {', '.join(given)} in the CassetteOptions itself")
+        elif cassette is not None:
+            cassette = CassetteOptions(Path(cassette), **given)
+        elif given:
+            raise TypeError(f"{', '.join(sorted(given))} given without a cassette")
+        return cls(cassette=cassette, **options)
+
+
+def _gateway_config(value: Any) -> GatewayConfig:
+    if isinstance(value, dict):
+        return GatewayConfig.from_dict(value)
+    if isinstance(value, (str, Path)):
+        return GatewayConfig.load(value)
+    raise TypeError(f"config is a GatewayConfig, a dict or a file path, not {value!r}")

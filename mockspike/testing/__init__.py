@@ -1,0 +1,1 @@
+"""Test tooling: the pytest plugin and the Hypothesis strategies."""

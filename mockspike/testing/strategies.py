@@ -1,0 +1,471 @@
+"""Hypothesis strategies for contract-testing code that calls the Messages API.
+
+`from mockspike import strategies as ms`. Everything drawn is valid for the profile by
+construction, and the invalid requests come from the same rule definitions the validator
+uses (`mockspike.contract.rules`), so the strategies, the fake and the docs cannot drift.
+
+- requests the gateway accepts: `message_requests()` and its parts `messages()`,
+  `content_blocks()`, `tools()`, `tool_choices()`, `system_prompts()`, `cache_controls()`;
+- requests it refuses, with the answer: `invalid_message_requests()`;
+- what it sends back: `replies()`, `stream_events()`, `error_replies()`, `faults()` — which
+  drive a fake in one line: `fake.reply(drawn)`, `fake.fail(drawn)`, `fake.fault(drawn)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from ..contract.catalog import Model, Profile, load_profile
+from ..contract.errors import ERROR_TYPES, ApiError
+from ..contract.rules import RULES, SCHEMA_CASES, ContractRule
+from ..contract.validate import _check_schema
+from ..core.faults import Fault
+from ..core.outcomes import Failure, Reply, make_reply
+from ..render import sse
+from ..render.message import Rendered
+
+__all__ = [
+    "Invalid",
+    "cache_controls",
+    "content_blocks",
+    "error_replies",
+    "faults",
+    "invalid_message_requests",
+    "message_requests",
+    "messages",
+    "replies",
+    "stream_events",
+    "system_prompts",
+    "tool_choices",
+    "tools",
+]
+
+_WORDS = st.sampled_from(
+    [
+        "order",
+        "late",
+        "refund",
+        "Paris",
+        "weather",
+        "ticket",
+        "classify",
+        "urgent",
+        "hello",
+        "ünïcode",
+        "数据",
+        "🙂",
+        "42",
+        "why?",
+        "line\nbreak",
+        "tab\there",
+    ]
+)
+_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+_TOOL_NAME = st.text(string.ascii_letters + string.digits + "_-", min_size=1, max_size=24)
+
+
+def _text(max_words: int = 12) -> SearchStrategy[str]:
+    """Non-empty text with something other than whitespace in it."""
+    return st.lists(_WORDS, min_size=1, max_size=max_words).map(" ".join)
+
+
+def cache_controls() -> SearchStrategy[dict[str, Any]]:
+    """`{"type": "ephemeral"}`, with or without a `ttl` of 5m or 1h."""
+    return st.one_of(
+        st.just({"type": "ephemeral"}),
+        st.sampled_from(["5m", "1h"]).map(lambda ttl: {"type": "ephemeral", "ttl": ttl}),
+    )
+
+
+def content_blocks(
+    *, kinds: tuple[str, ...] = ("text", "image", "document"), cache: bool = False
+) -> SearchStrategy[dict[str, Any]]:
+    """One request content block of the given kinds; `cache=True` may mark it."""
+    makers = {
+        "text": st.builds(lambda t: {"type": "text", "text": t}, _text()),
+        "image": st.builds(
+            lambda m, d: {
+                "type": "image",
+                "source": {"type": "base64", "media_type": m, "data": base64.b64encode(d).decode()},
+            },
+            st.sampled_from(_MEDIA_TYPES),
+            st.binary(min_size=1, max_size=24),
+        ),
+        "document": st.builds(
+            lambda t: {
+                "type": "document",
+                "source": {"type": "text", "media_type": "text/plain", "data": t},
+            },
+            _text(),
+        ),
+    }
+    block = st.one_of(*(makers[k] for k in kinds))
+    if not cache:
+        return block
+    return st.tuples(block, st.none() | cache_controls()).map(
+        lambda pair: {**pair[0], "cache_control": pair[1]} if pair[1] else pair[0]
+    )
+
+
+def system_prompts(*, cache: bool = False) -> SearchStrategy[str | list[dict[str, Any]]]:
+    """A system prompt: a string, or one or two text blocks (`cache=True`: the last may
+    carry a breakpoint)."""
+    blocks = st.lists(content_blocks(kinds=("text",)), min_size=1, max_size=2)
+    if cache:
+        blocks = st.tuples(blocks, st.none() | cache_controls()).map(
+            lambda pair: (
+                [*pair[0][:-1], {**pair[0][-1], "cache_control": pair[1]}] if pair[1] else pair[0]
+            )
+        )
+    return st.one_of(_text(), blocks)
+
+
+_PROPERTY = st.sampled_from(
+    [
+        {"type": "string"},
+        {"type": "integer", "minimum": 0, "maximum": 100},
+        {"type": "boolean"},
+        {"type": "number"},
+        {"enum": ["low", "high"]},
+        {"type": "array", "items": {"type": "string"}},
+    ]
+)
+
+
+def tools(*, min_size: int = 1, max_size: int = 3) -> SearchStrategy[list[dict[str, Any]]]:
+    """Tool definitions with unique, valid names and small object input schemas."""
+    schema = st.dictionaries(
+        st.sampled_from(["city", "order_id", "days", "query", "flag"]), _PROPERTY, max_size=3
+    ).flatmap(
+        lambda props: st.lists(
+            st.sampled_from(sorted(props)) if props else st.nothing(),
+            unique=True,
+            max_size=len(props),
+        ).map(
+            lambda required: {
+                "type": "object",
+                "properties": props,
+                **({"required": required} if required else {}),
+            }
+        )
+    )
+    tool = st.builds(
+        lambda name, description, input_schema: {
+            "name": name,
+            **({"description": description} if description else {}),
+            "input_schema": input_schema,
+        },
+        _TOOL_NAME,
+        st.none() | _text(),
+        schema,
+    )
+    return st.lists(tool, min_size=min_size, max_size=max_size, unique_by=lambda t: t["name"])
+
+
+_tool_lists = tools  # message_requests() takes a `tools=` keyword that shadows the name
+
+
+def tool_choices(tool_list: list[dict[str, Any]]) -> SearchStrategy[dict[str, Any]]:
+    """A `tool_choice` valid for `tool_list`: auto, any, none, or one of its tools by name."""
+    named = st.sampled_from([t["name"] for t in tool_list]).map(
+        lambda name: {"type": "tool", "name": name}
+    )
+    plain = st.sampled_from(["auto", "any", "none"]).map(lambda kind: {"type": kind})
+    return st.one_of(plain, named)
+
+
+@st.composite
+def messages(
+    draw: st.DrawFn,
+    *,
+    min_turns: int = 1,
+    max_turns: int = 4,
+    tools: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """A conversation the API accepts: alternating turns from the user's, ending with the
+    user's; with `tools`, some assistant turns call them and the next user turn answers
+    every call with a `tool_result`."""
+    turns = draw(st.integers(min_turns, max_turns))
+    out: list[dict[str, Any]] = []
+    counter = 0
+    pending: list[str] = []
+    for index in range(turns * 2 - 1):
+        role = "user" if index % 2 == 0 else "assistant"
+        if role == "user" and pending:
+            content: Any = [
+                {"type": "tool_result", "tool_use_id": tool_id, "content": draw(_text())}
+                for tool_id in pending
+            ]
+            pending = []
+        elif role == "assistant" and tools and draw(st.booleans()):
+            calls = draw(st.lists(st.sampled_from(tools), min_size=1, max_size=2))
+            content = []
+            for tool in calls:
+                counter += 1
+                tool_id = f"toolu_01{counter:022d}"
+                pending.append(tool_id)
+                content.append(
+                    {"type": "tool_use", "id": tool_id, "name": tool["name"], "input": {}}
+                )
+        else:
+            content = draw(
+                st.one_of(
+                    _text(),
+                    st.lists(
+                        content_blocks(
+                            kinds=("text",)
+                            if role == "assistant"
+                            else ("text", "image", "document")
+                        ),
+                        min_size=1,
+                        max_size=2,
+                    ),
+                )
+            )
+        out.append({"role": role, "content": content})
+    return out
+
+
+def _models(profile: Profile) -> SearchStrategy[tuple[Model, str]]:
+    """A model of the profile and the name a request uses for it (id or alias)."""
+    return st.sampled_from(profile.models).flatmap(
+        lambda m: st.sampled_from((m.id, *m.aliases)).map(lambda name: (m, name))
+    )
+
+
+@st.composite
+def message_requests(
+    draw: st.DrawFn,
+    *,
+    model: str | None = None,
+    stream: bool | None = None,
+    tools: bool | list[dict[str, Any]] | None = None,
+    max_tokens: int | SearchStrategy[int] | None = None,
+    profile: str = "bytespike",
+) -> dict[str, Any]:
+    """A `POST /v1/messages` body the profile accepts. Each keyword narrows the draw:
+    `model=` a name, `stream=` True/False, `tools=` True (always some), False (never) or a
+    list, `max_tokens=` an int or a strategy."""
+    prof = load_profile(profile)
+    resolved, name = (prof.model(model), model) if model else draw(_models(prof))
+    tool_list = _tools_for(draw, tools)
+    if isinstance(max_tokens, int):
+        budget = max_tokens
+    else:
+        budget = draw(max_tokens or st.integers(1, min(resolved.max_tokens, 4096)))
+    body: dict[str, Any] = {
+        "model": name,
+        "max_tokens": budget,
+        "messages": draw(messages(tools=tool_list or None)),
+    }
+    if draw(st.booleans()):
+        body["system"] = draw(system_prompts(cache=True))
+    if tool_list:
+        body["tools"] = tool_list
+        if draw(st.booleans()):
+            body["tool_choice"] = draw(tool_choices(tool_list))
+    body["stream"] = draw(st.booleans()) if stream is None else stream
+    thinking = (
+        budget > 1024
+        and draw(st.booleans())
+        and (body.get("tool_choice", {}).get("type") not in ("any", "tool"))
+    )
+    if thinking:
+        body["thinking"] = {"type": "enabled", "budget_tokens": draw(st.integers(1024, budget - 1))}
+    else:
+        sampling = draw(st.sampled_from(["none", "temperature", "top_p", "both"]))
+        if sampling == "both" and "temperature_top_p_exclusive" in resolved.quirks:
+            sampling = "temperature"
+        if sampling in ("temperature", "both"):
+            body["temperature"] = draw(st.floats(0, 1))
+        if sampling in ("top_p", "both"):
+            body["top_p"] = draw(st.floats(0, 1))
+        if draw(st.booleans()):
+            body["top_k"] = draw(st.integers(0, 500))
+    if draw(st.booleans()):
+        body["stop_sequences"] = draw(st.lists(_text(2), max_size=3))
+    if draw(st.booleans()):
+        body["metadata"] = {"user_id": draw(st.text(string.ascii_letters, max_size=20))}
+    return body
+
+
+def _tools_for(draw: st.DrawFn, tools: bool | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    if isinstance(tools, list):
+        return tools
+    if tools is None:
+        tools = draw(st.booleans())
+    return draw(_tool_lists()) if tools else []
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A body that breaks exactly one rule, and what the gateway answers to it."""
+
+    rule: str
+    body: dict[str, Any]
+    status: int
+    error_type: str
+    message: str
+
+
+def _plain_requests(model: Model, name: str) -> SearchStrategy[dict[str, Any]]:
+    """Valid bodies with nothing a rule's breaker could collide with: text turns only."""
+    turns = st.integers(0, 2).flatmap(
+        lambda n: st.tuples(
+            *(
+                [
+                    _text().map(lambda t: {"role": "user", "content": t}),
+                    _text().map(lambda t: {"role": "assistant", "content": t}),
+                ]
+                * n
+            ),
+            _text().map(lambda t: {"role": "user", "content": t}),
+        ).map(list)
+    )
+    return st.fixed_dictionaries(
+        {
+            "model": st.just(name),
+            "max_tokens": st.integers(1, min(model.max_tokens, 4096)),
+            "messages": turns,
+        },
+        optional={"stream": st.booleans(), "system": _text()},
+    )
+
+
+def _answer(rule: ContractRule, body: dict[str, Any], profile: Profile) -> ApiError:
+    """What this one rule says of `body`, asked on its own (schema, catalog or check)."""
+    try:
+        if rule.check is None:
+            _check_schema(body, "messages")
+            profile.model(body["model"])
+        else:
+            rule.check(body, profile.model(body["model"]), profile)
+    except ApiError as error:
+        return error
+    raise AssertionError(f"rule {rule.name} was not broken by its own breaker: {body!r}")
+
+
+@st.composite
+def invalid_message_requests(
+    draw: st.DrawFn, *, profile: str = "bytespike", rules: list[str] | None = None
+) -> Invalid:
+    """A body that breaks exactly one contract rule (one of `rules`, by name, if given),
+    with the status, error type and message the gateway answers."""
+    prof = load_profile(profile)
+    chosen = [r for r in (*SCHEMA_CASES, *RULES) if rules is None or r.name in rules]
+    pairs = [(rule, model) for rule in chosen for model in prof.models if rule.applies(model)]
+    if not pairs:
+        raise ValueError(f"none of the rules {rules} can be broken on the {profile} profile")
+    rule, model = draw(st.sampled_from(pairs))
+    name = draw(st.sampled_from((model.id, *model.aliases)))
+    body = rule.breaks(draw(_plain_requests(model, name)), model)
+    error = _answer(rule, body, prof)
+    return Invalid(rule.name, body, error.status, error.type, error.message)
+
+
+_STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use")
+
+
+@st.composite
+def replies(draw: st.DrawFn, *, tools: list[str] | None = None) -> Reply:
+    """A reply the gateway could send: text, `tool_use` (of `tools`, by name, if given) and
+    `thinking` blocks, every stop reason, usage with and without cache fields."""
+    stop_reason = draw(st.sampled_from(_STOP_REASONS))
+    blocks: list[dict[str, Any]] = []
+    if draw(st.booleans()):
+        blocks.append(
+            {
+                "type": "thinking",
+                "thinking": draw(_text()),
+                "signature": draw(st.text(string.ascii_letters, min_size=8, max_size=32)),
+            }
+        )
+    if stop_reason != "tool_use" or draw(st.booleans()):
+        blocks.append({"type": "text", "text": draw(_text(30))})
+    if stop_reason == "tool_use":
+        names = tools or [draw(_TOOL_NAME)]
+        for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=2)):
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "name": name,
+                    "input": draw(
+                        st.dictionaries(
+                            st.sampled_from(["city", "n"]), st.integers() | _text(3), max_size=2
+                        )
+                    ),
+                }
+            )
+    usage: dict[str, Any] = {"output_tokens": draw(st.integers(1, 4096))}
+    if draw(st.booleans()):
+        usage.update(
+            cache_read_input_tokens=draw(st.integers(0, 10_000)),
+            cache_creation_input_tokens=draw(st.integers(0, 10_000)),
+        )
+    stop_sequence = draw(_text(2)) if stop_reason == "stop_sequence" else None
+    return make_reply(
+        content=blocks, stop_reason=stop_reason, stop_sequence=stop_sequence, usage=usage
+    )
+
+
+@st.composite
+def stream_events(
+    draw: st.DrawFn, *, pings: bool = True, error: bool | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """A valid Messages event sequence (`(event, data)` pairs), with extra `ping` events
+    anywhere after `message_start`, and possibly cut by a mid-stream `error` event."""
+    reply = draw(replies())
+    rendered = Rendered(
+        id="msg_01" + "A" * 22,
+        model="claude-haiku-4-5",
+        reply=reply,
+        input_tokens=draw(st.integers(1, 5000)),
+        full_usage=draw(st.booleans()),
+    )
+    events = list(sse.events(rendered))
+    if pings:
+        for _ in range(draw(st.integers(0, 3))):
+            events.insert(draw(st.integers(1, len(events) - 1)), ("ping", {"type": "ping"}))
+    if error if error is not None else draw(st.booleans()):
+        failure = draw(st.sampled_from([529, 500, 429]))
+        cut = draw(st.integers(1, len(events) - 1))
+        envelope = {
+            "type": "error",
+            "error": {"type": ERROR_TYPES[failure], "message": draw(_text(6))},
+        }
+        events = [*events[:cut], ("error", envelope)]
+    return events
+
+
+def error_replies(*, profile: str = "bytespike") -> SearchStrategy[Failure]:
+    """Every error status the profile sends, with its type, default or drawn message, and
+    (for 429) a short `retry_after`."""
+    statuses = sorted(load_profile(profile).statuses)
+    return st.builds(
+        lambda status, message, retry: Failure(
+            status, message=message, retry_after=retry if status == 429 else None
+        ),
+        st.sampled_from(statuses),
+        st.none() | _text(8),
+        st.floats(0.001, 0.05),
+    )
+
+
+def faults(*, max_stall: float = 0.05) -> SearchStrategy[Fault]:
+    """Transport faults: drop, malformed, a short stall, a stream cut silently or with a
+    mid-stream error."""
+    return st.one_of(
+        st.sampled_from(["drop", "malformed"]).map(lambda kind: Fault(kind)),  # type: ignore[arg-type]
+        st.floats(0, max_stall).map(lambda s: Fault("stall", seconds=s)),
+        st.builds(
+            lambda after, error: Fault("break", after=after, error=error),
+            st.integers(0, 12),
+            st.none() | st.sampled_from([Failure(529), Failure(500)]),
+        ),
+    )

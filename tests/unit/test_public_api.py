@@ -1,0 +1,69 @@
+"""The public surface is deliberate: `mockspike.__all__` is pinned, every name resolves,
+and importing the package or the pytest plugin loads no server, validator or HTTP client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import mockspike
+
+PUBLIC = [
+    "ApiError",
+    "CassetteOptions",
+    "Engine",
+    "Entry",
+    "Failure",
+    "FakeClock",
+    "Fault",
+    "GatewayConfig",
+    "Journal",
+    "MockSpike",
+    "Pacing",
+    "RecordMode",
+    "ReplayTiming",
+    "Reply",
+    "Rule",
+    "Settings",
+    "WireRequest",
+    "WireResponse",
+    "__version__",
+    "strategies",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(mockspike.__all__) == sorted(PUBLIC)
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_resolves(name: str) -> None:
+    assert getattr(mockspike, name) is not None
+
+
+def test_unknown_names_are_attribute_errors() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = mockspike.Nope  # type: ignore[attr-defined]
+
+
+def test_old_public_paths_keep_working() -> None:
+    from mockspike import strategies as ms
+    from mockspike.cassettes import Cassette, register_matcher
+
+    assert callable(ms.message_requests) and callable(register_matcher)
+    assert Cassette.__module__ == "mockspike.cassettes.format"
+
+
+HEAVY = ("uvicorn", "starlette", "jsonschema", "fastjsonschema", "httpx", "httpx2", "anyio")
+
+
+@pytest.mark.parametrize("module", ["mockspike", "mockspike.testing.pytest_plugin"])
+def test_importing_loads_nothing_heavy(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
