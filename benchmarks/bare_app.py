@@ -1,28 +1,34 @@
-"""The baseline server: bare Starlette on the same uvicorn, answering pre-made bytes.
+"""The floor: bare Starlette on uvicorn (run it with uvloop + httptools), answering with
+pre-made bytes and doing no work at all.
 
-POST /v1/messages returns the canned JSON in $BARE_JSON; POST /stream returns the
-pre-encoded SSE frames in $BARE_FRAMES (one frame a line of JSON-encoded text)."""
+$BARE_DIR holds mockspike's own answers, written by the harness: `one_turn.json` (served
+at POST /v1/messages), `agent.json` (POST /v1/agent) and `stream.frames` (POST /stream; one
+SSE frame a line, JSON-encoded text)."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-with open(os.environ["BARE_JSON"], "rb") as f:
-    CANNED = f.read()
-with open(os.environ["BARE_FRAMES"], encoding="utf-8") as f:
-    FRAMES = [json.loads(line).encode() for line in f]
+FOLDER = Path(os.environ["BARE_DIR"])
+FRAMES = [json.loads(line).encode() for line in (FOLDER / "stream.frames").open()]
 
 
-async def messages(request: Request) -> Response:
-    await request.body()
-    return Response(CANNED, media_type="application/json")
+def canned(name: str) -> Callable[[Request], Awaitable[Response]]:
+    data = (FOLDER / name).read_bytes()
+
+    async def endpoint(request: Request) -> Response:
+        await request.body()
+        return Response(data, media_type="application/json")
+
+    return endpoint
 
 
 async def stream(request: Request) -> Response:
@@ -37,7 +43,8 @@ async def stream(request: Request) -> Response:
 
 app = Starlette(
     routes=[
-        Route("/v1/messages", messages, methods=["POST"]),
+        Route("/v1/messages", canned("one_turn.json"), methods=["POST"]),
+        Route("/v1/agent", canned("agent.json"), methods=["POST"]),
         Route("/stream", stream, methods=["POST"]),
     ]
 )

@@ -1,19 +1,18 @@
 """Side-by-side benchmarks: each target is a ratio against a baseline measured in the same
 run, so a noisy machine slows both sides alike. Run: python benchmarks/run.py
 
-1. in-process overhead: `messages.create` through mockspike's transport vs the same SDK over
-   a static canned-JSON MockTransport (target <= 1.3x);
+1. in-process overhead: `messages.create` through `fake.anthropic_client()` vs the same SDK
+   over a static canned-JSON MockTransport, on the one-turn and the 13-turn agent body;
 2. pacing accuracy: a paced stream over a real server, requested vs measured time to first
    token and tokens per second (target within 10%);
 3. cassette scale: loading a 10,000-interaction cassette, and a replayed request's lookup at
    10,000 interactions vs at 10 (target <= 1.2x);
-4. server throughput: `mockspike serve` vs bare Starlette on the same uvicorn answering the
-   same canned JSON, 32 keep-alive connections for a few seconds (target >= 0.8x);
-5. streaming: an 8192-token stream, no pacing, vs bare Starlette streaming the same
-   pre-encoded frames (target >= 0.8x);
-6. scale: 200 concurrent open streams: server memory growth, and time to first byte at
-   1 vs 200 streams.
+4. scale: 200 concurrent open streams: server memory growth, and time to first byte at
+   1 vs 200 streams;
+5. servers side by side under `wrk` (servers.py): mockspike vs aimock vs bare Starlette on
+   the three workloads.
 
+`--server` runs only (1) and (5): the figures the performance goals are stated in.
 All traffic is on 127.0.0.1; every loop is bounded in count and time.
 """
 
@@ -22,10 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,15 +31,18 @@ from typing import Any
 
 import anthropic
 import httpx
+import servers
+import workloads
+from workloads import HEADERS, WORKLOADS, Workload
 
 from mockspike import MockSpike, Pacing, WireRequest
+from mockspike.responders import script_files
 from mockspike.adapters.transports import sdk_http_library
 from mockspike.cassettes import Cassette
 from mockspike.cassettes.recorder import Recorder
 from mockspike.gateway.accounting import CHARS_PER_TOKEN
 
-PROMPT = [{"role": "user", "content": "Classify this support ticket: My order is late."}]
-SEED = {"model": "claude-haiku-4-5", "max_tokens": 1024, "messages": PROMPT}
+PROMPT = workloads.ONE_TURN["messages"]
 
 
 def _median_time(call: Callable[[], Any], repeat: int) -> float:
@@ -54,12 +54,14 @@ def _median_time(call: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def in_process_overhead(repeat: int) -> tuple[str, float, float, str]:
+def in_process_overhead(repeat: int, workload: Workload) -> tuple[str, float, float, str]:
+    """`fake.anthropic_client()` vs the same SDK over a MockTransport returning canned bytes
+    (the fake's own answer), on one workload's body; median microseconds a call."""
     library = __import__(sdk_http_library())
     fake = MockSpike()
-    fake.on().reply("Logistics — delivery delay.")
+    script_files.build_rules(workloads.mockspike_script(), fake.engine.new_rule)
     ours = fake.anthropic_client(max_retries=0)
-    canned = ours.messages.create(model="claude-haiku-4-5", max_tokens=1024, messages=PROMPT)
+    canned = ours.messages.create(**workload.body)
     body = canned.to_json(indent=None).encode()
     headers = {"content-type": "application/json", "request-id": "req_011Cbench"}
     static = library.MockTransport(
@@ -73,9 +75,7 @@ def in_process_overhead(repeat: int) -> tuple[str, float, float, str]:
     )
 
     def create(client: Any) -> Callable[[], Any]:
-        return lambda: client.messages.create(
-            model="claude-haiku-4-5", max_tokens=1024, messages=PROMPT
-        )
+        return lambda: client.messages.create(**workload.body)
 
     for _ in range(50):  # warm up both
         create(ours)()
@@ -87,7 +87,8 @@ def in_process_overhead(repeat: int) -> tuple[str, float, float, str]:
     ]
     mine = statistics.median(r[0] for r in rounds)
     base = statistics.median(r[1] for r in rounds)
-    return ("in-process create vs canned MockTransport", mine * 1e6, base * 1e6, "<= 1.3x")
+    name = f"in-process create, {workload.name} (us)"
+    return (name, mine * 1e6, base * 1e6, "<= 1.15x")
 
 
 def pacing_accuracy() -> list[tuple[str, float, float, str]]:
@@ -175,192 +176,22 @@ def cassette_scale(repeat: int) -> list[tuple[str, float, float, str]]:
     ]
 
 
-BENCH_KEY = {"x-api-key": "bench", "anthropic-version": "2023-06-01"}
-LONG_TEXT = " ".join(["token"] * 6553)  # 8192 tokens at four characters each
-CANNED_TEXT = "Logistics — delivery delay."
-
-
-class _Server:
-    """A server in its own process, on a free loopback port."""
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None):
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [arg.replace("{port}", str(self.port)) for arg in args],
-            env={**os.environ, **(env or {})},
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/", timeout=0.5)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server {args} did not start")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def _mockspike_server(script: Path | None = None) -> _Server:
-    """The fake, with limits no benchmark reaches: it measures answers, not 429s."""
-    config = Path(tempfile.mkdtemp()) / "gateway.json"
-    unlimited = {
-        "requests_per_minute": 10**9,
-        "input_tokens_per_minute": 10**12,
-        "output_tokens_per_minute": 10**12,
-    }
-    config.write_text(json.dumps({"keys": {"bench": {"rate_limits": unlimited}}}))
-    args = [sys.executable, "-m", "mockspike", "serve", "--port", "{port}", "--config", str(config)]
-    return _Server(args + (["--script", str(script)] if script else []))
-
-
-async def _hammer(port: int, path: str, body: bytes, seconds: float, connections: int) -> int:
-    """Requests answered in `seconds` over `connections` keep-alive sockets (a minimal
-    HTTP/1.1 client, so the load generator is not the bottleneck)."""
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"x-api-key: bench\r\nanthropic-version: 2023-06-01\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    request = head + body
-    done = 0
-    stop_at = time.monotonic() + seconds
-
-    async def connection() -> None:
-        nonlocal done
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.monotonic() < stop_at:
-                writer.write(request)
-                headers = await reader.readuntil(b"\r\n\r\n")
-                length = int(headers.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
-                done += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(connection() for _ in range(connections)))
-    return done
-
-
-def _canned(folder: Path) -> dict[str, str]:
-    """The fake's own answers, written for the bare app to serve as static bytes."""
-    from mockspike import Engine
-
-    engine = Engine()
-    engine.new_rule(stream=True).reply(LONG_TEXT)
-    engine.new_rule().reply(CANNED_TEXT)
-    json_answer = engine.handle(
-        WireRequest("POST", "/v1/messages", dict(BENCH_KEY), json.dumps(SEED).encode())
-    )
-    (folder / "answer.json").write_bytes(json_answer.body)
-    stream = engine.handle(
-        WireRequest(
-            "POST",
-            "/v1/messages",
-            dict(BENCH_KEY),
-            json.dumps({**SEED, "max_tokens": 8192, "stream": True}).encode(),
-        )
-    )
-    lines = [json.dumps(chunk.decode()) for _, chunk in stream.iter_chunks()]
-    (folder / "frames.txt").write_text("\n".join(lines) + "\n")
-    (folder / "script.json").write_text(
-        json.dumps(
-            {"rules": [{"match": {"stream": True}, "respond": {"reply": {"text": LONG_TEXT}}}]}
-        )
-    )
-    return {"BARE_JSON": str(folder / "answer.json"), "BARE_FRAMES": str(folder / "frames.txt")}
-
-
-def server_throughput(seconds: float) -> list[tuple[str, float, float, str]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = _canned(Path(tmp))
-        body = json.dumps(SEED).encode()
-        bare = _Server(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bare_app:app",
-                "--port",
-                "{port}",
-                "--log-level",
-                "warning",
-            ],
-            env,
-            cwd=Path(__file__).parent,
-        )
-        fake = _mockspike_server(Path(tmp) / "script.json")
-        try:
-            rates = []
-            for _ in range(2):  # alternate, so drift hits both sides
-                ours = asyncio.run(_hammer(fake.port, "/v1/messages", body, seconds, 32)) / seconds
-                base = asyncio.run(_hammer(bare.port, "/v1/messages", body, seconds, 32)) / seconds
-                rates.append((ours, base))
-            streams = _stream_rates(fake.url, bare.url)
-        finally:
-            fake.stop()
-            bare.stop()
-    ours = statistics.mean(r[0] for r in rates)
-    base = statistics.mean(r[1] for r in rates)
-    return [("server: requests per second, 32 connections", ours, base, ">= 0.8x"), streams]
-
-
-def _stream_rates(fake_url: str, bare_url: str, rounds: int = 20) -> tuple[str, float, float, str]:
-    body = {**SEED, "max_tokens": 8192, "stream": True}
-
-    def rate(url: str, path: str) -> float:
-        with httpx.Client(base_url=url, headers=BENCH_KEY, timeout=60) as client:
-            size = 0
-            start = time.perf_counter()
-            for _ in range(rounds):
-                with client.stream("POST", path, json=body) as response:
-                    for chunk in response.iter_raw():
-                        size += len(chunk)
-            return size / (time.perf_counter() - start) / 1e6
-
-    ours = statistics.mean([rate(fake_url, "/v1/messages"), rate(fake_url, "/v1/messages")])
-    base = statistics.mean([rate(bare_url, "/stream"), rate(bare_url, "/stream")])
-    return ("streaming: 8192-token stream, MB/s", ours, base, ">= 0.8x")
-
-
 def stream_scale() -> list[tuple[str, float, float, str]]:
     """200 open streams: memory growth, and time to first byte at 1 vs 200."""
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "paced.json"
-        script.write_text(
-            json.dumps(
-                {
-                    "rules": [
-                        {
-                            "respond": {
-                                "reply": {
-                                    "text": " ".join(["word"] * 60),
-                                    "timing": {"ttft": 0.3, "tokens_per_second": 60},
-                                }
-                            }
-                        }
-                    ]
+    paced = {
+        "rules": [
+            {
+                "respond": {
+                    "reply": {
+                        "text": " ".join(["word"] * 60),
+                        "timing": {"ttft": 0.3, "tokens_per_second": 60},
+                    }
                 }
-            )
-        )
-        server = _mockspike_server(script)
+            }
+        ]
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        server = servers.start_mockspike(Path(tmp), paced)
         try:
             before = server.rss_mb()
 
@@ -369,12 +200,12 @@ def stream_scale() -> list[tuple[str, float, float, str]]:
                 firsts: list[float] = []
                 limits = httpx.Limits(max_connections=count)
                 async with httpx.AsyncClient(
-                    base_url=server.url, headers=BENCH_KEY, timeout=60, limits=limits
+                    base_url=server.url, headers=HEADERS, timeout=60, limits=limits
                 ) as client:
 
                     async def one() -> None:
                         start = time.perf_counter()
-                        body = {**SEED, "stream": True}
+                        body = {**workloads.ONE_TURN, "stream": True}
                         async with client.stream("POST", "/v1/messages", json=body) as response:
                             first = True
                             async for _ in response.aiter_raw():
@@ -411,19 +242,21 @@ def stream_scale() -> list[tuple[str, float, float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="calls per timing round")
-    parser.add_argument("--seconds", type=float, default=3.0, help="length of each load run")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds")
+    parser.add_argument(
+        "--server", action="store_true", help="only the server table and in-process ratios"
+    )
     args = parser.parse_args()
-    rows = [
-        in_process_overhead(args.repeat),
-        *pacing_accuracy(),
-        *cassette_scale(args.repeat * 10),
-        *server_throughput(args.seconds),
-        *stream_scale(),
-    ]
+    rows = [in_process_overhead(args.repeat, w) for w in WORKLOADS if not w.body.get("stream")]
+    if not args.server:
+        rows += [*pacing_accuracy(), *cassette_scale(args.repeat * 10), *stream_scale()]
+    report = servers.run(args.rounds, args.seconds) if shutil.which("wrk") else ["(no wrk)"]
     print(f"{'benchmark':<50} {'mockspike':>12} {'baseline':>12} {'ratio':>7}  target")
     for name, mine, base, target in rows:
         print(f"{name:<50} {mine:>12.3f} {base:>12.3f} {mine / base:>6.2f}x  {target}")
-    print("(in-process figures are median microseconds per call)")
+    print("(in-process: the baseline is the SDK over a canned MockTransport)\n")
+    print("\n".join(report))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ import contextlib
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import uvicorn
@@ -100,8 +101,20 @@ def run(
     here instead (in a worker process). A second Ctrl-C quits at once, quietly."""
     if make_app is not None:
         app = make_app()
+    server = Server(app, bounds, forwarded_allow_ips)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(_serve(Server(app, bounds, forwarded_allow_ips), sock, started))
+        _run_on_uvicorns_loop(_serve(server, sock, started), server)
+
+
+def _run_on_uvicorns_loop(main: Coroutine[Any, Any, None], server: Server) -> None:
+    """`asyncio.run` on the loop uvicorn picks (uvloop, a dependency, where it installs): a
+    bare `asyncio.run` would skip that choice and serve on the slower default loop."""
+    factory = server.config.get_loop_factory()
+    if sys.version_info >= (3, 11) and factory is not None:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(main)
+    else:
+        asyncio.run(main)
 
 
 @contextlib.contextmanager
@@ -114,7 +127,9 @@ def in_thread(
     """Serve on a background thread while the block runs; stop and join after it."""
     server = Server(app, bounds, forwarded_allow_ips)
     up = threading.Event()
-    thread = threading.Thread(target=lambda: asyncio.run(_serve(server, sock, up.set)), daemon=True)
+    thread = threading.Thread(
+        target=lambda: _run_on_uvicorns_loop(_serve(server, sock, up.set), server), daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not up.wait(0.005):
