@@ -284,3 +284,31 @@ def test_verdict_option_prints_the_verdict_of_tests_that_injected_failures(
 def test_readme_verdict_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_verdict=readme_examples("## Resilience verdict"))
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_the_marker_turns_on_agent_mode_for_the_in_process_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_agent="""
+import pytest
+
+TOOLS = [{"name": "lookup", "description": "Look up an order",
+          "input_schema": {"type": "object", "properties": {"q": {"type": "string"}},
+                           "required": ["q"]}}]
+
+@pytest.mark.mockspike(synthetic="agent")
+def test_agent(anthropic_client):
+    reply = anthropic_client.messages.create(
+        model="claude-haiku-4-5", max_tokens=100, tools=TOOLS,
+        messages=[{"role": "user", "content": "Where is order 42?"}])
+    assert reply.stop_reason == "tool_use"
+
+def test_default(anthropic_client):
+    reply = anthropic_client.messages.create(
+        model="claude-haiku-4-5", max_tokens=100, tools=TOOLS,
+        messages=[{"role": "user", "content": "Where is order 42?"}])
+    assert reply.stop_reason == "end_turn"
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
