@@ -29,8 +29,8 @@ import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
 from mockspike import Engine, WireRequest
-from mockspike.responders import script_files
 from mockspike.gateway.keys import GatewayConfig
+from mockspike.responders import script_files
 
 STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, function)
     ("parse JSON", "contract/validate.py", "parse_body"),
