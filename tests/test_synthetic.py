@@ -123,3 +123,17 @@ def test_auto_tool_choice_answers_in_text() -> None:
     tools = [{"name": "a", "input_schema": {"type": "object"}}]
     reply = synthetic_reply(body(tools=tools))
     assert reply.content[0]["type"] == "text"
+
+
+def test_prose_starts_with_a_word_for_every_seed() -> None:
+    from mockspike import MockSpike
+
+    engine_fake = MockSpike()
+    for n in range(200):
+        body = {
+            "model": "claude-haiku-4-5",
+            "max_tokens": 256,
+            "messages": [{"role": "user", "content": f"ticket {n}"}],
+        }
+        reply = engine_fake.anthropic_client().messages.create(**body)
+        assert reply.content[0].text[:1].isupper(), reply.content[0].text

@@ -241,6 +241,8 @@ def _prose(rng: random.Random, tokens: int, exact: bool = False) -> str:
         return ""
     limit = tokens * 4
     i = rng.randrange(len(_WORDS))
+    while _WORDS[i % len(_WORDS)] in (",", "."):  # a reply never starts with punctuation
+        i += 1
     words: list[str] = []
     size = 0
     while size < limit:
