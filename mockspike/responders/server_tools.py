@@ -131,17 +131,7 @@ def code_execution_tool_result(
     error_code: str | None = None,
 ) -> Block:
     """The result of the `code_execution_20250522` tool (Python)."""
-    kind = "code_execution_tool_result"
-    if error_code:
-        return _result(kind, tool_use_id, _error(kind, error_code))
-    content = {
-        "type": "code_execution_result",
-        "stdout": stdout,
-        "stderr": stderr,
-        "return_code": return_code,
-        "content": [],
-    }
-    return _result(kind, tool_use_id, content)
+    return _run_result("code_execution", tool_use_id, stdout, stderr, return_code, error_code)
 
 
 def bash_code_execution_tool_result(
@@ -153,11 +143,24 @@ def bash_code_execution_tool_result(
     error_code: str | None = None,
 ) -> Block:
     """The result of a shell command run by `code_execution_20250825`."""
-    kind = "bash_code_execution_tool_result"
+    return _run_result("bash_code_execution", tool_use_id, stdout, stderr, return_code, error_code)
+
+
+def _run_result(
+    prefix: str,
+    tool_use_id: str,
+    stdout: str,
+    stderr: str,
+    return_code: int,
+    error_code: str | None,
+) -> Block:
+    """`<prefix>_tool_result` holding a `<prefix>_result` (output and exit status) or an
+    error: the one shape Python and shell runs share."""
+    kind = f"{prefix}_tool_result"
     if error_code:
         return _result(kind, tool_use_id, _error(kind, error_code))
     content = {
-        "type": "bash_code_execution_result",
+        "type": f"{prefix}_result",
         "stdout": stdout,
         "stderr": stderr,
         "return_code": return_code,
