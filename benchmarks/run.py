@@ -36,11 +36,11 @@ import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
 from mockspike import MockSpike, Pacing, WireRequest
-from mockspike.responders import script_files
 from mockspike.adapters.transports import sdk_http_library
 from mockspike.cassettes import Cassette
 from mockspike.cassettes.recorder import Recorder
 from mockspike.gateway.accounting import CHARS_PER_TOKEN
+from mockspike.responders import script_files
 
 PROMPT = workloads.ONE_TURN["messages"]
 
