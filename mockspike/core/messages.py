@@ -138,8 +138,12 @@ def deliver(
 
 
 def _frames(rendered: Rendered, pacer: Pacer) -> Iterator[Chunk]:
-    for name, data in sse.events(rendered):
-        yield pacer.next(sse.output_tokens(data)), sse.frame(name, data)
+    if pacer.instant:
+        for _, frame in sse.frames(rendered):
+            yield 0.0, frame
+        return
+    for tokens, frame in sse.frames(rendered):
+        yield pacer.next(tokens), frame
 
 
 def scripted_error(profile: Profile, failure: Failure) -> ApiError:

@@ -41,6 +41,9 @@ class WireResponse:
     """Close the connection without any response."""
     blocking: bool = False
     """The stream waits on the network (a recording): adapters pull it from a thread."""
+    frame_by_frame: bool = False
+    """Send every chunk in its own write, even those due together (a fault's stream, so
+    what arrives before the cut is exactly what the fault says)."""
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """The body as chunks, whether it streams or not."""
