@@ -7,7 +7,10 @@ window check and the credits estimate all use it, so they always agree.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from .. import _json
@@ -85,9 +88,51 @@ def prompt_items(body: dict[str, Any]) -> Iterator[tuple[int, Any]]:
             yield content_tokens(content), content
 
 
+class Prompt:
+    """One body's prompt, walked once: its `prompt_items`, its size and whether any item
+    carries a `cache_control` breakpoint. Each is computed on first use."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+    @functools.cached_property
+    def items(self) -> list[tuple[int, Any]]:
+        return list(prompt_items(self.body))
+
+    @functools.cached_property
+    def tokens(self) -> int:
+        return REQUEST_OVERHEAD + sum(tokens for tokens, _ in self.items)
+
+    @functools.cached_property
+    def marked(self) -> bool:
+        return any(isinstance(item, dict) and item.get("cache_control") for _, item in self.items)
+
+
+_REQUEST: ContextVar[Prompt | None] = ContextVar("mockspike_prompt", default=None)
+
+
+@contextlib.contextmanager
+def one_walk(body: dict[str, Any]) -> Iterator[Prompt]:
+    """While a request is answered, everyone who measures its body (the pipeline, the
+    context-window rule, the prompt cache) shares one walk of it. The body must not change
+    inside the block."""
+    prompt = Prompt(body)
+    token = _REQUEST.set(prompt)
+    try:
+        yield prompt
+    finally:
+        _REQUEST.reset(token)
+
+
+def prompt_of(body: dict[str, Any]) -> Prompt:
+    """The request's shared `Prompt` when `body` is the one being answered, else a new one."""
+    current = _REQUEST.get()
+    return current if current is not None and current.body is body else Prompt(body)
+
+
 def input_tokens(body: dict[str, Any]) -> int:
     """The prompt's size: the sum over `prompt_items`, plus the request's overhead."""
-    return REQUEST_OVERHEAD + sum(tokens for tokens, _ in prompt_items(body))
+    return prompt_of(body).tokens
 
 
 def credits(
