@@ -1,14 +1,13 @@
-"""The Starlette adapter: HTTP in, `Engine.handle`, HTTP out; streams sent chunk by chunk
-with their pacing (`delivery.py`); faults that drop or cut the connection. The admin API
-(`admin.py`) and `/openapi.json` are mounted beside the API."""
+"""The ASGI app: `/v1/*` on the API's raw ASGI path (`api.py`); the admin API
+(`admin.py`), `/openapi.json` and any other path through Starlette, whose endpoint maps
+HTTP onto `Engine.handle` the same way (streams paced by `delivery.py`, faults that drop or
+cut the connection)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -17,6 +16,7 @@ from starlette.routing import Route
 from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
 from .admin import admin_routes
+from .api import App, drop
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def create_app(fake: MockSpike) -> Starlette:
-    """A Starlette app that answers every API path through the fake's engine, the admin
-    API under `/_mockspike/`, and `/openapi.json`."""
+def create_app(fake: MockSpike) -> App:
+    """The ASGI app: every API path through the fake's engine (`/v1/*` on the raw path,
+    anything else through Starlette), the admin API under `/_mockspike/`, and
+    `/openapi.json`."""
     engine = fake.engine
 
     async def endpoint(request: Request) -> Response:
@@ -47,17 +48,17 @@ def create_app(fake: MockSpike) -> Starlette:
         result = await engine.handle_async(wire)
         await delivery.await_answer(result)
         if result.drop:
-            await _drop(request)
+            await drop(request.receive)
             return Response(status_code=500)  # never sent: the connection is gone
         return _to_starlette(result, request)
 
     routes = [
-        Route("/v1/{path:path}", endpoint, methods=_METHODS),  # the API first: one match
+        Route("/v1/{path:path}", endpoint, methods=_METHODS),  # what the raw path passes on
         *admin_routes(fake),
         Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
-    return Starlette(routes=routes)
+    return App(engine, Starlette(routes=routes))
 
 
 def _openapi(profile: str) -> Any:
@@ -110,19 +111,4 @@ async def _chunks(result: WireResponse, request: Request) -> AsyncIterator[bytes
         async for chunk in delivery.abody(result):
             yield chunk
     except StreamBreak:
-        await _drop(request)
-
-
-async def _drop(request: Request) -> None:
-    """Close the client's connection without finishing the response. Under uvicorn the
-    transport is reachable from the receive channel; elsewhere the response is cut by
-    raising, which servers answer by closing the connection."""
-    cycle = getattr(request.receive, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise ConnectionAbortedError("mockspike fault: connection dropped")
-    transport.close()
-    for _ in range(100):  # let the server notice, so it sends nothing more
-        if getattr(cycle, "disconnected", True):
-            return
-        await anyio.sleep(0)
+        await drop(request.receive)
