@@ -41,6 +41,8 @@ class _Bucket:
         self.capacity_text = str(capacity)
         self.level = float(capacity)
         self.updated = now
+        self._reset_second = -1
+        self._reset_text = ""
 
     def refill(self, now: float) -> None:
         elapsed = max(now - self.updated, 0.0)
@@ -57,6 +59,16 @@ class _Bucket:
 
     def reset_at(self, now: float) -> float:
         return now + (self.capacity - self.level) * 60 / self.capacity
+
+    def remaining_text(self) -> str:
+        return str(max(0, int(self.level)))
+
+    def reset_text(self, now: float) -> str:
+        """`reset_at` in RFC 3339, formatted once a second (it changes no faster)."""
+        second = math.ceil(self.reset_at(now))
+        if second != self._reset_second:
+            self._reset_second, self._reset_text = second, _rfc3339(second)
+        return self._reset_text
 
 
 @dataclass
@@ -131,17 +143,20 @@ class Gateway:
                 )
             now = self.clock.now()
             buckets = self._buckets_of(key, now)
-            needs = {"requests": 1, "input-tokens": input_tokens, "output-tokens": max_tokens}
-            waits = {name: buckets[name].wait(amount) for name, amount in needs.items()}
-            worst = max(waits, key=lambda name: waits[name])
-            if waits[worst] > 0:
+            needs = (("requests", 1), ("input-tokens", input_tokens), ("output-tokens", max_tokens))
+            worst, longest = "", 0.0
+            for name, amount in needs:
+                wait = buckets[name].wait(amount)
+                if wait > longest:
+                    worst, longest = name, wait
+            if longest > 0:
                 unit = {
                     "requests": "requests",
                     "input-tokens": "input tokens",
                     "output-tokens": "output tokens",
                 }[worst]
                 headers = self._headers(buckets, now)
-                headers["retry-after"] = str(max(1, math.ceil(waits[worst])))
+                headers["retry-after"] = str(max(1, math.ceil(longest)))
                 raise ApiError(
                     429,
                     f"This request would exceed the rate limit for your organization of "
@@ -149,7 +164,7 @@ class Gateway:
                     f"{_RATE_LIMIT_DOCS}. You can see the response headers for current usage.",
                     headers=headers,
                 )
-            for name, amount in needs.items():
+            for name, amount in needs:
                 buckets[name].level -= amount
             return Admission(key, max_tokens)
 
@@ -200,30 +215,40 @@ class Gateway:
 
     @staticmethod
     def _headers(buckets: dict[str, _Bucket], now: float) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        for name, bucket in buckets.items():
-            headers.update(_bucket_headers(name, bucket, now))
-        tightest = min(
-            (buckets["input-tokens"], buckets["output-tokens"]),
-            key=lambda b: b.level / b.capacity,
+        """The twelve `anthropic-ratelimit-*` headers: each bucket's limit, remaining and
+        reset, then `tokens` for the tighter of the two token buckets."""
+        requests, inputs, outputs = (
+            buckets["requests"],
+            buckets["input-tokens"],
+            buckets["output-tokens"],
         )
-        headers.update(_bucket_headers("tokens", tightest, now))
+        tightest = (
+            inputs
+            if inputs.level / inputs.capacity <= outputs.level / outputs.capacity
+            else outputs
+        )
+        headers: dict[str, str] = {}
+        for names, bucket in (
+            (_REQUESTS, requests),
+            (_INPUT, inputs),
+            (_OUTPUT, outputs),
+            (_TOKENS, tightest),
+        ):
+            limit, remaining, reset = names
+            headers[limit] = bucket.capacity_text
+            headers[remaining] = bucket.remaining_text()
+            headers[reset] = bucket.reset_text(now)
         return headers
 
 
-_HEADER_NAMES = {
-    name: tuple(f"anthropic-ratelimit-{name}-{part}" for part in ("limit", "remaining", "reset"))
-    for name in ("requests", "tokens", "input-tokens", "output-tokens")
-}
+def _names(bucket: str) -> tuple[str, str, str]:
+    stem = f"anthropic-ratelimit-{bucket}-"
+    return stem + "limit", stem + "remaining", stem + "reset"
 
 
-def _bucket_headers(name: str, bucket: _Bucket, now: float) -> dict[str, str]:
-    limit, remaining, reset = _HEADER_NAMES[name]
-    return {
-        limit: bucket.capacity_text,
-        remaining: str(max(0, int(bucket.level))),
-        reset: rfc3339(bucket.reset_at(now)),
-    }
+_REQUESTS, _INPUT, _OUTPUT, _TOKENS = (
+    _names(b) for b in ("requests", "input-tokens", "output-tokens", "tokens")
+)
 
 
 def rfc3339(timestamp: float) -> str:
