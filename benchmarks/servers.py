@@ -254,7 +254,10 @@ def servers(
             tree = folder / "before"
             tree.mkdir()
             archive = subprocess.run(
-                ["git", "archive", before, "mockspike"], cwd=HERE, capture_output=True, check=True
+                ["git", "archive", before, "mockspike"],
+                cwd=HERE.parent,
+                capture_output=True,
+                check=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
             env = {"PYTHONPATH": str(tree)}
