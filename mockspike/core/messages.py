@@ -37,16 +37,14 @@ def handle(engine: Engine, call: Call) -> WireResponse:
     """Check the body, admit the caller, then answer; a refused answer is not billed. The
     prompt is walked once for the rules, the bill and the cache (`accounting.one_walk`)."""
     body = call.entry.body = parse_body(call.request.body)
-    with accounting.one_walk(body) as prompt:
-        return _handle(engine, call, body, prompt)
+    with accounting.one_walk(body):
+        return _handle(engine, call, body)
 
 
-def _handle(
-    engine: Engine, call: Call, body: dict[str, Any], prompt: accounting.Prompt
-) -> WireResponse:
+def _handle(engine: Engine, call: Call, body: dict[str, Any]) -> WireResponse:
     model = check_message_request(body, engine.profile)
     engine.gateway.check_model(call.key, body["model"], model)
-    prompt_tokens = prompt.tokens
+    prompt_tokens = accounting.input_tokens(body)
     estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
     admission = engine.gateway.admit(call.key, estimate, prompt_tokens, body["max_tokens"])
     try:
