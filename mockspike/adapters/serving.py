@@ -4,6 +4,7 @@ background thread) and `mockspike serve` (the foreground, until Ctrl-C or SIGTER
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
 import socket
 import threading
@@ -65,10 +66,26 @@ class Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+#: Young-generation collections every this many allocations (CPython's default is 700).
+SERVE_GC_THRESHOLD = (20_000, 20, 20)
+
+
 def run(app: Any, sock: socket.socket, started: Callable[[], None] = lambda: None) -> None:
     """Serve in this thread until shut down; `started` runs once connections are accepted
-    (the CLI prints its banner then, so scripts can wait on it)."""
-    Server(app, started).run(sockets=[sock])
+    (the CLI prints its banner then, so scripts can wait on it).
+
+    This is the process `mockspike serve` owns, so it tunes the garbage collector for a
+    server: what exists at startup (schemas, compiled validators, catalogs) is frozen out
+    of every collection, and collections run less often. Each request allocates a parsed
+    body; at CPython's defaults, collections took a quarter of a 13-turn request's time."""
+
+    def tuned() -> None:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*SERVE_GC_THRESHOLD)
+        started()
+
+    Server(app, tuned).run(sockets=[sock])
 
 
 @contextlib.contextmanager
