@@ -29,6 +29,7 @@ import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
 from mockspike import Engine, WireRequest
+from mockspike.adapters import delivery
 from mockspike.gateway.keys import GatewayConfig
 from mockspike.responders import script_files
 
@@ -41,6 +42,7 @@ STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, fun
     ("gateway: admit", "gateway/limits.py", "admit"),
     ("gateway: settle + headers", "gateway/limits.py", "settle"),
     ("token estimate", "gateway/accounting.py", "input_tokens"),  # the pipeline's own call
+    ("prompt walk (once a request)", "gateway/accounting.py", "__init__"),
     ("script: match rules", "responders/scripted.py", "decide"),
     ("request seed", "responders/synthetic.py", "request_seed"),
     ("synthetic text", "responders/synthetic.py", "synthetic_reply"),
@@ -51,6 +53,7 @@ STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, fun
     ("JSON encode (orjson)", "~", "<built-in method orjson.dumps>"),
     ("SSE events", "render/sse.py", "events"),
     ("SSE frames", "render/sse.py", "frame"),
+    ("SSE wire frames (prepared heads)", "render/sse.py", "frames"),
     ("SSE token counts", "render/sse.py", "output_tokens"),
     ("pacing", "render/pacing.py", "next"),
     ("journal", "core/journal.py", "append"),
@@ -73,7 +76,7 @@ def _call(engine: Engine, workload: Workload) -> Callable[[], None]:
         answer = engine.handle(request)
         assert answer.status == 200, answer.body
         if answer.stream is not None:
-            for _ in answer.iter_chunks():
+            for _ in delivery.body(answer):  # as the transports and the server send it
                 pass
 
     return one
