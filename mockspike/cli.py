@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import _json
 from ._version import __version__
+from .adapters.bounds import Bounds
+from .adapters.guard import bind_warning
 from .cassettes import tools as cassette_tools
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
 from .contract.validate import check_message_request, parse_body
 from .core.engine import new_request_id
+from .core.journal import MAX_ENTRIES
+from .responders.synthetic import MODES
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
@@ -26,11 +31,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
     serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument(
+        "--synthetic",
+        choices=list(MODES),
+        help="what answers unscripted requests: default, or agent (offered tools are called)",
+    )
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
     serve.add_argument(
         "--admin-token",
         help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
         "the admin API when bound to a non-loopback address",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the admin API answers under, beyond IP addresses and localhost "
+        "(repeatable; anything else is refused, against DNS rebinding)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="trust X-Forwarded-For from these proxies (comma-separated); none by default",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=Bounds.header_timeout,
+        metavar="SECONDS",
+        help="close a connection whose request headers take longer "
+        f"(default {Bounds.header_timeout:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=Bounds.body_timeout,
+        metavar="SECONDS",
+        help=f"answer 408 to a body that takes longer (default {Bounds.body_timeout:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=Bounds.max_connections,
+        metavar="N",
+        help=f"open connections at once; more get a 503 (default {Bounds.max_connections})",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=MAX_ENTRIES,
+        metavar="N",
+        help=f"requests the journal keeps, oldest dropped first (default {MAX_ENTRIES})",
     )
     serve.add_argument("--cassette", help="replay from (and record into) this cassette file")
     serve.add_argument(
@@ -57,11 +109,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a request body path to redact, e.g. metadata.user_id (repeatable)",
     )
     serve.add_argument(
+        "--max-recordings",
+        type=int,
+        metavar="N",
+        help="requests in flight to the upstream at once (default 64); others queue",
+    )
+    serve.add_argument(
+        "--queue-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a request queues for the upstream before a 529 (default 30)",
+    )
+    serve.add_argument(
         "--ignore-path",
         action="append",
         default=None,
         metavar="DOTTED",
         help="a body path left out of matching (default: metadata.user_id)",
+    )
+    serve.add_argument(
+        "--state",
+        metavar="URL",
+        help="keep the gateway's state in Redis (redis://HOST:PORT/DB), shared by every "
+        "process pointed at it (default: in this process)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve with N processes on one port (needs --state redis://…)",
+    )
+    serve.add_argument(
+        "--files-dir",
+        metavar="DIR",
+        help="keep Files API uploads in this directory (default: in memory)",
     )
 
     validate = commands.add_parser("validate", help="check a request body against the contract")
@@ -103,6 +185,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     options = {
         "config": args.config,
+        "synthetic": args.synthetic,
         "admin_token": args.admin_token,
         "cassette": args.cassette,
         "record_mode": args.record_mode,
@@ -111,8 +194,30 @@ def _serve(args: argparse.Namespace) -> int:
         "redact_headers": args.redact_header or None,
         "redact_paths": args.redact_path or None,
         "ignore": args.ignore_path,
+        "files_dir": args.files_dir,
+        "allowed_hosts": tuple(args.allowed_host),
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "journal_size": args.journal_size,
+        "max_recordings": args.max_recordings,
+        "queue_timeout": args.queue_timeout,
+        "state": args.state,
     }
+    if args.workers < 1:
+        print("mockspike: cannot start: --workers is at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and args.state in (None, "memory"):
+        print(
+            "mockspike: cannot start: --workers above 1 needs --state redis://HOST:PORT/DB "
+            "(each worker would otherwise have its own limits, wallets, rules and journal)",
+            file=sys.stderr,
+        )
+        return 2
     try:
+        options["bounds"] = Bounds(
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            max_connections=args.max_connections,
+        )
         settings = Settings.build(
             profile=args.profile, **{k: v for k, v in options.items() if v is not None}
         )
@@ -120,7 +225,13 @@ def _serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
-    if args.script:
+    if args.script and fake.engine.state.shared and fake.rules:
+        print(
+            f"mockspike: {args.script} not loaded: the shared state already has rules "
+            "(POST /_mockspike/reset to start over)",
+            file=sys.stderr,
+        )
+    elif args.script:
         try:
             fake.load_script(args.script)
         except (OSError, ValueError) as exc:
@@ -134,8 +245,33 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     banner = f"mockspike {__version__} ({args.profile} profile) serving on {serving.base_url(sock)}"
+    warning = bind_warning(args.host, args.admin_token)
+    if warning:
+        print(warning, file=sys.stderr)
+
+    def announce() -> None:
+        print(banner, flush=True)
+
+    if args.workers > 1:
+        fake.close()  # each worker opens its own connection to the state
+
+        def worker_app() -> Any:
+            try:
+                return MockSpike.from_settings(settings).app
+            except OSError as exc:
+                print(f"mockspike: a worker cannot start: {exc}", file=sys.stderr)
+                raise SystemExit(2) from None
+
+        return serving.run_workers(
+            worker_app,
+            sock,
+            args.workers,
+            announce,
+            settings.bounds,
+            settings.forwarded_allow_ips,
+        )
     with fake:
-        serving.run(fake.app, sock, lambda: print(banner, flush=True))
+        serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
 
 

@@ -7,6 +7,7 @@ thin HTTP mapping onto these methods, and the pytest plugin calls them too."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import textwrap
 from collections.abc import Iterator
 from functools import cached_property
@@ -14,6 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from ._redact import Redaction
+from .adapters.guard import bind_warning
+from .controls import Batches, Files
 from .core.engine import Engine
 from .core.faults import Fault
 from .core.journal import Journal
@@ -29,13 +33,16 @@ if TYPE_CHECKING:
     import httpx
     import httpx2
 
-    from .adapters.api import App
+    from .adapters.guard import Guard
     from .cassettes.format import Cassette
     from .cassettes.recorder import Recorder
+    from .core.verdict import Finding
 
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""
 IN_PROCESS_KEY = "mockspike-test-key"
+DASHBOARD_PATH = "/_mockspike/"
+log = logging.getLogger("mockspike")
 
 
 class MockSpike:
@@ -47,8 +54,9 @@ class MockSpike:
     >>> fake.fail(429, times=2)  # doctest: +ELLIPSIS
     Rule(...)
 
-    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `pacing`,
-    `time_scale`, `config`, `clock`, `admin_token`, and `cassette=PATH` with
+    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `synthetic`
+    (`"agent"`: offered tools are called, then tool results answered), `pacing`,
+    `time_scale`, `config`, `clock`, `admin_token`, `files_dir`, and `cassette=PATH` with
     `record_mode`, `upstream`, `replay_timing`, `match_on`, `ignore`, `redact_headers`,
     `redact_paths`. An unknown option is a `TypeError` that names the nearest one.
     Use it as a context manager, or call `close()`, to release a cassette's upstream.
@@ -69,10 +77,25 @@ class MockSpike:
         self.engine = Engine(
             settings.profile,
             strict=settings.strict,
+            synthetic=settings.synthetic,
             pacing=settings.pacing,
             time_scale=settings.time_scale,
             config=settings.config,
             clock=settings.clock,
+            files_dir=settings.files_dir,
+            state=settings.state,
+        )
+        cassette = settings.cassette
+        self.engine.journal = self.engine.state.use_journal(
+            Journal(
+                max_entries=settings.journal_size,
+                redaction=None
+                if settings.journal_raw
+                else Redaction.of(
+                    cassette.redact_headers or () if cassette else (),
+                    cassette.redact_paths or () if cassette else (),
+                ),
+            )
         )
         self._recorder: Recorder | None = None
         if settings.cassette is not None:
@@ -91,7 +114,7 @@ class MockSpike:
         return self.settings.admin_token
 
     @cached_property
-    def app(self) -> App:
+    def app(self) -> Guard:
         """The ASGI app: the API and the admin API under `/_mockspike/`."""
         from .adapters.asgi import create_app
 
@@ -101,12 +124,19 @@ class MockSpike:
         self,
         *,
         strict: bool | None = None,
+        synthetic: str | None = None,
         pacing: Pacing | None = None,
         time_scale: float | None = None,
     ) -> None:
         """Change how the fake answers from now on (None: leave as it is)."""
         if strict is not None:
             self.engine.strict = strict
+        if synthetic is not None:
+            from .responders.synthetic import MODES
+
+            if synthetic not in MODES:
+                raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {synthetic!r}")
+            self.engine.synthetic = MODES[synthetic]
         if pacing is not None:
             self.engine.pacing = pacing
         if time_scale is not None:
@@ -115,8 +145,10 @@ class MockSpike:
             self.engine.time_scale = time_scale
 
     def close(self) -> None:
-        """Release what the fake holds (a cassette's connection to its upstream)."""
+        """Release what the fake holds (a cassette's connection to its upstream, the
+        connection to a shared state)."""
         self.eject_cassette()
+        self.engine.state.close()
 
     def __enter__(self) -> MockSpike:
         return self
@@ -140,8 +172,9 @@ class MockSpike:
     on.__doc__ = f"{on.__doc__}\n\n" + textwrap.indent(matchers_table.describe(), " " * 8)
 
     def reply(self, text: str | Reply | None = None, *, times: int = 1, **kwargs: Any) -> Rule:
-        """Queue a reply for the next request(s): text, or `content=[blocks]`,
-        `stop_reason=`, `usage=`, `model=`, `timing=Pacing(...)`."""
+        """Queue a reply for the next request(s): text, or `content=[blocks]` of any kind the
+        API sends (checked now), `stop_reason=` (any of the API's), `stop_details=`,
+        `usage=`, `container=`, `context_management=`, `model=`, `timing=Pacing(...)`."""
         return self.on(times=times).reply(text, **kwargs)
 
     def reply_tool_use(
@@ -149,6 +182,36 @@ class MockSpike:
     ) -> Rule:
         """Queue a `tool_use` turn calling `name` with `input`."""
         return self.on(times=times).reply_tool_use(name, input, **kwargs)
+
+    def reply_web_search(
+        self,
+        query: str,
+        results: list[str | dict[str, Any]] | None = None,
+        text: str | None = None,
+        *,
+        times: int = 1,
+        **kwargs: Any,
+    ) -> Rule:
+        """Queue a web-search turn: `server_tool_use`, the results (URLs or
+        `{"url", "title", "page_age"}`), then `text` citing the first one (`cite=False`:
+        plain text; `error_code=`: the search failed)."""
+        return self.on(times=times).reply_web_search(query, results, text, **kwargs)
+
+    def reply_code_execution(
+        self,
+        command: str,
+        stdout: str = "",
+        stderr: str = "",
+        return_code: int = 0,
+        text: str | None = None,
+        *,
+        times: int = 1,
+        **kwargs: Any,
+    ) -> Rule:
+        """Queue a code-execution turn: a shell command, its output, then `text`."""
+        return self.on(times=times).reply_code_execution(
+            command, stdout, stderr, return_code, text, **kwargs
+        )
 
     def fail(
         self,
@@ -180,10 +243,13 @@ class MockSpike:
     def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
         """Add the rules of a JSON/YAML script file (or its parsed dict)."""
         data = source if isinstance(source, dict) else script_files.load_file(source)
+        if self.engine.state.shared:
+            return self.engine.share_rules(data)
         return script_files.build_rules(data, self.engine.new_rule)
 
     @property
     def rules(self) -> list[Rule]:
+        self.engine.state.sync(self.engine.script)
         return list(self.engine.script.rules)
 
     @property
@@ -194,6 +260,25 @@ class MockSpike:
     def reset(self) -> None:
         """Clear the script and the journal (wallets, rate limits and cache stay)."""
         self.engine.reset()
+
+    def verdict(self) -> list[Finding]:
+        """How the client coped with the failures and faults it was served, judged from the
+        journal (`mockspike.core.verdict`): one `Finding` per thing done wrong."""
+        from .core.verdict import verdict
+
+        return verdict(self.engine.journal)
+
+    def assert_resilient(self, *, ignore: tuple[str, ...] = ()) -> None:
+        """Raise `AssertionError` listing the verdict's findings, but for rules in `ignore`
+        (e.g. `("gave-up",)` for a client made with `max_retries=0`)."""
+        from .core.verdict import RULES, report
+
+        unknown = [name for name in ignore if name not in RULES]
+        if unknown:
+            raise ValueError(f"unknown verdict rule(s) {unknown}; choose from {list(RULES)}")
+        findings = [f for f in self.verdict() if f.rule not in ignore]
+        if findings:
+            raise AssertionError(report(findings))
 
     # -- cassettes ----------------------------------------------------------------------
 
@@ -226,6 +311,18 @@ class MockSpike:
 
     # -- the gateway's state -----------------------------------------------------------
 
+    @cached_property
+    def batches(self) -> Batches:
+        """The Message Batches: `.settings(processing_seconds=...)`, `.get(id)`,
+        `.results(id)`, `.list()`, `.clear()`."""
+        return Batches(self.engine)
+
+    @cached_property
+    def files(self) -> Files:
+        """The Files API storage: `.add(content, filename, downloadable=True)`, `.get(id)`,
+        `.content(id)`, `.list()`, `.delete(id)`, `.clear()`."""
+        return Files(self.engine)
+
     @property
     def clock(self) -> Clock:
         return self.engine.clock
@@ -237,7 +334,7 @@ class MockSpike:
 
     def wallet(self, key: str) -> float | None:
         """A key's balance in credits (None: the key has no wallet)."""
-        return self.engine.gateway.wallets.get(key)
+        return self.engine.gateway.state.wallet(key)
 
     def top_up(self, key: str, credits: float) -> float:
         """Add credits to a key's wallet; returns the new balance."""
@@ -315,8 +412,14 @@ class MockSpike:
         from .adapters import serving
 
         sock = serving.bind(host, port)
+        warning = bind_warning(host, self.admin_token)
+        if warning:
+            log.warning(warning)
+        settings = self.settings
         try:
-            with serving.in_thread(self.app, sock) as server:
+            with serving.in_thread(
+                self.app, sock, settings.bounds, settings.forwarded_allow_ips
+            ) as server:
                 self.base_url = serving.base_url(sock)
                 self.server_state = server.server_state
                 try:
@@ -325,6 +428,21 @@ class MockSpike:
                     self.base_url = None
         finally:
             sock.close()
+
+    @contextlib.contextmanager
+    def dashboard(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the fake (`serve`) and yield its live dashboard's URL, printed too, so a
+        test can stop at a breakpoint and be looked at: `with fake.dashboard() as url:`.
+        Already serving? The running server's dashboard."""
+        if self.base_url is not None:
+            url = self.base_url + DASHBOARD_PATH
+            print(f"mockspike dashboard: {url}")
+            yield url
+            return
+        with self.serve(host, port) as base:
+            url = base + DASHBOARD_PATH
+            print(f"mockspike dashboard: {url}")
+            yield url
 
 
 class _InUse:

@@ -5,12 +5,13 @@ once, here; an unknown name fails here, with the nearest valid one."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from .contract.catalog import load_profile
+from .core.journal import MAX_ENTRIES
 from .gateway.clock import Clock
 from .gateway.keys import GatewayConfig
 from .render.pacing import Pacing
@@ -74,6 +75,10 @@ class CassetteOptions:
     ignore: tuple[str, ...] | None = None
     redact_headers: frozenset[str] | None = None
     redact_paths: tuple[str, ...] | None = None
+    max_recordings: int | None = None
+    """Requests in flight to the upstream at once (None: 64); others queue."""
+    queue_timeout: float | None = None
+    """Seconds a request queues for one of them before a 529 (None: 30)."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -96,6 +101,33 @@ class CassetteOptions:
 _CASSETTE_NAMES = [f.name for f in fields(CassetteOptions) if f.name != "path"]
 
 
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The server's read deadlines and resource bounds (seconds, bytes, counts), applied
+    by `adapters/bounds.py`."""
+
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive: float = 5.0
+    """Seconds an idle keep-alive connection stays open."""
+    max_header_bytes: int = 64 * 1024
+    max_connections: int = 1000
+    max_bytes_in_flight: int = 256 * MiB
+    """Request bodies being read or handled, summed over every client."""
+
+    def __post_init__(self) -> None:
+        for name in ("header_timeout", "body_timeout", "keep_alive"):
+            value = getattr(self, name)
+            if not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+        for name in ("max_header_bytes", "max_connections", "max_bytes_in_flight"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+
 @dataclass(frozen=True)
 class Settings:
     """How a fake behaves. Build it with `Settings.build(**options)` (flat names: the
@@ -104,6 +136,9 @@ class Settings:
     profile: str = "bytespike"
     strict: bool = False
     """Refuse requests no scripted rule matches (a 400 that says which rule came closest)."""
+    synthetic: str = "default"
+    """What answers when no rule does: `default` (prose, structured outputs, forced tools) or
+    `agent` (offered tools are called, tool results answered in text)."""
     pacing: Pacing | None = None
     time_scale: float = 1.0
     """Multiplies every delay of the pacing (0.01: a hundred times faster)."""
@@ -112,6 +147,21 @@ class Settings:
     clock: Clock | None = None
     admin_token: str | None = None
     cassette: CassetteOptions | None = None
+    files_dir: Path | None = None
+    """Keep Files API uploads in this directory instead of memory."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (beyond IP addresses and `localhost`) the admin API answers under."""
+    bounds: Bounds = field(default_factory=Bounds)
+    """The server's read deadlines and resource bounds."""
+    forwarded_allow_ips: str | None = None
+    """Proxies whose `X-Forwarded-For` is trusted (comma-separated); none by default."""
+    journal_size: int = MAX_ENTRIES
+    """Requests the journal keeps (the oldest go first)."""
+    journal_raw: bool = False
+    """Keep secret headers and body paths in the journal as received (in-process use)."""
+    state: str | None = None
+    """Where the gateway's state lives: None (this process) or `redis://HOST:PORT/DB`,
+    shared by every fake pointed at it (see "Scaling out" in the README)."""
     assert_all_used: bool = True
     """pytest only: fail a test whose scripted rules were not all used."""
     assert_all_matched: bool = True
@@ -119,8 +169,23 @@ class Settings:
 
     def __post_init__(self) -> None:
         load_profile(self.profile)  # a clear ValueError names the profiles that exist
+        from .responders.synthetic import MODES
+
+        if self.synthetic not in MODES:
+            raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {self.synthetic!r}")
         if self.time_scale < 0:
             raise ValueError("time_scale must not be negative")
+        if self.state not in (None, "memory") and not str(self.state).startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError(f"state is 'memory' or a redis://HOST:PORT/DB URL, not {self.state!r}")
+        if self.files_dir is not None and not isinstance(self.files_dir, Path):
+            object.__setattr__(self, "files_dir", Path(self.files_dir))
+        if isinstance(self.allowed_hosts, str):
+            object.__setattr__(self, "allowed_hosts", (self.allowed_hosts,))
+        object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
+        if self.journal_size < 1:
+            raise ValueError("journal_size must be at least 1")
         if self.config is not None and not isinstance(self.config, GatewayConfig):
             object.__setattr__(self, "config", _gateway_config(self.config))
 

@@ -65,6 +65,7 @@ async def call_asgi(
     body: bytes = b"",
     headers: dict[str, str] | None = None,
     server: tuple[str, int] = ("127.0.0.1", 8000),
+    client: tuple[str, int] = ("127.0.0.1", 5000),
 ) -> list[dict[str, Any]]:
     """Call an ASGI app directly (no socket) and return every message it sent."""
     import anyio
@@ -93,7 +94,7 @@ async def call_asgi(
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "client": ("127.0.0.1", 5000),
+        "client": client,
         "server": server,
         "headers": [(k.encode(), v.encode()) for k, v in (headers or {}).items()],
     }

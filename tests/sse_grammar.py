@@ -20,6 +20,8 @@ def parse_frames(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
         name, data = match.group(1).decode(), match.group(2)
         payload = json.loads(data)
         compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        if name == "ping":  # the API frames the ping with a space: {"type": "ping"}
+            compact = json.dumps(payload).encode()
         assert data == compact, f"data is not compact JSON: {data!r}"
         assert payload["type"] == name
         frames.append((name, payload))
@@ -55,6 +57,8 @@ def check_grammar(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 block["thinking"] += delta["thinking"]
             elif delta["type"] == "signature_delta":
                 block["signature"] = delta["signature"]
+            elif delta["type"] == "citations_delta":
+                block["citations"].append(delta["citation"])
             else:
                 raise AssertionError(f"unknown delta {delta['type']}")
         elif name == "content_block_stop":
@@ -65,7 +69,7 @@ def check_grammar(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     assert open_index is None
     for block in blocks:
         raw = block.pop("_json")
-        if block["type"] == "tool_use":
+        if block["type"] in ("tool_use", "server_tool_use", "mcp_tool_use"):
             block["input"] = json.loads(raw) if raw else {}
     delta = events[-2][1]
     message.update(content=blocks, **delta["delta"])

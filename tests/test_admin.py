@@ -64,7 +64,7 @@ def test_rules_replies_failures_and_journal(served: tuple[MockSpike, httpx.Clien
     assert [r["calls"] for r in rules] == [1, 1, 1]
     assert len(fake.requests) == 3  # one implementation: Python sees the same journal
 
-    assert client.post("/_mockspike/reset").json() == {"status": "reset"}
+    assert client.post("/_mockspike/reset", json={}).json() == {"status": "reset"}
     assert client.get("/_mockspike/requests").json() == {"requests": []}
     assert fake.rules == []
 
@@ -85,7 +85,7 @@ def test_faults_over_admin(served: tuple[MockSpike, httpx.Client]) -> None:
     [
         (
             {"respond": {"explode": {}}},
-            "rules[0].respond[0]: one of reply, reply_tool_use, fail, fault",
+            "rules[0].respond[0]: one of reply, reply_tool_use, reply_web_search,",
         ),
         (
             {"match": {"colour": "red"}, "respond": {"reply": {"text": "x"}}},
@@ -103,14 +103,14 @@ def test_bad_admin_specs_are_clear_400s(
     assert message in response.json()["error"]["message"]
 
 
-async def _call(app: Any, server: tuple[str, int], headers: dict[str, str]) -> int:
-    sent = await call_asgi(app, "GET", "/_mockspike/health", headers=headers, server=server)
+async def _call(app: Any, client: tuple[str, int], headers: dict[str, str]) -> int:
+    sent = await call_asgi(app, "GET", "/_mockspike/health", headers=headers, client=client)
     return int(sent[0]["status"])
 
 
 @pytest.mark.anyio
 async def test_admin_refused_off_loopback_without_token() -> None:
-    """No traffic leaves loopback: the ASGI app is called with a public server address."""
+    """No traffic leaves loopback: the ASGI app is called with a public client address."""
     assert await _call(MockSpike().app, ("192.0.2.10", 8000), {}) == 403
     assert await _call(MockSpike().app, ("127.0.0.1", 8000), {}) == 200
     guarded = MockSpike(admin_token="s3cret").app

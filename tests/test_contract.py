@@ -103,7 +103,7 @@ CASES = [
     pytest.param(
         body(tools=[{"name": "get weather", "input_schema": {"type": "object"}}]),
         400,
-        "tools.0.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'",
+        "tools.0.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'",
         id="tool-name-pattern",
     ),
     pytest.param(
@@ -237,7 +237,7 @@ CASES = [
     pytest.param(
         body(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x "}]),
         400,
-        "final assistant content cannot end with trailing whitespace",
+        "messages: final assistant content cannot end with trailing whitespace",
         id="prefill-trailing-space",
     ),
     pytest.param(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mockspike.contract.table import splice
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,3 +66,42 @@ def test_readme_replay_example_runs() -> None:
         exec(compile(snippet, "README.md", "exec"), {})
     finally:
         os.chdir(cwd)
+
+
+def test_readme_batches_and_files_example_runs() -> None:
+    (snippet,) = [b for b in _blocks("python") if "client.messages.batches.create" in b]
+    exec(compile(snippet, "README.md", "exec"), {})
+
+
+def test_readme_dashboard_example_runs() -> None:
+    (snippet,) = [b for b in _blocks("python") if "fake.dashboard()" in b]
+    exec(compile(snippet, "README.md", "exec"), {})
+
+
+def _examples() -> dict[str, str]:
+    return {
+        block.split("\n", 1)[0].removeprefix("# example: "): block
+        for block in _blocks("python")
+        if block.startswith("# example: ")
+    }
+
+
+def test_rich_reply_examples_are_in_the_readme() -> None:
+    assert set(_examples()) >= {
+        "structured outputs",
+        "server-tool turns",
+        "stop reasons",
+        "agent mode",
+    }
+
+
+@pytest.mark.sdk
+@pytest.mark.parametrize(
+    "name", ["structured outputs", "server-tool turns", "stop reasons", "agent mode"]
+)
+def test_readme_rich_reply_example_runs(name: str) -> None:
+    import anthropic
+
+    if name == "structured outputs" and not hasattr(anthropic.resources.Messages, "parse"):
+        pytest.skip("this SDK generation has no messages.parse")
+    exec(compile(_examples()[name], f"README.md ({name})", "exec"), {})

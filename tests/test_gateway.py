@@ -300,8 +300,10 @@ def test_admin_wallets_and_cache(served: tuple[MockSpike, str]) -> None:
         client = anthropic.Anthropic(base_url=url, api_key="sk-alice", max_retries=0)
         create(client, system=cached_system(5000))
         (entry,) = admin.get("/_mockspike/cache").json()["entries"]
-        assert entry["api_key"] == "sk-alice" and entry["ttl"] == "5m" and entry["tokens"] > 5000
-        assert admin.delete("/_mockspike/cache").json() == {"entries": []}
+        assert entry["api_key"] == "<redacted>" and entry["ttl"] == "5m" and entry["tokens"] > 5000
+        assert admin.delete(
+            "/_mockspike/cache", headers={"content-type": "application/json"}
+        ).json() == {"entries": []}
 
 
 def test_bad_config_is_a_clear_error() -> None:

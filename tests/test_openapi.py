@@ -28,14 +28,14 @@ def test_served_description_is_built_from_the_validator_schema(http: httpx.Clien
     assert request["required"] == message_schema()["required"]
     assert set(request["properties"]) == set(message_schema()["properties"])
     components = served["components"]["schemas"]
-    assert components["thinking_enabled"] == message_schema()["$defs"]["thinking_enabled"]
-    assert components["tool"]["properties"]["cache_control"] == {
-        "$ref": "#/components/schemas/cache_control"
-    }
+    assert components["thinking_disabled"] == message_schema()["$defs"]["thinking_disabled"]
+    assert components["tool"]["properties"]["cache_control"]["allOf"] == [
+        {"$ref": "#/components/schemas/cache_control"}
+    ]
 
 
 @schema.parametrize()
-@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_answers_match_the_description(case: schemathesis.Case) -> None:
     case.headers = {**(case.headers or {}), "x-api-key": "sk-schemathesis"}
     case.call_and_validate(

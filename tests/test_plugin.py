@@ -244,3 +244,43 @@ def test_recording_through_the_plugin(pytester: pytest.Pytester) -> None:
     assert (pytester.path / "tests" / "cassettes" / "new.json").exists()
     assert len(origin.requests) == 1
     pytester.runpytest().assert_outcomes(passed=1)  # and replays offline afterwards
+
+
+def test_verdict_option_prints_the_verdict_of_tests_that_injected_failures(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+        BODY = {"model": "claude-haiku-4-5", "max_tokens": 8,
+                "messages": [{"role": "user", "content": "hi"}]}
+
+        def test_hammers(mockspike):
+            mockspike.fail(400)
+            with httpx.Client(transport=mockspike.transport(), base_url="http://x") as c:
+                c.post("/v1/messages", json=BODY, headers=HEADERS)
+                c.post("/v1/messages", json=BODY, headers=HEADERS)
+
+        def test_no_failure(mockspike):
+            with httpx.Client(transport=mockspike.transport(), base_url="http://x") as c:
+                c.post("/v1/messages", json=BODY, headers=HEADERS)
+        """
+    )
+    result = pytester.runpytest("--mockspike-verdict")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*mockspike verdict*",
+            "*::test_hammers: mockspike verdict: 1 finding(s)",
+            "*[[]error[]] retried-non-retryable: #2 repeats #1 after the 400*",
+        ]
+    )
+    assert "test_no_failure" not in result.stdout.str()
+
+
+@pytest.mark.sdk
+def test_readme_verdict_examples_pass(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_readme_verdict=readme_examples("## Resilience verdict"))
+    pytester.runpytest().assert_outcomes(passed=2)

@@ -1,26 +1,37 @@
 """`/_mockspike/*`: the `MockSpike` control surface over HTTP, for clients in any language.
 
 Each route is a thin mapping onto one `MockSpike` method, so a control added in Python is
-one route away from HTTP. Guarded: loopback only, unless an admin token is required."""
+one route away from HTTP. Who may call them is decided before any route, by `guard.py`;
+input of the wrong type is a 400 naming the field; nothing here shows a secret."""
 
 from __future__ import annotations
 
-import ipaddress
+import math
+import re
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import _json
+from .._ids import random_id
+from .._redact import REDACTED
+from ..contract.errors import ApiError, error_body
 from ..responders.script_files import SpecError
 from ..responders.scripted import Rule
+from .dashboard import dashboard_routes
 
 if TYPE_CHECKING:
     from ..mock import MockSpike
 
-ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
+from .guard import ADMIN_TOKEN_HEADER
+
+__all__ = ["ADMIN_TOKEN_HEADER", "admin_error", "admin_routes"]
+MAX_CREDITS = 1e12
+"""The largest wallet change or balance the admin API takes (1 credit = 1 US cent)."""
 Handler = Callable[["MockSpike", Request], Awaitable[Any]]
 
 
@@ -42,6 +53,12 @@ def admin_routes(fake: MockSpike) -> list[Route]:
         route("wallets/{key}", _change_wallet, ["POST"]),
         route("cache", _cache, ["GET"]),
         route("cache", _clear_cache, ["DELETE"]),
+        *dashboard_routes(route),
+        route("batches", _batches, ["GET"]),
+        route("batches", _clear_batches, ["DELETE"]),
+        route("batches/settings", _batch_settings, ["GET", "POST"]),
+        route("files", _files, ["GET"]),
+        route("files", _clear_files, ["DELETE"]),
     ]
 
 
@@ -84,7 +101,7 @@ async def _wallet(fake: MockSpike, request: Request) -> Any:
     key = request.path_params["key"]
     balance = fake.wallet(key)
     if balance is None:
-        return _error(404, "not_found_error", f"mockspike admin: no wallet for {key}")
+        return admin_error(404, "not_found_error", f"mockspike admin: no wallet for {key}")
     return {"key": key, "balance": balance}
 
 
@@ -94,15 +111,20 @@ async def _change_wallet(fake: MockSpike, request: Request) -> Any:
     if set(change) not in ({"top_up"}, {"balance"}):
         raise SpecError('send {"top_up": credits} or {"balance": credits}')
     key = request.path_params["key"]
-    if "top_up" in change:
-        fake.top_up(key, float(change["top_up"]))
+    ((name, credits),) = change.items()
+    if isinstance(credits, bool) or not isinstance(credits, (int, float)):
+        raise SpecError(f"{name}: a number of credits, not {credits!r}")
+    if not math.isfinite(credits) or abs(credits) > MAX_CREDITS:
+        raise SpecError(f"{name}: at most {MAX_CREDITS:g} credits either way")
+    if name == "top_up":
+        fake.top_up(key, float(credits))
     else:
-        fake.set_balance(key, float(change["balance"]))
+        fake.set_balance(key, float(credits))
     return await _wallet(fake, request)
 
 
 async def _cache(fake: MockSpike, request: Request) -> Any:
-    return {"entries": fake.cache}
+    return {"entries": [{**e, "api_key": REDACTED} for e in fake.cache]}  # keys are secrets
 
 
 async def _clear_cache(fake: MockSpike, request: Request) -> Any:
@@ -110,36 +132,46 @@ async def _clear_cache(fake: MockSpike, request: Request) -> Any:
     return await _cache(fake, request)
 
 
+async def _batches(fake: MockSpike, request: Request) -> Any:
+    return {"batches": fake.batches.list()}
+
+
+async def _clear_batches(fake: MockSpike, request: Request) -> Any:
+    fake.batches.clear()
+    return await _batches(fake, request)
+
+
+async def _batch_settings(fake: MockSpike, request: Request) -> Any:
+    """GET the settings of new batches; POST `{"processing_seconds": …}` to change them."""
+    changes = await _json_body(request) if request.method == "POST" else {}
+    return asdict(fake.batches.settings(**changes))
+
+
+async def _files(fake: MockSpike, request: Request) -> Any:
+    return {"files": fake.files.list()}
+
+
+async def _clear_files(fake: MockSpike, request: Request) -> Any:
+    fake.files.clear()
+    return await _files(fake, request)
+
+
 # -- plumbing ------------------------------------------------------------------------------
 
 
 def _guarded(fake: MockSpike, handler: Handler, status: int) -> Any:
     async def endpoint(request: Request) -> Response:
-        refusal = _refusal(request, fake.admin_token)
-        if refusal:
-            return _error(403, "permission_error", refusal)
         try:
             result = await handler(fake, request)
-        except (ValueError, TypeError, KeyError) as exc:  # SpecError is a ValueError
-            return _error(400, "invalid_request_error", f"mockspike admin: {exc}")
+        except (ValueError, TypeError, KeyError, re.error) as exc:  # SpecError is a ValueError
+            return admin_error(400, "invalid_request_error", f"mockspike admin: {exc}")
+        except ApiError as exc:  # a shared state that cannot be reached
+            response = admin_error(exc.status, exc.type, f"mockspike admin: {exc.message}")
+            response.headers.update(exc.headers)
+            return response
         return result if isinstance(result, Response) else JSONResponse(result, status)
 
     return endpoint
-
-
-def _refusal(request: Request, token: str | None) -> str | None:
-    sent = request.headers.get(ADMIN_TOKEN_HEADER)
-    if token is not None:
-        if sent == token:
-            return None
-        return f"mockspike admin: send the admin token in the {ADMIN_TOKEN_HEADER} header"
-    host = (request.scope.get("server") or ("127.0.0.1", 0))[0]
-    if not _is_loopback(host):
-        return (
-            "mockspike admin: refused on a non-loopback address; start the server "
-            "with --admin-token and send it in the " + ADMIN_TOKEN_HEADER + " header"
-        )
-    return None
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -161,13 +193,15 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _error(status: int, type: str, message: str) -> Response:
-    body = {"type": "error", "error": {"type": type, "message": message}}
-    return JSONResponse(body, status_code=status)
+class JSONResponse(Response):
+    """JSON through orjson: nesting stays within its limits and NaN never breaks a listing."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _json.dumps(content)
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
+def admin_error(status: int, type: str, message: str) -> Response:
+    """The error envelope, with a request id like every other answer."""
+    return JSONResponse(error_body(type, message, random_id("req_011C", 20)), status_code=status)

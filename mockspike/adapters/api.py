@@ -5,8 +5,10 @@ about a sixth of a small request's time on the server). Everything else — the 
 
 HTTP itself stays the server's (uvicorn): this only reads the ASGI messages and sends the
 engine's answer as ASGI messages, with the same behaviour as the Starlette endpoint: the
-body limit (413 without reading past it), pacing and faults through `delivery.py`, and a
-dropped or cut connection closed under the client.
+endpoint's body limit (413 without reading past it), pacing and faults through
+`delivery.py`, a client hanging up during a delay noted, and a dropped or cut connection
+closed under the client. The app sits inside `bounds.BodyReader`, which reads the body
+within its size, deadline and bytes-in-flight bounds before this runs.
 """
 
 from __future__ import annotations
@@ -56,9 +58,10 @@ class App:
 
 async def _answer(engine: Engine, scope: Scope, receive: Receive, send: Send) -> None:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    body = await _read_body(receive, headers.get("content-length"), engine.profile.max_body_bytes)
+    method, path = scope["method"], scope["path"]
+    body = await _read_body(receive, headers.get("content-length"), engine.body_limit(method, path))
     if body is None:
-        await _send_whole(send, engine.too_large())
+        await _send_whole(send, engine.too_large_for(method, path))
         return
     client = scope.get("client")
     request = WireRequest(
@@ -70,7 +73,7 @@ async def _answer(engine: Engine, scope: Scope, receive: Receive, send: Send) ->
         client_ip=client[0] if client else "",
     )
     result = await engine.handle_async(request)
-    await delivery.await_answer(result)
+    await watch_while_waiting(result, receive)
     if result.drop:
         await drop(receive)
     elif result.stream is None:
@@ -96,6 +99,24 @@ async def _read_body(receive: Receive, declared: str | None, limit: int) -> byte
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def watch_while_waiting(result: WireResponse, receive: Receive) -> None:
+    """Wait the answer's delay; a client that hangs up meanwhile is noted (a stall it did
+    not wait out) and the wait ends."""
+    if not result.delay:
+        return
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            delivery.gave_up(result)
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        await delivery.await_answer(result)
+        group.cancel_scope.cancel()
 
 
 def _raw_headers(result: WireResponse) -> list[tuple[bytes, bytes]]:

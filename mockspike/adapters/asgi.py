@@ -9,14 +9,18 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..contract.errors import ERROR_TYPES
 from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
-from .admin import admin_routes
-from .api import App, drop
+from .admin import admin_error, admin_routes
+from .api import App, drop, watch_while_waiting
+from .bounds import BodyReader
+from .guard import Access, Guard
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
@@ -25,17 +29,17 @@ if TYPE_CHECKING:
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def create_app(fake: MockSpike) -> App:
+def create_app(fake: MockSpike) -> Guard:
     """The ASGI app: every API path through the fake's engine (`/v1/*` on the raw path,
     anything else through Starlette), the admin API under `/_mockspike/`, and
-    `/openapi.json`."""
+    `/openapi.json`; behind the admin guard and the body bounds (`guard.py`, `bounds.py`)."""
     engine = fake.engine
 
     async def endpoint(request: Request) -> Response:
-        body = await _read_body(request, engine.profile.max_body_bytes)
-        if body is None:
-            return _to_starlette(engine.too_large(), request)
         scope = request.scope
+        body = await _read_body(request, engine.body_limit(scope["method"], scope["path"]))
+        if body is None:
+            return _to_starlette(engine.too_large_for(scope["method"], scope["path"]), request)
         client = scope.get("client")
         wire = WireRequest(
             method=scope["method"],
@@ -46,7 +50,7 @@ def create_app(fake: MockSpike) -> App:
             client_ip=client[0] if client else "",
         )
         result = await engine.handle_async(wire)
-        await delivery.await_answer(result)
+        await watch_while_waiting(result, request.receive)
         if result.drop:
             await drop(request.receive)
             return Response(status_code=500)  # never sent: the connection is gone
@@ -58,7 +62,31 @@ def create_app(fake: MockSpike) -> App:
         Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
     ]
-    return App(engine, Starlette(routes=routes))
+    settings = fake.settings
+
+    def too_large(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        answer = engine.too_large_for(method, path)
+        return answer.status, answer.headers, answer.body
+
+    # The raw `/v1/*` path (`App`) sits inside the body bounds, so every request is read
+    # within its endpoint's size, the body deadline and the bytes-in-flight cap; the admin
+    # guard is outermost, so a refused admin request is never read.
+    handlers = {HTTPException: _http_error}
+    other = Starlette(routes=routes, exception_handlers=handlers)
+    bounded = BodyReader(
+        App(engine, other),
+        bounds=settings.bounds,
+        body_limit=engine.body_limit,
+        too_large=too_large,
+    )
+    return Guard(bounded, access=Access.of(settings.admin_token, settings.allowed_hosts))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (a method no route takes), in the envelope."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = str(getattr(exc, "detail", exc))
+    return admin_error(status, ERROR_TYPES.get(status, "api_error"), detail)
 
 
 def _openapi(profile: str) -> Any:

@@ -4,9 +4,9 @@ honouring the client's read timeout. Chunks due at the same moment (no delay bet
 go out in one write, up to `MAX_WRITE` bytes: an unpaced stream of 2,000 frames is a few
 writes, not 2,000; a paced stream still arrives event by event, since each paced event
 waits before it is sent. A stream that waits on the network (a recording) is pulled on a
-worker thread chunk by chunk and sent as it comes, so it never stalls the event loop; a
-fault's stream (`frame_by_frame`) is sent one chunk a write, and a cut (`StreamBreak`)
-comes after every chunk before it was sent.
+worker thread chunk by chunk and sent as it comes, so it never stalls the event loop (its
+threads are a pool of their own, `stream_threads`); a fault's stream (`frame_by_frame`) is
+sent one chunk a write, and a cut (`StreamBreak`) comes after every chunk before it was sent.
 
 Adapters map the outcomes to their own terms: `ReadTimedOut` (a wait outlasted the read
 timeout), `StreamBreak` (cut the connection mid-body) and `WireResponse.drop`."""
@@ -18,11 +18,17 @@ from collections.abc import AsyncIterator, Iterator
 
 import anyio
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from ..core.wire import Chunk, StreamBreak, WireResponse
 
 MAX_WRITE = 64 * 1024
 """Coalesced chunks are sent once they reach this size."""
+
+STREAM_THREADS = 256
+"""Threads pulling blocking streams (recordings in progress) at once, per event loop."""
+
+_stream_threads: RunVar[anyio.CapacityLimiter] = RunVar("mockspike_stream_threads")
 
 
 class ReadTimedOut(Exception):
@@ -33,6 +39,7 @@ def wait_to_answer(result: WireResponse, read_timeout: float | None) -> None:
     """Sleep the response's `delay` (or the read timeout, then raise `ReadTimedOut`)."""
     if read_timeout is not None and result.delay > read_timeout:
         time.sleep(read_timeout)
+        gave_up(result)
         raise ReadTimedOut
     if result.delay:
         time.sleep(result.delay)
@@ -42,6 +49,7 @@ async def await_answer(result: WireResponse, read_timeout: float | None = None) 
     """`wait_to_answer` for the event loop."""
     if read_timeout is not None and result.delay > read_timeout:
         await anyio.sleep(read_timeout)
+        gave_up(result)
         raise ReadTimedOut
     if result.delay:
         await anyio.sleep(result.delay)
@@ -64,6 +72,12 @@ class _Writes:
         data = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
         self.parts, self.size = [], 0
         return data
+
+
+def gave_up(result: WireResponse) -> None:
+    """Tell the journal the client left before the answer (see `WireResponse.abandoned`)."""
+    if result.abandoned is not None:
+        result.abandoned()
 
 
 def body(result: WireResponse, read_timeout: float | None = None) -> Iterator[bytes]:
@@ -114,6 +128,19 @@ async def abody(result: WireResponse, read_timeout: float | None = None) -> Asyn
         yield writes.take()
 
 
+def stream_threads() -> anyio.CapacityLimiter:
+    """This event loop's threads for blocking streams, apart from anyio's default pool (40)
+    that runs `Engine.handle_async`: requests queued there for a recording slot can then
+    never starve the recordings holding the slots of the threads they need to finish. (With
+    one shared pool a record-through proxy wedged for good past slots + 40 streams.)"""
+    try:
+        return _stream_threads.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(STREAM_THREADS)
+        _stream_threads.set(limiter)
+        return limiter
+
+
 async def _chunks(result: WireResponse) -> AsyncIterator[Chunk]:
     stream = result.iter_chunks()
     if not result.blocking:
@@ -121,13 +148,14 @@ async def _chunks(result: WireResponse) -> AsyncIterator[Chunk]:
             yield chunk
         return
     done = object()
+    threads = stream_threads()
     try:
         while True:
-            item = await anyio.to_thread.run_sync(next, stream, done)
+            item = await anyio.to_thread.run_sync(next, stream, done, limiter=threads)
             if item is done:
                 return
             yield item  # type: ignore[misc]
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
-            await anyio.to_thread.run_sync(close)
+            await anyio.to_thread.run_sync(close, limiter=threads)

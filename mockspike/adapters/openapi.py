@@ -41,6 +41,10 @@ def _json_content(name: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": _REF + name}}}
 
 
+def _content(name: str, media: str) -> dict[str, Any]:
+    return {media: {"schema": {"$ref": _REF + name}}}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
     return {
         str(s): {"description": "error", "content": _json_content("ErrorEnvelope")}
@@ -61,16 +65,25 @@ def _document(profile: str = "bytespike") -> dict[str, Any]:
         resources.files("mockspike.contract").joinpath("schemas/responses.json").read_text("utf-8")
     )
     answers.pop("$comment", None)
+    bulk = json.loads(
+        resources.files("mockspike.contract")
+        .joinpath("schemas/batches_files.json")
+        .read_text("utf-8")
+    )
+    bulk.pop("$comment", None)
     names = [name for model in load_profile(profile).models for name in (model.id, *model.aliases)]
     components = {
         **_relocate(message_schema()["$defs"]),
         "MessagesRequest": _with_models(_request(message_schema()), names),
         "CountTokensRequest": _with_models(_request(count_tokens_schema()), names),
         **answers,
+        **bulk,
     }
     profile_ = load_profile(profile)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in ENDPOINTS:
+        if endpoint.name in profile_.not_served:
+            continue
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(
             endpoint, profile_.statuses
         )
@@ -106,7 +119,7 @@ def _operation(endpoint: Endpoint, profile_statuses: frozenset[int]) -> dict[str
         for name in endpoint.params
     ]
     parameters += list(endpoint.query)
-    content = _json_content(endpoint.returns)
+    content = _content(endpoint.returns, endpoint.returns_media)
     if endpoint.streams:
         content["text/event-stream"] = {"schema": {"type": "string"}}
     statuses = profile_statuses if endpoint.statuses is None else endpoint.statuses
@@ -119,7 +132,7 @@ def _operation(endpoint: Endpoint, profile_statuses: frozenset[int]) -> dict[str
     if endpoint.request_schema:
         operation["requestBody"] = {
             "required": True,
-            "content": _json_content(endpoint.request_schema),
+            "content": _content(endpoint.request_schema, endpoint.request_media),
         }
     operation["responses"] = {
         "200": {"description": endpoint.returns_text, "content": content},

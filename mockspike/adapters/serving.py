@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import multiprocessing
 import signal
 import socket
 import threading
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
+
+from .bounds import Bounds, protocol_class
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -41,10 +44,29 @@ class Server(uvicorn.Server):
 
     Run it with `Server.run`, which serves on the loop uvicorn picks: uvloop and httptools
     are dependencies, so "auto" picks them (asyncio and h11 only where they do not exist,
-    e.g. Windows or PyPy). A bare `asyncio.run(server.serve())` skips that choice."""
+    e.g. Windows or PyPy). A bare `asyncio.run(server.serve())` skips that choice. Its HTTP
+    protocol is uvicorn's with the header deadline and connection cap of `bounds`."""
 
-    def __init__(self, app: Any, started: Callable[[], None] = lambda: None) -> None:
-        config = uvicorn.Config(app, loop="auto", http="auto", log_level="warning", lifespan="off")
+    def __init__(
+        self,
+        app: Any,
+        bounds: Bounds | None = None,
+        forwarded_allow_ips: str | None = None,
+        started: Callable[[], None] = lambda: None,
+    ) -> None:
+        bounds = bounds or Bounds()
+        config = uvicorn.Config(
+            app,
+            loop="auto",
+            log_level="warning",
+            lifespan="off",
+            http=protocol_class(bounds),
+            timeout_keep_alive=max(1, round(bounds.keep_alive)),
+            h11_max_incomplete_event_size=bounds.max_header_bytes,
+            # X-Forwarded-For is trusted only from proxies named (uvicorn trusts loopback)
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
         super().__init__(config)
         self.on_started = started
 
@@ -70,14 +92,24 @@ class Server(uvicorn.Server):
 SERVE_GC_THRESHOLD = (20_000, 20, 20)
 
 
-def run(app: Any, sock: socket.socket, started: Callable[[], None] = lambda: None) -> None:
+def run(
+    app: Any,
+    sock: socket.socket,
+    started: Callable[[], None] = lambda: None,
+    bounds: Bounds | None = None,
+    forwarded_allow_ips: str | None = None,
+    make_app: Callable[[], Any] | None = None,
+) -> None:
     """Serve in this thread until shut down; `started` runs once connections are accepted
-    (the CLI prints its banner then, so scripts can wait on it).
+    (the CLI prints its banner then, so scripts can wait on it). `make_app` builds the app
+    here instead (in a worker process).
 
     This is the process `mockspike serve` owns, so it tunes the garbage collector for a
     server: what exists at startup (schemas, compiled validators, catalogs) is frozen out
     of every collection, and collections run less often. Each request allocates a parsed
     body; at CPython's defaults, collections took a quarter of a 13-turn request's time."""
+    if make_app is not None:
+        app = make_app()
 
     def tuned() -> None:
         gc.collect()
@@ -85,14 +117,19 @@ def run(app: Any, sock: socket.socket, started: Callable[[], None] = lambda: Non
         gc.set_threshold(*SERVE_GC_THRESHOLD)
         started()
 
-    Server(app, tuned).run(sockets=[sock])
+    Server(app, bounds, forwarded_allow_ips, tuned).run(sockets=[sock])
 
 
 @contextlib.contextmanager
-def in_thread(app: Any, sock: socket.socket) -> Iterator[Server]:
+def in_thread(
+    app: Any,
+    sock: socket.socket,
+    bounds: Bounds | None = None,
+    forwarded_allow_ips: str | None = None,
+) -> Iterator[Server]:
     """Serve on a background thread while the block runs; stop and join after it."""
     up = threading.Event()
-    server = Server(app, up.set)
+    server = Server(app, bounds, forwarded_allow_ips, up.set)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -104,3 +141,47 @@ def in_thread(app: Any, sock: socket.socket) -> Iterator[Server]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def run_workers(
+    make_app: Callable[[], Any],
+    sock: socket.socket,
+    workers: int,
+    started: Callable[[], None] = lambda: None,
+    bounds: Bounds | None = None,
+    forwarded_allow_ips: str | None = None,
+) -> int:
+    """Serve `sock` with `workers` forked processes, each with its own app from
+    `make_app` (their state must be shared, e.g. in Redis); SIGINT or SIGTERM stops them
+    all. Returns 0 when every worker exited cleanly."""
+    context = multiprocessing.get_context("fork")
+    processes = [
+        context.Process(
+            target=run,
+            args=(None, sock),
+            kwargs={
+                "bounds": bounds,
+                "make_app": make_app,
+                "forwarded_allow_ips": forwarded_allow_ips,
+            },
+            daemon=False,
+        )
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, frame: Any) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    previous = {sig: signal.signal(sig, stop) for sig in _SIGNALS}
+    try:
+        started()
+        for process in processes:
+            process.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if all(p.exitcode == 0 for p in processes) else 1

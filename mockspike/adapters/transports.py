@@ -60,13 +60,46 @@ class _Library:
         )
 
 
-def _wire(request: Any) -> WireRequest:
+def _declared_too_large(request: Any, limit: int) -> bool:
+    declared = request.headers.get("content-length")
+    return declared is not None and declared.isdigit() and int(declared) > limit
+
+
+def _read_body(request: Any, limit: int) -> bytes | None:
+    """The request body, or None once it passes `limit`: reading stops there, so an
+    upload streamed from a generator is never held whole, however long it runs."""
+    if _declared_too_large(request, limit):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in request.stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _aread_body(request: Any, limit: int) -> bytes | None:
+    if _declared_too_large(request, limit):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _wire(request: Any, body: bytes) -> WireRequest:
     query = request.url.query
     return WireRequest(
         method=request.method,
         path=request.url.path,
         headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw},
-        body=request.content,
+        body=body,
         query=query.decode("ascii") if isinstance(query, bytes) else str(query),
         client_ip="127.0.0.1",
     )
@@ -118,8 +151,12 @@ class _SyncTransport:
         self.engine = engine
 
     def _answer(self, request: Any) -> Any:
-        request.read()
-        result = self.engine.handle(_wire(request))
+        max_body = self.engine.body_limit(request.method, request.url.path)
+        body = _read_body(request, max_body)
+        if body is None:
+            result = self.engine.too_large_for(request.method, request.url.path)
+        else:
+            result = self.engine.handle(_wire(request, body))
         try:
             delivery.wait_to_answer(result, _read_timeout(request))
         except delivery.ReadTimedOut:
@@ -139,8 +176,12 @@ class _AsyncTransport:
         self.engine = engine
 
     async def _answer(self, request: Any) -> Any:
-        await request.aread()
-        result = await self.engine.handle_async(_wire(request))
+        max_body = self.engine.body_limit(request.method, request.url.path)
+        body = await _aread_body(request, max_body)
+        if body is None:
+            result = self.engine.too_large_for(request.method, request.url.path)
+        else:
+            result = await self.engine.handle_async(_wire(request, body))
         try:
             await delivery.await_answer(result, _read_timeout(request))
         except delivery.ReadTimedOut:

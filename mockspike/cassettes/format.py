@@ -18,8 +18,9 @@
 ```
 
 Secrets never reach the file: `x-api-key`, `authorization`, cookies and any configured
-header or body path are replaced by `<redacted>` before writing. Files are written
-atomically (a temporary file, then a rename). Requests are matched by a canonical key
+header or body path are replaced by `<redacted>` before writing. Reading checks the shape,
+writing is atomic, locked across processes and merged with what other processes saved
+meanwhile (see `storage`). Requests are matched by a canonical key
 (method, path and the body with sorted keys, less the ignored paths) through a hash index,
 so a lookup does not grow with the cassette; identical requests replay in recorded order.
 """
@@ -29,25 +30,20 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import tempfile
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from .. import _json
+from .._redact import REDACTED, SECRET_HEADERS, Redaction
 from .._version import __version__
+from . import storage
+from .storage import FORMAT_VERSION
+from .storage import CassetteError as CassetteError
 
-FORMAT_VERSION = 1
-REDACTED = "<redacted>"
-SECRET_HEADERS = frozenset(
-    {"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization"}
-)
 #: Request headers kept in the file (others, like the SDK's x-stainless-*, add only noise).
 KEPT_REQUEST_HEADERS = (
     "anthropic-version",
@@ -95,24 +91,12 @@ def register_matcher(name: str, matcher: Matcher) -> None:
     MATCHERS[name] = matcher
 
 
-class CassetteError(ValueError):
-    """A cassette file that cannot be read, or a setting that makes no sense."""
-
-
 def _delete_path(value: Any, path: list[str]) -> Any:
     if not path or not isinstance(value, dict) or path[0] not in value:
         return value
     if len(path) == 1:
         return {k: v for k, v in value.items() if k != path[0]}
     return {**value, path[0]: _delete_path(value[path[0]], path[1:])}
-
-
-def _redact_path(value: Any, path: list[str]) -> Any:
-    if not path or not isinstance(value, dict) or path[0] not in value:
-        return value
-    if len(path) == 1:
-        return {**value, path[0]: REDACTED}
-    return {**value, path[0]: _redact_path(value[path[0]], path[1:])}
 
 
 @dataclass
@@ -133,6 +117,12 @@ class Cassette:
     _cursor: dict[str, int] = field(default_factory=lambda: defaultdict(int), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _save_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _synced: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    """The interactions as this object last read or wrote them on disk."""
+    _disk: storage.Signature | None = field(default=None, repr=False)
+    """The file's signature then: if it differs at save time, another process wrote."""
+    _tracking: bool = field(default=False, repr=False)
+    """True once loaded or saved: until then (a cassette built in memory) saving replaces."""
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.match_on if m not in MATCHERS]
@@ -147,47 +137,63 @@ class Cassette:
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> Cassette:
-        """Read a cassette file; a missing file is an empty cassette."""
+        """Read a cassette file (a missing file is an empty cassette). A file of the wrong
+        shape is refused with a `CassetteError` naming the entry and the problem; temporary
+        files a killed writer left are removed first."""
         path = Path(path)
-        interactions: list[dict[str, Any]] = []
-        if path.exists():
-            try:
-                data = orjson.loads(path.read_bytes())
-            except orjson.JSONDecodeError as exc:
-                raise CassetteError(f"{path}: not a valid cassette (JSON): {exc}") from None
-            if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-                raise CassetteError(
-                    f"{path}: not a version {FORMAT_VERSION} mockspike cassette "
-                    f"(found version {data.get('version') if isinstance(data, dict) else '?'})"
-                )
-            interactions = data.get("interactions") or []
-            options.setdefault("note", data.get("note"))
-        return cls(path, interactions, **options)
+        real = storage.target(path)
+        storage.clean_leftovers(real)
+        disk = storage.signature(real)
+        document = storage.read(real) or {}
+        interactions: list[dict[str, Any]] = document.get("interactions") or []
+        options.setdefault("note", document.get("note"))
+        cassette = cls(path, interactions, **options)
+        cassette._synced, cassette._disk, cassette._tracking = list(interactions), disk, True
+        return cassette
 
     def save(self) -> None:
-        """Write atomically: a temporary file beside the cassette, then a rename. Saves are
-        serialised and each writes the state as of its start, so the last one written holds
-        every interaction recorded before it."""
+        """Write atomically through to the file the path names (a symlink stays a link),
+        holding the cassette's cross-process lock, and merged with what is on disk: what
+        another process recorded since this one last read or wrote the file is kept (and
+        joins this cassette). On failure (a full disk) the file is untouched, the
+        interactions stay in memory, and the next save writes them."""
         with self._save_lock:
-            with self._lock:
+            real = storage.target(self.path)
+            with storage.locked(real):
+                disk = storage.signature(real)
+                if self._tracking and disk != self._disk:
+                    self._absorb(storage.read(real) or {})
+                    self._disk = disk
+                with self._lock:
+                    interactions = list(self.interactions)
+                if self._tracking and disk is not None and _same(interactions, self._synced):
+                    return  # an earlier save already wrote all of it
                 document = {
                     "version": FORMAT_VERSION,
                     "recorded_with": f"mockspike {__version__}",
                     **({"note": self.note} if self.note else {}),
-                    "interactions": list(self.interactions),
+                    "interactions": interactions,
                 }
-            data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(temp, self.path)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+                storage.write_atomic(real, _json.pretty(document))
+                self._synced, self._disk = interactions, storage.signature(real)
+                self._tracking = True
+
+    def _absorb(self, document: dict[str, Any]) -> None:
+        """Take in the interactions another process saved: those on disk that this cassette
+        neither read nor wrote (counted, so two identical episodes stay two)."""
+        known = Counter(_fingerprint(i) for i in self._synced)
+        theirs = []
+        for interaction in document.get("interactions") or []:
+            mark = _fingerprint(interaction)
+            if known[mark]:
+                known[mark] -= 1
+            else:
+                theirs.append(interaction)
+        with self._lock:
+            for interaction in theirs:
+                self.interactions.append(interaction)
+                self._index[self.key(interaction["request"])].append(len(self.interactions) - 1)
+        self._synced = [*self._synced, *theirs]
 
     # -- matching ------------------------------------------------------------------------
 
@@ -251,14 +257,8 @@ class Cassette:
             self._cursor.clear()
 
     def redact_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        headers = {
-            k: (REDACTED if k in self.redact_headers else v)
-            for k, v in request.get("headers", {}).items()
-        }
-        body = copy.deepcopy(request.get("body"))
-        for dotted in self.redact_paths:
-            body = _redact_path(body, dotted.split("."))
-        return {**request, "headers": headers, "body": body}
+        redacted = Redaction(self.redact_headers, self.redact_paths).request(request)
+        return {**redacted, "body": copy.deepcopy(redacted["body"])}
 
     def _clean(self, response: dict[str, Any]) -> dict[str, Any]:
         headers = {
@@ -279,6 +279,14 @@ class Cassette:
                 for i in self.interactions
             ]
         self._rebuild()
+
+
+def _fingerprint(interaction: dict[str, Any]) -> bytes:
+    return hashlib.sha256(_json.canonical(interaction)).digest()
+
+
+def _same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 def _comparable(request: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ request untouched (its own key included, which never reaches the file).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,14 +17,14 @@ import httpx
 from .. import _json
 from ..contract.errors import ApiError
 from ..core.front import CassetteMiss
-from ..core.wire import Chunk, WireRequest, WireResponse
+from ..core.journal import Entry
+from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from ..render import sse
 from ..settings import CassetteOptions, RecordMode, ReplayTiming
-from .format import HOP_HEADERS, Cassette, request_record
+from .format import HOP_HEADERS, Cassette, CassetteError, request_record
+from .upstream import MAX_RECORDINGS, QUEUE_TIMEOUT, Flight, Upstream
 
-_NOT_FORWARDED = frozenset(
-    {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "keep-alive"}
-)
+log = logging.getLogger("mockspike")
 
 
 class Recorder:
@@ -31,7 +32,12 @@ class Recorder:
 
     Modes, as VCR names them: `none` replays only; `once` records only if the cassette did
     not exist; `new_episodes` replays hits and records misses; `all` records everything,
-    replacing the cassette's contents."""
+    replacing the cassette's contents.
+
+    At most `max_recordings` requests are in flight to the upstream; others wait up to
+    `queue_timeout` seconds, then get a 529 (see `upstream.Upstream`). A recording that
+    cannot be saved (a full disk) still answers the client as the upstream did; the failure
+    is logged and noted in the journal entry (`cassette_error`)."""
 
     def __init__(
         self,
@@ -40,11 +46,26 @@ class Recorder:
         upstream: str | None = None,
         replay_timing: ReplayTiming | str = ReplayTiming.INSTANT,
         timeout: float = 600.0,
+        max_recordings: int = MAX_RECORDINGS,
+        queue_timeout: float = QUEUE_TIMEOUT,
     ) -> None:
         mode = RecordMode(record_mode)
+        if max_recordings < 1 or queue_timeout < 0:
+            raise CassetteError("max_recordings must be at least 1 and queue_timeout >= 0")
         self.cassette = cassette
         self.record_mode = mode.value
-        self.upstream = upstream.rstrip("/") if upstream else None
+        self._upstream = (
+            Upstream(
+                upstream,
+                timeout=timeout,
+                max_recordings=max_recordings,
+                queue_timeout=queue_timeout,
+            )
+            if upstream
+            else None
+        )
+        self.upstream = self._upstream.url if self._upstream else None
+        """The upstream's base URL as shown: without any credentials it carried."""
         self.replay_timing = ReplayTiming(replay_timing).value
         existed = cassette.path.exists()
         if mode is RecordMode.ALL:
@@ -53,16 +74,17 @@ class Recorder:
         self.records = mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) or (
             mode is RecordMode.ONCE and not existed
         )
-        self._client = (
-            httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0)) if upstream else None
-        )
 
     @property
     def blocking(self) -> bool:
         """True when answering may wait on the network (adapters then use a thread)."""
         return self.records and self.upstream is not None
 
-    def handle(self, request: WireRequest) -> WireResponse:
+    def describe(self) -> str:
+        return f"cassette {self.cassette.path}"
+
+    def handle(self, request: WireRequest, entry: Entry | None = None) -> WireResponse:
+        """Replay or record `request`; `entry` (its journal entry) notes a failed save."""
         record = request_record(request.method, request.path, request.headers, request.body)
         if self.replays:
             hit = self.cassette.take(record, repeat_last=not self.records)
@@ -74,7 +96,7 @@ class Recorder:
                     f"mockspike: cassette {self.cassette.path} has no match and there is no "
                     "upstream to record from (give an upstream URL)"
                 )
-            return self._forward(request, record)
+            return self._forward(request, record, entry)
         raise self.miss(record)
 
     def miss(self, record: dict[str, Any]) -> CassetteMiss:
@@ -123,83 +145,121 @@ class Recorder:
 
     # -- record -----------------------------------------------------------------------
 
-    def _forward(self, request: WireRequest, record: dict[str, Any]) -> WireResponse:
-        assert self._client is not None and self.upstream is not None
-        url = self.upstream + request.path + (f"?{request.query}" if request.query else "")
-        headers = {k: v for k, v in request.headers.items() if k not in _NOT_FORWARDED}
-        outgoing = self._client.build_request(
-            request.method,
-            url,
-            headers=headers,
-            content=request.body,
-            extensions={"mockspike_upstream": True},
-        )
+    def _forward(
+        self, request: WireRequest, record: dict[str, Any], entry: Entry | None
+    ) -> WireResponse:
+        assert self._upstream is not None
         start = time.monotonic()
-        try:
-            upstream = self._client.send(outgoing, stream=True)
-        except httpx.TimeoutException:
-            raise ApiError(
-                504, f"mockspike recorder: the upstream {self.upstream} timed out"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ApiError(
-                502, f"mockspike recorder: cannot reach the upstream {self.upstream}: {exc}"
-            ) from None
-        headers_out = {
+        flight = self._upstream.send(request)
+        upstream = flight.response
+        headers = {
             k.lower(): v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS
         }
-        if not headers_out.get("content-type", "").startswith("text/event-stream"):
-            try:
-                raw = upstream.read()
-            finally:
-                upstream.close()
-            response = {
-                "status": upstream.status_code,
-                "headers": headers_out,
-                "elapsed": round(time.monotonic() - start, 4),
-                "body": _json.loads_or_text(raw),
-            }
-            self._keep(record, response)
-            return WireResponse(upstream.status_code, headers_out, raw)
-        return WireResponse(
-            upstream.status_code,
-            headers_out,
-            blocking=True,
-            stream=self._pass_through(upstream, record, headers_out, start),
+        if headers.get("content-type", "").startswith("text/event-stream"):
+            recording = _Recording(self, flight, record, headers, start, entry)
+            return WireResponse(upstream.status_code, headers, blocking=True, stream=recording)
+        try:
+            raw = upstream.read()
+        except httpx.HTTPError as exc:
+            raise self._upstream_broke(exc) from None
+        finally:
+            flight.close()
+        response = {
+            "status": upstream.status_code,
+            "headers": headers,
+            "elapsed": round(time.monotonic() - start, 4),
+            "body": _json.loads_or_text(raw),
+        }
+        self.keep(record, response, entry)
+        return WireResponse(upstream.status_code, headers, raw)
+
+    def _upstream_broke(self, exc: httpx.HTTPError) -> ApiError:
+        assert self._upstream is not None
+        message = self._upstream.hide(f"{type(exc).__name__}: {exc}")
+        log.warning("mockspike recorder: the upstream %s broke off: %s", self.upstream, message)
+        return ApiError(
+            502, f"mockspike recorder: the upstream {self.upstream} broke off: {message}"
         )
 
-    def _pass_through(
+    def keep(self, record: dict[str, Any], response: dict[str, Any], entry: Entry | None) -> None:
+        """Add the interaction and save. A failed save never fails the answer: it is logged
+        and noted on the journal entry; the interaction stays in memory for the next save."""
+        self.cassette.add(record, response)
+        try:
+            self.cassette.save()
+        except (OSError, CassetteError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            message = (
+                f"mockspike recorder: could not save the cassette {self.cassette.path}: "
+                f"{reason}. The upstream's answer was passed through, the file on disk is "
+                "unchanged, and the next successful save writes this interaction too."
+            )
+            log.error(message)
+            if entry is not None:
+                entry.cassette_error = message
+
+    def close(self) -> None:
+        if self._upstream is not None:
+            self._upstream.close()
+
+
+class _Recording:
+    """The upstream's stream, forwarded chunk by chunk as it arrives and noted event by
+    event with its time; kept once complete (a client that leaves early records nothing).
+    Closing it, or reaching the end, closes the upstream response and frees its slot."""
+
+    def __init__(
         self,
-        upstream: httpx.Response,
+        recorder: Recorder,
+        flight: Flight,
         record: dict[str, Any],
         headers: dict[str, str],
         start: float,
-    ) -> Iterator[Chunk]:
-        """Forward the stream chunk by chunk as it arrives; note each event's time; keep the
-        interaction once the stream is complete (a client that leaves early records nothing)."""
-        parser = sse.EventParser()
-        events: list[dict[str, Any]] = []
-        try:
-            for chunk in upstream.iter_bytes():
-                t = round(time.monotonic() - start, 4)
-                events += [
-                    {"t": t, "event": name, "data": data} for name, data in parser.feed(chunk)
-                ]
-                yield 0.0, chunk
-        finally:
-            upstream.close()
-        self._keep(record, {"status": upstream.status_code, "headers": headers, "events": events})
+        entry: Entry | None,
+    ) -> None:
+        self._recorder, self._flight, self._record = recorder, flight, record
+        self._headers, self._start, self._entry = headers, start, entry
+        self._chunks = flight.response.iter_bytes()
+        self._parser = sse.EventParser()
+        self._events: list[dict[str, Any]] = []
 
-    def _keep(self, record: dict[str, Any], response: dict[str, Any]) -> None:
-        self.cassette.add(record, response)
-        self.cassette.save()
+    def __iter__(self) -> Iterator[Chunk]:
+        return self
+
+    def __next__(self) -> Chunk:
+        try:
+            chunk = next(self._chunks)
+        except StopIteration:
+            self._flight.close()
+            response = {
+                "status": self._flight.response.status_code,
+                "headers": self._headers,
+                "events": self._events,
+            }
+            self._recorder.keep(self._record, response, self._entry)
+            raise
+        except httpx.HTTPError as exc:  # the upstream cut the stream: cut the client's too
+            self._flight.close()
+            self._recorder._upstream_broke(exc)
+            raise StreamBreak from None
+        t = round(time.monotonic() - self._start, 4)
+        self._events += [
+            {"t": t, "event": name, "data": data} for name, data in self._parser.feed(chunk)
+        ]
+        return 0.0, chunk
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        self._flight.close()
 
 
 def open_recorder(options: CassetteOptions) -> Recorder:
     """The recorder for a cassette's settings (the file is read now)."""
     cassette = Cassette.load(options.path, **options.cassette_kwargs())
-    return Recorder(cassette, options.record_mode, options.upstream, options.replay_timing)
+    limits = {
+        name: getattr(options, name)
+        for name in ("max_recordings", "queue_timeout")
+        if getattr(options, name) is not None
+    }
+    return Recorder(
+        cassette, options.record_mode, options.upstream, options.replay_timing, **limits
+    )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import _json
+from ..contract import betas
 from ..core.engine import Engine
 from ..core.wire import WireRequest
 from .format import Cassette, CassetteError
@@ -71,12 +72,13 @@ def check(cassette: Cassette, profile: str) -> int:
         if request["path"] != "/v1/messages" or not isinstance(request.get("body"), dict):
             continue
         body = {k: v for k, v in request["body"].items() if k != "stream"}
-        wire = WireRequest(
-            "POST",
-            "/v1/messages",
-            {"x-api-key": "check", "anthropic-version": "2023-06-01"},
-            _json.dumps(body),
-        )
+        headers = {"x-api-key": "check", "anthropic-version": "2023-06-01"}
+        beta = (request.get("headers") or {}).get("anthropic-beta")
+        if not beta:  # many recorders drop the header: assume the betas the body's fields need
+            beta = ",".join(v[0] for k, v in betas.gated_fields().items() if k in body)
+        if beta:
+            headers["anthropic-beta"] = beta
+        wire = WireRequest("POST", "/v1/messages", headers, _json.dumps(body))
         ours = engine.handle(wire)
         recorded = response["status"]
         if recorded == 200 and ours.status != 200:

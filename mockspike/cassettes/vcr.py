@@ -29,7 +29,8 @@ def import_vcr(source: Path, target: Path) -> int:
     for interaction in data["interactions"]:
         request, response = interaction["request"], interaction["response"]
         headers = {k.lower(): _first(v) for k, v in (request.get("headers") or {}).items()}
-        raw = _bytes(request.get("body"))
+        parsed = request.get("parsed_body")  # pydantic-ai's cassettes keep the body parsed
+        raw = _json.dumps(parsed) if parsed is not None else _bytes(request.get("body"))
         record = request_record(request["method"], urlsplit(request["uri"]).path, headers, raw)
         cassette.add(record, _vcr_response(response))
     cassette.save()
@@ -40,6 +41,8 @@ def import_vcr(source: Path, target: Path) -> int:
 def _vcr_response(response: dict[str, Any]) -> dict[str, Any]:
     headers = {k.lower(): _first(v) for k, v in (response.get("headers") or {}).items()}
     body = response.get("body")
+    if response.get("parsed_body") is not None:
+        body = _json.dumps(response["parsed_body"])
     raw = _bytes(body.get("string") if isinstance(body, dict) else body)
     encoding = headers.pop("content-encoding", "")
     if encoding == "gzip":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass, field
@@ -29,9 +30,14 @@ class Model:
     price_output: float
     quirks: frozenset[str] = field(default_factory=frozenset)
     unsupported: tuple[str, ...] = ()
+    features: frozenset[str] = field(default_factory=frozenset)
+    """What only some models take: `system_messages` (`role: "system"` turns), `context_1m`
+    (the `context-1m` beta widens the context window to 1M tokens)."""
+    effort: tuple[str, ...] = ()
+    """The `output_config.effort` levels the model takes (empty: no effort parameter)."""
 
     def info(self) -> dict[str, Any]:
-        """The ModelInfo object `GET /v1/models` returns."""
+        """The ModelInfo object `GET /v1/models` returns, with the fields the API has today."""
         return {
             "type": "model",
             "id": self.id,
@@ -39,6 +45,43 @@ class Model:
             "created_at": self.created_at,
             "max_input_tokens": self.context_window,
             "max_tokens": self.max_tokens,
+            "lifecycle": "active",
+            "line": self.family,
+            "deprecated_at": None,
+            "retires_at": None,
+            "capabilities": self.capabilities(),
+        }
+
+    def capabilities(self) -> dict[str, Any]:
+        """`capabilities` as the API describes a model: every key present, `supported` each."""
+
+        def yes(flag: bool = True) -> dict[str, bool]:
+            return {"supported": flag}
+
+        levels = ("low", "medium", "high", "xhigh", "max")
+        adaptive = "thinking.adaptive" not in self.unsupported
+        return {
+            "batch": yes(),
+            "citations": yes(),
+            "code_execution": yes(),
+            "context_management": yes(),
+            "effort": {
+                "supported": bool(self.effort),
+                **{x: yes(x in self.effort) for x in levels},
+            },
+            "image_input": yes(),
+            "pdf_input": yes(),
+            "server_tools": {"supported": True, "code_execution": yes(), "web_search": yes()},
+            "structured_outputs": yes(),
+            "thinking": {
+                "supported": True,
+                "types": {
+                    "adaptive": yes(adaptive),
+                    "between_tools": yes(False),
+                    "disabled": yes(),
+                    "enabled": yes(),
+                },
+            },
         }
 
 
@@ -60,6 +103,9 @@ class Profile:
     """Per key, when the configuration sets none: requests and tokens a minute."""
     upstream_errors: dict[str, Any] | None
     """How the gateway wraps 5xx: a message prefix and headers (None: passed as is)."""
+    not_served: frozenset[str] = frozenset()
+    """Endpoint names (`core/endpoints.py`) this profile answers with 404, as a path it
+    does not route (docs/contract.md says why)."""
     _by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -100,6 +146,8 @@ def _catalog() -> dict[str, Model]:
             price_output=m["price"]["output"],
             quirks=frozenset(m["quirks"]),
             unsupported=tuple(m["unsupported"]),
+            features=frozenset(m.get("features", ())),
+            effort=tuple(m.get("effort", ())),
         )
     return out
 
@@ -126,7 +174,10 @@ def load_profile(name: str) -> Profile:
     return Profile(
         name=raw["name"],
         base_url=raw["base_url"],
-        models=tuple(catalog[i] for i in raw["models"]),
+        models=tuple(
+            dataclasses.replace(catalog[i], **raw.get("model_overrides", {}).get(i, {}))
+            for i in raw["models"]
+        ),
         echo_model=raw["echo_model"],
         message_id_prefix=raw["message_id_prefix"],
         unsupported_param_status=raw["unsupported_param_status"],
@@ -136,4 +187,5 @@ def load_profile(name: str) -> Profile:
         full_usage=raw["full_usage"],
         upstream_errors=raw["upstream_errors"],
         default_rate_limits=raw["default_rate_limits"],
+        not_served=frozenset(raw.get("not_served", ())),
     )

@@ -9,17 +9,20 @@ the validator, the docs and the generated tests cannot drift apart.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ..gateway import accounting
+from . import betas as _betas
 from .catalog import Model, Profile
 from .errors import ApiError
 
 Body = dict[str, Any]
 MAX_CACHE_BREAKPOINTS = 4
 MIN_THINKING_BUDGET = 1024
+CONTEXT_1M = 1_000_000
 
 
 Breaker = Callable[[Body, Model], Body]
@@ -95,6 +98,16 @@ def _supported_params(body: Body, model: Model, profile: Profile) -> None:
             )
 
 
+def _effort_level(body: Body, model: Model, profile: Profile) -> None:
+    effort = (body.get("output_config") or {}).get("effort")
+    if effort is not None and model.effort and effort not in model.effort:
+        raise ApiError(
+            400,
+            f"This model does not support effort level '{effort}'. "
+            f"Supported levels: {', '.join(sorted(model.effort))}.",
+        )
+
+
 def _temperature_top_p(body: Body, model: Model, profile: Profile) -> None:
     if "temperature_top_p_exclusive" in model.quirks and (
         body.get("temperature") is not None and body.get("top_p") is not None
@@ -128,13 +141,44 @@ def _thinking(body: Body, model: Model, profile: Profile) -> None:
         raise ApiError(400, "Thinking may not be enabled when tool_choice forces tool use.")
 
 
+THINKING_FIRST = (
+    "Expected `thinking` or `redacted_thinking`, but found `{found}`. When `thinking` is "
+    "enabled, a final `assistant` message must start with a thinking block (preceeding the "
+    "lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking "
+    "blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult "
+    "our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+)
+
+
+def _thinking_tool_loop(body: Body, model: Model, profile: Profile) -> None:
+    """With thinking on, the assistant turn a request continues through its tool results must
+    open with the thinking that led to its tool use."""
+    if (body.get("thinking") or {}).get("type") != "enabled":
+        return
+    messages = body["messages"]
+    last = len(messages) - 1
+    if last < 1 or messages[last]["role"] != "user":
+        return
+    if not any(b["type"] == "tool_result" for b in _blocks(messages[last]["content"])):
+        return
+    turn = messages[last - 1]
+    if turn["role"] != "assistant":
+        return
+    content = turn["content"]
+    found = "text" if isinstance(content, str) else (content[0]["type"] if content else "")
+    if found and found not in ("thinking", "redacted_thinking"):
+        raise ApiError(
+            400, f"messages.{last - 1}.content.0.type: " + THINKING_FIRST.format(found=found)
+        )
+
+
 def _tool_choice(body: Body, model: Model, profile: Profile) -> None:
     choice = body.get("tool_choice")
     tools = body.get("tools") or []
     if choice is not None and choice["type"] != "none" and not tools:
         raise ApiError(400, "tool_choice may only be specified while providing tools.")
     if choice is not None and choice["type"] == "tool":
-        names = {t["name"] for t in tools}
+        names = {t.get("name") for t in tools}
         if choice["name"] not in names:
             raise ApiError(400, f"tool_choice.name: Tool '{choice['name']}' not found in tools")
 
@@ -142,9 +186,11 @@ def _tool_choice(body: Body, model: Model, profile: Profile) -> None:
 def _unique_tool_names(body: Body, model: Model, profile: Profile) -> None:
     seen: set[str] = set()
     for tool in body.get("tools") or []:
-        if tool["name"] in seen:
+        name = tool.get("name")  # toolsets (`mcp_toolset`, `browser_toolset_*`) have none
+        if name in seen:
             raise ApiError(400, "tools: Tool names must be unique.")
-        seen.add(tool["name"])
+        if name is not None:
+            seen.add(name)
 
 
 def _cache_controls(body: Body) -> Iterator[dict[str, Any]]:
@@ -170,6 +216,17 @@ def _is_empty(content: Any) -> bool:
     return isinstance(content, (str, list)) and len(content) == 0
 
 
+def _system_role(body: Body, model: Model, profile: Profile) -> None:
+    if "system_messages" in model.features:
+        return
+    if any(message["role"] == "system" for message in body["messages"]):
+        raise ApiError(
+            400,
+            'messages: Unexpected role "system". The Messages API accepts a top-level `system` '
+            'parameter, not "system" as an input message role.',
+        )
+
+
 def _message_content(body: Body, model: Model, profile: Profile) -> None:
     messages = body["messages"]
     last = len(messages) - 1
@@ -186,9 +243,23 @@ def _message_content(body: Body, model: Model, profile: Profile) -> None:
         for block in _blocks(message["content"]):
             if block["type"] == "text" and block["text"] == "":
                 raise ApiError(400, "messages: text content blocks must be non-empty")
+
+        if _only_blank_text(message["content"]):
+            raise ApiError(400, "messages: text content blocks must contain non-whitespace text")
+    if _only_blank_text(body.get("system")):
+        raise ApiError(400, "system: text content blocks must contain non-whitespace text")
     final = messages[-1]
     if final["role"] == "assistant" and _final_text(final["content"]).endswith((" ", "\n", "\t")):
-        raise ApiError(400, "final assistant content cannot end with trailing whitespace")
+        raise ApiError(400, "messages: final assistant content cannot end with trailing whitespace")
+
+
+def _only_blank_text(content: Any) -> bool:
+    """Blocks that are all whitespace-only text: refused. A blank text block beside a tool
+    call or other content is accepted (real traffic shows both)."""
+    blocks = _blocks(content)
+    return bool(blocks) and all(
+        b["type"] == "text" and b["text"] != "" and not b["text"].strip() for b in blocks
+    )
 
 
 def _final_text(content: Any) -> str:
@@ -268,6 +339,12 @@ def _tool_turns(*result_ids: str) -> Breaker:
     )
 
 
+def _thinking_loop_without_thinking(body: Body, model: Model) -> Body:
+    out = _tool_turns("toolu_01A")(body, model)
+    out.update(max_tokens=4000, thinking={"type": "enabled", "budget_tokens": 2000})
+    return out
+
+
 def _cache_many(body: Body, model: Model) -> Body:
     out = copy.deepcopy(body)
     cc = {"type": "ephemeral"}
@@ -312,6 +389,13 @@ RULES: tuple[Rule, ...] = (
         lambda model: bool(model.unsupported),
     ),
     Rule(
+        "effort_level",
+        "effort levels the model takes",
+        _effort_level,
+        _with(output_config={"effort": "xhigh"}),
+        lambda model: bool(model.effort) and "xhigh" not in model.effort,
+    ),
+    Rule(
         "temperature_top_p",
         "temperature and top_p not both set",
         _temperature_top_p,
@@ -344,6 +428,12 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "thinking_tool_loop",
+        "with thinking, a tool loop's assistant turn starts with its thinking",
+        _thinking_tool_loop,
+        _thinking_loop_without_thinking,
+    ),
+    Rule(
         "tool_choice_needs_tools",
         "tool_choice only with tools",
         _tool_choice,
@@ -363,6 +453,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("cache_breakpoints", "at most 4 cache_control blocks", _cache_breakpoints, _cache_many),
     Rule(
+        "system_role",
+        'role "system" turns only on models that take them',
+        _system_role,
+        _with(messages=[{"role": "system", "content": "Hi"}]),
+        lambda model: "system_messages" not in model.features,
+    ),
+    Rule(
         "user_content_non_empty",
         "user messages have content",
         _message_content,
@@ -373,6 +470,12 @@ RULES: tuple[Rule, ...] = (
         "text blocks are non-empty",
         _message_content,
         _with(messages=[{"role": "user", "content": [{"type": "text", "text": ""}]}]),
+    ),
+    Rule(
+        "text_blocks_not_blank",
+        "text blocks hold more than whitespace",
+        _message_content,
+        _with(messages=[{"role": "user", "content": [{"type": "text", "text": " \n"}]}]),
     ),
     Rule(
         "prefill_no_trailing_whitespace",
@@ -425,9 +528,9 @@ SCHEMA_CASES: tuple[Rule, ...] = (
     ),
     Rule(
         "role_enum",
-        "roles are user or assistant",
+        "roles are user, assistant or system",
         None,
-        _with(messages=[{"role": "system", "content": "Hi"}]),
+        _with(messages=[{"role": "tool", "content": "Hi"}]),
     ),
     Rule(
         "block_type",
@@ -466,7 +569,12 @@ SCHEMA_CASES: tuple[Rule, ...] = (
 _CHECKS = tuple(dict.fromkeys(rule.check for rule in RULES if rule.check is not None))
 
 
-def check_rules(body: Body, model: Model, profile: Profile) -> None:
-    """Run every semantic rule in order; the first broken one answers."""
+def check_rules(
+    body: Body, model: Model, profile: Profile, betas: frozenset[str] = frozenset()
+) -> None:
+    """Run every semantic rule in order; the first broken one answers. `betas`: the values
+    of the request's `anthropic-beta` header (some widen a model's limits)."""
+    if "context_1m" in model.features and betas & _betas.context_1m():
+        model = dataclasses.replace(model, context_window=CONTEXT_1M)
     for check in _CHECKS:
         check(body, model, profile)

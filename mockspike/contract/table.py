@@ -25,18 +25,33 @@ def _post(body: bytes) -> WireRequest:
     return WireRequest("POST", "/v1/messages", _HEADERS, body)
 
 
-def _cases() -> list[tuple[str, str, WireRequest]]:
+def _beta(value: str, body: dict[str, Any] = BASE_BODY) -> WireRequest:
+    headers = {**_HEADERS, "anthropic-beta": value}
+    return WireRequest("POST", "/v1/messages", headers, _json.dumps(body))
+
+
+def _gated() -> WireRequest:
+    edits = {"edits": [{"type": "clear_tool_uses_20250919"}]}
+    return _beta("files-api-2025-04-14", {**BASE_BODY, "context_management": edits})
+
+
+def _cases(profile_name: str) -> list[tuple[str, str, WireRequest]]:
     """(rule, what it checks, a request that breaks it): each rule's own example on Haiku
-    4.5, then what only headers, paths and sizes can show."""
-    haiku = load_profile("bytespike").model(BASE_BODY["model"])
-    cases = [
-        (rule.name, rule.summary, _post(_json.dumps(rule.breaks(BASE_BODY, haiku))))
-        for rule in (*SCHEMA_CASES, *RULES)
-    ]
+    4.5 as `profile_name` serves it, then what only headers, paths and sizes can show."""
+    profile = load_profile(profile_name)
+    haiku = profile.model(BASE_BODY["model"])
+    cases = []
+    for rule in (*SCHEMA_CASES, *RULES):
+        # on Haiku 4.5 where the rule can be broken there, else on the first model where it can
+        model = next((m for m in (haiku, *profile.models) if rule.applies(m)), haiku)
+        body = {**BASE_BODY, "model": BASE_BODY["model"] if model is haiku else model.id}
+        cases.append((rule.name, rule.summary, _post(_json.dumps(rule.breaks(body, model)))))
     no_key = WireRequest("POST", "/v1/messages", {"anthropic-version": "2023-06-01"}, b"{}")
     cases += [
         ("api_key", "an API key is sent", no_key),
         ("json_body", "the body is JSON", _post(b"{not json")),
+        ("beta_header", "anthropic-beta values are known", _beta("fast-mode-2099-01-01")),
+        ("beta_field", "beta-only fields come with their beta", _gated()),
         ("body_size", "the body is at most 32 MiB", _post(b" " * (32 * 2**20 + 1))),
         ("known_path", "the path exists", WireRequest("GET", "/v1/nothing", _HEADERS)),
         ("method", "the method fits the path", WireRequest("GET", "/v1/messages", _HEADERS)),
@@ -48,8 +63,9 @@ def error_rows() -> list[tuple[str, str, str, str, str]]:
     """(rule, what it checks, status on bytespike / anthropic, error type, message)."""
     engines = [Engine("bytespike"), Engine("anthropic")]
     rows = []
-    for name, summary, request in _cases():
-        answers = [engine.handle(request) for engine in engines]
+    for case, other in zip(_cases("bytespike"), _cases("anthropic"), strict=True):
+        name, summary, request = case
+        answers = [engines[0].handle(request), engines[1].handle(other[2])]
         status = " / ".join(str(a.status) for a in answers)
         if answers[0].status == answers[1].status:
             status = str(answers[0].status)

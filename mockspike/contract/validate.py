@@ -21,6 +21,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from .. import _json
+from . import betas as _betas
 from .catalog import Model, Profile
 from .compiled import JsonSchemaValueException, compile_schema, explaining_validator
 from .errors import ApiError
@@ -49,7 +50,7 @@ def message_schema() -> dict[str, Any]:
 def count_tokens_schema() -> dict[str, Any]:
     """`count_tokens` takes the prompt half of a Messages request: same definitions."""
     full = message_schema()
-    keep = ("model", "messages", "system", "tools", "tool_choice", "thinking", "output_config")
+    keep = full["x-count-tokens"]
     return {
         **full,
         "$id": "mockspike:count-tokens-request",
@@ -84,16 +85,25 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def check_message_request(body: dict[str, Any], profile: Profile) -> Model:
-    """Every rule a `/v1/messages` body must pass; returns the resolved model."""
+def check_message_request(
+    body: dict[str, Any], profile: Profile, beta_header: str | None = None
+) -> Model:
+    """Every rule a `/v1/messages` body (and its `anthropic-beta` header) must pass; returns
+    the resolved model."""
+    betas = _betas.parse(beta_header)
     _check_schema(body, "messages")
+    _betas.check_fields(body, betas)
     model = profile.model(body["model"])
-    check_rules(body, model, profile)
+    check_rules(body, model, profile, betas)
     return model
 
 
-def check_count_tokens(body: dict[str, Any], profile: Profile) -> Model:
+def check_count_tokens(
+    body: dict[str, Any], profile: Profile, beta_header: str | None = None
+) -> Model:
+    betas = _betas.parse(beta_header)
     _check_schema(body, "count_tokens")
+    _betas.check_fields(body, betas)
     return profile.model(body["model"])
 
 

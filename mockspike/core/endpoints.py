@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..contract.errors import ApiError
-from . import messages, models_api
+from . import batches, batches_api, files, files_api, messages, models_api
 from .journal import Entry
 from .wire import WireRequest, WireResponse
 
@@ -59,6 +59,17 @@ class Endpoint:
     """The error statuses it can answer (None: any the profile sends, as a script may)."""
     billed: bool = False
     """Its answers cost credits (the plugin's summary counts them)."""
+    local: bool = False
+    """Answered from the fake's own state even when a front stage (a cassette) answers
+    the rest (batches and files live here, not in the cassette)."""
+    max_body: int | None = None
+    """Its own body-size limit (None: the profile's); adapters stop reading past it."""
+    too_large: Callable[[], ApiError] | None = None
+    """Its own 413 past `max_body` (None: the profile's)."""
+    request_media: str = "application/json"
+    """The media type of the request body in OpenAPI."""
+    returns_media: str = "application/json"
+    """The media type of a 200 answer in OpenAPI."""
 
     @property
     def params(self) -> list[str]:
@@ -128,6 +139,152 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         operation_id="getModel",
         returns="ModelInfo",
         returns_text="one model",
+        statuses=(404, *_COMMON),
+    ),
+)
+
+_BATCH_ID = "/v1/messages/batches/{message_batch_id}"
+_FILE_ID = "/v1/files/{file_id}"
+_PAGING = (
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+    {"name": "after_id", "in": "query", "schema": {"type": "string"}},
+    {"name": "before_id", "in": "query", "schema": {"type": "string"}},
+)
+_BATCH: dict[str, Any] = {"name": "message_batches", "local": True}
+_FILES: dict[str, Any] = {"name": "files", "local": True}
+
+ENDPOINTS += (
+    Endpoint(
+        **_BATCH,
+        method="POST",
+        path="/v1/messages/batches",
+        handler=batches_api.create,
+        summary="Create a Message Batch (answered later, at half price)",
+        operation_id="createMessageBatch",
+        returns="MessageBatch",
+        returns_text="the batch, in progress",
+        needs_version=True,
+        request_schema="BatchCreateRequest",
+        statuses=(400, 413, *_COMMON),
+        max_body=batches.MAX_BYTES,
+        too_large=batches.too_large,
+    ),
+    Endpoint(
+        **_BATCH,
+        method="GET",
+        path="/v1/messages/batches",
+        handler=batches_api.list_batches,
+        summary="List Message Batches, newest first",
+        operation_id="listMessageBatches",
+        returns="MessageBatchList",
+        returns_text="batches, newest first",
+        query=_PAGING,
+        statuses=(400, 404, *_COMMON),
+    ),
+    Endpoint(
+        **_BATCH,
+        method="GET",
+        path=_BATCH_ID,
+        handler=batches_api.retrieve,
+        summary="One Message Batch (poll it until `processing_status` is `ended`)",
+        operation_id="getMessageBatch",
+        returns="MessageBatch",
+        returns_text="the batch",
+        statuses=(404, *_COMMON),
+    ),
+    Endpoint(
+        **_BATCH,
+        method="POST",
+        path=_BATCH_ID + "/cancel",
+        handler=batches_api.cancel,
+        summary="Cancel a Message Batch: `canceling`, then `ended`",
+        operation_id="cancelMessageBatch",
+        returns="MessageBatch",
+        returns_text="the batch, canceling",
+        statuses=(404, *_COMMON),
+    ),
+    Endpoint(
+        **_BATCH,
+        method="DELETE",
+        path=_BATCH_ID,
+        handler=batches_api.delete,
+        summary="Delete an ended Message Batch",
+        operation_id="deleteMessageBatch",
+        returns="DeletedMessageBatch",
+        returns_text="the deleted batch's id",
+        statuses=(400, 404, *_COMMON),
+    ),
+    Endpoint(
+        **_BATCH,
+        method="GET",
+        path=_BATCH_ID + "/results",
+        handler=batches_api.results,
+        summary="The results of an ended Message Batch, one JSON object a line",
+        operation_id="getMessageBatchResults",
+        returns="Binary",
+        returns_text="JSONL: {custom_id, result} a line",
+        returns_media="application/binary",
+        statuses=(400, 404, *_COMMON),
+    ),
+    Endpoint(
+        **_FILES,
+        method="POST",
+        path="/v1/files",
+        handler=files_api.upload,
+        summary="Upload a file (multipart/form-data, at most 500 MB)",
+        operation_id="uploadFile",
+        returns="FileMetadata",
+        returns_text="the file's metadata",
+        request_schema="FileUpload",
+        request_media="multipart/form-data",
+        statuses=(400, 413, *_COMMON),
+        max_body=files.MAX_UPLOAD_BYTES,
+        too_large=files.too_large,
+    ),
+    Endpoint(
+        **_FILES,
+        method="GET",
+        path="/v1/files",
+        handler=files_api.list_files,
+        summary="List files, newest first",
+        operation_id="listFiles",
+        returns="FileList",
+        returns_text="files, newest first",
+        query=(*_PAGING, {"name": "page", "in": "query", "schema": {"type": "string"}}),
+        statuses=(400, 404, *_COMMON),
+    ),
+    Endpoint(
+        **_FILES,
+        method="GET",
+        path=_FILE_ID,
+        handler=files_api.retrieve,
+        summary="A file's metadata",
+        operation_id="getFileMetadata",
+        returns="FileMetadata",
+        returns_text="the file's metadata",
+        statuses=(404, *_COMMON),
+    ),
+    Endpoint(
+        **_FILES,
+        method="GET",
+        path=_FILE_ID + "/content",
+        handler=files_api.download,
+        summary="Download a file a tool created (uploaded files are not downloadable)",
+        operation_id="downloadFile",
+        returns="Binary",
+        returns_text="the file's bytes",
+        returns_media="application/octet-stream",
+        statuses=(400, 404, *_COMMON),
+    ),
+    Endpoint(
+        **_FILES,
+        method="DELETE",
+        path=_FILE_ID,
+        handler=files_api.delete,
+        summary="Delete a file",
+        operation_id="deleteFile",
+        returns="DeletedFile",
+        returns_text="the deleted file's id",
         statuses=(404, *_COMMON),
     ),
 )

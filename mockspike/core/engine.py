@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -23,10 +24,16 @@ from ..contract.errors import ApiError, error_body
 from ..gateway.cache import PromptCache
 from ..gateway.clock import Clock, SystemClock
 from ..gateway.keys import GatewayConfig, RateLimits
-from ..gateway.limits import Gateway
+from ..gateway.limits import Gateway, initial_wallets
+from ..gateway.state import State, open_state
 from ..render.pacing import NO_DELAY, Pacing
+from ..responders import script_files
 from ..responders.scripted import Rule, Script
-from .endpoints import ROUTER, Call
+from ..responders.synthetic import MODES
+from .batches import BatchStore
+from .capture import capture
+from .endpoints import ROUTER, Call, Endpoint
+from .files import FileStore
 from .front import CassetteMiss, FrontStage
 from .journal import Entry, Journal
 from .messages import scripted_error
@@ -51,26 +58,39 @@ class Engine:
         profile: str | Profile = "bytespike",
         *,
         strict: bool = False,
+        synthetic: str = "default",
         pacing: Pacing | None = None,
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
         clock: Clock | None = None,
         front: FrontStage | None = None,
+        files_dir: str | Path | None = None,
+        state: str | State | None = None,
     ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
         self.clock = clock or SystemClock()
         defaults = RateLimits(**self.profile.default_rate_limits)
-        self.gateway = Gateway(config, defaults, self.clock)
-        self.cache = PromptCache(self.clock)
+        if state is None or isinstance(state, str):
+            state = open_state(state, initial_wallets(config))
+        self.state: State = state
+        """Buckets, wallets, cache, rule uses, journal: this process's, or shared."""
+        self.gateway = Gateway(config, defaults, self.clock, state)
+        self.cache = PromptCache(self.clock, state)
         self.front = front
         """Answers before the gateway and contract when set (a cassette)."""
         self.strict = strict
+        self.synthetic = MODES[synthetic]
+        """The responder of last resort (`responders.synthetic.MODES`)."""
         self.pacing = pacing or NO_DELAY
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
         self.time_scale = time_scale
-        self.script = Script()
-        self.journal = Journal()
+        self.script = Script(state.claim)
+        self.journal: Journal = state.journal
+        self.batches = BatchStore()
+        """Message Batches, processed on `clock` (`core/batches.py`)."""
+        self.files = FileStore(files_dir)
+        """Files API storage: in memory, or in `files_dir` (`core/files.py`)."""
         self._sequence = itertools.count()
 
     # -- entry points ------------------------------------------------------------------
@@ -79,6 +99,7 @@ class Engine:
         """Answer one request. Never raises for anything a client can send."""
         entry = Entry(request.method, request.path, request.headers, None)
         entry.started_at = time.time()
+        entry.at = self.clock.now()
         clock = time.perf_counter()
         try:
             response = self._route(request, entry)
@@ -92,7 +113,8 @@ class Engine:
             entry.error = {"type": "api_error", "message": "Internal server error"}
         entry.status = response.status
         entry.duration = time.perf_counter() - clock
-        self.journal.append(entry)
+        entry.reply = capture(response, self.clock.now, entry.at)
+        self.journal.append(entry, request.body)
         return response
 
     async def handle_async(self, request: WireRequest) -> WireResponse:
@@ -111,13 +133,32 @@ class Engine:
         self, *, times: int | None = None, name: str | None = None, **matchers: Any
     ) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API)."""
+        if self.state.shared:
+            raise TypeError(
+                "with shared state, rules are shared as data: add them with "
+                "load_script({...}), a --script file or the admin API (Python rules and "
+                "where= predicates cannot reach the other processes)"
+            )
         rule = Rule(matchers, times=times, name=name, statuses=self.profile.statuses)
         return self.script.add(rule)
+
+    def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
+        """Check rules in their script-file form, then add them for every process."""
+        statuses = self.profile.statuses
+
+        def check(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
+            return Rule(matchers, times=times, name=name, statuses=statuses)
+
+        added = script_files.build_rules(spec, check)
+        items = spec.get("rules", [spec])
+        self.state.store_rules(items)
+        self.state.sync(self.script)
+        return self.script.rules[-len(added) :] if added else []
 
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""
         self.script.clear()
-        self.journal.clear()
+        self.state.clear()
 
     def reject(self, error: ApiError) -> WireResponse:
         """The error envelope, for the engine and for adapters that refuse early (413)."""
@@ -147,16 +188,39 @@ class Engine:
 
     def _route(self, request: WireRequest, entry: Entry) -> WireResponse:
         endpoint, params = ROUTER.route(request.method, request.path)
+        if endpoint.name in self.profile.not_served:
+            raise ApiError(404, "Not Found")
         entry.endpoint = endpoint.name
-        if self.front is not None:
+        if self.front is not None and not endpoint.local:
             entry.body = _json.loads_object(request.body)
-            return self.front.handle(request)
+            response = self.front.handle(request, entry)
+            entry.rule = self.front.describe()
+            return response
         key = self.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
-            self._check_headers(request)
+            self._check_headers(request, endpoint)
         return endpoint.handler(self, Call(request, entry, key, params))
 
-    def _check_headers(self, request: WireRequest) -> None:
+    def body_limit(self, method: str, path: str) -> int:
+        """The most body bytes a request may carry (adapters stop reading past it): the
+        endpoint's own limit (an upload, a batch), else the profile's."""
+        try:
+            endpoint, _ = ROUTER.route(method, path)
+        except ApiError:
+            return self.profile.max_body_bytes
+        return endpoint.max_body or self.profile.max_body_bytes
+
+    def too_large_for(self, method: str, path: str) -> WireResponse:
+        """The 413 an adapter sends when it stops reading a body at `body_limit`."""
+        try:
+            endpoint, _ = ROUTER.route(method, path)
+        except ApiError:
+            return self.too_large()
+        if endpoint.too_large is None:
+            return self.too_large()
+        return self.reject(endpoint.too_large())
+
+    def _check_headers(self, request: WireRequest, endpoint: Endpoint) -> None:
         if not request.header("anthropic-version"):
             raise ApiError(400, "anthropic-version: header is required")
         ctype = (request.header("content-type") or JSON).split(";")[0].strip().lower()
@@ -164,8 +228,8 @@ class Engine:
             raise ApiError(
                 400, f"Unsupported content-type '{ctype}': the request body must be {JSON}"
             )
-        if len(request.body) > self.profile.max_body_bytes:
-            raise self._too_large_error()
+        if len(request.body) > (endpoint.max_body or self.profile.max_body_bytes):
+            raise endpoint.too_large() if endpoint.too_large else self._too_large_error()
 
     def _too_large_error(self) -> ApiError:
         limit = self.profile.max_body_bytes

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..contract.errors import ApiError
+from .journal import Entry
 from .wire import WireRequest, WireResponse
 
 MISS_HEADER = "x-mockspike-cassette-miss"
@@ -29,6 +30,13 @@ class FrontStage(Protocol):
         """True when answering may wait on the network (adapters then use a thread)."""
         ...
 
-    def handle(self, request: WireRequest) -> WireResponse: ...
+    def handle(self, request: WireRequest, entry: Entry | None = None) -> WireResponse:
+        """Answer `request`; `entry`, its journal entry, may be annotated (even after the
+        answer, while a recording streams: `cassette_error` when it could not be saved)."""
+        ...
+
+    def describe(self) -> str:
+        """What answers, for the journal (`cassette tests/cassettes/x.json`)."""
+        ...
 
     def close(self) -> None: ...

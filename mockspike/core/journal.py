@@ -1,14 +1,30 @@
-"""The request journal: every request the fake received, parsed, with what answered it."""
+"""The request journal: every request the fake received, parsed, with what answered it.
+
+Bounded, and free of secrets by default: it keeps the last `max_entries` requests and at
+most `max_bytes` of their bodies (oldest dropped first); a body over `summary_bytes` is kept
+as a summary (its size, sha256 and a prefix); secret headers (`x-api-key`, `authorization`,
+cookies and any configured for the cassette) and configured body paths are redacted unless
+the fake was made with `journal_raw=True`.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from .. import _json
+from .._redact import Redaction
+from .capture import Captured
 from .faults import Fault
 from .outcomes import Failure, Reply, Response
+
+Listener = Callable[["Entry | None"], None]
+"""Told of each new journal entry (None: the journal was cleared)."""
 
 
 @dataclass
@@ -36,10 +52,24 @@ class Entry:
     """True when a strict fake refused it because no rule matched."""
     cassette_miss: bool = False
     """True when a cassette had no interaction for it and could not record one."""
+    cassette_error: str | None = None
+    """Why its recording could not be saved (a full disk…); the client was answered anyway."""
     input_tokens: int = 0
     output_tokens: int = 0
     credits: float = 0.0
     """What the reply would have cost on the gateway (1 credit = 1 US cent)."""
+    number: int = 0
+    """1, 2, 3… in arrival order (set by `Journal.append`; kept when old entries drop)."""
+    at: float = 0.0
+    """Arrival time on the engine's clock (a `FakeClock` when the test drives time)."""
+    reply: Captured | None = None
+    """What went back: headers, body or stream events (bounded), how a stream ended."""
+    batch_item: str | None = None
+    """`msgbatch_…/custom_id` for a request answered inside a Message Batch."""
+    body_summary: dict[str, Any] | None = None
+    """For a body too large to keep: `{"bytes", "sha256", "prefix"}` (and `body` is None)."""
+    size: int = 0
+    """Bytes of request body and reply this entry holds (counted against the budget)."""
 
     @property
     def model(self) -> str | None:
@@ -51,14 +81,24 @@ class Entry:
             "path": self.path,
             "headers": self.headers,
             "body": self.body,
+            **({"body_summary": self.body_summary} if self.body_summary else {}),
             "status": self.status,
             "rule": self.rule,
             "response": _describe(self.response),
             "error": self.error,
+            "cassette_error": self.cassette_error,
             "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
             "credits": self.credits,
+            "batch_item": self.batch_item,
             "started_at": self.started_at,
             "duration_ms": round(self.duration * 1000, 3),
+            "number": self.number,
+            "at": self.at,
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "unmatched": self.unmatched,
+            "cassette_miss": self.cassette_miss,
+            "reply": self.reply.to_json() if self.reply else None,
         }
 
 
@@ -72,27 +112,104 @@ def _describe(response: Response | None) -> dict[str, Any] | None:
     return None
 
 
+#: Default bounds of the journal.
+MAX_ENTRIES = 10_000
+MAX_BYTES = 64 * 1024 * 1024
+SUMMARY_BYTES = 1024 * 1024
+PREFIX_BYTES = 1024
+
+
 @dataclass
 class Journal:
-    """A list of `Entry`, newest last: `fake.requests[-1].body["system"]`, `.last`,
+    """The last requests, newest last: `fake.requests[-1].body["system"]`, `.last`,
     `len(...)`, `.filter(path=..., model=..., status=...)`."""
 
-    _entries: list[Entry] = field(default_factory=list)
+    max_entries: int = MAX_ENTRIES
+    max_bytes: int = MAX_BYTES
+    """Body bytes kept over all entries; the oldest entries go first past it."""
+    summary_bytes: int = SUMMARY_BYTES
+    """A body larger than this is kept as a summary only."""
+    redaction: Redaction | None = field(default_factory=Redaction)
+    """None keeps headers and bodies as received (`journal_raw=True`)."""
+    dropped: int = 0
+    """Entries dropped to stay within the bounds since the last `clear()`."""
+    _entries: deque[Entry] = field(default_factory=deque, repr=False)
+    _bytes: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+    _listeners: list[Listener] = field(default_factory=list, repr=False)
 
-    def append(self, entry: Entry) -> None:
+    def __post_init__(self) -> None:
+        if self.max_entries < 1 or self.max_bytes < 0 or self.summary_bytes < 0:
+            raise ValueError("journal bounds: max_entries >= 1, max_bytes and summary_bytes >= 0")
+
+    def append(self, entry: Entry, raw: bytes = b"") -> None:
+        """Keep `entry` (its request body was `raw`), redacted and summarised, within bounds."""
+        if self.redaction is not None:
+            entry.headers = self.redaction.header_values(entry.headers)
+            entry.body = self.redaction.body(entry.body)
+        if len(raw) > self.summary_bytes:
+            shown = _json.dumps(entry.body) if entry.body is not None else raw
+            entry.body_summary = {
+                "bytes": len(raw),
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "prefix": shown[:PREFIX_BYTES].decode("utf-8", "replace"),
+            }
+            entry.body = None
+            entry.size = PREFIX_BYTES
+        else:
+            entry.size = len(raw)
+        if entry.reply is not None:
+            entry.size += entry.reply.size
         with self._lock:
+            entry.number = next(self._numbers)
             self._entries.append(entry)
+            self._bytes += entry.size
+            while len(self._entries) > self.max_entries or (
+                self._bytes > self.max_bytes and len(self._entries) > 1
+            ):
+                self._bytes -= self._entries.popleft().size
+                self.dropped += 1
+        if self._listeners:  # nothing more on the hot path while nobody listens
+            self._tell(entry)
 
     def clear(self) -> None:
+        """Forget every entry (and give their memory back)."""
         with self._lock:
-            self._entries.clear()
+            self._entries = deque()
+            self._bytes = 0
+            self.dropped = 0
+        if self._listeners:
+            self._tell(None)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(entry)` after each append (`listener(None)` after a clear), from
+        the thread that appended; returns the function that unsubscribes it. A listener
+        that raises is dropped."""
+        with self._lock:
+            self._listeners = [*self._listeners, listener]
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._listeners = [x for x in self._listeners if x is not listener]
+
+        return unsubscribe
+
+    def _tell(self, entry: Entry | None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(entry)
+            except Exception:
+                with self._lock:
+                    self._listeners = [x for x in self._listeners if x is not listener]
 
     @overload
     def __getitem__(self, index: int) -> Entry: ...
     @overload
     def __getitem__(self, index: slice) -> list[Entry]: ...
     def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        if isinstance(index, slice):
+            return list(self._entries)[index]
         return self._entries[index]
 
     def __len__(self) -> int:

@@ -4,6 +4,8 @@ Each step is a function of plain values, so it can be read and tested alone."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +20,6 @@ from ..gateway.limits import Admission
 from ..render import sse
 from ..render.message import Rendered
 from ..render.pacing import Pacer
-from ..responders import synthetic_reply
 from ..responders.synthetic import request_seed
 from .faults import Fault
 from .journal import Entry
@@ -35,23 +36,43 @@ UNMATCHED_HEADER = "x-mockspike-unmatched"
 
 def handle(engine: Engine, call: Call) -> WireResponse:
     """Check the body, admit the caller, then answer; a refused answer is not billed. The
-    prompt is walked once for the rules, the bill and the cache (`accounting.one_walk`)."""
-    body = call.entry.body = parse_body(call.request.body)
+    prompt is walked once for the rules, the bill and the cache (`accounting.one_walk`;
+    a body whose file sources are resolved is a new body, walked on its own)."""
+    betas = call.request.header("anthropic-beta")
+    body = parse_body(call.request.body)
     with accounting.one_walk(body):
-        return _handle(engine, call, body)
+        order = admit(engine, call.key, body, call.entry, betas=betas)
+        try:
+            return answer(engine, call, order)
+        except ApiError:
+            engine.gateway.settle(order.admission, 0, 0.0)
+            raise
 
 
-def _handle(engine: Engine, call: Call, body: dict[str, Any]) -> WireResponse:
-    model = check_message_request(body, engine.profile)
-    engine.gateway.check_model(call.key, body["model"], model)
+def admit(
+    engine: Engine,
+    key: str,
+    body: dict[str, Any],
+    entry: Entry,
+    *,
+    price: float = 1.0,
+    limited: bool = True,
+    betas: str | None = None,
+) -> Order:
+    """Resolve file sources, check the body, check the key may use the model, then admit
+    the caller (wallet, and rate limits when `limited`); `betas` is the `anthropic-beta`
+    header the request came with. A Message Batch's requests come
+    here too, at their `price` (a share of list price) and outside the rate limits."""
+    entry.body = body
+    body = engine.files.resolve(body, engine.clock.now())
+    model = check_message_request(body, engine.profile, betas)
+    engine.gateway.check_model(key, body["model"], model)
     prompt_tokens = accounting.input_tokens(body)
-    estimate = accounting.credits(model, prompt_tokens, body["max_tokens"])
-    admission = engine.gateway.admit(call.key, estimate, prompt_tokens, body["max_tokens"])
-    try:
-        return answer(engine, call, Order(body, model, prompt_tokens, estimate, admission))
-    except ApiError:
-        engine.gateway.settle(admission, 0, 0.0)
-        raise
+    estimate = accounting.credits(model, prompt_tokens, body["max_tokens"]) * price
+    admission = engine.gateway.admit(
+        key, estimate, prompt_tokens, body["max_tokens"], limited=limited
+    )
+    return Order(body, model, prompt_tokens, estimate, admission, price)
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,8 @@ class Order:
     prompt_tokens: int
     estimate: float
     admission: Admission
+    price: float = 1.0
+    """The share of list price billed: 1, or the Message Batches discount."""
 
 
 def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
@@ -71,7 +94,7 @@ def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
         engine.gateway.settle(order.admission, 0, 0.0)
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     seed = request_seed(order.body)
-    reply = reply or synthetic_reply(order.body, seed)
+    reply = reply or engine.synthetic(order.body, seed)
     rendered, headers = bill(engine, call, order, reply, seed)
     pacer = (reply.timing or engine.pacing).pacer(seed, engine.time_scale)
     response = deliver(rendered, headers, pacer, stream=bool(order.body.get("stream")))
@@ -84,6 +107,7 @@ def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
 def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | None, Fault | None]:
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
+    engine.state.sync(engine.script)
     rule, response = engine.script.decide(body)
     entry.rule = rule.describe() if rule else None
     entry.response = response
@@ -110,6 +134,10 @@ def bill(
     model, body = order.model, order.body
     cache = engine.cache.use(call.key, model, body)
     uncached = order.prompt_tokens - cache.read - cache.written
+    if reply.container is not None and "expires_at" not in reply.container:
+        expires_at = container_expiry(engine.clock.now())
+        reply = dataclasses.replace(reply, container={**reply.container, "expires_at": expires_at})
+    geo = body.get("inference_geo")
     rendered = Rendered(
         id=engine.message_id(seed, engine.profile.message_id_stem(model)),
         model=reply.model or engine.profile.response_model(body["model"], model),
@@ -117,8 +145,9 @@ def bill(
         input_tokens=uncached,
         full_usage=engine.profile.full_usage,
         cache=cache,
+        inference_geo=geo if isinstance(geo, str) else "global",
     )
-    cost = accounting.credits(
+    cost = order.price * accounting.credits(
         model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
     )
     entry = call.entry
@@ -128,6 +157,17 @@ def bill(
     if engine.profile.credits_header:
         headers[engine.profile.credits_header] = accounting.format_credits(order.estimate)
     return rendered, headers
+
+
+#: How long a code-execution container lives after its last use (an assumption; see
+#: docs/contract.md).
+CONTAINER_LIFETIME = 30 * 24 * 3600.0
+
+
+def container_expiry(now: float) -> str:
+    """`container.expires_at` as the API writes it: RFC 3339 with microseconds and `Z`."""
+    moment = datetime.datetime.fromtimestamp(now + CONTAINER_LIFETIME, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def deliver(

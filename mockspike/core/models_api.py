@@ -25,7 +25,8 @@ def json_answer(value: Any, request_id: str) -> WireResponse:
 
 def count_tokens(engine: Engine, call: Call) -> WireResponse:
     body = call.entry.body = parse_body(call.request.body)
-    check_count_tokens(body, engine.profile)
+    body = engine.files.resolve(body, engine.clock.now())
+    check_count_tokens(body, engine.profile, call.request.header("anthropic-beta"))
     return json_answer({"input_tokens": accounting.input_tokens(body)}, engine.request_id())
 
 

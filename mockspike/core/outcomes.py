@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from .._ids import random_id
 from ..gateway.accounting import content_tokens
 from ..render.pacing import Pacing
+from . import blocks
 
 
 @dataclass
 class Reply:
-    """What the assistant says: content blocks in API form, why it stopped, its size."""
+    """What the assistant says: content blocks in API form, why it stopped, its size, and
+    the response fields that go with them."""
 
     content: list[dict[str, Any]]
     stop_reason: str = "end_turn"
@@ -25,6 +27,13 @@ class Reply:
     output_tokens: int = 0
     usage: dict[str, Any] = field(default_factory=dict)
     """Overrides merged into the rendered `usage` (e.g. `{"cache_read_input_tokens": 9}`)."""
+    stop_details: dict[str, Any] | None = None
+    """A refusal's `{"type": "refusal", "category", "explanation"}`; None otherwise."""
+    container: dict[str, Any] | None = None
+    """The code-execution container (`{"id", "expires_at"}`; a missing `expires_at` is
+    filled from the fake's clock when served)."""
+    context_management: dict[str, Any] | None = None
+    """`{"applied_edits": [...]}` when the request asked for context management."""
     model: str | None = None
     """Overrides the `model` field of the message."""
     timing: Pacing | None = None
@@ -56,29 +65,51 @@ def make_reply(
     content: list[dict[str, Any]] | None = None,
     stop_reason: str | None = None,
     stop_sequence: str | None = None,
+    stop_details: dict[str, Any] | None = None,
     usage: dict[str, Any] | None = None,
+    container: dict[str, Any] | bool | None = None,
+    context_management: dict[str, Any] | None = None,
     model: str | None = None,
     timing: Pacing | None = None,
 ) -> Reply:
-    """A `Reply` from the friendly arguments of `fake.reply(...)`."""
+    """A `Reply` from the friendly arguments of `fake.reply(...)`: any block kind the API
+    sends (checked against its shape now, not when served), any of its stop reasons.
+
+    Filled in as the API does: ids, `stop_reason` (`tool_use` after a `tool_use` block),
+    a refusal's `stop_details`, `usage.server_tool_use` when the turn ran server tools, and
+    the `container` of a code-execution turn (`container=False` leaves it out)."""
     if isinstance(text, Reply):
         return text
     if text is not None and content is not None:
         raise TypeError("reply() takes text or content=, not both")
-    blocks = [{"type": "text", "text": text}] if text is not None else list(content or [])
-    if not blocks:
+    given = [{"type": "text", "text": text}] if text is not None else list(content or [])
+    if not given and stop_reason not in ("refusal", "max_tokens", "pause_turn"):
         raise TypeError("reply() needs text or content=[...] blocks")
-    blocks = [_complete(block) for block in blocks]
+    content_ = [blocks.complete(block, f"content.{i}") for i, block in enumerate(given)]
     if stop_reason is None:
-        stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+        stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in content_) else "end_turn"
         stop_reason = "stop_sequence" if stop_sequence is not None else stop_reason
+    blocks.check_stop_reason(stop_reason)
+    if stop_sequence is not None and stop_reason != "stop_sequence":
+        raise ValueError("stop_sequence goes with stop_reason='stop_sequence'")
     overrides = dict(usage or {})
+    if any(b["type"] == "server_tool_use" for b in content_):
+        overrides.setdefault("server_tool_use", blocks.server_tool_requests(content_))
+    if container is None or container is True:
+        container = (
+            {"id": random_id("container_011C", 20)}
+            if container or blocks.uses_a_container(content_)
+            else None
+        )
     return Reply(
-        content=blocks,
+        content=content_,
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
-        output_tokens=overrides.pop("output_tokens", max(1, content_tokens(blocks))),
+        output_tokens=overrides.pop("output_tokens", max(1, content_tokens(content_))),
         usage=overrides,
+        stop_details=blocks.stop_details(stop_reason, stop_details),
+        container=container or None,
+        context_management=context_management,
         model=model,
         timing=timing,
     )
@@ -90,29 +121,3 @@ def tool_use_block(name: str, input: dict[str, Any], id: str | None = None) -> d
 
 def new_tool_id() -> str:
     return random_id("toolu_01", 22)
-
-
-_BLOCK_FIELDS = {
-    "text": {"text"},
-    "tool_use": {"name", "input"},
-    "thinking": {"thinking"},
-    "redacted_thinking": {"data"},
-}
-
-
-def _complete(block: dict[str, Any]) -> dict[str, Any]:
-    """Check a scripted block and fill what the API always sends (ids, signatures)."""
-    kind = block.get("type")
-    if kind not in _BLOCK_FIELDS:
-        raise ValueError(
-            f"a reply block must have type text, tool_use, thinking or redacted_thinking: {block!r}"
-        )
-    missing = _BLOCK_FIELDS[kind] - set(block)
-    if missing:
-        raise ValueError(f"a {kind} block needs {', '.join(sorted(missing))}: {block!r}")
-    out = dict(block)
-    if kind == "tool_use":
-        out.setdefault("id", new_tool_id())
-    if kind == "thinking":
-        out.setdefault("signature", "mockspike-signature")
-    return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 Chunk = tuple[float, bytes]
@@ -44,6 +44,9 @@ class WireResponse:
     frame_by_frame: bool = False
     """Send every chunk in its own write, even those due together (a fault's stream, so
     what arrives before the cut is exactly what the fault says)."""
+    abandoned: Callable[[], None] | None = None
+    """Adapters call it when the client gave up during `delay` (its read timeout fired or
+    it hung up), so the journal knows the client did not wait out a stall."""
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """The body as chunks, whether it streams or not."""

@@ -5,7 +5,6 @@ TTL); prefixes shorter than the model's minimum are not cached, silently. Kept p
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from .. import _json
 from ..contract.catalog import Model
 from . import accounting
 from .clock import Clock
+from .state import CachedPrefix, MemoryState, State
 
 TTL_SECONDS = {"5m": 300, "1h": 3600}
 
@@ -30,13 +30,6 @@ class CacheUsage:
     @property
     def written(self) -> int:
         return self.write_5m + self.write_1h
-
-
-@dataclass
-class _CachedPrefix:
-    tokens: int
-    ttl: str
-    expires: float
 
 
 @dataclass(frozen=True)
@@ -71,53 +64,49 @@ def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
 
 
 class PromptCache:
-    def __init__(self, clock: Clock) -> None:
+    """The cache's rules; its entries live in the gateway's `State`."""
+
+    def __init__(self, clock: Clock, state: State | None = None) -> None:
         self.clock = clock
-        self._entries: dict[tuple[str, str, str], _CachedPrefix] = {}
-        self._lock = threading.Lock()
+        self.state: State = state or MemoryState({})
 
     def use(self, scope: str, model: Model, body: dict[str, Any]) -> CacheUsage:
         """Read the longest fresh cached prefix, write the longer ones."""
         points = breakpoints(body)
         if not points:
             return CacheUsage()
-        with self._lock:
-            now = self.clock.now()
-            hit = -1
-            for i in range(len(points) - 1, -1, -1):
-                entry = self._entries.get((scope, model.id, points[i].digest))
-                if entry is not None and entry.expires > now:
-                    entry.expires = now + TTL_SECONDS[entry.ttl]
-                    hit = i
-                    break
-            read = points[hit].tokens if hit >= 0 else 0
-            written, by_ttl = read, {"5m": 0, "1h": 0}
-            for point in points[hit + 1 :]:
-                if point.tokens < model.cache_min_tokens:
-                    continue
-                self._entries[(scope, model.id, point.digest)] = _CachedPrefix(
-                    point.tokens, point.ttl, now + TTL_SECONDS[point.ttl]
-                )
-                by_ttl[point.ttl] += point.tokens - written
-                written = point.tokens
-            return CacheUsage(read, by_ttl["5m"], by_ttl["1h"], in_play=True)
+        now = self.clock.now()
+        hit = -1
+        for i in range(len(points) - 1, -1, -1):
+            if self.state.cache_get((scope, model.id, points[i].digest), TTL_SECONDS, now):
+                hit = i
+                break
+        read = points[hit].tokens if hit >= 0 else 0
+        written, by_ttl = read, {"5m": 0, "1h": 0}
+        for point in points[hit + 1 :]:
+            if point.tokens < model.cache_min_tokens:
+                continue
+            self.state.cache_put(
+                (scope, model.id, point.digest),
+                CachedPrefix(point.tokens, point.ttl, now + TTL_SECONDS[point.ttl]),
+            )
+            by_ttl[point.ttl] += point.tokens - written
+            written = point.tokens
+        return CacheUsage(read, by_ttl["5m"], by_ttl["1h"], in_play=True)
 
     def entries(self) -> list[dict[str, Any]]:
         """What is cached now: key, model, prefix size, TTL and seconds left."""
         now = self.clock.now()
-        with self._lock:
-            return [
-                {
-                    "api_key": scope,
-                    "model": model,
-                    "tokens": e.tokens,
-                    "ttl": e.ttl,
-                    "expires_in": round(e.expires - now, 3),
-                }
-                for (scope, model, _), e in self._entries.items()
-                if e.expires > now
-            ]
+        return [
+            {
+                "api_key": scope,
+                "model": model,
+                "tokens": e.tokens,
+                "ttl": e.ttl,
+                "expires_in": round(e.expires - now, 3),
+            }
+            for (scope, model, _), e in self.state.cache_entries(now)
+        ]
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self.state.cache_clear()

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from ..contract.catalog import Model
 from ..contract.errors import ApiError
 from ..core.wire import WireRequest
 from .clock import Clock
 from .keys import GatewayConfig, KeyConfig, RateLimits
+from .state import Bucket as _Bucket
+from .state import MemoryState, State
 
 _RATE_LIMIT_DOCS = "https://docs.claude.com/en/api/rate-limits"
 
@@ -33,66 +35,34 @@ def api_key(request: WireRequest) -> str:
     return key
 
 
-class _Bucket:
-    """A token bucket refilled continuously: `capacity` a minute."""
-
-    def __init__(self, capacity: int, now: float) -> None:
-        self.capacity = capacity
-        self.capacity_text = str(capacity)
-        self.level = float(capacity)
-        self.updated = now
-        self._reset_second = -1
-        self._reset_text = ""
-
-    def refill(self, now: float) -> None:
-        elapsed = max(now - self.updated, 0.0)
-        self.level = min(self.capacity, self.level + elapsed * self.capacity / 60)
-        self.updated = now
-
-    def wait(self, amount: float) -> float:
-        """Seconds until `amount` fits (a minute at most: more can never fit)."""
-        if amount <= self.level:
-            return 0.0
-        if amount > self.capacity:
-            return 60.0
-        return (amount - self.level) * 60 / self.capacity
-
-    def reset_at(self, now: float) -> float:
-        return now + (self.capacity - self.level) * 60 / self.capacity
-
-    def remaining_text(self) -> str:
-        return str(max(0, int(self.level)))
-
-    def reset_text(self, now: float) -> str:
-        """`reset_at` in RFC 3339, formatted once a second (it changes no faster)."""
-        second = math.ceil(self.reset_at(now))
-        if second != self._reset_second:
-            self._reset_second, self._reset_text = second, _rfc3339(second)
-        return self._reset_text
-
-
 @dataclass
 class Admission:
     """A request let through: settle it once its real cost is known."""
 
     key: str
     output_reserved: int
+    limited: bool = True
+    """False: outside the rate limits (settling leaves the buckets alone)."""
 
 
 class Gateway:
-    """The gateway's state: wallets, rate-limit buckets. Thread-safe."""
+    """Who may call and what is left: the arithmetic is here, the state in `self.state`."""
 
-    def __init__(self, config: GatewayConfig | None, defaults: RateLimits, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig | None,
+        defaults: RateLimits,
+        clock: Clock,
+        state: State | None = None,
+    ) -> None:
         self.config = config
         self.defaults = defaults
         self.clock = clock
-        self._lock = threading.Lock()
-        self._buckets: dict[str, dict[str, _Bucket]] = {}
-        self.wallets: dict[str, float] = {
-            k.key: k.wallet
-            for k in (config.keys.values() if config else [])
-            if k.wallet is not None
-        }
+        self.state: State = state or MemoryState(initial_wallets(config))
+
+    @property
+    def wallets(self) -> dict[str, float]:
+        return self.state.wallets()
 
     # -- who -------------------------------------------------------------------------
 
@@ -131,124 +101,129 @@ class Gateway:
 
     # -- may they ----------------------------------------------------------------------
 
-    def admit(self, key: str, estimate: float, input_tokens: int, max_tokens: int) -> Admission:
-        """Check the wallet (402) and the rate limits (429), then take from the buckets."""
-        with self._lock:
-            balance = self.wallets.get(key)
+    def admit(
+        self,
+        key: str,
+        estimate: float,
+        input_tokens: int,
+        max_tokens: int,
+        *,
+        limited: bool = True,
+    ) -> Admission:
+        """Check the wallet (402) and, when `limited`, the rate limits (429), then take
+        from the buckets. A Message Batch's requests are not `limited`: the API keeps
+        batches out of the Messages rate limits."""
+        if not limited:
+            balance = self.state.wallet(key)
             if balance is not None and estimate > balance:
-                raise ApiError(
-                    402,
-                    f"Wallet exhausted: this request needs an estimated {estimate:.6f} credits "
-                    f"and the wallet holds {max(balance, 0):.6f}.",
-                )
-            now = self.clock.now()
-            buckets = self._buckets_of(key, now)
-            needs = (("requests", 1), ("input-tokens", input_tokens), ("output-tokens", max_tokens))
-            worst, longest = "", 0.0
-            for name, amount in needs:
-                wait = buckets[name].wait(amount)
-                if wait > longest:
-                    worst, longest = name, wait
-            if longest > 0:
-                unit = {
-                    "requests": "requests",
-                    "input-tokens": "input tokens",
-                    "output-tokens": "output tokens",
-                }[worst]
-                headers = self._headers(buckets, now)
-                headers["retry-after"] = str(max(1, math.ceil(longest)))
-                raise ApiError(
-                    429,
-                    f"This request would exceed the rate limit for your organization of "
-                    f"{buckets[worst].capacity:,} {unit} per minute. For details, refer to: "
-                    f"{_RATE_LIMIT_DOCS}. You can see the response headers for current usage.",
-                    headers=headers,
-                )
-            for name, amount in needs:
-                buckets[name].level -= amount
-            return Admission(key, max_tokens)
+                raise _broke(estimate, balance)
+            return Admission(key, 0, limited=False)
+        now = self.clock.now()
+        needs = {"requests": 1, "input-tokens": input_tokens, "output-tokens": max_tokens}
+        taken = self.state.take(key, self._limits(key), needs, now, estimate)
+        if taken.broke is not None:
+            raise _broke(estimate, taken.broke)
+        worst = taken.worst
+        if worst is not None:
+            buckets = taken.buckets
+            unit = {
+                "requests": "requests",
+                "input-tokens": "input tokens",
+                "output-tokens": "output tokens",
+            }[worst]
+            headers = self._headers(buckets, now)
+            headers["retry-after"] = str(max(1, math.ceil(taken.wait)))
+            raise ApiError(
+                429,
+                f"This request would exceed the rate limit for your organization of "
+                f"{buckets[worst].capacity:,} {unit} per minute. For details, refer to: "
+                f"{_RATE_LIMIT_DOCS}. You can see the response headers for current usage.",
+                headers=headers,
+            )
+        return Admission(key, max_tokens)
 
     def settle(self, admission: Admission, output_tokens: int, credits: float) -> dict[str, str]:
         """Give back unused output reservation, debit the wallet; the rate-limit headers."""
-        with self._lock:
-            now = self.clock.now()
-            buckets = self._buckets_of(admission.key, now)
-            output = buckets["output-tokens"]
-            output.level = min(
-                output.capacity, output.level + admission.output_reserved - output_tokens
-            )
-            if admission.key in self.wallets:
-                self.wallets[admission.key] -= credits
-            return self._headers(buckets, now)
+        now = self.clock.now()
+        give_back = admission.output_reserved - output_tokens if admission.limited else None
+        buckets = self.state.settle(
+            admission.key, self._limits(admission.key), give_back, credits, now
+        )
+        return self._headers(buckets, now)
 
     def top_up(self, key: str, credits: float) -> float:
         if credits <= 0:
             raise ValueError("top up by a positive number of credits")
-        with self._lock:
-            self.wallets[key] = self.wallets.get(key, 0.0) + credits
-            return self.wallets[key]
+        return self.state.credit(key, credits)
 
     def set_balance(self, key: str, credits: float) -> None:
-        with self._lock:
-            self.wallets[key] = credits
+        self.state.set_wallet(key, credits)
 
     def reset_limits(self) -> None:
-        with self._lock:
-            self._buckets.clear()
+        self.state.reset_buckets()
+
+    def buckets(self) -> list[dict[str, Any]]:
+        """Every key's rate-limit buckets now: key, bucket, capacity, remaining."""
+        now = self.clock.now()
+        rows: list[dict[str, Any]] = []
+        for key, buckets in self.state.buckets(now, self._limits).items():
+            for name, bucket in buckets.items():
+                remaining = max(0, int(bucket.level))
+                rows.append(
+                    {
+                        "key": key,
+                        "bucket": name,
+                        "capacity": bucket.capacity,
+                        "remaining": remaining,
+                    }
+                )
+        return rows
 
     def _limits(self, key: str) -> RateLimits:
         settings = self.config.keys.get(key) if self.config else None
         return settings.rate_limits if settings and settings.rate_limits else self.defaults
 
-    def _buckets_of(self, key: str, now: float) -> dict[str, _Bucket]:
-        if key not in self._buckets:
-            limits = self._limits(key)
-            self._buckets[key] = {
-                "requests": _Bucket(limits.requests_per_minute, now),
-                "input-tokens": _Bucket(limits.input_tokens_per_minute, now),
-                "output-tokens": _Bucket(limits.output_tokens_per_minute, now),
-            }
-        buckets = self._buckets[key]
-        for bucket in buckets.values():
-            bucket.refill(now)
-        return buckets
-
     @staticmethod
     def _headers(buckets: dict[str, _Bucket], now: float) -> dict[str, str]:
-        """The twelve `anthropic-ratelimit-*` headers: each bucket's limit, remaining and
-        reset, then `tokens` for the tighter of the two token buckets."""
-        requests, inputs, outputs = (
-            buckets["requests"],
-            buckets["input-tokens"],
-            buckets["output-tokens"],
-        )
-        tightest = (
-            inputs
-            if inputs.level / inputs.capacity <= outputs.level / outputs.capacity
-            else outputs
-        )
         headers: dict[str, str] = {}
-        for names, bucket in (
-            (_REQUESTS, requests),
-            (_INPUT, inputs),
-            (_OUTPUT, outputs),
-            (_TOKENS, tightest),
-        ):
-            limit, remaining, reset = names
-            headers[limit] = bucket.capacity_text
-            headers[remaining] = bucket.remaining_text()
-            headers[reset] = bucket.reset_text(now)
+        for name, bucket in buckets.items():
+            headers.update(_bucket_headers(name, bucket, now))
+        # as the API reports them: the input and output limits summed, fully refilled at the later
+        pair = (buckets["input-tokens"], buckets["output-tokens"])
+        limit, remaining, reset = _HEADER_NAMES["tokens"]
+        headers[limit] = str(sum(int(b.capacity) for b in pair))
+        headers[remaining] = str(sum(max(0, int(b.level)) for b in pair))
+        headers[reset] = rfc3339(max(b.reset_at(now) for b in pair))
         return headers
 
 
-def _names(bucket: str) -> tuple[str, str, str]:
-    stem = f"anthropic-ratelimit-{bucket}-"
-    return stem + "limit", stem + "remaining", stem + "reset"
+def _broke(estimate: float, balance: float) -> ApiError:
+    return ApiError(
+        402,
+        f"Wallet exhausted: this request needs an estimated {estimate:.6f} credits "
+        f"and the wallet holds {max(balance, 0):.6f}.",
+    )
 
 
-_REQUESTS, _INPUT, _OUTPUT, _TOKENS = (
-    _names(b) for b in ("requests", "input-tokens", "output-tokens", "tokens")
-)
+def initial_wallets(config: GatewayConfig | None) -> dict[str, float]:
+    """The wallets a configuration starts with, by key."""
+    keys = config.keys.values() if config else []
+    return {k.key: k.wallet for k in keys if k.wallet is not None}
+
+
+_HEADER_NAMES = {
+    name: tuple(f"anthropic-ratelimit-{name}-{part}" for part in ("limit", "remaining", "reset"))
+    for name in ("requests", "tokens", "input-tokens", "output-tokens")
+}
+
+
+def _bucket_headers(name: str, bucket: _Bucket, now: float) -> dict[str, str]:
+    limit, remaining, reset = _HEADER_NAMES[name]
+    return {
+        limit: bucket.capacity_text,
+        remaining: str(max(0, int(bucket.level))),
+        reset: rfc3339(bucket.reset_at(now)),
+    }
 
 
 def rfc3339(timestamp: float) -> str:

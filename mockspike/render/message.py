@@ -20,6 +20,9 @@ class Rendered:
     """Uncached input tokens: the prompt less what the cache read or wrote."""
     full_usage: bool
     cache: CacheUsage = field(default_factory=CacheUsage)
+    inference_geo: str = "global"
+    """Where the model ran (`usage.inference_geo`): the request's `inference_geo`, or the
+    API's default."""
 
     def usage(self, output_tokens: int) -> dict[str, Any]:
         usage: dict[str, Any] = {"input_tokens": self.input_tokens}
@@ -33,19 +36,31 @@ class Rendered:
                 },
             )
         usage["output_tokens"] = output_tokens
+        if "server_tool_use" in self.reply.usage:
+            usage["server_tool_use"] = None  # its place in the API's key order
         if self.full_usage:
             usage["service_tier"] = "standard"
+            usage["inference_geo"] = self.inference_geo
         usage.update(self.reply.usage)
         return usage
 
     def message(self) -> dict[str, Any]:
-        return {
+        """The Message in the API's key order (recorded traffic: `model` first, then `id`,
+        …, `stop_details`, `usage`); `container` and `context_management` when present."""
+        reply = self.reply
+        message = {
+            "model": self.model,
             "id": self.id,
             "type": "message",
             "role": "assistant",
-            "model": self.model,
-            "content": self.reply.content,
-            "stop_reason": self.reply.stop_reason,
-            "stop_sequence": self.reply.stop_sequence,
-            "usage": self.usage(self.reply.output_tokens),
+            "content": reply.content,
+            "stop_reason": reply.stop_reason,
+            "stop_sequence": reply.stop_sequence,
+            "stop_details": reply.stop_details,
+            "usage": self.usage(reply.output_tokens),
         }
+        if reply.container is not None:
+            message["container"] = reply.container
+        if reply.context_management is not None:
+            message["context_management"] = reply.context_management
+        return message

@@ -21,8 +21,14 @@ _TEXT_CHUNK_WORDS = 3
 _JSON_CHUNK_CHARS = 24
 
 
+#: The ping exactly as the API frames it: its data is not compact JSON (recorded traffic).
+PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+
+
 def frame(event: str, data: dict[str, Any] | str) -> bytes:
     """One event; `data` is JSON-encoded, or sent as is when it is text (a recording)."""
+    if event == "ping" and data == {"type": "ping"}:
+        return PING
     payload = data.encode() if isinstance(data, str) else _json.dumps(data)
     return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
 
@@ -61,13 +67,24 @@ def _event(block: bytes) -> tuple[str, Any] | None:
         return name, data.decode("utf-8", "replace")
 
 
+#: Usage fields the API sends once, at the end (`message_delta`), not in `message_start`.
+_FINAL_ONLY = ("server_tool_use", "output_tokens_details")
+#: Usage fields of `message_start` that `message_delta` does not repeat.
+_START_ONLY = ("service_tier", "cache_creation", "inference_geo")
+
+
 def events(rendered: Rendered, deltas: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
     """The event grammar: message_start, then per block start/deltas/stop, a ping after the
-    first block starts, message_delta with cumulative usage, message_stop. Without
-    `deltas`, the deltas and the ping are left to the caller (`frames()` makes them)."""
+    first block starts, message_delta (stop reason and details, the container, cumulative
+    usage, context management), message_stop. Accumulated as the SDK does, the events build
+    exactly the message `rendered.message()` is. Without `deltas`, the deltas and the ping are
+    left to the caller (`frames()` makes them)."""
     reply = rendered.reply
     start = rendered.message()
-    start.update(content=[], stop_reason=None, stop_sequence=None, usage=rendered.usage(1))
+    start.update(content=[], stop_reason=None, stop_sequence=None, stop_details=None)
+    start.pop("container", None)
+    start.pop("context_management", None)
+    start["usage"] = _without(rendered.usage(1), _FINAL_ONLY)
     yield "message_start", {"type": "message_start", "message": start}
     for index, block in enumerate(reply.content):
         yield (
@@ -88,22 +105,28 @@ def events(rendered: Rendered, deltas: bool = True) -> Iterator[tuple[str, dict[
                     {"type": "content_block_delta", "index": index, "delta": delta},
                 )
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
-    final_usage = (
-        rendered.usage(reply.output_tokens)
-        if rendered.full_usage
-        else {"output_tokens": reply.output_tokens}
-    )
-    final_usage.pop("service_tier", None)
-    final_usage.pop("cache_creation", None)
-    yield (
-        "message_delta",
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence},
-            "usage": final_usage,
-        },
-    )
+    full = rendered.usage(reply.output_tokens)
+    if rendered.full_usage:
+        final_usage = _without(full, _START_ONLY)
+    else:
+        final_usage = {"output_tokens": reply.output_tokens}
+        final_usage.update({k: full[k] for k in _FINAL_ONLY if k in full})
+    stop: dict[str, Any] = {
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": reply.stop_sequence,
+        "stop_details": reply.stop_details,
+    }
+    if reply.container is not None:
+        stop["container"] = reply.container
+    message_delta = {"type": "message_delta", "delta": stop, "usage": final_usage}
+    if reply.context_management is not None:
+        message_delta["context_management"] = reply.context_management
+    yield "message_delta", message_delta
     yield "message_stop", {"type": "message_stop"}
+
+
+def _without(usage: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in usage.items() if k not in names}
 
 
 _PING = frame("ping", {"type": "ping"})
@@ -145,28 +168,39 @@ def output_tokens(data: dict[str, Any]) -> float:
     return len(piece) / CHARS_PER_TOKEN
 
 
+#: Blocks whose `input` streams as `input_json_delta` (their start carries `input: {}`).
+_STREAMED_INPUT = ("tool_use", "server_tool_use", "mcp_tool_use")
+
+
 def _empty(block: dict[str, Any]) -> dict[str, Any]:
+    """A block as `content_block_start` carries it: text, thinking and tool input empty (to
+    be filled by deltas); every other block whole."""
     kind = block["type"]
     if kind == "text":
-        return {"type": "text", "text": ""}
+        # Recorded traffic: a cited block starts with `"citations": []`, the key first.
+        empty: dict[str, Any] = {"citations": []} if block.get("citations") is not None else {}
+        return {**empty, "type": "text", "text": ""}
     if kind == "thinking":
         return {"type": "thinking", "thinking": "", "signature": ""}
-    if kind == "tool_use":
-        return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+    if kind in _STREAMED_INPUT:
+        return {**block, "input": {}}
     return block
 
 
-def _delta_pieces(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """A block's deltas as (delta type, field, piece): `{"type": ..., field: piece}`."""
+def _delta_pieces(block: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """A block's deltas as (delta type, field, piece): `{"type": ..., field: piece}` (the
+    piece is text, or a citation object)."""
     kind = block["type"]
     if kind == "text":
+        for citation in block.get("citations") or []:
+            yield "citations_delta", "citation", citation
         for piece in _word_chunks(block["text"]):
             yield "text_delta", "text", piece
     elif kind == "thinking":
         for piece in _word_chunks(block["thinking"]):
             yield "thinking_delta", "thinking", piece
         yield "signature_delta", "signature", block["signature"]
-    elif kind == "tool_use":
+    elif kind in _STREAMED_INPUT:
         raw = _json.dumps(block["input"]).decode()
         yield "input_json_delta", "partial_json", ""
         for i in range(0, len(raw), _JSON_CHUNK_CHARS):

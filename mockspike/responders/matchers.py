@@ -7,11 +7,12 @@ A new matcher is one function and one row here."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from .regex import compile_regex
 
 Check = Callable[[dict[str, Any], Any], "str | None"]
 
@@ -24,6 +25,9 @@ class Matcher:
     """Turns the value a user gives into the one `check` takes (a regex is compiled)."""
     in_files: bool = True
     """Usable in JSON/YAML script files (a Python predicate is not)."""
+    schema: Mapping[str, Any] = field(default_factory=dict)
+    """The JSON Schema of the value in script files and the admin API (checked when the
+    rule is made, so a wrong type is a clear error, never a failure at request time)."""
 
 
 def last_user_text(body: dict[str, Any]) -> str:
@@ -104,19 +108,26 @@ def _where(body: dict[str, Any], want: Any) -> str | None:
     return None if want(body) else "the predicate returned false"
 
 
-def _compile(value: Any) -> Any:
-    return re.compile(value) if isinstance(value, str) else value
-
+_STRING = MappingProxyType({"type": "string"})
+_BOOLEAN = MappingProxyType({"type": "boolean"})
+_REGEX = MappingProxyType({"type": "string", "format": "regex"})
+_NAMES = MappingProxyType(
+    {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+)
 
 MATCHERS: Mapping[str, Matcher] = MappingProxyType(
     {
-        "model": Matcher("the model name, exactly", _model),
-        "stream": Matcher("streaming or not", _stream),
-        "text": Matcher("the last user text contains it", _contains),
-        "regex": Matcher("the last user text matches it", _regex, prepare=_compile),
-        "system": Matcher("the system prompt contains it", _system),
-        "tools": Matcher("these tool names are offered", _tools),
-        "tool_result": Matcher("the last user turn has a tool_result", _tool_result),
+        "model": Matcher("the model name, exactly", _model, schema=_STRING),
+        "stream": Matcher("streaming or not", _stream, schema=_BOOLEAN),
+        "text": Matcher("the last user text contains it", _contains, schema=_STRING),
+        "regex": Matcher(
+            "the last user text matches it", _regex, prepare=compile_regex, schema=_REGEX
+        ),
+        "system": Matcher("the system prompt contains it", _system, schema=_STRING),
+        "tools": Matcher("these tool names are offered", _tools, schema=_NAMES),
+        "tool_result": Matcher(
+            "the last user turn has a tool_result", _tool_result, schema=_BOOLEAN
+        ),
         "where": Matcher("a predicate on the body returns true", _where, in_files=False),
     }
 )

@@ -9,6 +9,7 @@ rules:
     respond:                                          # one item, or a sequence
       - reply: {text: "Sunny, 21C"}
       - reply_tool_use: {name: get_weather, input: {city: Paris}}
+      - reply_web_search: {query: weather, results: [https://meteo.example], text: "Sunny."}
       - fail: {status: 429, retry_after: 0.01}
       - fault: {kind: break, after: 3, error: {status: 529}}
 ```
@@ -16,16 +17,22 @@ rules:
 
 from __future__ import annotations
 
+import functools
+import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import best_match
 
 from .._files import load_data
 from ..core.outcomes import Failure
 from ..render.pacing import Pacing
-from .matchers import check_names
+from .matchers import MATCHERS, check_names
 from .scripted import Rule
 
-_ACTIONS = ("reply", "reply_tool_use", "fail", "fault")
+_ACTIONS = ("reply", "reply_tool_use", "reply_web_search", "reply_code_execution", "fail", "fault")
 
 
 class SpecError(ValueError):
@@ -64,6 +71,7 @@ def _rule(item: Any, make_rule: Any, where: str) -> Rule:
     respond = item.get("respond")
     if respond is None:
         raise SpecError(f"{where}: 'respond' is required")
+    _check_types(item, where)
     actions = respond if isinstance(respond, list) else [respond]
     try:
         rule: Rule = make_rule(times=item.get("times"), name=item.get("name"), **match)
@@ -74,6 +82,25 @@ def _rule(item: Any, make_rule: Any, where: str) -> Rule:
             raise
         raise SpecError(f"{where}: {exc}") from None
     return rule
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    text = resources.files(__package__).joinpath("script.schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    schema["properties"]["match"]["properties"] = {
+        name: dict(m.schema) for name, m in MATCHERS.items() if m.in_files
+    }
+    return Draft202012Validator(schema, format_checker=FormatChecker(["regex"]))
+
+
+def _check_types(item: dict[str, Any], where: str) -> None:
+    """Every field of the right type and range (`script.schema.json`), checked when the rule
+    is made: a wrong one is a clear error naming it, never a failure at request time."""
+    error = best_match(_validator().iter_errors(item))
+    if error is not None:
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise SpecError(f"{where}{field}: {error.message}")
 
 
 def _apply(rule: Rule, action: Any, where: str) -> None:
@@ -87,6 +114,10 @@ def _apply(rule: Rule, action: Any, where: str) -> None:
         rule.reply(args.pop("text", None), **args)
     elif verb == "reply_tool_use":
         rule.reply_tool_use(args.pop("name"), args.pop("input", {}), **args)
+    elif verb == "reply_web_search":
+        rule.reply_web_search(**args)
+    elif verb == "reply_code_execution":
+        rule.reply_code_execution(**args)
     elif verb == "fail":
         rule.fail(args.pop("status"), **args)
     else:

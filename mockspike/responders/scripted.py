@@ -14,7 +14,9 @@ from typing import Any
 
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
+from . import server_tools
 from .matchers import MATCHERS, check_names
+from .regex import RegexError
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -35,7 +37,10 @@ class Rule:
 
     def __post_init__(self) -> None:
         check_names(self.matchers)
-        self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
+        try:
+            self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
+        except RegexError as exc:  # say which rule
+            raise RegexError(f"rule {self.name!r}: {exc}" if self.name else str(exc)) from None
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1")
 
@@ -52,6 +57,37 @@ class Rule:
         blocks = [{"type": "text", "text": text}] if text else []
         blocks.append(tool_use_block(name, input, kwargs.pop("id", None)))
         return self.reply(content=blocks, **kwargs)
+
+    def reply_web_search(
+        self,
+        query: str,
+        results: list[str | dict[str, Any]] | None = None,
+        text: str | None = None,
+        *,
+        cite: bool = True,
+        error_code: str | None = None,
+        **kwargs: Any,
+    ) -> Rule:
+        """Answer with a web-search turn: the search, its results (URLs or
+        `{"url", "title", "page_age"}`), then `text` citing the first result."""
+        content = server_tools.web_search_turn(
+            query, results, text, cite=cite, error_code=error_code
+        )
+        return self.reply(content=content, **kwargs)
+
+    def reply_code_execution(
+        self,
+        command: str,
+        stdout: str = "",
+        stderr: str = "",
+        return_code: int = 0,
+        text: str | None = None,
+        **kwargs: Any,
+    ) -> Rule:
+        """Answer with a code-execution turn (a shell command and its output; the reply
+        carries its `container`)."""
+        content = server_tools.code_execution_turn(command, stdout, stderr, return_code, text)
+        return self.reply(content=content, **kwargs)
 
     def fail(
         self,
@@ -110,11 +146,15 @@ class Rule:
 
     def take(self) -> Response:
         """The next response of the sequence (the last one repeats)."""
-        if not self.responses:
-            raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
-        response = self.responses[min(self.calls, len(self.responses) - 1)]
+        response = self.response_at(self.calls)
         self.calls += 1
         return response
+
+    def response_at(self, position: int) -> Response:
+        """The response for the `position`-th use (0 first; the last one repeats)."""
+        if not self.responses:
+            raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
+        return self.responses[min(position, len(self.responses) - 1)]
 
     def describe(self) -> str:
         shown = ", ".join(
@@ -125,11 +165,18 @@ class Rule:
         return f"rule #{self.number}{label} on({shown})"
 
 
+def _claim_here(rule: Rule) -> int | None:
+    """One use of `rule` counted in this process."""
+    rule.calls += 1
+    return rule.calls - 1
+
+
 class Script:
     """The ordered rules of one fake; safe to use from several threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, claim: Callable[[Rule], int | None] | None = None) -> None:
         self.rules: list[Rule] = []
+        self._claim = claim or _claim_here
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
 
@@ -143,7 +190,9 @@ class Script:
         with self._lock:
             for rule in self.rules:
                 if not rule.exhausted and rule.responses and not rule.mismatches(body):
-                    return rule, rule.take()
+                    position = self._claim(rule)
+                    if position is not None:
+                        return rule, rule.response_at(position)
         return None, None
 
     def explain_miss(self, body: dict[str, Any]) -> str:
@@ -157,6 +206,11 @@ class Script:
 
     def unused(self) -> list[Rule]:
         return [r for r in self.rules if not r.used]
+
+    def replace(self, rules: list[Rule]) -> None:
+        """Swap in rules numbered elsewhere (rebuilt from a shared state)."""
+        with self._lock:
+            self.rules = list(rules)
 
     def clear(self) -> None:
         with self._lock:

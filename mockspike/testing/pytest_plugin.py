@@ -51,6 +51,7 @@ class _Stats:
 
 
 _STATS = pytest.StashKey[_Stats]()
+_VERDICTS = pytest.StashKey[list[str]]()
 _GUARD = pytest.StashKey["_Guard"]()
 _violations: list[str] = []
 
@@ -91,6 +92,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="the real gateway to record from (default: ANTHROPIC_BASE_URL, else the profile's)",
     )
+    group.addoption(
+        "--mockspike-verdict",
+        action="store_true",
+        default=False,
+        help="print the resilience verdict of each test whose fake served failures or faults",
+    )
     parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
     parser.addini("mockspike_record_mode", "cassette record mode", default="none")
     parser.addini("mockspike_cassette_dir", "where cassettes live", default="tests/cassettes")
@@ -106,11 +113,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockspike(profile=None, strict=None, cassette=None, record_mode=None, "
-        "assert_all_used=True, assert_all_matched=True, pacing=None, time_scale=1.0): "
+        "mockspike(profile=None, strict=None, synthetic='default', cassette=None, "
+        "record_mode=None, assert_all_used=True, assert_all_matched=True, pacing=None, "
+        "time_scale=1.0): "
         "configure the mockspike fake of this test",
     )
     config.stash[_STATS] = _Stats()
+    config.stash[_VERDICTS] = []
     allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
         "mockspike_allow_real_hosts"
     )
@@ -134,6 +143,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    verdicts = config.stash.get(_VERDICTS, [])
+    if verdicts:
+        terminalreporter.write_sep("-", "mockspike verdict")
+        for line in verdicts:
+            terminalreporter.write_line(line)
     stats = config.stash.get(_STATS, None)
     if not stats or not stats.requests:
         return
@@ -269,8 +283,16 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         pytest.fail(f"mockspike: {exc}", pytrace=False)
 
 
-def _finish(fake: MockSpike, settings: Settings, config: pytest.Config) -> None:
+def _finish(fake: MockSpike, settings: Settings, request: pytest.FixtureRequest) -> None:
+    config = request.config
     config.stash[_STATS].add(fake)
+    if config.getoption("--mockspike-verdict"):
+        from ..core.verdict import injected, report, verdict
+
+        if injected(fake.requests):
+            config.stash[_VERDICTS].append(
+                f"{request.node.nodeid}: {report(verdict(fake.requests))}"
+            )
     problems = []
     if settings.assert_all_used:
         unused = [rule.describe() for rule in fake.rules if not rule.used]
@@ -305,7 +327,7 @@ def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
     fake = MockSpike.from_settings(settings)
     yield fake
     fake.close()
-    _finish(fake, settings, request.config)
+    _finish(fake, settings, request)
 
 
 @pytest.fixture
@@ -356,6 +378,7 @@ def mockspike_server(
     fake.reset()
     fake.configure(
         strict=settings.strict,
+        synthetic=settings.synthetic,
         pacing=settings.pacing or Pacing(),
         time_scale=settings.time_scale,
     )
@@ -366,7 +389,7 @@ def mockspike_server(
     monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
     try:
         yield fake
-        _finish(fake, settings, request.config)
+        _finish(fake, settings, request)
     finally:
         fake.eject_cassette()
         fake.reset()

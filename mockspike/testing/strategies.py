@@ -7,8 +7,11 @@ uses (`mockspike.contract.rules`), so the strategies, the fake and the docs cann
 - requests the gateway accepts: `message_requests()` and its parts `messages()`,
   `content_blocks()`, `tools()`, `tool_choices()`, `system_prompts()`, `cache_controls()`;
 - requests it refuses, with the answer: `invalid_message_requests()`;
-- what it sends back: `replies()`, `stream_events()`, `error_replies()`, `faults()` — which
-  drive a fake in one line: `fake.reply(drawn)`, `fake.fail(drawn)`, `fake.fault(drawn)`.
+- what it sends back: `replies()` (every block kind and stop reason; its parts
+  `reply_blocks()`, `server_tool_turns()`, `citations()`), `stream_events()`,
+  `error_replies()`, `faults()` — which
+  drive a fake in one line: `fake.reply(drawn)`, `fake.fail(drawn)`, `fake.fault(drawn)`;
+- structured-output schemas the fake answers with valid JSON: `output_schemas()`.
 """
 
 from __future__ import annotations
@@ -25,21 +28,27 @@ from ..contract.catalog import Model, Profile, load_profile
 from ..contract.errors import ERROR_TYPES, ApiError
 from ..contract.rules import RULES, SCHEMA_CASES, ContractRule
 from ..contract.validate import _check_schema
+from ..core.blocks import REFUSAL_CATEGORIES, STOP_REASONS
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, make_reply
 from ..render import sse
 from ..render.message import Rendered
+from ..responders import server_tools as blocks_kit
 
 __all__ = [
     "Invalid",
     "cache_controls",
+    "citations",
     "content_blocks",
     "error_replies",
     "faults",
     "invalid_message_requests",
     "message_requests",
     "messages",
+    "output_schemas",
     "replies",
+    "reply_blocks",
+    "server_tool_turns",
     "stream_events",
     "system_prompts",
     "tool_choices",
@@ -102,6 +111,16 @@ def content_blocks(
                 "type": "document",
                 "source": {"type": "text", "media_type": "text/plain", "data": t},
             },
+            _text(),
+        ),
+        "search_result": st.builds(
+            lambda title, t: {
+                "type": "search_result",
+                "source": "https://example.com/" + title.replace(" ", "-"),
+                "title": title,
+                "content": [{"type": "text", "text": t}],
+            },
+            _text(3),
             _text(),
         ),
     }
@@ -168,6 +187,42 @@ def tools(*, min_size: int = 1, max_size: int = 3) -> SearchStrategy[list[dict[s
     return st.lists(tool, min_size=min_size, max_size=max_size, unique_by=lambda t: t["name"])
 
 
+#: Server tools, one published version each, with their own options (names are fixed).
+_SERVER_TOOLS: tuple[dict[str, Any], ...] = (
+    {"type": "web_search_20250305", "name": "web_search", "max_uses": 3},
+    {
+        "type": "web_search_20250305",
+        "name": "web_search",
+        "allowed_domains": ["example.com"],
+        "user_location": {"type": "approximate", "city": "Paris", "country": "FR"},
+    },
+    {
+        "type": "web_fetch_20250910",
+        "name": "web_fetch",
+        "max_uses": 2,
+        "citations": {"enabled": True},
+    },
+    {"type": "code_execution_20250825", "name": "code_execution"},
+    {"type": "bash_20250124", "name": "bash"},
+    {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool", "max_characters": 5000},
+    {"type": "memory_20250818", "name": "memory"},
+    {"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"},
+)
+
+
+def server_tools() -> SearchStrategy[dict[str, Any]]:
+    """One server tool definition (web search, web fetch, code execution, bash, text editor,
+    memory, tool search), by its versioned type."""
+    return st.sampled_from(_SERVER_TOOLS).map(dict)
+
+
+def _custom_extras(tool: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
+    """The same custom tool, perhaps with `type: "custom"` and `strict`."""
+    return st.fixed_dictionaries(
+        {}, optional={"type": st.just("custom"), "strict": st.booleans()}
+    ).map(lambda extra: {**tool, **extra})
+
+
 _tool_lists = tools  # message_requests() takes a `tools=` keyword that shadows the name
 
 
@@ -213,6 +268,9 @@ def messages(
                 content.append(
                     {"type": "tool_use", "id": tool_id, "name": tool["name"], "input": {}}
                 )
+        elif role == "assistant" and draw(st.integers(0, 4)) == 0:
+            counter += 1
+            content = _server_tool_turn(f"srvtoolu_01{counter:022d}", draw(_text(4)))
         else:
             content = draw(
                 st.one_of(
@@ -221,7 +279,7 @@ def messages(
                         content_blocks(
                             kinds=("text",)
                             if role == "assistant"
-                            else ("text", "image", "document")
+                            else ("text", "image", "document", "search_result")
                         ),
                         min_size=1,
                         max_size=2,
@@ -230,6 +288,34 @@ def messages(
             )
         out.append({"role": role, "content": content})
     return out
+
+
+def _server_tool_turn(tool_id: str, query: str) -> list[dict[str, Any]]:
+    """An assistant turn that used web search: the call, its result and a cited answer."""
+    url = "https://example.com/result"
+    return [
+        {"type": "server_tool_use", "id": tool_id, "name": "web_search", "input": {"query": query}},
+        {
+            "type": "web_search_tool_result",
+            "tool_use_id": tool_id,
+            "content": [
+                {"type": "web_search_result", "url": url, "title": query, "encrypted_content": "Eq"}
+            ],
+        },
+        {
+            "type": "text",
+            "text": query,
+            "citations": [
+                {
+                    "type": "web_search_result_location",
+                    "url": url,
+                    "title": query,
+                    "encrypted_index": "Eo",
+                    "cited_text": query,
+                }
+            ],
+        },
+    ]
 
 
 def _models(profile: Profile) -> SearchStrategy[tuple[Model, str]]:
@@ -267,7 +353,9 @@ def message_requests(
     if draw(st.booleans()):
         body["system"] = draw(system_prompts(cache=True))
     if tool_list:
-        body["tools"] = tool_list
+        body["tools"] = [draw(_custom_extras(t)) for t in tool_list]
+        if tools is None and draw(st.booleans()):
+            body["tools"].append(draw(server_tools()))
         if draw(st.booleans()):
             body["tool_choice"] = draw(tool_choices(tool_list))
     body["stream"] = draw(st.booleans()) if stream is None else stream
@@ -276,9 +364,15 @@ def message_requests(
         and draw(st.booleans())
         and (body.get("tool_choice", {}).get("type") not in ("any", "tool"))
     )
-    if thinking:
+    adaptive = "thinking.adaptive" not in resolved.unsupported
+    if thinking and adaptive and draw(st.booleans()):
+        body["thinking"] = {"type": "adaptive"}
+    elif thinking:
         body["thinking"] = {"type": "enabled", "budget_tokens": draw(st.integers(1024, budget - 1))}
-    else:
+        _lead_tool_loop_with_thinking(body["messages"])
+    if thinking and draw(st.booleans()):
+        body["thinking"]["display"] = draw(st.sampled_from(["summarized", "omitted"]))
+    if not thinking:
         sampling = draw(st.sampled_from(["none", "temperature", "top_p", "both"]))
         if sampling == "both" and "temperature_top_p_exclusive" in resolved.quirks:
             sampling = "temperature"
@@ -292,7 +386,35 @@ def message_requests(
         body["stop_sequences"] = draw(st.lists(_text(2), max_size=3))
     if draw(st.booleans()):
         body["metadata"] = {"user_id": draw(st.text(string.ascii_letters, max_size=20))}
+    output_config: dict[str, Any] = {}
+    if bool(resolved.effort) and draw(st.booleans()):
+        output_config["effort"] = draw(st.sampled_from(resolved.effort))
+    if draw(st.integers(0, 3)) == 0:
+        output_config["format"] = {"type": "json_schema", "schema": _ANSWER_SCHEMA}
+    if output_config:
+        body["output_config"] = output_config
+    if draw(st.integers(0, 3)) == 0:
+        body["service_tier"] = draw(st.sampled_from(["auto", "standard_only"]))
     return body
+
+
+_ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
+
+
+def _lead_tool_loop_with_thinking(turns: list[dict[str, Any]]) -> None:
+    """With thinking on, the assistant turn a final tool result answers opens with its
+    thinking, as the API requires."""
+    if len(turns) < 2 or not isinstance(turns[-1]["content"], list):
+        return
+    if not any(b["type"] == "tool_result" for b in turns[-1]["content"]):
+        return
+    thought = {"type": "thinking", "thinking": "I should call the tool.", "signature": "EqQB"}
+    turns[-2]["content"] = [thought, *turns[-2]["content"]]
 
 
 def _tools_for(draw: st.DrawFn, tools: bool | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -369,25 +491,136 @@ def invalid_message_requests(
     return Invalid(rule.name, body, error.status, error.type, error.message)
 
 
-_STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use")
+_URLS = st.sampled_from(
+    ["https://example.com/a", "https://news.example.org/paris", "https://docs.example.net/x?q=1"]
+)
+_ERROR_CODES = st.sampled_from(["unavailable", "too_many_requests", "invalid_tool_input"])
+
+
+@st.composite
+def citations(draw: st.DrawFn) -> dict[str, Any]:
+    """A citation of any kind the API sends on text (document, page, block, web search,
+    search result)."""
+    quote = draw(_text(6))
+    start = draw(st.integers(0, 50))
+    kind = draw(
+        st.sampled_from(
+            [
+                "char_location",
+                "page_location",
+                "content_block_location",
+                "web_search_result_location",
+                "search_result_location",
+            ]
+        )
+    )
+    if kind == "web_search_result_location":
+        result = blocks_kit.web_search_result(draw(_URLS), draw(_text(4)))
+        return blocks_kit.web_search_citation(result, quote)
+    unit = {"char_location": "char", "page_location": "page"}.get(kind, "block")
+    ends = {
+        "char": ("start_char_index", "end_char_index"),
+        "page": ("start_page_number", "end_page_number"),
+        "block": ("start_block_index", "end_block_index"),
+    }[unit]
+    citation: dict[str, Any] = {"type": kind, "cited_text": quote}
+    if kind == "search_result_location":
+        citation.update(source=draw(_URLS), title=draw(_text(3)), search_result_index=0)
+    else:
+        citation.update(document_index=0, document_title=draw(st.none() | _text(3)))
+    citation.update({ends[0]: start, ends[1]: start + draw(st.integers(1, 40))})
+    return citation
+
+
+@st.composite
+def server_tool_turns(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """One server-side tool turn as the API sends it: the call, then its result (or its
+    error): web search, web fetch, code execution (Python, shell, file edits), tool search,
+    an MCP tool, or a file put into the container."""
+    kind = draw(
+        st.sampled_from(
+            ["web_search", "web_fetch", "code", "bash", "edit", "tool_search", "mcp", "upload"]
+        )
+    )
+    error = draw(st.none() | _ERROR_CODES) if kind not in ("mcp", "upload") else None
+    if kind == "web_search":
+        results = draw(st.lists(_URLS, max_size=3))
+        return blocks_kit.web_search_turn(draw(_text(4)), list(results), error_code=error)
+    if kind == "web_fetch":
+        use = blocks_kit.server_tool_use("web_fetch", {"url": draw(_URLS)})
+        result = blocks_kit.web_fetch_tool_result(
+            use["id"], use["input"]["url"], draw(_text()), title=draw(_text(3)), error_code=error
+        )
+        return [use, result]
+    if kind == "code":
+        use = blocks_kit.server_tool_use("code_execution", {"code": "print(6 * 7)"})
+        out = blocks_kit.code_execution_tool_result(use["id"], "42\n", error_code=error)
+        return [use, out]
+    if kind == "bash":
+        return blocks_kit.code_execution_turn(
+            "ls", draw(_text()), "", draw(st.integers(0, 2)), error_code=error
+        )
+    if kind == "edit":
+        use = blocks_kit.server_tool_use(
+            "text_editor_code_execution", {"command": "view", "path": "/tmp/a.txt"}
+        )
+        content = draw(
+            st.sampled_from(
+                [
+                    blocks_kit.view_result("one\ntwo"),
+                    blocks_kit.create_result(),
+                    blocks_kit.str_replace_result(1, 1, ["new"]),
+                ]
+            )
+        )
+        return [
+            use,
+            blocks_kit.text_editor_code_execution_tool_result(use["id"], content, error_code=error),
+        ]
+    if kind == "tool_search":
+        use = blocks_kit.server_tool_use("tool_search_tool_regex", {"pattern": "weather"})
+        names = draw(st.lists(_TOOL_NAME, max_size=2))
+        return [use, blocks_kit.tool_search_tool_result(use["id"], names, error_code=error)]
+    if kind == "mcp":
+        use = blocks_kit.mcp_tool_use("lookup", {"q": draw(_text(2))}, "crm")
+        answer = draw(_text() | st.just([{"type": "text", "text": "found"}]))
+        return [use, blocks_kit.mcp_tool_result(use["id"], answer, draw(st.booleans()))]
+    return [blocks_kit.container_upload("file_011CNha8iCJcU1wXNR6q4V8w")]
+
+
+@st.composite
+def reply_blocks(draw: st.DrawFn, *, server_tools: bool = True) -> list[dict[str, Any]]:
+    """Blocks of any kind a reply carries: thinking (or redacted), a server-tool turn, text
+    with or without citations (`server_tools=False`: neither turn nor citations)."""
+    out: list[dict[str, Any]] = []
+    thinking = draw(st.sampled_from(["none", "thinking", "redacted"]))
+    if thinking == "thinking":
+        signature = draw(st.text(string.ascii_letters, min_size=8, max_size=32))
+        out.append({"type": "thinking", "thinking": draw(_text()), "signature": signature})
+    elif thinking == "redacted":
+        out.append({"type": "redacted_thinking", "data": base64.b64encode(b"opaque").decode()})
+    if server_tools and draw(st.booleans()):
+        out.extend(draw(server_tool_turns()))
+    text: dict[str, Any] = {"type": "text", "text": draw(_text(30))}
+    if server_tools and draw(st.booleans()):
+        text["citations"] = draw(st.lists(citations(), min_size=1, max_size=2))
+    out.append(text)
+    return out
+
+
+#: Every `stop_reason` the API sends.
+_STOP_REASONS = STOP_REASONS
 
 
 @st.composite
 def replies(draw: st.DrawFn, *, tools: list[str] | None = None) -> Reply:
-    """A reply the gateway could send: text, `tool_use` (of `tools`, by name, if given) and
-    `thinking` blocks, every stop reason, usage with and without cache fields."""
+    """A reply the API could send: every block kind (text with citations, `tool_use` of
+    `tools` by name if given, thinking, server-tool turns, MCP, container uploads), every
+    stop reason (a refusal with its `stop_details`), usage with and without cache fields.
+    A `tool_use` turn, which a client sends back with its results, carries thinking, text
+    and its tool calls; server-tool turns and citations come with the other stop reasons."""
     stop_reason = draw(st.sampled_from(_STOP_REASONS))
-    blocks: list[dict[str, Any]] = []
-    if draw(st.booleans()):
-        blocks.append(
-            {
-                "type": "thinking",
-                "thinking": draw(_text()),
-                "signature": draw(st.text(string.ascii_letters, min_size=8, max_size=32)),
-            }
-        )
-    if stop_reason != "tool_use" or draw(st.booleans()):
-        blocks.append({"type": "text", "text": draw(_text(30))})
+    blocks = draw(reply_blocks(server_tools=stop_reason != "tool_use"))
     if stop_reason == "tool_use":
         names = tools or [draw(_TOOL_NAME)]
         for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=2)):
@@ -409,9 +642,82 @@ def replies(draw: st.DrawFn, *, tools: list[str] | None = None) -> Reply:
             cache_creation_input_tokens=draw(st.integers(0, 10_000)),
         )
     stop_sequence = draw(_text(2)) if stop_reason == "stop_sequence" else None
+    details = None
+    if stop_reason == "refusal":
+        details = {
+            "category": draw(st.none() | st.sampled_from(REFUSAL_CATEGORIES)),
+            "explanation": draw(st.none() | _text(8)),
+        }
     return make_reply(
-        content=blocks, stop_reason=stop_reason, stop_sequence=stop_sequence, usage=usage
+        content=blocks,
+        stop_reason=stop_reason,
+        stop_sequence=stop_sequence,
+        stop_details=details,
+        usage=usage,
     )
+
+
+@st.composite
+def output_schemas(draw: st.DrawFn, *, depth: int = 2) -> dict[str, Any]:
+    """A structured-output JSON Schema of the subset the API supports: objects with every
+    property required and no others, arrays, enums, `const`, `anyOf`, `$defs`/`$ref`,
+    `pattern`, `format` and bounds. The fake answers each with a JSON document valid against
+    it (`output_config={"format": {"type": "json_schema", "schema": drawn}}`)."""
+    defs: dict[str, Any] = {}
+    schema = draw(_schema_object(defs, depth))
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def _scalar_schemas() -> SearchStrategy[dict[str, Any]]:
+    return st.one_of(
+        st.just({"type": "string"}),
+        st.sampled_from(["date-time", "date", "email", "uri", "uuid"]).map(
+            lambda f: {"type": "string", "format": f}
+        ),
+        st.just({"type": "string", "pattern": "^[A-Z]{3}-\\d{4}$"}),
+        st.integers(-100, 100).map(
+            lambda low: {"type": "integer", "minimum": low, "maximum": low + 50}
+        ),
+        st.just({"type": "number"}),
+        st.just({"type": "boolean"}),
+        st.lists(_WORDS, min_size=1, max_size=4, unique=True).map(lambda e: {"enum": e}),
+        _WORDS.map(lambda c: {"const": c}),
+        st.just({"anyOf": [{"type": "string"}, {"type": "null"}]}),
+    )
+
+
+@st.composite
+def _schema_object(draw: st.DrawFn, defs: dict[str, Any], depth: int) -> dict[str, Any]:
+    names = draw(
+        st.lists(st.from_regex(r"\A[a-z][a-z_]{0,10}\Z"), min_size=1, max_size=5, unique=True)
+    )
+    properties: dict[str, Any] = {}
+    for name in names:
+        kind = draw(st.sampled_from(["scalar", "array", "object", "ref"] if depth else ["scalar"]))
+        if kind == "scalar":
+            properties[name] = draw(_scalar_schemas())
+        elif kind == "array":
+            low = draw(st.integers(0, 2))
+            properties[name] = {
+                "type": "array",
+                "items": draw(_scalar_schemas()),
+                "minItems": low,
+                "maxItems": low + draw(st.integers(0, 3)),
+            }
+        elif kind == "object":
+            properties[name] = draw(_schema_object(defs, depth - 1))
+        else:
+            key = f"Def{len(defs)}"
+            defs[key] = draw(_schema_object(defs, depth - 1))
+            properties[name] = {"$ref": f"#/$defs/{key}"}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 @st.composite

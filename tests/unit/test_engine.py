@@ -42,7 +42,7 @@ def test_every_endpoint_routes_to_its_row() -> None:
 
 
 def test_scopes_come_from_the_table() -> None:
-    assert SCOPES == ("messages", "count_tokens", "models")
+    assert SCOPES == ("messages", "count_tokens", "models", "message_batches", "files")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,197 @@
+"""How long and how much one client may take from the server: read deadlines, connection and
+memory bounds, so no request can freeze the fake or exhaust its memory.
+
+- A request's line and headers must arrive within `header_timeout` of the connection
+  opening (or of the previous response); a slowloris client trickling bytes is cut then.
+  Headers are at most `max_header_bytes`.
+- A request's body must arrive whole within `body_timeout` (408), be at most the profile's
+  body limit (413), and fit in the server-wide `max_bytes_in_flight` (503); a never-ending
+  chunked upload is cut at whichever comes first. A client hanging up mid-upload just ends
+  its request: no traceback.
+- At most `max_connections` connections are open at once; the next gets a 503 and is closed.
+- No forwarding header (`X-Forwarded-For`) is trusted unless `forwarded_allow_ips` names the
+  proxies to trust, so a key's IP allowlist sees the real peer.
+- Every answer from the HTTP layer itself (a malformed request line, 413, 408, 503) is the
+  JSON error envelope, never plain text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+
+from ..settings import Bounds
+from .guard import envelope
+
+__all__ = ["BodyReader", "Bounds", "protocol_class"]
+
+
+def _raw_envelope(status: int, reason: str, type: str, message: str) -> bytes:
+    """A whole HTTP/1.1 error answer, for the protocol layer (no ASGI there)."""
+    start, body = envelope(status, type, message)
+    head = b"".join(k + b": " + v + b"\r\n" for k, v in start["headers"])
+    line = f"HTTP/1.1 {status} {reason}\r\n".encode()
+    payload: bytes = body["body"]
+    return line + head + b"connection: close\r\n\r\n" + payload
+
+
+def protocol_class(bounds: Bounds, base: type[Any] | None = None) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol (`base`; by default httptools, else h11, as uvicorn picks)
+    with a header deadline, a connection cap, and the envelope for malformed requests."""
+    if base is None:
+        from uvicorn.protocols.http.auto import AutoHTTPProtocol as base
+
+    class Protocol(base):  # type: ignore[misc,valid-type]
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            if len(self.connections) > bounds.max_connections:
+                transport.write(
+                    _raw_envelope(
+                        503,
+                        "Service Unavailable",
+                        "api_error",
+                        f"mockspike: more than {bounds.max_connections} open connections",
+                    )
+                )
+                transport.close()
+                return
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            idle = self.cycle is None or self.cycle.response_complete
+            if idle and not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def send_400_response(self, msg: str) -> None:
+            self.transport.write(
+                _raw_envelope(400, "Bad Request", "invalid_request_error", f"mockspike: {msg}")
+            )
+            self.transport.close()
+
+        def _arm(self) -> None:
+            """Expect the next request's headers within the deadline, however they trickle."""
+            self._disarm()
+            self._header_timer = self.loop.call_later(
+                bounds.header_timeout, self._headers_late, self.cycle
+            )
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_late(self, waiting_after: Any) -> None:
+            if self.cycle is waiting_after and not self.transport.is_closing():
+                self.transport.close()  # no request began since the deadline was set
+
+    return Protocol
+
+
+class BodyReader:
+    """ASGI middleware: reads each request body off the wire, within its bounds, before the
+    app runs; the app then receives it whole, and later messages (a disconnect) as sent."""
+
+    def __init__(
+        self,
+        app: Any,
+        bounds: Bounds,
+        body_limit: Callable[[str, str], int],
+        too_large: Callable[[str, str], tuple[int, dict[str, str], bytes]],
+    ) -> None:
+        """`body_limit(method, path)` is the endpoint's own limit (an upload may be larger
+        than a message); `too_large(method, path)` its 413."""
+        self.app = app
+        self.bounds = bounds
+        self.body_limit = body_limit
+        self.too_large = too_large
+        self.in_flight = 0
+        """Bytes of request bodies held right now, over every client."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        limit = self.body_limit(method, path)
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await _send_answer(send, *self.too_large(method, path))
+            return  # refused before reading: a 50 MB body is never buffered
+        held = 0
+        try:
+            chunks: list[bytes] = []
+            refusal: tuple[int, str, str] | None = None
+            with anyio.move_on_after(self.bounds.body_timeout) as deadline:
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # the client is gone: nothing to answer, nothing to log
+                    chunk = message.get("body", b"")
+                    if held + len(chunk) > limit:
+                        await _send_answer(send, *self.too_large(method, path))
+                        return
+                    if self.in_flight + len(chunk) > self.bounds.max_bytes_in_flight:
+                        refusal = (503, "api_error", "mockspike: too many request bytes in flight")
+                        break
+                    self.in_flight += len(chunk)
+                    held += len(chunk)
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+            if deadline.cancel_called:
+                refusal = (
+                    408,
+                    "invalid_request_error",
+                    f"mockspike: the request body did not arrive within "
+                    f"{self.bounds.body_timeout:g} seconds",
+                )
+            if refusal is not None:
+                for part in envelope(*refusal, extra=((b"connection", b"close"),)):
+                    await send(part)
+                return
+            body = b"".join(chunks)
+            del chunks
+            await self.app(scope, _Replay(body, receive), send)
+        finally:
+            self.in_flight -= held
+
+
+def _declared_length(scope: Any) -> int | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length" and value.isdigit():
+            return int(value)
+    return None
+
+
+class _Replay:
+    """The ASGI `receive` the app sees: the whole body, then the server's own messages.
+    `__self__` is the server's request cycle, as on the bound method it wraps, so the
+    `drop` fault can still reach the connection."""
+
+    def __init__(self, body: bytes, receive: Any) -> None:
+        self.body: bytes | None = body
+        self.receive = receive
+        self.__self__ = getattr(receive, "__self__", None)
+
+    async def __call__(self) -> dict[str, Any]:
+        if self.body is not None:
+            body, self.body = self.body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await self.receive()  # type: ignore[no-any-return]
+
+
+async def _send_answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw += [(b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

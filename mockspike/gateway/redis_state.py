@@ -1,0 +1,462 @@
+"""The gateway's state in Redis, so several `mockspike serve` processes act as one fake.
+
+Each decision is one server-side Lua script (run by EVALSHA): taking rate-limit tokens,
+settling (giving back output tokens and debiting the wallet) and claiming a use of a rule.
+Redis runs a script alone, so two processes never both spend the last token or the last use
+of a rule. Bucket time is Redis's own clock (`TIME`), so machines need not agree on theirs.
+Prompt-cache entries are keys with a TTL; the journal is a capped stream (`XADD MAXLEN ~`).
+Rules are stored as their script-file form (`responders/script_files.py`), with a version
+number that every process checks before deciding, and rebuilds its rules from on a change.
+
+Every Redis call has a socket timeout: when Redis is gone a request is answered with the
+gateway's retryable 5xx (`StateUnavailable`) instead of waiting, and the connection pool
+reconnects by itself when Redis is back.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar, cast, overload
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .. import _json
+from ..core.journal import Entry, Journal
+from ..responders import script_files
+from ..responders.scripted import Rule, Script
+from .keys import RateLimits
+from .state import BUCKETS, Bucket, Buckets, CachedPrefix, StateUnavailable, Taken, capacities
+
+log = logging.getLogger("mockspike")
+
+#: Seconds a Redis call may take before the request is answered with a 5xx.
+TIMEOUT = 1.0
+
+# Refill the three buckets of KEYS[1] on Redis's clock; take ARGV[4..6] from them when all
+# fit, else take nothing and name the one that waits longest. ARGV[1..3]: capacities.
+# Before that, when the wallet ARGV[7] of hash KEYS[2] holds less than ARGV[8]: 'broke'.
+_REFILL = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local names = {'requests', 'input-tokens', 'output-tokens'}
+local updated = tonumber(redis.call('HGET', KEYS[1], 'updated') or now)
+local levels = {}
+for i = 1, 3 do
+  local cap = tonumber(ARGV[i])
+  local level = tonumber(redis.call('HGET', KEYS[1], names[i]) or cap)
+  levels[i] = math.min(cap, level + math.max(now - updated, 0) * cap / 60)
+end
+"""
+_SAVE = """
+redis.call('HSET', KEYS[1], 'updated', tostring(now), names[1], tostring(levels[1]),
+  names[2], tostring(levels[2]), names[3], tostring(levels[3]))
+redis.call('EXPIRE', KEYS[1], 120)
+"""
+_TAKE = (
+    """
+local balance = redis.call('HGET', KEYS[2], ARGV[7])
+if balance and tonumber(ARGV[8]) > tonumber(balance) then return {'broke', balance} end
+"""
+    + _REFILL
+    + """
+local worst, worst_wait = 0, 0
+for i = 1, 3 do
+  local cap, need = tonumber(ARGV[i]), tonumber(ARGV[i + 3])
+  local wait = 0
+  if need > levels[i] then
+    if need > cap then wait = 60 else wait = (need - levels[i]) * 60 / cap end
+  end
+  if wait > worst_wait then worst, worst_wait = i, wait end
+end
+if worst == 0 then
+  for i = 1, 3 do levels[i] = levels[i] - tonumber(ARGV[i + 3]) end
+end
+"""
+    + _SAVE
+    + """
+return {tostring(levels[1]), tostring(levels[2]), tostring(levels[3]), tostring(now),
+  worst, tostring(worst_wait)}
+"""
+)
+# ARGV[4]: output tokens to give back ('' when the call was not limited); ARGV[5]: credits
+# to debit from field ARGV[6] of the wallets hash KEYS[2], if the key has a wallet.
+_SETTLE = (
+    _REFILL
+    + """
+if ARGV[4] ~= '' then
+  levels[3] = math.min(tonumber(ARGV[3]), levels[3] + tonumber(ARGV[4]))
+end
+if redis.call('HEXISTS', KEYS[2], ARGV[6]) == 1 then
+  redis.call('HINCRBYFLOAT', KEYS[2], ARGV[6], -tonumber(ARGV[5]))
+end
+"""
+    + _SAVE
+    + """
+return {tostring(levels[1]), tostring(levels[2]), tostring(levels[3]), tostring(now)}
+"""
+)
+# One use of rule ARGV[1] (uses counted in hash KEYS[1]) unless ARGV[2] uses ran out:
+# the use's position in the rule's sequence, or -1.
+_CLAIM = """
+local calls = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or 0)
+if ARGV[2] ~= '' and calls >= tonumber(ARGV[2]) then return -1 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+return calls
+"""
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _guarded(method: Callable[P, T]) -> Callable[P, T]:
+    """Redis errors become the gateway's retryable 5xx."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"{type(exc).__name__}: {exc}") from None
+
+    return call
+
+
+class RedisState:
+    """The `State` of every process pointed at one Redis database."""
+
+    shared = True
+
+    def __init__(
+        self, url: str, wallets: Mapping[str, float], *, prefix: str = "mockspike:"
+    ) -> None:
+        self.url = url
+        self.client: redis.Redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=TIMEOUT,
+            socket_connect_timeout=TIMEOUT,
+            retry=Retry(NoBackoff(), 1),
+            health_check_interval=5,
+        )
+        self._keys = _Keys(prefix)
+        try:
+            self.client.ping()
+            for key, credits in wallets.items():
+                self.client.hsetnx(self._keys.wallets, key, repr(credits))
+        except redis.RedisError as exc:
+            self.client.close()
+            raise ConnectionError(f"cannot reach Redis at {url}: {exc}") from None
+        self._take = self.client.register_script(_TAKE)
+        self._settle = self.client.register_script(_SETTLE)
+        self._claim = self.client.register_script(_CLAIM)
+        self._version: str | None = None
+        self.journal: Journal = RedisJournal(self.client, self._keys.journal, Journal())
+
+    # -- rate limits and wallets --------------------------------------------------------
+
+    @_guarded
+    def take(
+        self,
+        key: str,
+        limits: RateLimits,
+        needs: Mapping[str, float],
+        now: float,
+        estimate: float = 0.0,
+    ) -> Taken:
+        amounts = [needs.get(name, 0) for name in BUCKETS]
+        result = self._take(
+            keys=[self._keys.buckets(key), self._keys.wallets],
+            args=[*capacities(limits), *amounts, key, repr(estimate)],
+        )
+        if result[0] == "broke":
+            return Taken({}, broke=float(result[1]))
+        buckets = _buckets(limits, result)
+        worst = int(result[4])
+        if worst == 0:
+            return Taken(buckets)
+        return Taken(buckets, BUCKETS[worst - 1], float(result[5]))
+
+    @_guarded
+    def settle(
+        self, key: str, limits: RateLimits, give_back: float | None, credits: float, now: float
+    ) -> Buckets:
+        result = self._settle(
+            keys=[self._keys.buckets(key), self._keys.wallets],
+            args=[*capacities(limits), "" if give_back is None else give_back, credits, key],
+        )
+        return _buckets(limits, result)
+
+    @_guarded
+    def reset_buckets(self) -> None:
+        for name in self.client.scan_iter(match=self._keys.buckets("*"), count=500):
+            self.client.delete(name)
+
+    @_guarded
+    def buckets(self, now: float, limits_of: Callable[[str], RateLimits]) -> dict[str, Buckets]:
+        found: dict[str, Buckets] = {}
+        prefix = self._keys.buckets("")
+        for name in self.client.scan_iter(match=self._keys.buckets("*"), count=500):
+            fields = cast(dict[str, str], self.client.hgetall(name))
+            if "updated" not in fields:
+                continue
+            key = name.removeprefix(prefix)
+            updated = float(fields["updated"])
+            found[key] = {}
+            for bucket, capacity in zip(BUCKETS, capacities(limits_of(key)), strict=True):
+                found[key][bucket] = Bucket(capacity, updated, float(fields[bucket]))
+                found[key][bucket].refill(now)
+        return found
+
+    @_guarded
+    def wallet(self, key: str) -> float | None:
+        value = self.client.hget(self._keys.wallets, key)
+        return None if value is None else float(value)
+
+    @_guarded
+    def wallets(self) -> dict[str, float]:
+        found = cast(dict[str, str], self.client.hgetall(self._keys.wallets))
+        return {k: float(v) for k, v in found.items()}
+
+    @_guarded
+    def credit(self, key: str, credits: float) -> float:
+        return float(self.client.hincrbyfloat(self._keys.wallets, key, credits))
+
+    @_guarded
+    def set_wallet(self, key: str, credits: float) -> None:
+        self.client.hset(self._keys.wallets, key, repr(credits))
+
+    # -- prompt cache ---------------------------------------------------------------------
+
+    @_guarded
+    def cache_get(self, entry: tuple[str, str, str], ttls: Mapping[str, int], now: float) -> bool:
+        name = self._keys.cache(entry)
+        value = cast(str | None, self.client.get(name))
+        if value is None:
+            return False
+        ttl = value.split(" ")[1]
+        self.client.expire(name, ttls[ttl])
+        return True
+
+    @_guarded
+    def cache_put(self, entry: tuple[str, str, str], prefix: CachedPrefix) -> None:
+        seconds = max(1, round(prefix.expires - time.time()))
+        self.client.set(self._keys.cache(entry), f"{prefix.tokens} {prefix.ttl}", ex=seconds)
+
+    @_guarded
+    def cache_entries(self, now: float) -> list[tuple[tuple[str, str, str], CachedPrefix]]:
+        found: list[tuple[tuple[str, str, str], CachedPrefix]] = []
+        for name in self.client.scan_iter(match=self._keys.cache(("*", "*", "*")), count=500):
+            pipe = self.client.pipeline()
+            pipe.get(name)
+            pipe.pttl(name)
+            value, left = pipe.execute()
+            if value is None or left < 0:
+                continue
+            tokens, ttl = value.split(" ")
+            found.append(
+                (self._keys.cache_entry(name), CachedPrefix(int(tokens), ttl, now + left / 1000))
+            )
+        return found
+
+    @_guarded
+    def cache_clear(self) -> None:
+        for name in self.client.scan_iter(match=self._keys.cache(("*", "*", "*")), count=500):
+            self.client.delete(name)
+
+    # -- scripted rules -------------------------------------------------------------------
+
+    @_guarded
+    def claim(self, rule: Rule) -> int | None:
+        times = "" if rule.times is None else rule.times
+        position = int(self._claim(keys=[self._keys.calls], args=[rule.number, times]))
+        if position < 0:
+            rule.calls = rule.times or rule.calls
+            return None
+        rule.calls = position + 1
+        return position
+
+    @_guarded
+    def sync(self, script: Script) -> None:
+        """One round trip: the rules' version and use counts; the rules themselves only
+        when another process changed them."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(self._keys.version)
+        pipe.hgetall(self._keys.calls)
+        version, calls = pipe.execute()
+        if version != self._version:
+            specs = [_json.loads(s) for s in self.client.lrange(self._keys.rules, 0, -1)]
+            rules = script_files.build_rules({"rules": specs}, _shared_rule) if specs else []
+            for number, rule in enumerate(rules, 1):
+                rule.number = number
+            script.replace(rules)
+            self._version = version
+        for rule in script.rules:
+            rule.calls = int(calls.get(str(rule.number), 0))
+
+    @_guarded
+    def store_rules(self, specs: list[dict[str, Any]]) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.rpush(self._keys.rules, *[_json.dumps(s).decode() for s in specs])
+        pipe.incr(self._keys.version)
+        pipe.execute()
+
+    @_guarded
+    def clear(self) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self._keys.rules, self._keys.calls, self._keys.journal)
+        pipe.incr(self._keys.version)
+        pipe.execute()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def use_journal(self, journal: Journal) -> Journal:
+        self.journal = RedisJournal(self.client, self._keys.journal, journal)
+        return self.journal
+
+
+def _shared_rule(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
+    return Rule(matchers, times=times, name=name)
+
+
+def _buckets(limits: RateLimits, result: list[Any]) -> Buckets:
+    now = float(result[3])
+    return {
+        name: Bucket(capacity, now, float(level))
+        for name, capacity, level in zip(BUCKETS, capacities(limits), result[:3], strict=True)
+    }
+
+
+@dataclass(frozen=True)
+class _Keys:
+    prefix: str
+
+    @property
+    def wallets(self) -> str:
+        return self.prefix + "wallets"
+
+    @property
+    def rules(self) -> str:
+        return self.prefix + "rules"
+
+    @property
+    def version(self) -> str:
+        return self.prefix + "rules:version"
+
+    @property
+    def calls(self) -> str:
+        return self.prefix + "rules:calls"
+
+    @property
+    def journal(self) -> str:
+        return self.prefix + "journal"
+
+    def buckets(self, key: str) -> str:
+        return f"{self.prefix}buckets:{key}"
+
+    def cache(self, entry: tuple[str, str, str]) -> str:
+        return f"{self.prefix}cache:" + "|".join(entry)
+
+    def cache_entry(self, name: str) -> tuple[str, str, str]:
+        scope, model, digest = name.removeprefix(self.prefix + "cache:").rsplit("|", 2)
+        return scope, model, digest
+
+
+@dataclass
+class StoredEntry(Entry):
+    """A journal entry read back from Redis: its JSON form, as it was written."""
+
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.stored
+
+
+def _entry(data: dict[str, Any]) -> StoredEntry:
+    usage = data.get("usage") or {}
+    return StoredEntry(
+        data["method"],
+        data["path"],
+        data.get("headers") or {},
+        data.get("body"),
+        status=data.get("status", 0),
+        rule=data.get("rule"),
+        error=data.get("error"),
+        input_tokens=usage.get("input_tokens", 0),
+        output_tokens=usage.get("output_tokens", 0),
+        credits=data.get("credits", 0.0),
+        batch_item=data.get("batch_item"),
+        started_at=data.get("started_at", 0.0),
+        duration=data.get("duration_ms", 0.0) / 1000,
+        stored=data,
+    )
+
+
+class RedisJournal(Journal):
+    """The journal as a capped Redis stream: every process appends, any one reads all."""
+
+    def __init__(self, client: redis.Redis, stream: str, like: Journal) -> None:
+        super().__init__(
+            max_entries=like.max_entries,
+            max_bytes=like.max_bytes,
+            summary_bytes=like.summary_bytes,
+            redaction=like.redaction,
+        )
+        self._client = client
+        self._stream = stream
+
+    def append(self, entry: Entry, raw: bytes = b"") -> None:
+        """Write the entry, redacted and summarised as in memory (this process keeps its
+        own bounded copy too); a lost Redis loses the entry, never the answer."""
+        super().append(entry, raw)
+        try:
+            self._client.xadd(
+                self._stream,
+                {"entry": _json.dumps(entry.to_json()).decode()},
+                maxlen=self.max_entries,
+                approximate=True,
+            )
+        except redis.RedisError as exc:
+            log.warning("mockspike: journal entry not written to Redis: %s", exc)
+
+    @_guarded
+    def _all(self) -> list[Entry]:
+        found = cast(list[tuple[str, dict[str, str]]], self._client.xrange(self._stream))
+        return [_entry(_json.loads(fields["entry"])) for _, fields in found]
+
+    @_guarded
+    def clear(self) -> None:
+        super().clear()
+        self._client.delete(self._stream)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        return self._all()[index]
+
+    @_guarded
+    def __len__(self) -> int:
+        return int(self._client.xlen(self._stream))
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._all())
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    @property
+    def last(self) -> Entry:
+        newest = cast(
+            list[tuple[str, dict[str, str]]], self._client.xrevrange(self._stream, count=1)
+        )
+        if not newest:
+            raise IndexError("the fake has received no request yet")
+        return _entry(_json.loads(newest[0][1]["entry"]))

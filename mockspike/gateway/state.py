@@ -1,0 +1,305 @@
+"""The gateway's mutable state behind one interface: rate-limit buckets, wallets, the prompt
+cache, scripted-rule uses and the journal.
+
+`MemoryState` (the default) keeps it in this process, as fast as plain dicts.
+`gateway/redis_state.py` keeps it in Redis so several processes behave as one fake. Every
+operation that decides something (take tokens, claim a rule's use) is one atomic step of
+the state, so two processes never both spend the last token or the last use of a rule.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..contract.errors import ApiError
+from .keys import RateLimits
+
+if TYPE_CHECKING:
+    from ..core.journal import Journal
+    from ..responders.scripted import Rule, Script
+
+BUCKETS = ("requests", "input-tokens", "output-tokens")
+
+
+class StateUnavailable(ApiError):
+    """The shared state cannot be reached: answered as the gateway's retryable 5xx."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            503,
+            "The gateway's shared state is unavailable; please retry.",
+            headers={"x-should-retry": "true"},
+        )
+        self.detail = detail
+
+
+class Bucket:
+    """A token bucket refilled continuously: `capacity` a minute."""
+
+    __slots__ = ("capacity", "capacity_text", "level", "updated")
+
+    def __init__(self, capacity: int, now: float, level: float | None = None) -> None:
+        self.capacity = capacity
+        self.capacity_text = str(capacity)
+        self.level = float(capacity) if level is None else level
+        self.updated = now
+
+    def refill(self, now: float) -> None:
+        elapsed = max(now - self.updated, 0.0)
+        self.level = min(self.capacity, self.level + elapsed * self.capacity / 60)
+        self.updated = now
+
+    def wait(self, amount: float) -> float:
+        """Seconds until `amount` fits (a minute at most: more can never fit)."""
+        if amount <= self.level:
+            return 0.0
+        if amount > self.capacity:
+            return 60.0
+        return (amount - self.level) * 60 / self.capacity
+
+    def reset_at(self, now: float) -> float:
+        return now + (self.capacity - self.level) * 60 / self.capacity
+
+
+Buckets = dict[str, Bucket]
+
+
+def capacities(limits: RateLimits) -> tuple[int, int, int]:
+    """The capacities of `BUCKETS`, in that order."""
+    return (
+        limits.requests_per_minute,
+        limits.input_tokens_per_minute,
+        limits.output_tokens_per_minute,
+    )
+
+
+@dataclass
+class Taken:
+    """The result of `State.take`: the buckets after it, and when refused the bucket that
+    would wait longest and for how many seconds."""
+
+    buckets: Buckets
+    worst: str | None = None
+    wait: float = 0.0
+    broke: float | None = None
+    """When the wallet held less than the estimate: its balance (nothing was taken)."""
+
+
+@dataclass
+class CachedPrefix:
+    tokens: int
+    ttl: str
+    expires: float
+
+
+class State(Protocol):
+    """What the gateway and the engine change while answering."""
+
+    shared: bool
+    """True when other processes see the same state (rules must then be data)."""
+    journal: Journal
+
+    # rate limits
+    def take(
+        self,
+        key: str,
+        limits: RateLimits,
+        needs: Mapping[str, float],
+        now: float,
+        estimate: float = 0.0,
+    ) -> Taken:
+        """Check the key's wallet holds `estimate` and that every bucket holds its need;
+        then, in the same step, take the needs from the buckets."""
+        ...
+
+    def settle(
+        self, key: str, limits: RateLimits, give_back: float | None, credits: float, now: float
+    ) -> Buckets:
+        """Return `give_back` output tokens (None: the call was not limited) and debit the
+        key's wallet, if it has one, by `credits`; the buckets after it."""
+        ...
+
+    def reset_buckets(self) -> None: ...
+    def buckets(self, now: float, limits_of: Callable[[str], RateLimits]) -> dict[str, Buckets]:
+        """Every key's buckets, refilled to `now`."""
+        ...
+
+    # wallets
+    def wallet(self, key: str) -> float | None: ...
+    def wallets(self) -> dict[str, float]: ...
+    def credit(self, key: str, credits: float) -> float: ...
+    def set_wallet(self, key: str, credits: float) -> None: ...
+
+    # prompt cache
+    def cache_get(self, entry: tuple[str, str, str], ttls: Mapping[str, int], now: float) -> bool:
+        """True if `entry` is fresh (and refresh its TTL)."""
+        ...
+
+    def cache_put(self, entry: tuple[str, str, str], prefix: CachedPrefix) -> None: ...
+    def cache_entries(self, now: float) -> list[tuple[tuple[str, str, str], CachedPrefix]]: ...
+    def cache_clear(self) -> None: ...
+
+    # scripted rules
+    def claim(self, rule: Rule) -> int | None:
+        """Take one use of `rule`: its position in the rule's sequence (0 first), or None
+        when its uses ran out. Called with the script's lock held."""
+        ...
+
+    def sync(self, script: Script) -> None:
+        """Bring `script` up to date with rules other processes added (no-op in memory)."""
+        ...
+
+    def store_rules(self, specs: list[dict[str, Any]]) -> None:
+        """Share rules in their script-file form (no-op in memory)."""
+        ...
+
+    def clear(self) -> None:
+        """Forget the rules and the journal."""
+        ...
+
+    def close(self) -> None: ...
+    def use_journal(self, journal: Journal) -> Journal:
+        """The journal to keep, with `journal`'s bounds and redaction."""
+        ...
+
+
+class MemoryState:
+    """This process's state: today's behaviour and speed. Thread-safe."""
+
+    shared = False
+
+    def __init__(self, wallets: Mapping[str, float]) -> None:
+        from ..core.journal import Journal
+
+        self.journal = Journal()
+        self._lock = threading.Lock()
+        self._buckets: dict[str, Buckets] = {}
+        self._wallets = dict(wallets)
+        self._cache: dict[tuple[str, str, str], CachedPrefix] = {}
+
+    def _buckets_of(self, key: str, limits: RateLimits, now: float) -> Buckets:
+        buckets = self._buckets.get(key)
+        if buckets is None:
+            buckets = self._buckets[key] = {
+                name: Bucket(capacity, now)
+                for name, capacity in zip(BUCKETS, capacities(limits), strict=True)
+            }
+        for bucket in buckets.values():
+            bucket.refill(now)
+        return buckets
+
+    def take(
+        self,
+        key: str,
+        limits: RateLimits,
+        needs: Mapping[str, float],
+        now: float,
+        estimate: float = 0.0,
+    ) -> Taken:
+        with self._lock:
+            balance = self._wallets.get(key)
+            if balance is not None and estimate > balance:
+                return Taken({}, broke=balance)
+            buckets = self._buckets_of(key, limits, now)
+            waits = {name: buckets[name].wait(amount) for name, amount in needs.items()}
+            worst = max(waits, key=lambda name: waits[name])
+            if waits[worst] > 0:
+                return Taken(buckets, worst, waits[worst])
+            for name, amount in needs.items():
+                buckets[name].level -= amount
+            return Taken(buckets)
+
+    def settle(
+        self, key: str, limits: RateLimits, give_back: float | None, credits: float, now: float
+    ) -> Buckets:
+        with self._lock:
+            buckets = self._buckets_of(key, limits, now)
+            if give_back is not None:
+                output = buckets["output-tokens"]
+                output.level = min(output.capacity, output.level + give_back)
+            if key in self._wallets:
+                self._wallets[key] -= credits
+            return buckets
+
+    def reset_buckets(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+    def buckets(self, now: float, limits_of: Callable[[str], RateLimits]) -> dict[str, Buckets]:
+        with self._lock:
+            for buckets in self._buckets.values():
+                for bucket in buckets.values():
+                    bucket.refill(now)
+            return {key: dict(buckets) for key, buckets in self._buckets.items()}
+
+    def wallet(self, key: str) -> float | None:
+        return self._wallets.get(key)
+
+    def wallets(self) -> dict[str, float]:
+        return dict(self._wallets)
+
+    def credit(self, key: str, credits: float) -> float:
+        with self._lock:
+            self._wallets[key] = self._wallets.get(key, 0.0) + credits
+            return self._wallets[key]
+
+    def set_wallet(self, key: str, credits: float) -> None:
+        with self._lock:
+            self._wallets[key] = credits
+
+    def cache_get(self, entry: tuple[str, str, str], ttls: Mapping[str, int], now: float) -> bool:
+        with self._lock:
+            found = self._cache.get(entry)
+            if found is None or found.expires <= now:
+                return False
+            found.expires = now + ttls[found.ttl]
+            return True
+
+    def cache_put(self, entry: tuple[str, str, str], prefix: CachedPrefix) -> None:
+        with self._lock:
+            self._cache[entry] = prefix
+
+    def cache_entries(self, now: float) -> list[tuple[tuple[str, str, str], CachedPrefix]]:
+        with self._lock:
+            return [(k, v) for k, v in self._cache.items() if v.expires > now]
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def claim(self, rule: Rule) -> int | None:
+        if rule.times is not None and rule.calls >= rule.times:
+            return None
+        rule.calls += 1
+        return rule.calls - 1
+
+    def sync(self, script: Script) -> None:
+        pass
+
+    def store_rules(self, specs: list[dict[str, Any]]) -> None:
+        pass
+
+    def clear(self) -> None:
+        self.journal.clear()
+
+    def close(self) -> None:
+        pass
+
+    def use_journal(self, journal: Journal) -> Journal:
+        self.journal = journal
+        return journal
+
+
+def open_state(url: str | None, wallets: Mapping[str, float]) -> State:
+    """The state a URL names: None or `memory` in this process, `redis://HOST:PORT/DB`
+    shared through Redis."""
+    if url is None or url == "memory":
+        return MemoryState(wallets)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from .redis_state import RedisState
+
+        return RedisState(url, wallets)
+    raise ValueError(f"state is 'memory' or a redis://HOST:PORT/DB URL, not {url!r}")

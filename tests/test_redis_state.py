@@ -1,0 +1,317 @@
+"""Scale-out: two `mockspike serve` processes sharing one real redis-server behave as one
+fake — limits, wallets, rule uses, the journal and the prompt cache hold across them, and a
+lost Redis is answered with the gateway's retryable 5xx until it is back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+redis = pytest.importorskip("redis")
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="needs redis-server (scripts/test installs it)"
+)
+
+CONFIG = {
+    "keys": {
+        "five": {
+            "rate_limits": {
+                "requests_per_minute": 5,
+                "input_tokens_per_minute": 100_000,
+                "output_tokens_per_minute": 100_000,
+            }
+        },
+        "paid": {"wallet": 100.0},
+        "free": {},
+    }
+}
+BODY = {
+    "model": "claude-haiku-4-5",
+    "max_tokens": 16,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A throwaway redis-server on a loopback port, nothing saved to disk."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = _free_port()
+        self.tmp = tmp
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def serve(state: str, config: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    """`mockspike serve` on a free port; returns the process and its base URL."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockspike",
+            "serve",
+            "--port",
+            "0",
+            "--state",
+            state,
+            "--config",
+            str(config),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if "serving on" not in line:
+        process.kill()
+        raise RuntimeError(f"serve did not start: {line}{process.communicate()[1]}")
+    return process, line.rsplit(" ", 1)[1].strip()
+
+
+@pytest.fixture(scope="module")
+def pair(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[str]]:
+    config = tmp_path_factory.mktemp("config") / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    started = [serve(redis_server.url, config) for _ in range(2)]
+    yield [url for _, url in started]
+    for process, _ in started:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def fresh(request: pytest.FixtureRequest) -> None:
+    if "pair" in request.fixturenames:
+        httpx.post(
+            request.getfixturevalue("pair")[0] + "/_mockspike/reset", json={}
+        ).raise_for_status()
+
+
+def call(url: str, key: str = "free", body: dict[str, Any] = BODY) -> httpx.Response:
+    headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+    return httpx.post(url + "/v1/messages", json=body, headers=headers, timeout=10)
+
+
+def test_a_five_a_minute_key_gets_exactly_five_successes_across_both(pair: list[str]) -> None:
+    statuses = [call(pair[i % 2], "five").status_code for i in range(12)]
+    assert statuses.count(200) == 5
+    assert statuses.count(429) == 7
+
+
+def test_a_wallet_is_debited_once_per_call(pair: list[str]) -> None:
+    for i in range(6):
+        assert call(pair[i % 2], "paid").status_code == 200
+    spent = sum(
+        e["credits"]
+        for e in httpx.get(pair[1] + "/_mockspike/requests").json()["requests"]
+        if e["status"] == 200
+    )
+    assert spent > 0
+    for url in pair:
+        balance = httpx.get(url + "/_mockspike/wallets/paid").json()["balance"]
+        assert balance == pytest.approx(100.0 - spent)
+    # spend the rest of it through the other one
+    httpx.post(pair[0] + "/_mockspike/wallets/paid", json={"balance": 0.0}).raise_for_status()
+    assert call(pair[1], "paid").status_code == 402
+
+
+def test_a_rule_with_times_3_answers_exactly_3_times_across_both(pair: list[str]) -> None:
+    rule = {"times": 3, "respond": {"reply": {"text": "scripted"}}}
+    httpx.post(pair[0] + "/_mockspike/rules", json=rule).raise_for_status()
+    texts = [call(pair[i % 2]).json()["content"][0]["text"] for i in range(8)]
+    assert texts.count("scripted") == 3
+    rules = httpx.get(pair[1] + "/_mockspike/rules").json()["rules"]
+    assert [(r["calls"], r["times"]) for r in rules] == [(3, 3)]
+
+
+def test_one_journal_holds_every_request(pair: list[str]) -> None:
+    for i in range(7):
+        call(pair[i % 2])
+    journals = [httpx.get(url + "/_mockspike/requests").json()["requests"] for url in pair]
+    assert len(journals[0]) == 7
+    assert journals[0] == journals[1]
+
+
+def test_the_prompt_cache_written_through_one_is_read_through_the_other(
+    pair: list[str],
+) -> None:
+    httpx.request("DELETE", pair[0] + "/_mockspike/cache", json={}).raise_for_status()
+    system = [{"type": "text", "text": "policy " * 5000, "cache_control": {"type": "ephemeral"}}]
+    body = {**BODY, "system": system}
+    written = call(pair[0], body=body).json()["usage"]
+    read = call(pair[1], body=body).json()["usage"]
+    assert written["cache_creation_input_tokens"] > 0
+    assert read["cache_read_input_tokens"] == written["cache_creation_input_tokens"]
+    assert len(httpx.get(pair[1] + "/_mockspike/cache").json()["entries"]) == 1
+
+
+def test_python_rules_are_refused_with_shared_state(redis_server: RedisServer) -> None:
+    from mockspike import MockSpike
+
+    with MockSpike(state=redis_server.url) as fake:
+        with pytest.raises(TypeError, match="load_script"):
+            fake.on(text="x")
+        fake.load_script({"match": {"text": "x"}, "respond": {"reply": {"text": "y"}}})
+        assert [r.describe() for r in fake.rules][-1].endswith("on(text='x')")
+
+
+def test_two_workers_on_one_port_share_the_limits(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    redis.Redis.from_url(redis_server.url).flushdb()
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    process, url = serve(redis_server.url, config, "--workers", "2")
+    try:
+        statuses = [call(url, "five").status_code for _ in range(8)]
+        assert statuses.count(200) == 5
+        assert len(httpx.get(url + "/_mockspike/requests").json()["requests"]) == 8
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+
+
+def test_unreachable_redis_at_start_is_a_clear_error(tmp_path: Path) -> None:
+    port = _free_port()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockspike",
+            "serve",
+            "--port",
+            "0",
+            "--state",
+            f"redis://127.0.0.1:{port}/0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert f"cannot reach Redis at redis://127.0.0.1:{port}/0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_workers_without_shared_state_are_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mockspike", "serve", "--port", "0", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "--workers above 1 needs --state redis://" in result.stderr
+
+
+def test_a_lost_redis_is_a_retryable_5xx_and_the_fake_recovers(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)
+    server.start()
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    process, url = serve(server.url, config)
+    try:
+        assert call(url).status_code == 200
+        server.stop()
+        lost = call(url)
+        assert lost.status_code == 503
+        assert lost.json()["error"]["type"] == "api_error"
+        assert lost.headers["x-should-retry"] == "true"
+        admin = httpx.get(url + "/_mockspike/wallets", timeout=10)
+        assert admin.status_code == 503
+        server.start()
+        statuses = []
+        for _ in range(50):  # the pool reconnects on the next call
+            statuses.append(call(url).status_code)
+            if statuses[-1] == 200:
+                break
+            time.sleep(0.1)
+        assert statuses[-1] == 200
+        assert len(httpx.get(url + "/_mockspike/requests").json()["requests"]) >= 1
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+        server.stop()
+
+
+def test_every_process_lists_the_shared_buckets(redis_server: RedisServer) -> None:
+    from mockspike import MockSpike
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+    with (
+        MockSpike(state=redis_server.url, config=CONFIG) as one,
+        MockSpike(state=redis_server.url, config=CONFIG) as other,
+    ):
+        client = httpx.Client(transport=one.transport(), base_url="http://mockspike.test")
+        with client:
+            response = client.post(
+                "/v1/messages",
+                json=BODY,
+                headers={"x-api-key": "five", "anthropic-version": "2023-06-01"},
+            )
+        assert response.status_code == 200
+        rows = other.engine.gateway.buckets()
+        requests = [r for r in rows if r["key"] == "five" and r["bucket"] == "requests"]
+        assert requests == [{"key": "five", "bucket": "requests", "capacity": 5, "remaining": 4}]
