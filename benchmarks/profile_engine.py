@@ -29,6 +29,7 @@ import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
 from mockspike import Engine, WireRequest
+from mockspike.adapters import delivery
 from mockspike.gateway.keys import GatewayConfig
 from mockspike.responders import script_files
 
@@ -41,6 +42,7 @@ STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, fun
     ("gateway: admit", "gateway/limits.py", "admit"),
     ("gateway: settle + headers", "gateway/limits.py", "settle"),
     ("token estimate", "gateway/accounting.py", "input_tokens"),  # the pipeline's own call
+    ("prompt walk (once a request)", "gateway/accounting.py", "__init__"),
     ("script: match rules", "responders/scripted.py", "decide"),
     ("request seed", "responders/synthetic.py", "request_seed"),
     ("synthetic text", "responders/synthetic.py", "synthetic_reply"),
@@ -51,6 +53,7 @@ STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, fun
     ("JSON encode (orjson)", "~", "<built-in method orjson.dumps>"),
     ("SSE events", "render/sse.py", "events"),
     ("SSE frames", "render/sse.py", "frame"),
+    ("SSE wire frames (prepared heads)", "render/sse.py", "frames"),
     ("SSE token counts", "render/sse.py", "output_tokens"),
     ("pacing", "render/pacing.py", "next"),
     ("journal", "core/journal.py", "append"),
@@ -73,7 +76,7 @@ def _call(engine: Engine, workload: Workload) -> Callable[[], None]:
         answer = engine.handle(request)
         assert answer.status == 200, answer.body
         if answer.stream is not None:
-            for _ in answer.iter_chunks():
+            for _ in delivery.body(answer):  # as the transports and the server send it
                 pass
 
     return one
@@ -85,10 +88,10 @@ def engine_profile(name: str, workload: Workload, calls: int, synthetic: bool) -
     for _ in range(min(200, calls)):  # warm up (caches, compiled validators)
         one()
     engine.journal.clear()
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(calls):
         one()
-    plain = (time.perf_counter() - start) / calls * 1e6
+    plain = (time.process_time() - start) / calls * 1e6
     engine.journal.clear()
     profiler = cProfile.Profile()
     profiler.enable()
@@ -110,7 +113,7 @@ def engine_profile(name: str, workload: Workload, calls: int, synthetic: bool) -
     covered = sum(s for s, _ in shares)
     parts = ", ".join(f"{label} {share:.0%}" for share, label in shares if share >= 0.01)
     return [
-        f"{name}: {plain:,.0f} us a request in the engine (no profiler); "
+        f"{name}: {plain:,.0f} us of CPU a request in the engine (no profiler); "
         f"{parts}; everything else {1 - covered:.0%}"
     ]
 

@@ -247,11 +247,13 @@ def main() -> None:
     parser.add_argument(
         "--server", action="store_true", help="only the server table and in-process ratios"
     )
+    parser.add_argument("--before", metavar="REV", help="also serve mockspike as of a git revision")
     args = parser.parse_args()
     rows = [in_process_overhead(args.repeat, w) for w in WORKLOADS if not w.body.get("stream")]
     if not args.server:
         rows += [*pacing_accuracy(), *cassette_scale(args.repeat * 10), *stream_scale()]
-    report = servers.run(args.rounds, args.seconds) if shutil.which("wrk") else ["(no wrk)"]
+    wrk = shutil.which("wrk")
+    report = servers.run(args.rounds, args.seconds, before=args.before) if wrk else ["(no wrk)"]
     print(f"{'benchmark':<50} {'mockspike':>12} {'baseline':>12} {'ratio':>7}  target")
     for name, mine, base, target in rows:
         print(f"{name:<50} {mine:>12.3f} {base:>12.3f} {mine / base:>6.2f}x  {target}")

@@ -3,7 +3,7 @@ aimock, the peer a user picks for a fast mock server (Node), and the floor: bare
 returning canned bytes on uvicorn with uvloop + httptools. Three workloads (`workloads.py`),
 driven by `wrk` (2 threads, 32 keep-alive connections, loopback).
 
-    python benchmarks/servers.py [--rounds 3] [--seconds 4]
+    python benchmarks/servers.py [--rounds 3] [--seconds 4] [--no-peer] [--before REV]
 
 Rounds interleave the servers (their order rotates each round), so drift hits all alike;
 the table gives medians over rounds, and the ratios with their range over rounds. aimock
@@ -106,6 +106,8 @@ def start_mockspike(
     script: dict[str, Any] | None = None,
     python: str = sys.executable,
     name: str = "mockspike",
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Server:
     """`mockspike serve` with lifted limits and the workloads' script (or `script`)."""
     config = folder / f"{name}-gateway.json"
@@ -113,7 +115,7 @@ def start_mockspike(
     rules = folder / f"{name}-script.json"
     rules.write_text(json.dumps(script or workloads.mockspike_script()))
     args = [python, "-m", "mockspike", "serve", "--port", "{port}"]
-    return Server(name, [*args, "--config", str(config), "--script", str(rules)])
+    return Server(name, [*args, "--config", str(config), "--script", str(rules)], env=env, cwd=cwd)
 
 
 def canned_answers(folder: Path) -> int:
@@ -237,13 +239,29 @@ def machine() -> str:
 
 
 @contextmanager
-def servers(folder: Path, with_peer: bool = True) -> Iterator[tuple[list[Server], str | None]]:
-    """mockspike, the bare floor and (when node is there) aimock, running; stopped after."""
+def servers(
+    folder: Path, with_peer: bool = True, before: str | None = None
+) -> Iterator[tuple[list[Server], str | None]]:
+    """mockspike, the bare floor and (when node is there) aimock, running; stopped after.
+    `before`: also mockspike as of that git revision (its package on PYTHONPATH, the rest
+    of this environment shared), for before/after tables."""
     with ExitStack() as stack:
         deltas = canned_answers(folder)
         started: list[Server] = []
         stack.callback(lambda: [s.stop() for s in started])
         started.append(start_mockspike(folder))
+        if before is not None:
+            tree = folder / "before"
+            tree.mkdir()
+            archive = subprocess.run(
+                ["git", "archive", before, "mockspike"],
+                cwd=HERE.parent,
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+            env = {"PYTHONPATH": str(tree)}
+            started.append(start_mockspike(folder, name=f"mockspike@{before}", env=env, cwd=tree))
         note = aimock_unavailable() if with_peer else "aimock skipped: --no-peer"
         if note is None:
             chunk = math.ceil(len(workloads.LONG_TEXT) / deltas)
@@ -297,9 +315,14 @@ def table(results: dict[tuple[str, str], list[Load]], names: list[str]) -> list[
     return lines
 
 
-def run(rounds: int, seconds: float, with_peer: bool = True) -> list[str]:
+def run(
+    rounds: int, seconds: float, with_peer: bool = True, before: str | None = None
+) -> list[str]:
     """Start the servers, measure, stop them; returns the report's lines."""
-    with tempfile.TemporaryDirectory() as tmp, servers(Path(tmp), with_peer) as (targets, note):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        servers(Path(tmp), with_peer, before) as (targets, note),
+    ):
         print(f"servers: {', '.join(s.name for s in targets)}; {rounds} rounds of {seconds:g} s")
         results = measure(targets, Path(tmp), rounds, seconds)
         rss = {s.name: s.rss_mb() for s in targets}
@@ -324,10 +347,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each wrk run")
     parser.add_argument("--no-peer", action="store_true", help="skip aimock")
+    parser.add_argument("--before", metavar="REV", help="also run mockspike as of a git revision")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("servers: wrk is not installed (apt-get install wrk)")
-    print("\n".join(run(args.rounds, args.seconds, not args.no_peer)))
+    print("\n".join(run(args.rounds, args.seconds, not args.no_peer, args.before)))
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ from .settings import CassetteOptions, Settings
 if TYPE_CHECKING:
     import httpx
     import httpx2
-    from starlette.applications import Starlette
 
+    from .adapters.guard import Guard
     from .cassettes.format import Cassette
     from .cassettes.recorder import Recorder
     from .core.verdict import Finding
@@ -116,8 +116,8 @@ class MockSpike:
         return self.settings.admin_token
 
     @cached_property
-    def app(self) -> Starlette:
-        """The Starlette ASGI app: the API and the admin API under `/_mockspike/`."""
+    def app(self) -> Guard:
+        """The ASGI app: the API and the admin API under `/_mockspike/`."""
         from .adapters.asgi import create_app
 
         return create_app(self)

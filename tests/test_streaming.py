@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockspike import MockSpike
+from mockspike import MockSpike, Pacing
 from tests.conftest import HEADERS, SEED_BODY, call_asgi
 from tests.sse_grammar import check_grammar, parse_frames
 
@@ -81,10 +81,12 @@ def test_upstream_profile_sends_no_credits_header(anthropic_server_url: str) -> 
 
 
 @pytest.mark.anyio
-async def test_body_is_sent_event_by_event() -> None:
-    """Drive the ASGI app directly: every SSE frame must be its own body message."""
+@pytest.mark.parametrize("pacing", [None, Pacing(ttft=0.001, tokens_per_second=1_000_000)])
+async def test_body_is_sent_in_whole_frames_each_when_due(pacing: Pacing | None) -> None:
+    """Drive the ASGI app directly: no body message splits a frame; frames due together
+    share one, and each paced event starts its own."""
     sent = await call_asgi(
-        MockSpike().app,
+        MockSpike(pacing=pacing).app,
         "POST",
         "/v1/messages",
         body=json.dumps(body(stream=True)).encode(),
@@ -92,5 +94,10 @@ async def test_body_is_sent_event_by_event() -> None:
     )
     chunks = [m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")]
     frames = parse_frames(b"".join(chunks))
-    assert len(chunks) == len(frames) > 5
-    assert all(chunk.endswith(b"\n\n") and chunk.count(b"\nevent: ") == 0 for chunk in chunks)
+    check_grammar(frames)
+    assert all(chunk.startswith(b"event: ") and chunk.endswith(b"\n\n") for chunk in chunks)
+    deltas = sum(n == "content_block_delta" for n, _ in frames)
+    leading = [c for c in chunks if c.startswith(b"event: content_block_delta\n")]
+    assert len(leading) == (deltas if pacing else 0)
+    if pacing is None:
+        assert len(chunks) < len(frames)

@@ -1,4 +1,4 @@
-"""In-process transports: httpx and httpx2, sync and async, streaming chunk by chunk."""
+"""In-process transports: httpx and httpx2, sync and async, streaming as it is due."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mockspike import MockSpike
+from mockspike import MockSpike, Pacing
 from tests.conftest import HEADERS, SEED_BODY
 from tests.sse_grammar import check_grammar, parse_frames
 
@@ -47,21 +47,42 @@ def test_sync_json(library: Any) -> None:
     assert response.headers["request-id"].startswith("req_")
 
 
-def test_sync_stream_arrives_frame_by_frame(library: Any) -> None:
+PACED = Pacing(ttft=0.001, tokens_per_second=1_000_000)
+"""Pacing so quick the test does not wait, but every delta still has its own moment."""
+
+
+def whole_frames(chunks: list[bytes]) -> list[tuple[str, Any]]:
+    """The frames of a streamed body, checking that no write splits a frame."""
+    assert all(chunk.startswith(b"event: ") and chunk.endswith(b"\n\n") for chunk in chunks)
+    frames = parse_frames(b"".join(chunks))
+    check_grammar(frames)
+    return frames
+
+
+def paced_events_lead(chunks: list[bytes]) -> bool:
+    """Every text delta (each waits its own time) starts a write of its own."""
+    leaders = [chunk.split(b"\n", 1)[0] for chunk in chunks]
+    deltas = sum(chunk.count(b"event: content_block_delta\n") for chunk in chunks)
+    return leaders.count(b"event: content_block_delta") == deltas > 0
+
+
+@pytest.mark.parametrize("pacing", [None, PACED], ids=["unpaced", "paced"])
+def test_sync_stream_arrives_in_whole_frames(library: Any, pacing: Pacing | None) -> None:
     with (
-        client(MockSpike(), library) as http,
+        client(MockSpike(pacing=pacing), library) as http,
         http.stream("POST", "/v1/messages", json=STREAM) as r,
     ):
         assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
         chunks = list(r.iter_raw())
-    frames = parse_frames(b"".join(chunks))
-    assert len(chunks) == len(frames) > 5
-    check_grammar(frames)
+    assert len(whole_frames(chunks)) > 5
+    if pacing is not None:
+        assert paced_events_lead(chunks)
 
 
 @pytest.mark.anyio
-async def test_async_stream_arrives_frame_by_frame(library: Any) -> None:
-    fake = MockSpike()
+@pytest.mark.parametrize("pacing", [None, PACED], ids=["unpaced", "paced"])
+async def test_async_stream_arrives_in_whole_frames(library: Any, pacing: Pacing | None) -> None:
+    fake = MockSpike(pacing=pacing)
     async with (
         library.AsyncClient(
             transport=fake.async_transport(library.__name__),
@@ -71,7 +92,9 @@ async def test_async_stream_arrives_frame_by_frame(library: Any) -> None:
         http.stream("POST", "/v1/messages", json=STREAM) as response,
     ):
         chunks = [chunk async for chunk in response.aiter_raw()]
-    assert len(chunks) == len(parse_frames(b"".join(chunks))) > 5
+    assert len(whole_frames(chunks)) > 5
+    if pacing is not None:
+        assert paced_events_lead(chunks)
 
 
 def test_errors_and_journal(library: Any) -> None:

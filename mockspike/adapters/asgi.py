@@ -1,17 +1,15 @@
-"""The Starlette adapter: HTTP in, `Engine.handle`, HTTP out; streams sent chunk by chunk
-with their pacing (`delivery.py`); faults that drop or cut the connection. The admin API
-(`admin.py`) and `/openapi.json` are mounted beside the API."""
+"""The ASGI app: `/v1/*` on the API's raw ASGI path (`api.py`); the admin API
+(`admin.py`), `/openapi.json` and any other path through Starlette, whose endpoint maps
+HTTP onto `Engine.handle` the same way (streams paced by `delivery.py`, faults that drop or
+cut the connection)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -20,6 +18,7 @@ from ..contract.errors import ERROR_TYPES
 from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
 from .admin import admin_error, admin_routes
+from .api import App, drop, watch_while_waiting
 from .bounds import BodyReader
 from .guard import Access, Guard
 from .openapi import openapi_document
@@ -30,9 +29,10 @@ if TYPE_CHECKING:
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def create_app(fake: MockSpike) -> Starlette:
-    """A Starlette app that answers every API path through the fake's engine, the admin
-    API under `/_mockspike/`, and `/openapi.json`."""
+def create_app(fake: MockSpike) -> Guard:
+    """The ASGI app: every API path through the fake's engine (`/v1/*` on the raw path,
+    anything else through Starlette), the admin API under `/_mockspike/`, and
+    `/openapi.json`; behind the admin guard and the body bounds (`guard.py`, `bounds.py`)."""
     engine = fake.engine
 
     async def endpoint(request: Request) -> Response:
@@ -50,17 +50,14 @@ def create_app(fake: MockSpike) -> Starlette:
             client_ip=client[0] if client else "",
         )
         result = await engine.handle_async(wire)
-        try:
-            await _await_answer(result, request)
-        except delivery.ShuttingDown:
-            result = WireResponse(0, {}, drop=True)
+        result = await watch_while_waiting(result, request.receive)
         if result.drop:
-            await _drop(request)
+            await drop(request.receive)
             return Response(status_code=500)  # never sent: the connection is gone
         return _to_starlette(result, request)
 
     routes = [
-        Route("/v1/{path:path}", endpoint, methods=_METHODS),  # the API first: one match
+        Route("/v1/{path:path}", endpoint, methods=_METHODS),  # what the raw path passes on
         *admin_routes(fake),
         Route("/openapi.json", _openapi(engine.profile.name), methods=["GET"]),
         Route("/{path:path}", endpoint, methods=_METHODS),
@@ -71,17 +68,18 @@ def create_app(fake: MockSpike) -> Starlette:
         answer = engine.too_large_for(method, path)
         return answer.status, answer.headers, answer.body
 
-    middleware = [
-        Middleware(Guard, access=Access.of(settings.admin_token, settings.allowed_hosts)),
-        Middleware(
-            BodyReader,
-            bounds=settings.bounds,
-            body_limit=engine.body_limit,
-            too_large=too_large,
-        ),
-    ]
+    # The raw `/v1/*` path (`App`) sits inside the body bounds, so every request is read
+    # within its endpoint's size, the body deadline and the bytes-in-flight cap; the admin
+    # guard is outermost, so a refused admin request is never read.
     handlers = {HTTPException: _http_error}
-    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+    other = Starlette(routes=routes, exception_handlers=handlers)
+    bounded = BodyReader(
+        App(engine, other),
+        bounds=settings.bounds,
+        body_limit=engine.body_limit,
+        too_large=too_large,
+    )
+    return Guard(bounded, access=Access.of(settings.admin_token, settings.allowed_hosts))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -96,30 +94,6 @@ def _openapi(profile: str) -> Any:
         return JSONResponse(openapi_document(profile))
 
     return endpoint
-
-
-async def _await_answer(result: WireResponse, request: Request) -> None:
-    """Wait the answer's delay; a client that hangs up meanwhile is noted (a stall it did
-    not wait out) and the wait ends. `delivery.ShuttingDown` when the server stops first."""
-    if not result.delay:
-        return
-    stopping = False
-    async with anyio.create_task_group() as group:
-
-        async def watch() -> None:
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-            delivery.gave_up(result)
-            group.cancel_scope.cancel()
-
-        group.start_soon(watch)
-        try:
-            await delivery.await_answer(result)
-        except delivery.ShuttingDown:
-            stopping = True
-        group.cancel_scope.cancel()
-    if stopping:
-        raise delivery.ShuttingDown
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -165,19 +139,4 @@ async def _chunks(result: WireResponse, request: Request) -> AsyncIterator[bytes
         async for chunk in delivery.abody(result):
             yield chunk
     except (StreamBreak, delivery.ShuttingDown):
-        await _drop(request)
-
-
-async def _drop(request: Request) -> None:
-    """Close the client's connection without finishing the response. Under uvicorn the
-    transport is reachable from the receive channel; elsewhere the response is cut by
-    raising, which servers answer by closing the connection."""
-    cycle = getattr(request.receive, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise ConnectionAbortedError("mockspike fault: connection dropped")
-    transport.close()
-    for _ in range(100):  # let the server notice, so it sends nothing more
-        if getattr(cycle, "disconnected", True):
-            return
-        await anyio.sleep(0)
+        await drop(request.receive)

@@ -1,8 +1,12 @@
 """Paced delivery of a `WireResponse`, for every adapter: the wait before answering, then
-each chunk on an absolute schedule (the time spent sending does not add up as drift), one
-frame a write, honouring the client's read timeout. A stream that waits on the network (a
-recording) is pulled on a worker thread chunk by chunk, so it never stalls the event loop;
-those threads are a pool of their own (`stream_threads`).
+each chunk on an absolute schedule (the time spent sending does not add up as drift),
+honouring the client's read timeout. Chunks due at the same moment (no delay between them)
+go out in one write, up to `MAX_WRITE` bytes: an unpaced stream of 2,000 frames is a few
+writes, not 2,000; a paced stream still arrives event by event, since each paced event
+waits before it is sent. A stream that waits on the network (a recording) is pulled on a
+worker thread chunk by chunk and sent as it comes, so it never stalls the event loop (its
+threads are a pool of their own, `stream_threads`); a fault's stream (`frame_by_frame`) is
+sent one chunk a write, and a cut (`StreamBreak`) comes after every chunk before it was sent.
 
 Adapters map the outcomes to their own terms: `ReadTimedOut` (a wait outlasted the read
 timeout), `StreamBreak` (cut the connection mid-body) and `WireResponse.drop`."""
@@ -17,7 +21,10 @@ import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 
-from ..core.wire import Chunk, WireResponse
+from ..core.wire import Chunk, StreamBreak, WireResponse
+
+MAX_WRITE = 64 * 1024
+"""Coalesced chunks are sent once they reach this size."""
 
 STREAM_THREADS = 256
 """Threads pulling blocking streams (recordings in progress) at once, per event loop."""
@@ -80,6 +87,25 @@ async def await_answer(result: WireResponse, read_timeout: float | None = None) 
         await _sleep(result.delay)
 
 
+class _Writes:
+    """Chunks waiting to go out together: `add` says when they must be sent now."""
+
+    def __init__(self, result: WireResponse) -> None:
+        self.limit = 0 if result.frame_by_frame or result.blocking else MAX_WRITE
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        return self.size >= self.limit
+
+    def take(self) -> bytes:
+        data = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return data
+
+
 def gave_up(result: WireResponse) -> None:
     """Tell the journal the client left before the answer (see `WireResponse.abandoned`)."""
     if result.abandoned is not None:
@@ -87,29 +113,51 @@ def gave_up(result: WireResponse) -> None:
 
 
 def body(result: WireResponse, read_timeout: float | None = None) -> Iterator[bytes]:
-    """The body's chunks, each when it is due (sleeping in this thread)."""
+    """The body's writes, each when it is due (sleeping in this thread)."""
     due = time.monotonic()
-    for delay, chunk in result.iter_chunks():
-        if read_timeout is not None and delay > read_timeout:
-            time.sleep(read_timeout)
-            raise ReadTimedOut
-        if delay:
-            due += delay
-            time.sleep(max(0.0, due - time.monotonic()))
-        yield chunk
+    writes = _Writes(result)
+    try:
+        for delay, chunk in result.iter_chunks():
+            if delay and writes.parts:
+                yield writes.take()
+            if read_timeout is not None and delay > read_timeout:
+                time.sleep(read_timeout)
+                raise ReadTimedOut
+            if delay:
+                due += delay
+                time.sleep(max(0.0, due - time.monotonic()))
+            if writes.add(chunk):
+                yield writes.take()
+    except StreamBreak:
+        if writes.parts:
+            yield writes.take()
+        raise
+    if writes.parts:
+        yield writes.take()
 
 
 async def abody(result: WireResponse, read_timeout: float | None = None) -> AsyncIterator[bytes]:
-    """The body's chunks, each when it is due (sleeping on the event loop)."""
+    """The body's writes, each when it is due (sleeping on the event loop)."""
     due = anyio.current_time()
-    async for delay, chunk in _chunks(result):
-        if read_timeout is not None and delay > read_timeout:
-            await _sleep(read_timeout)
-            raise ReadTimedOut
-        if delay:
-            due += delay
-            await _sleep(due - anyio.current_time())
-        yield chunk
+    writes = _Writes(result)
+    try:
+        async for delay, chunk in _chunks(result):
+            if delay and writes.parts:
+                yield writes.take()
+            if read_timeout is not None and delay > read_timeout:
+                await _sleep(read_timeout)
+                raise ReadTimedOut
+            if delay:
+                due += delay
+                await _sleep(due - anyio.current_time())
+            if writes.add(chunk):
+                yield writes.take()
+    except StreamBreak:
+        if writes.parts:
+            yield writes.take()
+        raise
+    if writes.parts:
+        yield writes.take()
 
 
 def stream_threads() -> anyio.CapacityLimiter:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import signal
 import socket
@@ -98,12 +99,28 @@ def run(
 ) -> None:
     """Serve in this thread until shut down; `started` runs once connections are accepted
     (the CLI prints its banner then, so scripts can wait on it). `make_app` builds the app
-    here instead (in a worker process). A second Ctrl-C quits at once, quietly."""
+    here instead (in a worker process). A second Ctrl-C quits at once, quietly.
+
+    This is the process `mockspike serve` owns, so it tunes the garbage collector for a
+    server: what exists at startup (schemas, compiled validators, catalogs) is frozen out
+    of every collection, and collections run less often. Each request allocates a parsed
+    body; at CPython's defaults, collections took a quarter of a 13-turn request's time."""
     if make_app is not None:
         app = make_app()
     server = Server(app, bounds, forwarded_allow_ips)
+
+    def tuned() -> None:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*SERVE_GC_THRESHOLD)
+        started()
+
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        _run_on_uvicorns_loop(_serve(server, sock, started), server)
+        _run_on_uvicorns_loop(_serve(server, sock, tuned), server)
+
+
+#: Young-generation collections every this many allocations (CPython's default is 700).
+SERVE_GC_THRESHOLD = (20_000, 20, 20)
 
 
 def _run_on_uvicorns_loop(main: Coroutine[Any, Any, None], server: Server) -> None:

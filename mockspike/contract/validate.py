@@ -1,8 +1,9 @@
 """Parse the body and check it against the JSON Schema, then the semantic rules.
 
 The schema file is the one source of truth. A body is first checked by a compiled validator
-(fastjsonschema: ten times faster, it keeps the fake as quick as a plain mock); only a body it
-rejects goes through jsonschema, whose detailed errors give the API's exact message.
+(fastjsonschema, with tagged unions dispatched on their tag: `compiled.py`), whose cost is
+proportional to the body; only a body it rejects goes through jsonschema, whose detailed
+errors give the API's exact message (descending into the first failing item of an array).
 
 Schema errors are rewritten into the API's own wording (it validates with pydantic):
 `max_tokens: Field required`, `temperature: Input should be less than or equal to 1`,
@@ -17,12 +18,12 @@ import json
 from importlib import resources
 from typing import Any
 
-import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError
 
 from .. import _json
 from . import betas as _betas
 from .catalog import Model, Profile
+from .compiled import JsonSchemaValueException, compile_schema, explaining_validator
 from .errors import ApiError
 from .rules import check_rules
 
@@ -61,13 +62,12 @@ def count_tokens_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator(kind: str) -> Draft202012Validator:
-    return Draft202012Validator(_schema(kind))
+    return explaining_validator(_schema(kind))
 
 
 @functools.cache
 def _compiled(kind: str) -> Any:
-    schema = {k: v for k, v in _schema(kind).items() if k != "$schema"}
-    return fastjsonschema.compile(schema)
+    return compile_schema(_schema(kind))
 
 
 def _schema(kind: str) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def _check_schema(body: dict[str, Any], kind: str) -> None:
     try:
         _compiled(kind)(body)
         return
-    except fastjsonschema.JsonSchemaException:
+    except JsonSchemaValueException:
         pass  # find the exact error below
     validator = _validator(kind)
     first: tuple[tuple[int, ...], str] | None = None

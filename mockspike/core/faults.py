@@ -74,13 +74,13 @@ def _stall(fault: Fault, response: WireResponse, error_frame: ErrorFrame) -> Wir
 def _malformed(fault: Fault, response: WireResponse, error_frame: ErrorFrame) -> WireResponse:
     if response.stream is None:
         return replace(response, body=response.body[: len(response.body) // 2])
-    return replace(response, stream=_broken_frame(response.stream))
+    return replace(response, stream=_broken_frame(response.stream), frame_by_frame=True)
 
 
 def _break(fault: Fault, response: WireResponse, error_frame: ErrorFrame) -> WireResponse:
     if response.stream is None:
         return WireResponse(0, {}, drop=True)
-    return replace(response, stream=_cut(response.stream, fault, error_frame))
+    return replace(response, stream=_cut(response.stream, fault, error_frame), frame_by_frame=True)
 
 
 def _broken_frame(stream: Iterator[Chunk]) -> Iterator[Chunk]:

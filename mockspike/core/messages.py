@@ -36,14 +36,18 @@ UNMATCHED_HEADER = "x-mockspike-unmatched"
 
 
 def handle(engine: Engine, call: Call) -> WireResponse:
-    """Check the body, admit the caller, then answer; a refused answer is not billed."""
+    """Check the body, admit the caller, then answer; a refused answer is not billed. The
+    prompt is walked once for the rules, the bill and the cache (`accounting.one_walk`;
+    a body whose file sources are resolved is a new body, walked on its own)."""
     betas = call.request.header("anthropic-beta")
-    order = admit(engine, call.key, parse_body(call.request.body), call.entry, betas=betas)
-    try:
-        return answer(engine, call, order)
-    except (ApiError, checks.AnswerError):
-        engine.gateway.settle(order.admission, 0, 0.0)
-        raise
+    body = parse_body(call.request.body)
+    with accounting.one_walk(body):
+        order = admit(engine, call.key, body, call.entry, betas=betas)
+        try:
+            return answer(engine, call, order)
+        except (ApiError, checks.AnswerError):
+            engine.gateway.settle(order.admission, 0, 0.0)
+            raise
 
 
 def admit(
@@ -183,8 +187,12 @@ def deliver(
 
 
 def _frames(rendered: Rendered, pacer: Pacer) -> Iterator[Chunk]:
-    for name, data in sse.events(rendered):
-        yield pacer.next(sse.output_tokens(data)), sse.frame(name, data)
+    if pacer.instant:
+        for _, frame in sse.frames(rendered):
+            yield 0.0, frame
+        return
+    for tokens, frame in sse.frames(rendered):
+        yield pacer.next(tokens), frame
 
 
 def scripted_error(profile: Profile, failure: Failure) -> ApiError:

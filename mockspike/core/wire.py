@@ -44,6 +44,9 @@ class WireResponse:
     answered_by: str | None = None
     """What answered, for the journal and the server's log (a front stage's own words:
     `cassette interaction 3`); scripted rules are noted by the engine itself."""
+    frame_by_frame: bool = False
+    """Send every chunk in its own write, even those due together (a fault's stream, so
+    what arrives before the cut is exactly what the fault says)."""
     abandoned: Callable[[], None] | None = None
     """Adapters call it when the client gave up during `delay` (its read timeout fired or
     it hung up), so the journal knows the client did not wait out a stall."""

@@ -7,7 +7,9 @@ window check and the credits estimate all use it, so they always agree.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from .. import _json
@@ -85,9 +87,63 @@ def prompt_items(body: dict[str, Any]) -> Iterator[tuple[int, Any]]:
             yield content_tokens(content), content
 
 
+class Prompt:
+    """One body's prompt, walked once: its `prompt_items`, its size and whether any item
+    carries a `cache_control` breakpoint (looked for on first use)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.items: list[tuple[int, Any]] = list(prompt_items(body))
+        self.tokens = REQUEST_OVERHEAD + sum(tokens for tokens, _ in self.items)
+        self._marked: bool | None = None
+
+    @property
+    def marked(self) -> bool:
+        if self._marked is None:
+            self._marked = any(
+                isinstance(item, dict) and item.get("cache_control") for _, item in self.items
+            )
+        return self._marked
+
+
+_REQUEST: ContextVar[_Pending | None] = ContextVar("mockspike_prompt", default=None)
+
+
+class _Pending:
+    """The request's prompt, walked when first asked for (after the schema check)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self._prompt: Prompt | None = None
+
+    def get(self) -> Prompt:
+        if self._prompt is None:
+            self._prompt = Prompt(self.body)
+        return self._prompt
+
+
+@contextlib.contextmanager
+def one_walk(body: dict[str, Any]) -> Iterator[_Pending]:
+    """While a request is answered, everyone who measures its body (the pipeline, the
+    context-window rule, the prompt cache) shares one walk of it, made when first asked
+    for. The body must not change inside the block."""
+    pending = _Pending(body)
+    token = _REQUEST.set(pending)
+    try:
+        yield pending
+    finally:
+        _REQUEST.reset(token)
+
+
+def prompt_of(body: dict[str, Any]) -> Prompt:
+    """The request's shared `Prompt` when `body` is the one being answered, else a new one."""
+    current = _REQUEST.get()
+    return current.get() if current is not None and current.body is body else Prompt(body)
+
+
 def input_tokens(body: dict[str, Any]) -> int:
     """The prompt's size: the sum over `prompt_items`, plus the request's overhead."""
-    return REQUEST_OVERHEAD + sum(tokens for tokens, _ in prompt_items(body))
+    return prompt_of(body).tokens
 
 
 def credits(

@@ -42,9 +42,10 @@ class _Breakpoint:
 def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
     """Each breakpoint's prefix: its size (the same estimate as `input_tokens`) and a digest
     of its content without the `cache_control` markers."""
-    items = list(accounting.prompt_items(body))
-    if not any(isinstance(item, dict) and item.get("cache_control") for _, item in items):
+    prompt = accounting.prompt_of(body)
+    if not prompt.marked:
         return []
+    items = prompt.items
     hasher = hashlib.sha256(body["model"].encode())
     tokens = accounting.REQUEST_OVERHEAD
     found: list[_Breakpoint] = []

@@ -41,6 +41,8 @@ class Pacer:
         self._rng = random.Random(seed + pacing.seed.to_bytes(8, "big", signed=True))
         self._scale = scale
         self._first = True
+        self.instant = pacing.is_instant
+        """No event waits (the default)."""
 
     def _jittered(self, seconds: float) -> float:
         jitter = self._pacing.jitter

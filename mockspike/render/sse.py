@@ -1,8 +1,10 @@
 """Server-sent events in the API's exact framing: `event: NAME\\ndata: {compact JSON}\\n\\n`.
 
 The one home of SSE: the event grammar of a message, the framer and the parser.
-`events()` is a generator: each frame is built when the adapter asks for the next one, so
-the body really is streamed event by event.
+`events()` is the grammar, as (event, data) pairs; `frames()` is the same stream as wire
+bytes, built for speed (each delta frame is a prepared head, the piece as JSON and a fixed
+tail; the tests hold it byte for byte to `frame()` of each event). Both are generators:
+each frame is built when the adapter asks for the next one.
 """
 
 from __future__ import annotations
@@ -71,11 +73,12 @@ _FINAL_ONLY = ("server_tool_use", "output_tokens_details")
 _START_ONLY = ("service_tier", "cache_creation", "inference_geo")
 
 
-def events(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:
+def events(rendered: Rendered, deltas: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
     """The event grammar: message_start, then per block start/deltas/stop, a ping after the
     first block starts, message_delta (stop reason and details, the container, cumulative
     usage, context management), message_stop. Accumulated as the SDK does, the events build
-    exactly the message `rendered.message()` is."""
+    exactly the message `rendered.message()` is. Without `deltas`, the deltas and the ping are
+    left to the caller (`frames()` makes them)."""
     reply = rendered.reply
     start = rendered.message()
     start.update(content=[], stop_reason=None, stop_sequence=None, stop_details=None)
@@ -92,13 +95,15 @@ def events(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:
                 "content_block": _empty(block),
             },
         )
-        if index == 0:
-            yield "ping", {"type": "ping"}
-        for delta in _deltas(block):
-            yield (
-                "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": delta},
-            )
+        if deltas:
+            if index == 0:
+                yield "ping", {"type": "ping"}
+            for kind, field, piece in _delta_pieces(block):
+                delta = {"type": kind, field: piece}
+                yield (
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": index, "delta": delta},
+                )
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
     full = rendered.usage(reply.output_tokens)
     if rendered.full_usage:
@@ -122,6 +127,35 @@ def events(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _without(usage: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {k: v for k, v in usage.items() if k not in names}
+
+
+_PING = frame("ping", {"type": "ping"})
+_DELTA_TAIL = b"}}\n\n"
+_PACED_FIELDS = frozenset({"text", "partial_json", "thinking"})
+"""Delta fields that carry output tokens (a signature does not)."""
+
+
+def frames(rendered: Rendered) -> Iterator[tuple[float, bytes]]:
+    """`events()` as wire frames, each with the output tokens it carries (for pacing)."""
+    for name, data in events(rendered, deltas=False):
+        if name == "content_block_start":
+            yield 0.0, frame(name, data)
+            index = data["index"]
+            if index == 0:
+                yield 0.0, _PING
+            heads: dict[tuple[str, str], bytes] = {}
+            for kind, field, piece in _delta_pieces(rendered.reply.content[index]):
+                head = heads.get((kind, field))
+                if head is None:
+                    head = heads[(kind, field)] = (
+                        b'event: content_block_delta\ndata: {"type":"content_block_delta",'
+                        b'"index":%d,"delta":{"type":"%s","%s":'
+                        % (index, kind.encode(), field.encode())
+                    )
+                tokens = len(piece) / CHARS_PER_TOKEN if field in _PACED_FIELDS else 0.0
+                yield tokens, head + _json.dumps(piece) + _DELTA_TAIL
+        else:
+            yield 0.0, frame(name, data)
 
 
 def output_tokens(data: dict[str, Any]) -> float:
@@ -153,22 +187,24 @@ def _empty(block: dict[str, Any]) -> dict[str, Any]:
     return block
 
 
-def _deltas(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _delta_pieces(block: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """A block's deltas as (delta type, field, piece): `{"type": ..., field: piece}` (the
+    piece is text, or a citation object)."""
     kind = block["type"]
     if kind == "text":
         for citation in block.get("citations") or []:
-            yield {"type": "citations_delta", "citation": citation}
+            yield "citations_delta", "citation", citation
         for piece in _word_chunks(block["text"]):
-            yield {"type": "text_delta", "text": piece}
+            yield "text_delta", "text", piece
     elif kind == "thinking":
         for piece in _word_chunks(block["thinking"]):
-            yield {"type": "thinking_delta", "thinking": piece}
-        yield {"type": "signature_delta", "signature": block["signature"]}
+            yield "thinking_delta", "thinking", piece
+        yield "signature_delta", "signature", block["signature"]
     elif kind in _STREAMED_INPUT:
         raw = _json.dumps(block["input"]).decode()
-        yield {"type": "input_json_delta", "partial_json": ""}
+        yield "input_json_delta", "partial_json", ""
         for i in range(0, len(raw), _JSON_CHUNK_CHARS):
-            yield {"type": "input_json_delta", "partial_json": raw[i : i + _JSON_CHUNK_CHARS]}
+            yield "input_json_delta", "partial_json", raw[i : i + _JSON_CHUNK_CHARS]
 
 
 def _word_chunks(text: str) -> Iterator[str]:

@@ -41,6 +41,11 @@ _PROSE = (
     "tasks usually get a brief answer like this one ."
 )
 _WORDS = tuple(_PROSE.split(" "))
+#: Each word as it reads after its predecessor (capitalised after a full stop), and the
+#: room it takes with its space: the prose is read off these, not built word by word.
+_CASED = tuple(w.capitalize() if _WORDS[k - 1] == "." else w for k, w in enumerate(_WORDS))
+_ROOM = tuple(len(w) + 1 for w in _WORDS)
+_MAX_DEPTH = 8
 Body = dict[str, Any]
 
 
@@ -240,17 +245,16 @@ def _prose(rng: random.Random, tokens: int, exact: bool = False) -> str:
     if tokens <= 0:
         return ""
     limit = tokens * 4
-    i = rng.randrange(len(_WORDS))
-    while _WORDS[i % len(_WORDS)] in (",", "."):  # a reply never starts with punctuation
-        i += 1
-    words: list[str] = []
-    size = 0
+    n = len(_WORDS)
+    start = rng.randrange(n)
+    while _WORDS[start] in (",", "."):  # a reply never starts with punctuation
+        start = (start + 1) % n
+    count, size = 0, 0
     while size < limit:
-        word = _WORDS[i % len(_WORDS)]
-        capital = not words or words[-1] == "."
-        words.append(word.capitalize() if capital else word)
-        size += len(word) + 1
-        i += 1
+        size += _ROOM[(start + count) % n]
+        count += 1
+    words = [_CASED[(start + k) % n] for k in range(count)]
+    words[0] = _WORDS[start].capitalize()
     text = " ".join(words).replace(" .", ".").replace(" ,", ",")
     if exact:
         return text[:limit].rstrip()

@@ -1,0 +1,163 @@
+"""The API's own ASGI path: `/v1/*` straight from the ASGI scope to the engine and back,
+without Starlette's routing, Request and Response objects (their per-request work was
+about a sixth of a small request's time on the server). Everything else — the admin API,
+`/openapi.json`, other paths — goes through the Starlette app beside it, unchanged.
+
+HTTP itself stays the server's (uvicorn): this only reads the ASGI messages and sends the
+engine's answer as ASGI messages, with the same behaviour as the Starlette endpoint: the
+endpoint's body limit (413 without reading past it), pacing and faults through
+`delivery.py`, a client hanging up during a delay noted, and a dropped or cut connection
+closed under the client. The app sits inside `bounds.BodyReader`, which reads the body
+within its size, deadline and bytes-in-flight bounds before this runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio
+
+from ..core.engine import Engine
+from ..core.wire import StreamBreak, WireRequest, WireResponse
+from . import delivery
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+PREFIX = "/v1/"
+
+
+class App:
+    """The server's ASGI app: `/v1/*` answered here, the rest by `other` (Starlette)."""
+
+    def __init__(self, engine: Engine, other: ASGIApp) -> None:
+        self.engine = engine
+        self.other = other
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(PREFIX)
+            or scope["method"] not in METHODS
+            or scope.get("root_path")
+        ):
+            await self.other(scope, receive, send)
+            return
+        try:
+            await _answer(self.engine, scope, receive, send)
+        except ConnectionAbortedError:  # a drop where the transport is out of reach
+            raise
+        except OSError:  # the client went away: nothing more to answer
+            return
+
+
+async def _answer(engine: Engine, scope: Scope, receive: Receive, send: Send) -> None:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    method, path = scope["method"], scope["path"]
+    body = await _read_body(receive, headers.get("content-length"), engine.body_limit(method, path))
+    if body is None:
+        await _send_whole(send, engine.too_large_for(method, path))
+        return
+    client = scope.get("client")
+    request = WireRequest(
+        method=scope["method"],
+        path=scope["path"],
+        headers=headers,
+        body=body,
+        query=scope.get("query_string", b"").decode("latin-1"),
+        client_ip=client[0] if client else "",
+    )
+    result = await engine.handle_async(request)
+    result = await watch_while_waiting(result, receive)
+    if result.drop:
+        await drop(receive)
+    elif result.stream is None:
+        await _send_whole(send, result)
+    else:
+        await _send_stream(send, receive, result)
+
+
+async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes | None:
+    """The body, or None once it passes `limit` (stops reading; never buffers more)."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionResetError("mockspike: the client left before sending its body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def watch_while_waiting(result: WireResponse, receive: Receive) -> WireResponse:
+    """Wait the answer's delay; a client that hangs up meanwhile is noted (a stall it did
+    not wait out) and the wait ends. When the server stops first, the answer becomes a
+    dropped connection: a stall never holds the shutdown."""
+    if not result.delay:
+        return result
+    stopping = False
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            delivery.gave_up(result)
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        try:
+            await delivery.await_answer(result)
+        except delivery.ShuttingDown:
+            stopping = True
+        group.cancel_scope.cancel()
+    return WireResponse(0, {}, drop=True) if stopping else result
+
+
+def _raw_headers(result: WireResponse) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()]
+
+
+async def _send_whole(send: Send, result: WireResponse) -> None:
+    headers = _raw_headers(result)
+    headers.append((b"content-length", b"%d" % len(result.body)))
+    await send({"type": "http.response.start", "status": result.status, "headers": headers})
+    await send({"type": "http.response.body", "body": result.body})
+
+
+async def _send_stream(send: Send, receive: Receive, result: WireResponse) -> None:
+    start = {"type": "http.response.start", "status": result.status}
+    await send({**start, "headers": _raw_headers(result)})
+    try:
+        async for chunk in delivery.abody(result):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except (StreamBreak, delivery.ShuttingDown):
+        await drop(receive)
+        return
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def drop(receive: Receive) -> None:
+    """Close the client's connection without finishing the response. Under uvicorn the
+    transport is reachable from the receive channel; elsewhere the response is cut by
+    raising, which servers answer by closing the connection."""
+    cycle = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionAbortedError("mockspike fault: connection dropped")
+    transport.close()
+    for _ in range(100):  # let the server notice, so it sends nothing more
+        if getattr(cycle, "disconnected", True):
+            return
+        await anyio.sleep(0)

@@ -1,0 +1,180 @@
+"""The schema check's fast paths say what the schema says: tagged unions are dispatched on
+their tag, and a rejected body's message names the same first error as a full jsonschema
+walk would, however long the body."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from mockspike.contract.catalog import load_profile
+from mockspike.contract.compiled import compile_schema, tagged_union
+from mockspike.contract.errors import ApiError
+from mockspike.contract.validate import (
+    _locate,
+    _validator,
+    check_message_request,
+    message_schema,
+)
+
+BODY: dict[str, Any] = {
+    "model": "claude-haiku-4-5",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}] * 300}],
+}
+
+
+def _unions(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [u for item in node for u in _unions(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node] if "x-union" in node else []
+    return own + [u for value in node.values() for u in _unions(value)]
+
+
+def test_every_tagged_union_of_the_schema_is_dispatched_on_its_tag() -> None:
+    unions = _unions(message_schema())
+    assert unions
+    for union in unions:
+        found = tagged_union(union["allOf"])
+        assert found is not None, union
+        tag, branches, _ = found
+        assert tag == union["x-union"]
+        assert set(branches) == set(union["properties"][tag]["enum"])
+
+
+def test_an_allof_that_is_not_a_tagged_union_keeps_its_meaning() -> None:
+    schema = {"allOf": [{"type": "integer"}, {"minimum": 5}]}
+    check = compile_schema(schema)
+    assert check(7) == 7
+    for bad in (4, "x"):
+        with pytest.raises(ValueError):
+            check(bad)
+
+
+@pytest.mark.parametrize(
+    "value, accepted",
+    [
+        ({"kind": "a", "a": 1}, True),
+        ({"kind": "a", "a": "x"}, False),
+        ({"kind": "b", "b": "x"}, True),
+        ({"kind": "b", "b": 1}, False),
+        ({"kind": "c"}, True),  # no branch's `if` holds: the allOf asks nothing more
+        ({"a": "x"}, True),  # no tag: no `if` holds either
+        ("text", False),  # not an object: every `if` holds, so every `then` applies
+    ],
+)
+def test_a_dispatched_union_accepts_what_the_schema_accepts(value: Any, accepted: bool) -> None:
+    def branch(tag: str, kind: str) -> dict[str, Any]:
+        return {
+            "if": {"properties": {"kind": {"const": tag}}, "required": ["kind"]},
+            "then": {"type": "object", "properties": {tag: {"type": kind}}},
+        }
+
+    schema = {"allOf": [branch("a", "integer"), branch("b", "string")]}
+    assert tagged_union(schema["allOf"]) is not None
+    assert Draft202012Validator(schema).is_valid(value) is accepted
+    try:
+        compile_schema(schema)(value)
+    except ValueError:
+        assert not accepted
+    else:
+        assert accepted
+
+
+@pytest.mark.parametrize(
+    "value, accepted",
+    [
+        ({"type": "custom", "n": 1}, True),
+        ({"n": 1}, True),  # no tag: the branch whose `if` does not require it applies
+        ({"n": "x"}, False),
+        ({"type": "web", "n": "x"}, True),  # the other branch only
+        ({"type": "web", "w": 1}, False),
+        ([], False),  # not an object: every `then` applies
+    ],
+)
+def test_a_branch_whose_if_does_not_require_the_tag_also_checks_untagged_objects(
+    value: Any, accepted: bool
+) -> None:
+    schema = {
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"const": "custom"}}},
+                "then": {"type": "object", "properties": {"n": {"type": "integer"}}},
+            },
+            {
+                "if": {"properties": {"type": {"const": "web"}}, "required": ["type"]},
+                "then": {"type": "object", "properties": {"w": {"type": "string"}}},
+            },
+        ]
+    }
+    union = tagged_union(schema["allOf"])
+    assert union is not None and len(union.untagged) == 1
+    assert Draft202012Validator(schema).is_valid(value) is accepted
+    try:
+        compile_schema(schema)(value)
+    except ValueError:
+        assert not accepted
+    else:
+        assert accepted
+
+
+def _full_walk_message(body: dict[str, Any]) -> str:
+    """The message a plain jsonschema walk over every error gives."""
+    errors = Draft202012Validator(message_schema()).iter_errors(body)
+    return min((_locate(e, message_schema()) for e in errors), key=lambda found: found[0])[1]
+
+
+@pytest.mark.parametrize(
+    "bad_block",
+    [
+        {"type": "text", "text": 5},
+        {"type": "text"},
+        {"type": "audio", "data": "x"},
+        {"text": "no tag"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/bmp", "data": "A"}},
+        "not a block",
+    ],
+)
+@pytest.mark.parametrize("position", [0, 150, 299])
+def test_a_bad_block_in_a_long_list_gets_the_full_walks_message(
+    bad_block: Any, position: int
+) -> None:
+    body = copy.deepcopy(BODY)
+    body["messages"][0]["content"][position] = bad_block
+    body["messages"].append({"role": "assistant", "content": [{"type": "text", "text": 1}]})
+    with pytest.raises(ApiError) as raised:
+        check_message_request(body, load_profile("bytespike"))
+    assert raised.value.message == _full_walk_message(body)
+    assert f"messages.0.content.{position}" in raised.value.message
+
+
+def test_a_bad_block_at_the_end_of_a_huge_body_is_explained_without_walking_every_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cost of a rejection stays one compiled pass per level (the body-size limit holds
+    about a million blocks): jsonschema descends into the failing item only, as many times
+    for 200,000 blocks as for 10 (64 today: the union's branches and the item's fields)."""
+    body = {
+        **BODY,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "a"}] * 200_000}],
+    }
+    body["messages"][0]["content"] = [*body["messages"][0]["content"], {"type": "text", "text": 5}]
+    validator_class = type(_validator("messages"))
+    descents = 0
+    descend = validator_class.descend
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal descents
+        descents += 1
+        return descend(self, *args, **kwargs)
+
+    monkeypatch.setattr(validator_class, "descend", counting)
+    with pytest.raises(ApiError) as raised:
+        check_message_request(body, load_profile("bytespike"))
+    assert raised.value.message.startswith("messages.0.content.200000.text.text:")
+    assert 0 < descents < 100
