@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import fastjsonschema
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -76,11 +75,7 @@ def bodies(draw: Any) -> dict[str, Any]:
 
 
 def fast_accepts(body: dict[str, Any]) -> bool:
-    try:
-        _compiled("messages")(body)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
+    return _compiled("messages")(body)
 
 
 @given(bodies())

@@ -1,7 +1,7 @@
 """Cassette files on disk: read and shape-checked, locked across processes, written through
 symlinks atomically.
 
-- **Shape**: a document is checked against `cassette.schema.json` when read (fastjsonschema
+- **Shape**: a document is checked against `cassette.schema.json` when read (jsonschema-rs
   for the common valid case; jsonschema only to explain a refusal), so a file of the wrong
   shape is refused with the entry and the problem, never replayed into a 500.
 - **Lock**: a `filelock` lock file beside the cassette (`.NAME.lock`) serialises writers in
@@ -27,7 +27,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
 import filelock
 import orjson
 from jsonschema import Draft202012Validator, ValidationError
@@ -90,18 +89,16 @@ def schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _fast_check() -> Callable[[Any], Any]:
-    check: Callable[[Any], Any] = fastjsonschema.compile(schema())
-    return check
+def _fast_check() -> Callable[[Any], bool]:
+    from ..contract.compiled import compile_schema
+
+    return compile_schema(schema())
 
 
 def check_shape(document: Any, path: Path | str) -> None:
     """Refuse a document that is not a cassette, naming the entry and the problem."""
-    try:
-        _fast_check()(document)
+    if _fast_check()(document):
         return
-    except fastjsonschema.JsonSchemaException:
-        pass
     error = best_match(Draft202012Validator(schema()).iter_errors(document))
     if error is None:  # the two validators disagree: trust the detailed one
         return

@@ -56,7 +56,7 @@ def test_old_public_paths_keep_working() -> None:
     assert Cassette.__module__ == "mockspike.cassettes.format"
 
 
-HEAVY = ("uvicorn", "starlette", "jsonschema", "fastjsonschema", "httpx", "httpx2", "anyio")
+HEAVY = ("uvicorn", "starlette", "jsonschema", "jsonschema_rs", "httpx", "httpx2", "anyio")
 
 
 @pytest.mark.parametrize("module", ["mockspike", "mockspike.testing.pytest_plugin"])
