@@ -231,7 +231,8 @@ def _message_content(body: Body, model: Model, profile: Profile) -> None:
     messages = body["messages"]
     last = len(messages) - 1
     for i, message in enumerate(messages):
-        if _is_empty(message["content"]):
+        content = message["content"]
+        if _is_empty(content):
             if message["role"] == "user":
                 raise ApiError(400, f"messages.{i}: user messages must have non-empty content")
             if i != last:
@@ -240,26 +241,29 @@ def _message_content(body: Body, model: Model, profile: Profile) -> None:
                     f"messages.{i}: all messages must have non-empty content except for the "
                     "optional final assistant message",
                 )
-        for block in _blocks(message["content"]):
-            if block["type"] == "text" and block["text"] == "":
-                raise ApiError(400, "messages: text content blocks must be non-empty")
-
-        if _only_blank_text(message["content"]):
+        if _only_blank_text(content):
             raise ApiError(400, "messages: text content blocks must contain non-whitespace text")
-    if _only_blank_text(body.get("system")):
+    if _only_blank_text(body.get("system"), refuse_empty=False):
         raise ApiError(400, "system: text content blocks must contain non-whitespace text")
     final = messages[-1]
     if final["role"] == "assistant" and _final_text(final["content"]).endswith((" ", "\n", "\t")):
         raise ApiError(400, "messages: final assistant content cannot end with trailing whitespace")
 
 
-def _only_blank_text(content: Any) -> bool:
+def _only_blank_text(content: Any, refuse_empty: bool = True) -> bool:
     """Blocks that are all whitespace-only text: refused. A blank text block beside a tool
-    call or other content is accepted (real traffic shows both)."""
-    blocks = _blocks(content)
-    return bool(blocks) and all(
-        b["type"] == "text" and b["text"] != "" and not b["text"].strip() for b in blocks
-    )
+    call or other content is accepted (real traffic shows both). In messages an empty text
+    block is refused on its own, first (one walk of the blocks checks both)."""
+    blank = isinstance(content, list) and bool(content)
+    for block in _blocks(content):
+        if block["type"] != "text":
+            blank = False
+            continue
+        text = block["text"]
+        if text == "" and refuse_empty:
+            raise ApiError(400, "messages: text content blocks must be non-empty")
+        blank = blank and text.isspace()
+    return blank
 
 
 def _final_text(content: Any) -> str:
@@ -271,39 +275,43 @@ def _final_text(content: Any) -> str:
 
 def _tool_pairing(body: Body, model: Model, profile: Profile) -> None:
     messages = body["messages"]
+    last = len(messages) - 1
+    offered: set[str] = set()  # the tool_use ids of the message before, if an assistant's
     for i, message in enumerate(messages):
         blocks = _blocks(message["content"])
         if message["role"] == "assistant":
             used = [b["id"] for b in blocks if b["type"] == "tool_use"]
-            if not used:
+            offered = set(used)
+            if not used or i == last:
                 continue
-            following = _blocks(messages[i + 1]["content"]) if i + 1 < len(messages) else []
-            if i + 1 < len(messages) and messages[i + 1]["role"] != "user":
-                following = []
-            answered = {b["tool_use_id"] for b in following if b["type"] == "tool_result"}
+            following = messages[i + 1]
+            answered = (
+                {
+                    b["tool_use_id"]
+                    for b in _blocks(following["content"])
+                    if b["type"] == "tool_result"
+                }
+                if following["role"] == "user"
+                else set()
+            )
             missing = [u for u in used if u not in answered]
-            if missing and i != len(messages) - 1:
+            if missing:
                 raise ApiError(
                     400,
                     f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
                     f"immediately after: {', '.join(missing)}. Each `tool_use` block must have "
                     "a corresponding `tool_result` block in the next message.",
                 )
-        else:
-            previous = messages[i - 1] if i > 0 and messages[i - 1]["role"] == "assistant" else None
-            offered = {
-                b["id"]
-                for b in _blocks(previous["content"] if previous else [])
-                if b["type"] == "tool_use"
-            }
-            for j, block in enumerate(blocks):
-                if block["type"] == "tool_result" and block["tool_use_id"] not in offered:
-                    raise ApiError(
-                        400,
-                        f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
-                        f"`tool_result` blocks: {block['tool_use_id']}. Each `tool_result` block "
-                        "must have a corresponding `tool_use` block in the previous message.",
-                    )
+            continue
+        for j, block in enumerate(blocks):
+            if block["type"] == "tool_result" and block["tool_use_id"] not in offered:
+                raise ApiError(
+                    400,
+                    f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
+                    f"`tool_result` blocks: {block['tool_use_id']}. Each `tool_result` block "
+                    "must have a corresponding `tool_use` block in the previous message.",
+                )
+        offered = set()
 
 
 def _context_window(body: Body, model: Model, profile: Profile) -> None:

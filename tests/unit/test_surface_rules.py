@@ -85,6 +85,56 @@ def test_whitespace_only_text_blocks_are_refused(engine: Engine) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "content, accepted, message",
+    [
+        ([{"type": "text", "text": " "}, {"type": "text", "text": "ok"}], True, ""),
+        (
+            [{"type": "text", "text": " "}, {"type": "text", "text": "\t"}],
+            False,
+            "contain non-whitespace text",
+        ),
+        ([{"type": "text", "text": " "}, {"type": "text", "text": ""}], False, "be non-empty"),
+    ],
+)
+def test_blank_and_empty_text_blocks_are_told_apart(
+    engine: Engine, content: list[dict[str, Any]], accepted: bool, message: str
+) -> None:
+    body = {**BODY, "messages": [{"role": "user", "content": content}]}
+    answer = post(engine, body)
+    assert (answer.status == 200) is accepted
+    if not accepted:
+        assert error(answer) == (400, f"messages: text content blocks must {message}")
+
+
+def test_an_empty_system_text_block_is_not_refused_as_blank(engine: Engine) -> None:
+    body = {**BODY, "system": [{"type": "text", "text": ""}, {"type": "text", "text": " "}]}
+    assert post(engine, body).status == 200
+    blank = {**BODY, "system": [{"type": "text", "text": " "}]}
+    assert error(post(engine, blank)) == (
+        400,
+        "system: text content blocks must contain non-whitespace text",
+    )
+
+
+def test_a_tool_result_must_follow_the_assistant_turn_that_used_the_tool(engine: Engine) -> None:
+    use = {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1"}
+    tools = [{"name": "f", "input_schema": {"type": "object"}}]
+    paired = [
+        {"role": "user", "content": "Go"},
+        {"role": "assistant", "content": [use]},
+        {"role": "user", "content": [result]},
+    ]
+    assert post(engine, {**BODY, "tools": tools, "messages": paired}).status == 200
+    late = [*paired[:2], {"role": "user", "content": "wait"}, {"role": "user", "content": [result]}]
+    status, message = error(post(engine, {**BODY, "tools": tools, "messages": late}))
+    assert status == 400 and message.startswith("messages.1: `tool_use` ids were found without")
+    again = [*paired, {"role": "user", "content": [result]}]
+    status, message = error(post(engine, {**BODY, "tools": tools, "messages": again}))
+    assert status == 400 and message.startswith("messages.3.content.0: unexpected `tool_use_id`")
+
+
 def _loop(first: dict[str, Any]) -> dict[str, Any]:
     use = {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}
     return {
