@@ -21,6 +21,8 @@ from mockspike.testing.redis_server import RedisServer, free_port
 
 redis = pytest.importorskip("redis")
 
+pytest_plugins = ["pytester"]
+
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server (scripts/test installs it)"
 )
@@ -369,3 +371,84 @@ def test_files_dir_and_redis_state_together_are_refused(
 
     with pytest.raises(ValueError, match="files are kept in Redis"):
         MockSpike(state=redis_server.url, files_dir=tmp_path)
+
+
+def test_of_two_processes_storing_a_script_first_one_stores_it(
+    redis_server: RedisServer,
+) -> None:
+    from mockspike.gateway.redis_state import RedisState
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+    specs = [{"respond": {"reply": {"text": "once"}}}]
+    one, other = RedisState(redis_server.url, {}), RedisState(redis_server.url, {})
+    try:
+        assert one.store_rules(specs, first=True)
+        assert not other.store_rules(specs, first=True)
+        assert other.store_rules(specs)  # without `first`, rules are added as asked
+        other.clear()
+        assert other.store_rules(specs, first=True)
+    finally:
+        one.close()
+        other.close()
+
+
+def test_two_serve_processes_starting_at_once_load_a_script_once(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    redis.Redis.from_url(redis_server.url).flushdb()
+    script = tmp_path / "script.json"
+    rules = [{"match": {"text": f"r{i}"}, "respond": {"reply": {"text": "x"}}} for i in range(3)]
+    script.write_text(json.dumps({"rules": rules}))
+    command = [sys.executable, "-m", "mockspike", "serve", "--port", "0"]
+    command += ["--state", redis_server.url, "--script", str(script)]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        urls = []
+        for process in processes:
+            assert process.stdout is not None
+            urls.append(process.stdout.readline().rsplit(" ", 1)[1].strip())
+        for url in urls:
+            listed = httpx.get(url + "/_mockspike/rules").json()["rules"]
+            assert [r["number"] for r in listed] == [1, 2, 3]
+    finally:
+        for process in processes:
+            process.terminate()
+    skipped = [process.communicate(timeout=10)[1] for process in processes]
+    assert sum("not loaded: the shared state already has rules" in err for err in skipped) == 1
+
+
+def test_the_server_fixture_opted_into_redis_shares_state_with_a_serve_process(
+    pytester: pytest.Pytester, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    redis.Redis.from_url(redis_server.url).flushdb()
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    process, other = serve(redis_server.url, config)
+    try:
+        pytester.makepyfile(
+            f"""
+            import httpx
+            import pytest
+
+            OTHER = {other!r}
+            HEADERS = {HEADERS!r}
+            BODY = {BODY!r}
+
+            @pytest.mark.mockspike(state={redis_server.url!r})
+            def test_shared(mockspike_server):
+                rule = {{"times": 1, "respond": {{"reply": {{"text": "scripted elsewhere"}}}}}}
+                httpx.post(OTHER + "/_mockspike/rules", json=rule).raise_for_status()
+                url = mockspike_server.base_url + "/v1/messages"
+                reply = httpx.post(url, json=BODY, headers=HEADERS).json()
+                assert reply["content"][0]["text"] == "scripted elsewhere"
+                journal = httpx.get(OTHER + "/_mockspike/requests").json()["requests"]
+                assert [e["path"] for e in journal] == ["/v1/messages"]
+            """
+        )
+        pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

@@ -175,16 +175,25 @@ class Engine:
 
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
         """Check rules in their script-file form, then add them for every process."""
+        added = self._share(spec, first=False)
+        return self.script.rules[-added:] if added else []
+
+    def share_rules_first(self, spec: dict[str, Any]) -> bool:
+        """`share_rules`, only if no process has shared rules yet (a `--script` file at
+        start-up: of processes starting at once, one loads it). False when one had."""
+        return self._share(spec, first=True) is not None
+
+    def _share(self, spec: dict[str, Any], *, first: bool) -> int | None:
+        """How many rules were shared (None: not stored, as `first` said)."""
         statuses = self.profile.statuses
 
         def check(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
             return Rule(matchers, times=times, name=name, statuses=statuses)
 
         added = script_files.build_rules(spec, check)
-        items = spec.get("rules", [spec])
-        self.state.store_rules(items)
+        stored = self.state.store_rules(spec.get("rules", [spec]), first=first)
         self.state.sync(self.script)
-        return self.script.rules[-len(added) :] if added else []
+        return len(added) if stored else None
 
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""

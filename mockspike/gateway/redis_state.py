@@ -115,6 +115,15 @@ redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 return calls
 """
 
+# Append rules ARGV[2..] to list KEYS[1] and bump the version KEYS[2]: 1. With ARGV[1] set,
+# only when the list is empty (else 0), so of processes starting at once one stores them.
+_STORE = """
+if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+redis.call('INCR', KEYS[2])
+return 1
+"""
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -155,6 +164,7 @@ class RedisState:
         self._take = self.client.register_script(_TAKE)
         self._settle = self.client.register_script(_SETTLE)
         self._claim = self.client.register_script(_CLAIM)
+        self._store = self.client.register_script(_STORE)
         self._version: str | None = None
         self.journal: Journal = RedisJournal(self.client, self._keys.journal, Journal())
 
@@ -300,11 +310,12 @@ class RedisState:
             rule.calls = int(calls.get(str(rule.number), 0))
 
     @_guarded
-    def store_rules(self, specs: list[dict[str, Any]]) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.rpush(self._keys.rules, *[_json.dumps(s).decode() for s in specs])
-        pipe.incr(self._keys.version)
-        pipe.execute()
+    def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
+        stored = self._store(
+            keys=[self._keys.rules, self._keys.version],
+            args=["first" if first else "", *[_json.dumps(s).decode() for s in specs]],
+        )
+        return bool(stored)
 
     @_guarded
     def clear(self) -> None:
