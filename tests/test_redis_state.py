@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -452,3 +453,13 @@ def test_the_server_fixture_opted_into_redis_shares_state_with_a_serve_process(
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_the_readme_server_fixture_example_passes(
+    pytester: pytest.Pytester, redis_server: RedisServer
+) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scaling out\n", 1)[1].split("\n## ", 1)[0]
+    (example,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    pytester.makepyfile(example.replace("redis://127.0.0.1:6379/0", redis_server.url))
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
