@@ -49,8 +49,8 @@ INLINE_BODY_BYTES = 256 * 1024
 STATE_THREADS = 4
 """Threads answering requests of a shared state (Redis), per event loop. Few: a request
 spends most of its time in Python, which one thread at a time runs, so more threads only
-contend for the interpreter (`benchmarks/scale.py`: 40 threads served a third fewer
-requests a second than 4)."""
+contend for the interpreter (`benchmarks/scale.py`: 40 threads served fewer requests a
+second than 4)."""
 _state_threads_var: RunVar[anyio.CapacityLimiter] = RunVar("mockspike_state_threads")
 log = logging.getLogger("mockspike")
 
