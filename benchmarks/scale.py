@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import redis
 from mockspike.core.engine import Engine
 from mockspike.core.wire import WireRequest
 from mockspike.gateway.keys import GatewayConfig
+from mockspike.testing.redis_server import RedisServer
 
 BODY = {
     "model": "claude-haiku-4-5",
@@ -45,40 +45,6 @@ wrk.headers["content-type"] = "application/json"
 wrk.headers["x-api-key"] = "bench"
 wrk.headers["anthropic-version"] = "2023-06-01"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, socket_connect_timeout=0.2)
-    for _ in range(100):
-        try:
-            client.ping()
-            return process, f"redis://127.0.0.1:{port}/0"
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
 
 
 def serve(config: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
@@ -114,7 +80,7 @@ def serve(config: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
 
 def wrk(url: str, script: Path, seconds: float) -> float:
     out = subprocess.run(
-        ["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), url + "/v1/messages"],
+        ["wrk", "-t1", "-c32", f"-d{seconds:g}s", "-s", str(script), url + "/v1/messages"],
         capture_output=True,
         text=True,
         check=True,
@@ -129,61 +95,53 @@ def wrk(url: str, script: Path, seconds: float) -> float:
 
 
 def throughput(seconds: float, rounds: int) -> list[tuple[str, float]]:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, RedisServer() as redis_server:
         folder = Path(tmp)
         config = folder / "gateway.json"
         config.write_text(json.dumps({"keys": {"bench": {"rate_limits": UNLIMITED}}}))
         script = folder / "post.lua"
         script.write_text(WRK_SCRIPT.format(body=json.dumps(BODY)))
-        redis_process, url = start_redis(folder)
+        url = redis_server.url
         setups = {
             "in memory, 1 process": [],
             "Redis, 1 worker": ["--state", url],
             "Redis, 2 workers": ["--state", url, "--workers", "2"],
         }
         rates: dict[str, list[float]] = {name: [] for name in setups}
-        try:
-            for _ in range(rounds):  # alternate, so drift hits every setup alike
-                for name, extra in setups.items():
-                    process, base = serve(config, *extra)
-                    try:
-                        rates[name].append(wrk(base, script, seconds))
-                    finally:
-                        process.terminate()
-                        process.wait(timeout=15)
-                    redis.Redis.from_url(url).flushdb()
-        finally:
-            redis_process.kill()
-            redis_process.wait()
+        for _ in range(rounds):  # alternate, so drift hits every setup alike
+            for name, extra in setups.items():
+                process, base = serve(config, *extra)
+                try:
+                    rates[name].append(wrk(base, script, seconds))
+                finally:
+                    process.terminate()
+                    process.wait(timeout=15)
+                redis.Redis.from_url(url).flushdb()
     return [(name, max(values)) for name, values in rates.items()]
 
 
 def round_trip_cost(repeat: int) -> tuple[float, float, float]:
     """µs a request in memory and with Redis state (engine only, no HTTP), and µs of one
     Redis round trip (PING) from this process, to read the difference against."""
-    with tempfile.TemporaryDirectory() as tmp:
-        redis_process, url = start_redis(Path(tmp))
-        try:
-            request = WireRequest("POST", "/v1/messages", dict(HEADERS), json.dumps(BODY).encode())
-            timings = []
-            config = GatewayConfig.from_dict({"keys": {"bench": {"rate_limits": UNLIMITED}}})
-            for state in (None, url):
-                engine = Engine(config=config, state=state)
-                for _ in range(50):
-                    engine.handle(request)
-                start = time.perf_counter()
-                for _ in range(repeat):
-                    assert engine.handle(request).status == 200
-                timings.append((time.perf_counter() - start) / repeat * 1e6)
-                engine.state.close()
-            client = redis.Redis.from_url(url)
+    request = WireRequest("POST", "/v1/messages", dict(HEADERS), json.dumps(BODY).encode())
+    config = GatewayConfig.from_dict({"keys": {"bench": {"rate_limits": UNLIMITED}}})
+    timings = []
+    with RedisServer() as redis_server:
+        for state in (None, redis_server.url):
+            engine = Engine(config=config, state=state)
+            for _ in range(50):
+                engine.handle(request)
             start = time.perf_counter()
             for _ in range(repeat):
-                client.ping()
-            ping = (time.perf_counter() - start) / repeat * 1e6
-        finally:
-            redis_process.kill()
-            redis_process.wait()
+                assert engine.handle(request).status == 200
+            timings.append((time.perf_counter() - start) / repeat * 1e6)
+            engine.state.close()
+        client = redis.Redis.from_url(redis_server.url)
+        start = time.perf_counter()
+        for _ in range(repeat):
+            client.ping()
+        ping = (time.perf_counter() - start) / repeat * 1e6
+        client.close()
     return timings[0], timings[1], ping
 
 

@@ -285,15 +285,18 @@ def _serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
-    if args.script and fake.engine.state.shared and fake.rules:
-        print(
-            f"mockspike: {args.script} not loaded: the shared state already has rules "
-            "(POST /_mockspike/reset to start over)",
-            file=sys.stderr,
-        )
-    elif args.script:
+    if args.script:
+        from .responders.script_files import load_file
+
         try:
-            fake.load_script(args.script)
+            if not fake.engine.state.shared:
+                fake.load_script(args.script)
+            elif not fake.engine.share_rules_first(load_file(args.script)):
+                print(
+                    f"mockspike: {args.script} not loaded: the shared state already has rules "
+                    "(POST /_mockspike/reset to start over)",
+                    file=sys.stderr,
+                )
         except (OSError, ValueError) as exc:
             print(f"mockspike: cannot load script {args.script}: {exc}", file=sys.stderr)
             return 2

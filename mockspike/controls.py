@@ -35,19 +35,16 @@ class Batches:
 
     def get(self, batch_id: str) -> dict[str, Any]:
         """A batch as `GET /v1/messages/batches/{id}` shows it now (processing what is due)."""
-        batch = self._engine.batches.get(batch_id)
-        batches_api.advance(self._engine, batch)
-        return batch.to_json()
+        return batches_api.looked_at(self._engine, batch_id).to_json()
 
     def results(self, batch_id: str) -> list[dict[str, Any]]:
         """An ended batch's results, parsed (`{"custom_id", "result"}` each)."""
-        batch = self._engine.batches.get(batch_id)
-        batches_api.advance(self._engine, batch)
+        batch = batches_api.looked_at(self._engine, batch_id)
         return [_json.loads(line) for chunk in batch.results() for line in chunk.splitlines()]
 
     def list(self) -> list[dict[str, Any]]:
         """Every batch, newest first, as the API shows them now."""
-        return [self.get(batch.id) for batch in self._engine.batches.list()]
+        return [self.get(batch_id) for batch_id in self._engine.batches.ids()]
 
     def clear(self) -> None:
         """Forget every batch."""

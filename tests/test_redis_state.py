@@ -4,9 +4,10 @@ lost Redis is answered with the gateway's retryable 5xx until it is back."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from mockspike.testing.redis_server import RedisServer, free_port
+
 redis = pytest.importorskip("redis")
+
+pytest_plugins = ["pytester"]
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server (scripts/test installs it)"
@@ -43,60 +48,10 @@ BODY = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisServer:
-    """A throwaway redis-server on a loopback port, nothing saved to disk."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = _free_port()
-        self.tmp = tmp
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
+def redis_server() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
 
 
 def serve(state: str, config: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
@@ -127,17 +82,30 @@ def serve(state: str, config: Path, *extra: str) -> tuple[subprocess.Popen[str],
     return process, line.rsplit(" ", 1)[1].strip()
 
 
-@pytest.fixture(scope="module")
-def pair(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[str]]:
-    config = tmp_path_factory.mktemp("config") / "gateway.json"
+def serve_pair(redis_server: RedisServer, folder: Path, *extra: str) -> Iterator[list[str]]:
+    """Two `serve` processes on one Redis; their base URLs."""
+    config = folder / "gateway.json"
     config.write_text(json.dumps(CONFIG))
-    started = [serve(redis_server.url, config) for _ in range(2)]
+    started = [serve(redis_server.url, config, *extra) for _ in range(2)]
     yield [url for _, url in started]
     for process, _ in started:
         process.terminate()
         process.communicate(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def pair(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[str]]:
+    yield from serve_pair(redis_server, tmp_path_factory.mktemp("config"))
+
+
+@pytest.fixture(scope="module")
+def anthropic_pair(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[str]]:
+    """The `anthropic` profile serves the Files API (the ByteSpike gateway does not)."""
+    yield from serve_pair(redis_server, tmp_path_factory.mktemp("config"), "--profile", "anthropic")
 
 
 @pytest.fixture(autouse=True)
@@ -148,8 +116,12 @@ def fresh(request: pytest.FixtureRequest) -> None:
         ).raise_for_status()
 
 
+HEADERS = {"x-api-key": "free", "anthropic-version": "2023-06-01"}
+FILES = {**HEADERS, "anthropic-beta": "files-api-2025-04-14"}
+
+
 def call(url: str, key: str = "free", body: dict[str, Any] = BODY) -> httpx.Response:
-    headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+    headers = {**HEADERS, "x-api-key": key}
     return httpx.post(url + "/v1/messages", json=body, headers=headers, timeout=10)
 
 
@@ -234,7 +206,7 @@ def test_two_workers_on_one_port_share_the_limits(
 
 
 def test_unreachable_redis_at_start_is_a_clear_error(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     result = subprocess.run(
         [
             sys.executable,
@@ -267,8 +239,7 @@ def test_workers_without_shared_state_are_refused() -> None:
 
 
 def test_a_lost_redis_is_a_retryable_5xx_and_the_fake_recovers(tmp_path: Path) -> None:
-    server = RedisServer(tmp_path)
-    server.start()
+    server = RedisServer().start()
     config = tmp_path / "gateway.json"
     config.write_text(json.dumps(CONFIG))
     process, url = serve(server.url, config)
@@ -315,3 +286,180 @@ def test_every_process_lists_the_shared_buckets(redis_server: RedisServer) -> No
         rows = other.engine.gateway.buckets()
         requests = [r for r in rows if r["key"] == "five" and r["bucket"] == "requests"]
         assert requests == [{"key": "five", "bucket": "requests", "capacity": 5, "remaining": 4}]
+
+
+def test_a_batch_created_through_one_is_listed_read_and_answered_once_through_both(
+    pair: list[str],
+) -> None:
+    requests = [
+        {
+            "custom_id": f"r{i}",
+            "params": {**BODY, "messages": [{"role": "user", "content": f"n{i}"}]},
+        }
+        for i in range(20)
+    ]
+    created = httpx.post(
+        pair[0] + "/v1/messages/batches", json={"requests": requests}, headers=HEADERS
+    ).json()
+    listed = httpx.get(pair[1] + "/v1/messages/batches", headers=HEADERS).json()["data"]
+    assert [b["id"] for b in listed] == [created["id"]]
+    # both look at once: each request is answered by one of them, once
+    path = f"/v1/messages/batches/{created['id']}"
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        looks = list(pool.map(lambda i: httpx.get(pair[i % 2] + path, headers=HEADERS), range(4)))
+    assert {r.json()["processing_status"] for r in looks} == {"ended"}
+    results = httpx.get(pair[1] + path + "/results", headers=HEADERS)
+    lines = [json.loads(line) for line in results.text.splitlines()]
+    assert sorted(r["custom_id"] for r in lines) == sorted(r["custom_id"] for r in requests)
+    assert {r["result"]["type"] for r in lines} == {"succeeded"}
+    journal = httpx.get(pair[0] + "/_mockspike/requests").json()["requests"]
+    answered = [e["batch_item"] for e in journal if e.get("batch_item")]
+    assert sorted(answered) == sorted(f"{created['id']}/r{i}" for i in range(20))
+    settings = httpx.post(pair[1] + "/_mockspike/batches/settings", json={"processing_seconds": 60})
+    assert settings.json()["processing_seconds"] == 60
+    assert httpx.get(pair[0] + "/_mockspike/batches/settings").json()["processing_seconds"] == 60
+    httpx.post(pair[0] + "/_mockspike/batches/settings", json={"processing_seconds": 0})
+    assert httpx.delete(pair[0] + path, headers=HEADERS).status_code == 200
+    assert httpx.get(pair[1] + path, headers=HEADERS).status_code == 404
+
+
+def test_a_file_uploaded_through_one_is_read_and_deleted_through_the_other(
+    anthropic_pair: list[str], redis_server: RedisServer
+) -> None:
+    from mockspike import MockSpike
+
+    one, other = anthropic_pair
+    ticket = b"Order 42 arrived broken."
+    uploaded = httpx.post(
+        one + "/v1/files", files={"file": ("ticket.txt", ticket, "text/plain")}, headers=FILES
+    ).json()
+    meta = httpx.get(f"{other}/v1/files/{uploaded['id']}", headers=FILES).json()
+    assert (meta["filename"], meta["size_bytes"]) == ("ticket.txt", len(ticket))
+    listed = httpx.get(other + "/v1/files", headers=FILES).json()["data"]
+    assert uploaded["id"] in [f["id"] for f in listed]
+    # its bytes are read through the other: the document counts as its text
+    document = {"type": "document", "source": {"type": "file", "file_id": uploaded["id"]}}
+    inline = {
+        "type": "document",
+        "source": {"type": "text", "media_type": "text/plain", "data": ticket.decode()},
+    }
+    counts = [
+        httpx.post(
+            other + "/v1/messages/count_tokens",
+            json={"model": BODY["model"], "messages": [{"role": "user", "content": [block]}]},
+            headers=FILES,
+        ).json()
+        for block in (document, inline)
+    ]
+    assert counts[0] == counts[1]
+    # a file a tool made (added in Python, on a third process) downloads through both
+    with MockSpike("anthropic", state=redis_server.url) as fake:
+        chart = fake.files.add(b"\x89PNG chart", "chart.png")
+    for url in anthropic_pair:
+        download = httpx.get(f"{url}/v1/files/{chart['id']}/content", headers=FILES)
+        assert download.content == b"\x89PNG chart"
+    assert httpx.delete(f"{one}/v1/files/{uploaded['id']}", headers=FILES).status_code == 200
+    gone = httpx.get(f"{other}/v1/files/{uploaded['id']}", headers=FILES)
+    assert gone.status_code == 404
+    httpx.request("DELETE", one + "/_mockspike/files", json={}).raise_for_status()
+    assert httpx.get(other + "/_mockspike/files").json()["files"] == []
+
+
+def test_files_dir_and_redis_state_together_are_refused(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    from mockspike import MockSpike
+
+    with pytest.raises(ValueError, match="files are kept in Redis"):
+        MockSpike(state=redis_server.url, files_dir=tmp_path)
+
+
+def test_of_two_processes_storing_a_script_first_one_stores_it(
+    redis_server: RedisServer,
+) -> None:
+    from mockspike.gateway.redis_state import RedisState
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+    specs = [{"respond": {"reply": {"text": "once"}}}]
+    one, other = RedisState(redis_server.url, {}), RedisState(redis_server.url, {})
+    try:
+        assert one.store_rules(specs, first=True)
+        assert not other.store_rules(specs, first=True)
+        assert other.store_rules(specs)  # without `first`, rules are added as asked
+        other.clear()
+        assert other.store_rules(specs, first=True)
+    finally:
+        one.close()
+        other.close()
+
+
+def test_two_serve_processes_starting_at_once_load_a_script_once(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    redis.Redis.from_url(redis_server.url).flushdb()
+    script = tmp_path / "script.json"
+    rules = [{"match": {"text": f"r{i}"}, "respond": {"reply": {"text": "x"}}} for i in range(3)]
+    script.write_text(json.dumps({"rules": rules}))
+    command = [sys.executable, "-m", "mockspike", "serve", "--port", "0"]
+    command += ["--state", redis_server.url, "--script", str(script)]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        urls = []
+        for process in processes:
+            assert process.stdout is not None
+            urls.append(process.stdout.readline().rsplit(" ", 1)[1].strip())
+        for url in urls:
+            listed = httpx.get(url + "/_mockspike/rules").json()["rules"]
+            assert [r["number"] for r in listed] == [1, 2, 3]
+    finally:
+        for process in processes:
+            process.terminate()
+    skipped = [process.communicate(timeout=10)[1] for process in processes]
+    assert sum("not loaded: the shared state already has rules" in err for err in skipped) == 1
+
+
+def test_the_server_fixture_opted_into_redis_shares_state_with_a_serve_process(
+    pytester: pytest.Pytester, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    redis.Redis.from_url(redis_server.url).flushdb()
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    process, other = serve(redis_server.url, config)
+    try:
+        pytester.makepyfile(
+            f"""
+            import httpx
+            import pytest
+
+            OTHER = {other!r}
+            HEADERS = {HEADERS!r}
+            BODY = {BODY!r}
+
+            @pytest.mark.mockspike(state={redis_server.url!r})
+            def test_shared(mockspike_server):
+                rule = {{"times": 1, "respond": {{"reply": {{"text": "scripted elsewhere"}}}}}}
+                httpx.post(OTHER + "/_mockspike/rules", json=rule).raise_for_status()
+                url = mockspike_server.base_url + "/v1/messages"
+                reply = httpx.post(url, json=BODY, headers=HEADERS).json()
+                assert reply["content"][0]["text"] == "scripted elsewhere"
+                journal = httpx.get(OTHER + "/_mockspike/requests").json()["requests"]
+                assert [e["path"] for e in journal] == ["/v1/messages"]
+            """
+        )
+        pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_the_readme_server_fixture_example_passes(
+    pytester: pytest.Pytester, redis_server: RedisServer
+) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scaling out\n", 1)[1].split("\n## ", 1)[0]
+    (example,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    pytester.makepyfile(example.replace("redis://127.0.0.1:6379/0", redis_server.url))
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -14,15 +14,19 @@ cancel, results) — so creating a batch is quick, and the first look after it e
   are gone.
 
 Answering a request is the engine's business (`Runner`); this module only decides when.
+Where batches are kept is the state's (`BatchStorage`): `BatchStore` in this process, or
+`gateway/redis_stores.py` in Redis, where every change of a batch holds a lock so two
+processes never answer the same request twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
 
 from .. import _json
 from .._ids import random_id
@@ -126,14 +130,14 @@ class Batch:
     # -- the lifecycle ------------------------------------------------------------------
 
     def advance(self, now: float, run: Runner) -> None:
-        """Answer what is due by `now`, then end, expire or archive as the time says."""
-        with self.lock:
-            if self.ended_at is None:
-                self._process(now, run)
-            if not self.archived and now >= self.created_at + RETENTION_SECONDS:
-                self.archived = True
-                for item in self.items:
-                    item.line = item.params = None
+        """Answer what is due by `now`, then end, expire or archive as the time says (call
+        it inside `BatchStorage.changing`)."""
+        if self.ended_at is None:
+            self._process(now, run)
+        if not self.archived and now >= self.created_at + RETENTION_SECONDS:
+            self.archived = True
+            for item in self.items:
+                item.line = item.params = None
 
     def _process(self, now: float, run: Runner) -> None:
         stop = min(now, self.expires_at)
@@ -176,9 +180,8 @@ class Batch:
         self.ended_at = at
 
     def cancel(self, now: float) -> None:
-        with self.lock:
-            if self.ended_at is None and self.cancel_initiated_at is None:
-                self.cancel_initiated_at = now
+        if self.ended_at is None and self.cancel_initiated_at is None:
+            self.cancel_initiated_at = now
 
     def results(self, chunk_bytes: int = 64 * 1024) -> Iterator[bytes]:
         """The results as JSONL, in chunks of about `chunk_bytes`: a generator, so a large
@@ -197,13 +200,99 @@ class Batch:
         if buffer:
             yield b"".join(buffer)
 
+    def to_state(self) -> dict[str, Any]:
+        """The batch as plain JSON data, for a shared state."""
+        return {
+            "id": self.id,
+            "key": self.key,
+            "created_at": self.created_at,
+            "settings": asdict(self.settings),
+            "items": [
+                [i.custom_id, i.params, i.line.decode() if i.line else None, i.outcome]
+                for i in self.items
+            ],
+            "results_base": self.results_base,
+            "answered": self.answered,
+            "cancel_initiated_at": self.cancel_initiated_at,
+            "ended_at": self.ended_at,
+            "archived": self.archived,
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Batch:
+        items = [
+            Item(cid, params, line.encode() if line else None, outcome)
+            for cid, params, line, outcome in data["items"]
+        ]
+        fields = {k: v for k, v in data.items() if k not in ("settings", "items")}
+        return cls(**fields, settings=BatchSettings(**data["settings"]), items=items)
+
 
 def not_found(batch_id: str) -> ApiError:
     return ApiError(404, f"message_batch_id: {batch_id} not found")
 
 
+def new_batch(
+    requests: list[tuple[str, dict[str, Any]]],
+    *,
+    key: str,
+    now: float,
+    base: str,
+    settings: BatchSettings,
+) -> Batch:
+    return Batch(
+        id=random_id("msgbatch_01", 24),
+        key=key,
+        created_at=now,
+        settings=settings,
+        items=[Item(custom_id, params) for custom_id, params in requests],
+        results_base=base,
+    )
+
+
+def changed_settings(settings: BatchSettings, changes: dict[str, Any]) -> BatchSettings:
+    """`settings` with `changes` (unknown names fail)."""
+    known = set(BatchSettings.__dataclass_fields__)
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown batch setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return replace(settings, **changes)
+
+
+class BatchStorage(Protocol):
+    """Where the batches live: this process (`BatchStore`) or a shared state."""
+
+    def configure(self, **changes: Any) -> BatchSettings:
+        """Change the settings of batches created from now on; no changes: the current."""
+        ...
+
+    def create(
+        self, requests: list[tuple[str, dict[str, Any]]], *, key: str, now: float, base: str
+    ) -> Batch: ...
+
+    def get(self, batch_id: str) -> Batch:
+        """The batch as it is now (the API's 404 when there is none)."""
+        ...
+
+    def changing(self, batch_id: str) -> contextlib.AbstractContextManager[Batch]:
+        """The batch, kept from every other change (in any process) until the block ends,
+        then saved."""
+        ...
+
+    def ids(self) -> list[str]:
+        """Newest first, as the API lists them."""
+        ...
+
+    def delete(self, batch_id: str) -> None: ...
+    def clear(self) -> None: ...
+    def __len__(self) -> int: ...
+
+
 class BatchStore:
-    """Every batch by id, in creation order, and the settings new batches take."""
+    """Every batch by id, in creation order, and the settings new batches take: in this
+    process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -211,27 +300,13 @@ class BatchStore:
         self.settings = BatchSettings()
 
     def configure(self, **changes: Any) -> BatchSettings:
-        """Change the settings of batches created from now on (unknown names fail)."""
-        known = set(BatchSettings.__dataclass_fields__)
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown batch setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
-        self.settings = replace(self.settings, **changes)
+        self.settings = changed_settings(self.settings, changes)
         return self.settings
 
     def create(
         self, requests: list[tuple[str, dict[str, Any]]], *, key: str, now: float, base: str
     ) -> Batch:
-        batch = Batch(
-            id=random_id("msgbatch_01", 24),
-            key=key,
-            created_at=now,
-            settings=self.settings,
-            items=[Item(custom_id, params) for custom_id, params in requests],
-            results_base=base,
-        )
+        batch = new_batch(requests, key=key, now=now, base=base, settings=self.settings)
         with self._lock:
             self._batches[batch.id] = batch
         return batch
@@ -242,14 +317,19 @@ class BatchStore:
             raise not_found(batch_id)
         return batch
 
+    @contextlib.contextmanager
+    def changing(self, batch_id: str) -> Iterator[Batch]:
+        batch = self.get(batch_id)
+        with batch.lock:
+            yield batch
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(reversed(self._batches))
+
     def delete(self, batch_id: str) -> None:
         with self._lock:
             self._batches.pop(batch_id, None)
-
-    def list(self) -> list[Batch]:
-        """Newest first, as the API lists them."""
-        with self._lock:
-            return list(reversed(self._batches.values()))
 
     def clear(self) -> None:
         with self._lock:

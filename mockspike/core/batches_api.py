@@ -48,17 +48,17 @@ def retrieve(engine: Engine, call: Call) -> WireResponse:
 
 
 def list_batches(engine: Engine, call: Call) -> WireResponse:
-    batches = engine.batches.list()
+    ids = engine.batches.ids()
     query = paging.query_of(call.request.query)
-    chosen, has_more = paging.page(batches, [b.id for b in batches], query)
-    for batch in chosen:
-        advance(engine, batch)
-    return json_answer(paging.listing([b.to_json() for b in chosen], has_more), engine.request_id())
+    chosen, has_more = paging.page(ids, ids, query)
+    shown = [looked_at(engine, batch_id).to_json() for batch_id in chosen]
+    return json_answer(paging.listing(shown, has_more), engine.request_id())
 
 
 def cancel(engine: Engine, call: Call) -> WireResponse:
-    batch = _looked_at(engine, call)
-    batch.cancel(engine.clock.now())
+    with engine.batches.changing(call.params["message_batch_id"]) as batch:
+        advance(engine, batch)
+        batch.cancel(engine.clock.now())
     return json_answer(batch.to_json(), engine.request_id())
 
 
@@ -90,8 +90,16 @@ def results(engine: Engine, call: Call) -> WireResponse:
 
 
 def advance(engine: Engine, batch: Batch) -> None:
-    """Answer the requests of `batch` that are due by now (see `core/batches.py`)."""
+    """Answer the requests of `batch` that are due by now (see `core/batches.py`); call it
+    inside `engine.batches.changing`."""
     batch.advance(engine.clock.now(), lambda cid, params: run(engine, batch, cid, params))
+
+
+def looked_at(engine: Engine, batch_id: str) -> Batch:
+    """The batch, brought up to date with the clock (the API's 404 when there is none)."""
+    with engine.batches.changing(batch_id) as batch:
+        advance(engine, batch)
+    return batch
 
 
 def run(engine: Engine, batch: Batch, custom_id: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -156,9 +164,7 @@ def _from_front(engine: Engine, key: str, params: dict[str, Any]) -> dict[str, A
 
 def _looked_at(engine: Engine, call: Call) -> Batch:
     """The batch of the path, brought up to date with the clock."""
-    batch = engine.batches.get(call.params["message_batch_id"])
-    advance(engine, batch)
-    return batch
+    return looked_at(engine, call.params["message_batch_id"])
 
 
 def _base_url(engine: Engine, request: WireRequest) -> str:

@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from .. import _json
 from .._ids import from_bytes, random_id
@@ -31,10 +33,10 @@ from ..responders import script_files
 from ..responders.scripted import Rule, Script
 from ..responders.synthetic import MODES
 from . import checks
-from .batches import BatchStore
+from .batches import BatchStorage
 from .capture import capture
 from .endpoints import ROUTER, Call, Endpoint
-from .files import FileStore
+from .files import FileStorage
 from .front import CassetteMiss, FrontStage
 from .journal import Entry, Journal
 from .messages import scripted_error
@@ -44,7 +46,23 @@ from .wire import WireRequest, WireResponse
 JSON = "application/json"
 #: Bodies above this size are handled on a worker thread by `handle_async`.
 INLINE_BODY_BYTES = 256 * 1024
+STATE_THREADS = 4
+"""Threads answering requests of a shared state (Redis), per event loop. Few: a request
+spends most of its time in Python, which one thread at a time runs, so more threads only
+contend for the interpreter (`benchmarks/scale.py`: 40 threads served fewer requests a
+second than 4)."""
+_state_threads_var: RunVar[anyio.CapacityLimiter] = RunVar("mockspike_state_threads")
 log = logging.getLogger("mockspike")
+
+
+def _state_threads() -> anyio.CapacityLimiter:
+    """This event loop's threads for requests of a shared state (`STATE_THREADS`)."""
+    try:
+        return _state_threads_var.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(STATE_THREADS)
+        _state_threads_var.set(limiter)
+        return limiter
 
 
 def new_request_id() -> str:
@@ -88,10 +106,10 @@ class Engine:
         self.time_scale = time_scale
         self.script = Script(state.claim)
         self.journal: Journal = state.journal
-        self.batches = BatchStore()
+        self.batches: BatchStorage = state.batch_store()
         """Message Batches, processed on `clock` (`core/batches.py`)."""
-        self.files = FileStore(files_dir)
-        """Files API storage: in memory, or in `files_dir` (`core/files.py`)."""
+        self.files: FileStorage = state.file_store(Path(files_dir) if files_dir else None)
+        """Files API storage: in memory, in `files_dir` or shared (`core/files.py`)."""
         self._sequence = itertools.count()
 
     # -- entry points ------------------------------------------------------------------
@@ -122,8 +140,11 @@ class Engine:
         return response
 
     async def handle_async(self, request: WireRequest) -> WireResponse:
-        """`handle` for async adapters: large bodies and recordings (which wait on the
-        network) run on a worker thread, so one request never stalls the event loop."""
+        """`handle` for async adapters: large bodies, recordings and shared state (which
+        wait on the network) run on a worker thread, so one request never stalls the event
+        loop."""
+        if self.state.blocking:
+            return await anyio.to_thread.run_sync(self.handle, request, limiter=_state_threads())
         if len(request.body) > INLINE_BODY_BYTES or self.blocking:
             return await anyio.to_thread.run_sync(self.handle, request)
         return self.handle(request)
@@ -154,16 +175,25 @@ class Engine:
 
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
         """Check rules in their script-file form, then add them for every process."""
+        added = self._share(spec, first=False)
+        return self.script.rules[-added:] if added else []
+
+    def share_rules_first(self, spec: dict[str, Any]) -> bool:
+        """`share_rules`, only if no process has shared rules yet (a `--script` file at
+        start-up: of processes starting at once, one loads it). False when one had."""
+        return self._share(spec, first=True) is not None
+
+    def _share(self, spec: dict[str, Any], *, first: bool) -> int | None:
+        """How many rules were shared (None: not stored, as `first` said)."""
         statuses = self.profile.statuses
 
         def check(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
             return Rule(matchers, times=times, name=name, statuses=statuses)
 
         added = script_files.build_rules(spec, check)
-        items = spec.get("rules", [spec])
-        self.state.store_rules(items)
+        stored = self.state.store_rules(spec.get("rules", [spec]), first=first)
         self.state.sync(self.script)
-        return self.script.rules[-len(added) :] if added else []
+        return len(added) if stored else None
 
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""

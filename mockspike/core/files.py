@@ -1,14 +1,16 @@
 """The Files API's state: stored files, the multipart upload they come from, and the
 `{"type": "file", "file_id"}` sources of Messages requests resolved against them.
 
-Files live in memory, or in a directory (`MockSpike(files_dir=...)`, `serve --files-dir`):
-each file's bytes in `<id>` and its metadata in `<id>.json`, so a directory outlives the
-process. Uploaded files are not downloadable, as on the API; files a test adds as if a tool
-had created them (`downloadable=True`) are.
+Where files live is the state's (`FileStorage`): in memory, or in a directory
+(`MockSpike(files_dir=...)`, `serve --files-dir`: each file's bytes in `<id>` and its
+metadata in `<id>.json`, so a directory outlives the process) — `FileStore` — or in Redis
+with a shared state (`gateway/redis_stores.py`). Uploaded files are not downloadable, as
+on the API; files a test adds as if a tool had created them (`downloadable=True`) are.
 """
 
 from __future__ import annotations
 
+import abc
 import base64
 import copy
 import json
@@ -70,28 +72,9 @@ def not_found(file_id: str) -> ApiError:
     return ApiError(404, f"File not found: {file_id}")
 
 
-class FileStore:
-    """Files by id, newest last; bytes in memory or in `directory`. Thread-safe."""
-
-    def __init__(self, directory: str | Path | None = None) -> None:
-        self.directory = Path(directory) if directory is not None else None
-        self._lock = threading.Lock()
-        self._files: dict[str, StoredFile] = {}
-        self._content: dict[str, bytes] = {}
-        if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            found = (self._load(p) for p in self.directory.glob("file_*.json"))
-            for stored in sorted((f for f in found if f), key=lambda f: f.created_at):
-                self._files[stored.id] = stored
-
-    @staticmethod
-    def _load(path: Path) -> StoredFile | None:
-        try:
-            return StoredFile(**json.loads(path.read_text("utf-8")))
-        except (OSError, ValueError, TypeError):
-            return None  # not one of ours: leave it alone
-
-    # -- writing -----------------------------------------------------------------------
+class FileStorage(abc.ABC):
+    """Files by id, newest last: what every place files are kept does, and what the
+    Messages pipeline reads through it (`resolve`)."""
 
     def add(
         self,
@@ -115,57 +98,41 @@ class FileStore:
             downloadable=downloadable,
             expires_at=now + expires_in if expires_in is not None else None,
         )
-        with self._lock:
-            if self.directory is not None:
-                (self.directory / stored.id).write_bytes(content)
-                (self.directory / f"{stored.id}.json").write_text(json.dumps(asdict(stored)))
-            else:
-                self._content[stored.id] = content
-            self._files[stored.id] = stored
+        self._keep(stored, content)
         return stored
 
+    @abc.abstractmethod
+    def _keep(self, stored: StoredFile, content: bytes) -> None: ...
+
+    @abc.abstractmethod
     def delete(self, file_id: str) -> None:
-        with self._lock:
-            if self._files.pop(file_id, None) is None:
-                raise not_found(file_id)
-            self._content.pop(file_id, None)
-            if self.directory is not None:
-                for path in (self.directory / file_id, self.directory / f"{file_id}.json"):
-                    path.unlink(missing_ok=True)
+        """Forget the file (the API's 404 when there is none)."""
+
+    @abc.abstractmethod
+    def find(self, file_id: str) -> StoredFile | None: ...
+
+    @abc.abstractmethod
+    def content(self, file_id: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def list(self) -> list[StoredFile]:
+        """Oldest first."""
 
     def clear(self) -> None:
         for stored in self.list():
             self.delete(stored.id)
 
-    # -- reading -----------------------------------------------------------------------
-
     def get(self, file_id: str, now: float | None = None) -> StoredFile:
         """The file's metadata; unknown, deleted or expired is the API's 404."""
-        stored = self._files.get(file_id)
+        stored = self.find(file_id)
         if stored is None or (
             now is not None and stored.expires_at is not None and now >= stored.expires_at
         ):
             raise not_found(file_id)
         return stored
 
-    def content(self, file_id: str) -> bytes:
-        if self.directory is not None:
-            try:
-                return (self.directory / file_id).read_bytes()
-            except FileNotFoundError:
-                raise not_found(file_id) from None
-        try:
-            return self._content[file_id]
-        except KeyError:
-            raise not_found(file_id) from None
-
-    def list(self) -> list[StoredFile]:
-        """Oldest first."""
-        with self._lock:
-            return list(self._files.values())
-
     def __len__(self) -> int:
-        return len(self._files)
+        return len(self.list())
 
     def __iter__(self) -> Iterator[StoredFile]:
         return iter(self.list())
@@ -212,6 +179,67 @@ class FileStore:
                 400,
                 f"File {file_id} has mime type {mime}, which {kind} blocks cannot hold.",
             )
+
+
+class FileStore(FileStorage):
+    """Files in this process: bytes in memory or in `directory`. Thread-safe."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self._lock = threading.Lock()
+        self._files: dict[str, StoredFile] = {}
+        self._content: dict[str, bytes] = {}
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            found = (self._load(p) for p in self.directory.glob("file_*.json"))
+            for stored in sorted((f for f in found if f), key=lambda f: f.created_at):
+                self._files[stored.id] = stored
+
+    @staticmethod
+    def _load(path: Path) -> StoredFile | None:
+        try:
+            return StoredFile(**json.loads(path.read_text("utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None  # not one of ours: leave it alone
+
+    def _keep(self, stored: StoredFile, content: bytes) -> None:
+        with self._lock:
+            if self.directory is not None:
+                (self.directory / stored.id).write_bytes(content)
+                (self.directory / f"{stored.id}.json").write_text(json.dumps(asdict(stored)))
+            else:
+                self._content[stored.id] = content
+            self._files[stored.id] = stored
+
+    def delete(self, file_id: str) -> None:
+        with self._lock:
+            if self._files.pop(file_id, None) is None:
+                raise not_found(file_id)
+            self._content.pop(file_id, None)
+            if self.directory is not None:
+                for path in (self.directory / file_id, self.directory / f"{file_id}.json"):
+                    path.unlink(missing_ok=True)
+
+    def find(self, file_id: str) -> StoredFile | None:
+        return self._files.get(file_id)
+
+    def content(self, file_id: str) -> bytes:
+        if self.directory is not None:
+            try:
+                return (self.directory / file_id).read_bytes()
+            except FileNotFoundError:
+                raise not_found(file_id) from None
+        try:
+            return self._content[file_id]
+        except KeyError:
+            raise not_found(file_id) from None
+
+    def list(self) -> list[StoredFile]:
+        with self._lock:
+            return list(self._files.values())
+
+    def __len__(self) -> int:
+        return len(self._files)
 
 
 def _tool_result_blocks(block: dict[str, Any]) -> list[dict[str, Any]]:

@@ -20,7 +20,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, ParamSpec, TypeVar, cast, overload
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
 import redis
 from redis.backoff import NoBackoff
@@ -32,6 +33,10 @@ from ..responders import script_files
 from ..responders.scripted import Rule, Script
 from .keys import RateLimits
 from .state import BUCKETS, Bucket, Buckets, CachedPrefix, StateUnavailable, Taken, capacities
+
+if TYPE_CHECKING:
+    from ..core.batches import BatchStorage
+    from ..core.files import FileStorage
 
 log = logging.getLogger("mockspike")
 
@@ -110,6 +115,15 @@ redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 return calls
 """
 
+# Append rules ARGV[2..] to list KEYS[1] and bump the version KEYS[2]: 1. With ARGV[1] set,
+# only when the list is empty (else 0), so of processes starting at once one stores them.
+_STORE = """
+if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+redis.call('INCR', KEYS[2])
+return 1
+"""
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -131,19 +145,14 @@ class RedisState:
     """The `State` of every process pointed at one Redis database."""
 
     shared = True
+    blocking = True
 
     def __init__(
         self, url: str, wallets: Mapping[str, float], *, prefix: str = "mockspike:"
     ) -> None:
         self.url = url
-        self.client: redis.Redis = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=TIMEOUT,
-            socket_connect_timeout=TIMEOUT,
-            retry=Retry(NoBackoff(), 1),
-            health_check_interval=5,
-        )
+        self.client = _connect(url, decode=True)
+        self._raw: redis.Redis | None = None
         self._keys = _Keys(prefix)
         try:
             self.client.ping()
@@ -155,6 +164,7 @@ class RedisState:
         self._take = self.client.register_script(_TAKE)
         self._settle = self.client.register_script(_SETTLE)
         self._claim = self.client.register_script(_CLAIM)
+        self._store = self.client.register_script(_STORE)
         self._version: str | None = None
         self.journal: Journal = RedisJournal(self.client, self._keys.journal, Journal())
 
@@ -300,11 +310,12 @@ class RedisState:
             rule.calls = int(calls.get(str(rule.number), 0))
 
     @_guarded
-    def store_rules(self, specs: list[dict[str, Any]]) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.rpush(self._keys.rules, *[_json.dumps(s).decode() for s in specs])
-        pipe.incr(self._keys.version)
-        pipe.execute()
+    def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
+        stored = self._store(
+            keys=[self._keys.rules, self._keys.version],
+            args=["first" if first else "", *[_json.dumps(s).decode() for s in specs]],
+        )
+        return bool(stored)
 
     @_guarded
     def clear(self) -> None:
@@ -315,10 +326,43 @@ class RedisState:
 
     def close(self) -> None:
         self.client.close()
+        if self._raw is not None:
+            self._raw.close()
 
     def use_journal(self, journal: Journal) -> Journal:
         self.journal = RedisJournal(self.client, self._keys.journal, journal)
         return self.journal
+
+    # -- batches and files ----------------------------------------------------------------
+
+    def batch_store(self) -> BatchStorage:
+        from .redis_stores import RedisBatchStore
+
+        return RedisBatchStore(self.client, self._keys)
+
+    def file_store(self, directory: Path | None) -> FileStorage:
+        if directory is not None:
+            raise ValueError(
+                "files_dir is for the in-process state: with a Redis state, files are kept "
+                "in Redis so that every process sees them"
+            )
+        from .redis_stores import RedisFileStore
+
+        if self._raw is None:
+            self._raw = _connect(self.url, decode=False)
+        return RedisFileStore(self.client, self._raw, self._keys)
+
+
+def _connect(url: str, *, decode: bool) -> redis.Redis:
+    """A client whose every call gives up after `TIMEOUT` (retried once)."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=decode,
+        socket_timeout=TIMEOUT,
+        socket_connect_timeout=TIMEOUT,
+        retry=Retry(NoBackoff(), 1),
+        health_check_interval=5,
+    )
 
 
 def _shared_rule(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
@@ -366,6 +410,28 @@ class _Keys:
     def cache_entry(self, name: str) -> tuple[str, str, str]:
         scope, model, digest = name.removeprefix(self.prefix + "cache:").rsplit("|", 2)
         return scope, model, digest
+
+    @property
+    def batches(self) -> str:
+        return self.prefix + "batches"
+
+    @property
+    def batch_settings(self) -> str:
+        return self.prefix + "batches:settings"
+
+    def batch(self, batch_id: str) -> str:
+        return f"{self.prefix}batch:{batch_id}"
+
+    @property
+    def files(self) -> str:
+        return self.prefix + "files"
+
+    @property
+    def file_order(self) -> str:
+        return self.prefix + "files:order"
+
+    def file(self, file_id: str) -> str:
+        return f"{self.prefix}file:{file_id}"
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The gateway's mutable state behind one interface: rate-limit buckets, wallets, the prompt
-cache, scripted-rule uses and the journal.
+cache, scripted-rule uses, the journal, Message Batches and Files.
 
 `MemoryState` (the default) keeps it in this process, as fast as plain dicts.
 `gateway/redis_state.py` keeps it in Redis so several processes behave as one fake. Every
@@ -12,12 +12,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..contract.errors import ApiError
 from .keys import RateLimits
 
 if TYPE_CHECKING:
+    from ..core.batches import BatchStorage
+    from ..core.files import FileStorage
     from ..core.journal import Journal
     from ..responders.scripted import Rule, Script
 
@@ -100,6 +103,9 @@ class State(Protocol):
 
     shared: bool
     """True when other processes see the same state (rules must then be data)."""
+    blocking: bool
+    """True when its calls wait on the network: async adapters then answer on a worker
+    thread, so a round trip never stalls the event loop."""
     journal: Journal
 
     # rate limits
@@ -152,8 +158,10 @@ class State(Protocol):
         """Bring `script` up to date with rules other processes added (no-op in memory)."""
         ...
 
-    def store_rules(self, specs: list[dict[str, Any]]) -> None:
-        """Share rules in their script-file form (no-op in memory)."""
+    def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
+        """Share rules in their script-file form (no-op in memory). `first`: only if no
+        rules are shared yet, decided atomically (two processes starting at once with one
+        script store it once); False when they were not stored."""
         ...
 
     def clear(self) -> None:
@@ -165,11 +173,18 @@ class State(Protocol):
         """The journal to keep, with `journal`'s bounds and redaction."""
         ...
 
+    # batches and files
+    def batch_store(self) -> BatchStorage: ...
+    def file_store(self, directory: Path | None) -> FileStorage:
+        """Where uploads are kept; `directory`: in that folder (memory state only)."""
+        ...
+
 
 class MemoryState:
     """This process's state: today's behaviour and speed. Thread-safe."""
 
     shared = False
+    blocking = False
 
     def __init__(self, wallets: Mapping[str, float]) -> None:
         from ..core.journal import Journal
@@ -279,8 +294,8 @@ class MemoryState:
     def sync(self, script: Script) -> None:
         pass
 
-    def store_rules(self, specs: list[dict[str, Any]]) -> None:
-        pass
+    def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
+        return True
 
     def clear(self) -> None:
         self.journal.clear()
@@ -291,6 +306,16 @@ class MemoryState:
     def use_journal(self, journal: Journal) -> Journal:
         self.journal = journal
         return journal
+
+    def batch_store(self) -> BatchStorage:
+        from ..core.batches import BatchStore
+
+        return BatchStore()
+
+    def file_store(self, directory: Path | None) -> FileStorage:
+        from ..core.files import FileStore
+
+        return FileStore(directory)
 
 
 def open_state(url: str | None, wallets: Mapping[str, float]) -> State:

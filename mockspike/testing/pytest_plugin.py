@@ -117,7 +117,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="print the resilience verdict of each test whose fake served failures or faults",
     )
+    group.addoption(
+        "--mockspike-state",
+        default=None,
+        help="keep the state of mockspike_server in Redis (redis://HOST:PORT/DB), shared "
+        "with mockspike serve processes on it (the in-process fixtures keep theirs in memory)",
+    )
     parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
+    parser.addini("mockspike_state", "Redis URL of the state of mockspike_server", default="")
     parser.addini("mockspike_record_mode", "cassette record mode", default="none")
     parser.addini("mockspike_cassette_dir", "where cassettes live", default="tests/cassettes")
     parser.addini("mockspike_strict", "fakes refuse unmatched requests", type="bool", default=False)
@@ -135,7 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "mockspike(profile=None, strict=None, synthetic='default', cassette=None, "
         "record_mode=None, match_on=None, ignore=None, redact_headers=None, "
         "redact_paths=None, assert_all_used=True, assert_all_matched=True, pacing=None, "
-        "time_scale=1.0): configure the mockspike fake of this test (keywords only; "
+        "time_scale=1.0, state=None): configure the mockspike fake of this test (keywords only; "
         "cassette=True: the test's own, <module>/<test>.json)",
     )
     config.stash[_STATS] = _Stats()
@@ -449,36 +456,52 @@ def _sdk_client(make: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def _mockspike_servers() -> Iterator[Callable[[str], MockSpike]]:
-    """Starts one real server per profile, on first use; all stop at the end."""
+def _mockspike_servers() -> Iterator[Callable[[str, str | None], MockSpike]]:
+    """Starts one real server per profile and state, on first use; all stop at the end."""
     with contextlib.ExitStack() as stack:
         servers: dict[str, MockSpike] = {}
 
-        def start(profile: str) -> MockSpike:
+        def start(profile: str, state: str | None = None) -> MockSpike:
             from ..mock import MockSpike
 
-            if profile not in servers:
-                fake = MockSpike(profile)
+            name = f"{profile} {state}"
+            if name not in servers:
+                try:
+                    fake = MockSpike(profile, state=state)
+                except ConnectionError as exc:  # a Redis that cannot be reached
+                    pytest.fail(f"mockspike: {exc}", pytrace=False)
+                stack.callback(fake.close)  # after the server stops
                 stack.enter_context(fake.serve())
-                servers[profile] = fake
-            return servers[profile]
+                servers[name] = fake
+            return servers[name]
 
         yield start
+
+
+def _server_state(config: pytest.Config) -> str | None:
+    """The option that opts every `mockspike_server` into a shared state (the in-process
+    fixtures keep theirs in memory)."""
+    state = config.getoption("--mockspike-state") or config.getini("mockspike_state")
+    return str(state) if state else None
 
 
 @pytest.fixture
 def mockspike_server(
     request: pytest.FixtureRequest,
-    _mockspike_servers: Callable[[str], MockSpike],
+    _mockspike_servers: Callable[[str, str | None], MockSpike],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MockSpike]:
-    """A real uvicorn server on 127.0.0.1 (one per session and profile), reset for this
-    test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` point at it while the test runs."""
+    """A real uvicorn server on 127.0.0.1 (one per session, profile and state), reset for
+    this test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` point at it while the test runs.
+    Its state is in this process unless the marker's `state=` (or `--mockspike-state`, or
+    the ini's `mockspike_state`) names a Redis shared with other `mockspike serve`
+    processes: resetting it then resets theirs."""
     from ..mock import IN_PROCESS_KEY
     from ..render.pacing import Pacing
 
     settings = _settings(request)
-    fake = _mockspike_servers(settings.profile)
+    state = settings.state or _server_state(request.config)
+    fake = _mockspike_servers(settings.profile, state)
     fake.reset()
     fake.configure(
         strict=settings.strict,

@@ -1,0 +1,165 @@
+"""Message Batches and Files in Redis, so every process pointed at one Redis lists, reads
+and processes the same ones.
+
+- A batch is one JSON value (`Batch.to_state`: its requests, then its results), listed in
+  creation order by one Redis list; the settings of new batches are one hash. Every change
+  of a batch (answering what is due, cancelling) holds a Redis lock on it, loads it, and
+  saves it before letting go: two processes never answer the same request twice.
+- A file is its metadata (a hash field) and its bytes (a key of their own, up to the API's
+  500 MB cap, within Redis's default 512 MB value limit), listed in upload order by one
+  Redis list. Bytes stay in Redis, so replicas need no shared disk.
+
+Every call goes through `_guarded`: Redis gone is the gateway's retryable 5xx.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import asdict, fields
+from typing import Any, cast
+
+import redis
+from redis.typing import EncodableT, FieldT
+
+from .. import _json
+from ..core.batches import Batch, BatchSettings, changed_settings, new_batch, not_found
+from ..core.files import FileStorage, StoredFile
+from ..core.files import not_found as file_not_found
+from .redis_state import _guarded, _Keys
+
+LOCK_SECONDS = 120.0
+"""How long a batch's lock outlives a process that died holding it, and how long another
+change waits for it (a batch of many requests takes a while to answer)."""
+
+
+class RedisBatchStore:
+    """`BatchStorage` in Redis."""
+
+    def __init__(self, client: redis.Redis, keys: _Keys) -> None:
+        self._client = client
+        self._keys = keys
+
+    @_guarded
+    def configure(self, **changes: Any) -> BatchSettings:
+        settings = changed_settings(self._settings(), changes)
+        if changes:
+            values: dict[FieldT, EncodableT] = {k: float(v) for k, v in asdict(settings).items()}
+            self._client.hset(self._keys.batch_settings, mapping=values)
+        return settings
+
+    def _settings(self) -> BatchSettings:
+        stored = cast(dict[str, str], self._client.hgetall(self._keys.batch_settings))
+        known = {f.name for f in fields(BatchSettings)}
+        return BatchSettings(**{k: float(v) for k, v in stored.items() if k in known})
+
+    @_guarded
+    def create(
+        self, requests: list[tuple[str, dict[str, Any]]], *, key: str, now: float, base: str
+    ) -> Batch:
+        batch = new_batch(requests, key=key, now=now, base=base, settings=self._settings())
+        pipe = self._client.pipeline(transaction=True)
+        pipe.set(self._keys.batch(batch.id), _json.dumps(batch.to_state()))
+        pipe.rpush(self._keys.batches, batch.id)
+        pipe.execute()
+        return batch
+
+    @_guarded
+    def get(self, batch_id: str) -> Batch:
+        stored = self._client.get(self._keys.batch(batch_id))
+        if stored is None:
+            raise not_found(batch_id)
+        return Batch.from_state(_json.loads(cast(str, stored)))
+
+    @contextlib.contextmanager
+    def changing(self, batch_id: str) -> Iterator[Batch]:
+        lock = self._client.lock(
+            self._keys.batch(batch_id) + ":lock",
+            timeout=LOCK_SECONDS,
+            blocking_timeout=LOCK_SECONDS,
+        )
+        _guarded(lock.acquire)()
+        try:
+            batch = self.get(batch_id)
+            yield batch
+            self._save(batch)
+        finally:
+            with contextlib.suppress(redis.RedisError):  # expired, or Redis gone: let it be
+                lock.release()
+
+    @_guarded
+    def _save(self, batch: Batch) -> None:
+        # xx: a batch deleted meanwhile stays deleted
+        self._client.set(self._keys.batch(batch.id), _json.dumps(batch.to_state()), xx=True)
+
+    @_guarded
+    def ids(self) -> list[str]:
+        return list(reversed(cast(list[str], self._client.lrange(self._keys.batches, 0, -1))))
+
+    @_guarded
+    def delete(self, batch_id: str) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(self._keys.batch(batch_id))
+        pipe.lrem(self._keys.batches, 0, batch_id)
+        pipe.execute()
+
+    @_guarded
+    def clear(self) -> None:
+        ids = cast(list[str], self._client.lrange(self._keys.batches, 0, -1))
+        self._client.delete(self._keys.batches, *[self._keys.batch(i) for i in ids])
+
+    @_guarded
+    def __len__(self) -> int:
+        return int(self._client.llen(self._keys.batches))
+
+
+class RedisFileStore(FileStorage):
+    """`FileStorage` in Redis: metadata in a hash, bytes by id (`raw`: a client that does
+    not decode)."""
+
+    def __init__(self, client: redis.Redis, raw: redis.Redis, keys: _Keys) -> None:
+        self._client = client
+        self._raw = raw
+        self._keys = keys
+
+    @_guarded
+    def _keep(self, stored: StoredFile, content: bytes) -> None:
+        pipe = self._raw.pipeline(transaction=True)
+        pipe.set(self._keys.file(stored.id), content)
+        pipe.hset(self._keys.files, stored.id, _json.dumps(asdict(stored)))
+        pipe.rpush(self._keys.file_order, stored.id)
+        pipe.execute()
+
+    @_guarded
+    def delete(self, file_id: str) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hdel(self._keys.files, file_id)
+        pipe.delete(self._keys.file(file_id))
+        pipe.lrem(self._keys.file_order, 0, file_id)
+        removed, _, _ = pipe.execute()
+        if not removed:
+            raise file_not_found(file_id)
+
+    @_guarded
+    def find(self, file_id: str) -> StoredFile | None:
+        stored = self._client.hget(self._keys.files, file_id)
+        return None if stored is None else StoredFile(**_json.loads(cast(str, stored)))
+
+    @_guarded
+    def content(self, file_id: str) -> bytes:
+        content = self._raw.get(self._keys.file(file_id))
+        if content is None:
+            raise file_not_found(file_id)
+        return cast(bytes, content)
+
+    @_guarded
+    def list(self) -> list[StoredFile]:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.lrange(self._keys.file_order, 0, -1)
+        pipe.hgetall(self._keys.files)
+        order, found = pipe.execute()
+        return [StoredFile(**_json.loads(found[i])) for i in order if i in found]
+
+    @_guarded
+    def __len__(self) -> int:
+        return int(self._client.hlen(self._keys.files))
