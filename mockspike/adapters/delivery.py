@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import anyio
 import anyio.to_thread
-from anyio.lowlevel import RunVar
 
+from .._threads import LoopThreads
 from ..core.wire import Chunk, StreamBreak, WireResponse
 
 MAX_WRITE = 64 * 1024
@@ -29,7 +29,7 @@ MAX_WRITE = 64 * 1024
 STREAM_THREADS = 256
 """Threads pulling blocking streams (recordings in progress) at once, per event loop."""
 
-_stream_threads: RunVar[anyio.CapacityLimiter] = RunVar("mockspike_stream_threads")
+_stream_threads = LoopThreads("mockspike_stream_threads", STREAM_THREADS)
 
 
 class ReadTimedOut(Exception):
@@ -165,12 +165,7 @@ def stream_threads() -> anyio.CapacityLimiter:
     that runs `Engine.handle_async`: requests queued there for a recording slot can then
     never starve the recordings holding the slots of the threads they need to finish. (With
     one shared pool a record-through proxy wedged for good past slots + 40 streams.)"""
-    try:
-        return _stream_threads.get()
-    except LookupError:
-        limiter = anyio.CapacityLimiter(STREAM_THREADS)
-        _stream_threads.set(limiter)
-        return limiter
+    return _stream_threads.limiter()
 
 
 async def _chunks(result: WireResponse) -> AsyncIterator[Chunk]:

@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import anyio
 import anyio.to_thread
-from anyio.lowlevel import RunVar
 
 from .. import _json
 from .._ids import from_bytes, random_id
+from .._threads import LoopThreads
 from ..contract.catalog import Profile, load_profile
 from ..contract.errors import ApiError, error_body
 from ..gateway.cache import PromptCache
@@ -51,18 +50,8 @@ STATE_THREADS = 4
 spends most of its time in Python, which one thread at a time runs, so more threads only
 contend for the interpreter (`benchmarks/scale.py`: 40 threads served fewer requests a
 second than 4)."""
-_state_threads_var: RunVar[anyio.CapacityLimiter] = RunVar("mockspike_state_threads")
+_state_threads = LoopThreads("mockspike_state_threads", STATE_THREADS)
 log = logging.getLogger("mockspike")
-
-
-def _state_threads() -> anyio.CapacityLimiter:
-    """This event loop's threads for requests of a shared state (`STATE_THREADS`)."""
-    try:
-        return _state_threads_var.get()
-    except LookupError:
-        limiter = anyio.CapacityLimiter(STATE_THREADS)
-        _state_threads_var.set(limiter)
-        return limiter
 
 
 def new_request_id() -> str:
@@ -144,7 +133,9 @@ class Engine:
         wait on the network) run on a worker thread, so one request never stalls the event
         loop."""
         if self.state.blocking:
-            return await anyio.to_thread.run_sync(self.handle, request, limiter=_state_threads())
+            return await anyio.to_thread.run_sync(
+                self.handle, request, limiter=_state_threads.limiter()
+            )
         if len(request.body) > INLINE_BODY_BYTES or self.blocking:
             return await anyio.to_thread.run_sync(self.handle, request)
         return self.handle(request)
