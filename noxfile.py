@@ -4,7 +4,7 @@ The main venv holds the current SDK (1.x/2.x, on httpx2); one venv cannot hold b
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+nox.options.default_venv_backend = "uv|venv"
 nox.options.reuse_existing_virtualenvs = True
 
 
