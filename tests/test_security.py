@@ -47,11 +47,18 @@ def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]
         server.removeHandler(caplog.handler)
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[MockSpike, str]]:
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[MockSpike, str]]:
     fake = MockSpike()
     with fake.serve() as url:
         yield fake, url
+
+
+@pytest.fixture
+def served(server: tuple[MockSpike, str]) -> tuple[MockSpike, str]:
+    """The module's server, its script and journal cleared for each test."""
+    server[0].reset()
+    return server
 
 
 def _port(url: str) -> int:
