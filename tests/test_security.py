@@ -367,7 +367,7 @@ def test_bytes_in_flight_and_connections_are_capped() -> None:
         assert over.status_code == 503 and over.json()["type"] == "error"
         with contextlib.ExitStack() as stack:
             idle = [stack.enter_context(raw_connection(url)) for _ in range(4)]
-            time.sleep(0.2)  # let the server accept them all
+            _wait(lambda: len(fake.server_state.connections) == 4)  # all accepted
             with raw_connection(url) as extra:
                 extra.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
                 answer = _read_all(extra)
