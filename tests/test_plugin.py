@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Imported here, before any in-process pytester run: a run drops the modules it imported
 # first, and an HTTP stack imported inside one would leave stale exception classes behind
@@ -37,7 +39,23 @@ def test_readme_recipes_pass(pytester: pytest.Pytester) -> None:
 @pytest.mark.sdk
 def test_readme_contract_testing_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_contract=readme_examples("## Contract-testing your client"))
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+    # Each drawn case is a whole agent conversation (the state machine's, up to 50 turns):
+    # fewer of them, still every example and rule exercised. The run is in this process, so
+    # the suite's own profile is loaded again after it.
+    pytester.makeconftest(
+        """
+        from hypothesis import settings
+
+        settings.register_profile(
+            "readme", derandomize=True, deadline=None, max_examples=10, stateful_step_count=10
+        )
+        settings.load_profile("readme")
+        """
+    )
+    try:
+        pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+    finally:
+        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.mark.sdk

@@ -47,11 +47,18 @@ def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]
         server.removeHandler(caplog.handler)
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[MockSpike, str]]:
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[MockSpike, str]]:
     fake = MockSpike()
     with fake.serve() as url:
         yield fake, url
+
+
+@pytest.fixture
+def served(server: tuple[MockSpike, str]) -> tuple[MockSpike, str]:
+    """The module's server, its script and journal cleared for each test."""
+    server[0].reset()
+    return server
 
 
 def _port(url: str) -> int:
@@ -360,7 +367,7 @@ def test_bytes_in_flight_and_connections_are_capped() -> None:
         assert over.status_code == 503 and over.json()["type"] == "error"
         with contextlib.ExitStack() as stack:
             idle = [stack.enter_context(raw_connection(url)) for _ in range(4)]
-            time.sleep(0.2)  # let the server accept them all
+            _wait(lambda: len(fake.server_state.connections) == 4)  # all accepted
             with raw_connection(url) as extra:
                 extra.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
                 answer = _read_all(extra)

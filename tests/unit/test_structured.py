@@ -199,6 +199,13 @@ TABLE: dict[str, dict[str, Any]] = {
 }
 
 
+def test_every_format_drawn_is_one_jsonschema_checks() -> None:
+    """`valid` checks formats only where a checker is installed (the test extra installs
+    them); a format without one would pass unchecked."""
+    checkers = jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers
+    assert sorted(set(FORMATS) - set(checkers)) == []
+
+
 @pytest.mark.parametrize("name", TABLE)
 def test_every_value_is_valid_and_deterministic(name: str) -> None:
     schema = TABLE[name]
