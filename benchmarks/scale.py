@@ -26,6 +26,7 @@ from mockspike.core.engine import Engine
 from mockspike.core.wire import WireRequest
 from mockspike.gateway.keys import GatewayConfig
 from mockspike.testing.redis_server import RedisServer
+from mockspike.testing.serve_process import start_serve
 
 BODY = {
     "model": "claude-haiku-4-5",
@@ -48,27 +49,7 @@ wrk.headers["anthropic-version"] = "2023-06-01"
 
 
 def serve(config: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockspike",
-            "serve",
-            "--port",
-            "0",
-            "--config",
-            str(config),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "serving on" not in line:
-        raise RuntimeError(f"serve did not start: {line!r}")
-    url = line.rsplit(" ", 1)[1].strip()
+    process, url = start_serve("--config", str(config), *extra, stderr=subprocess.DEVNULL)
     for _ in range(100):  # workers accept once they have started
         try:
             httpx.post(url + "/v1/messages", json=BODY, headers=HEADERS, timeout=2)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from mockspike.testing.redis_server import RedisServer, free_port
+from mockspike.testing.serve_process import start_serve
 
 redis = pytest.importorskip("redis")
 
@@ -56,30 +57,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 def serve(state: str, config: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     """`mockspike serve` on a free port; returns the process and its base URL."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockspike",
-            "serve",
-            "--port",
-            "0",
-            "--state",
-            state,
-            "--config",
-            str(config),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "serving on" not in line:
-        process.kill()
-        raise RuntimeError(f"serve did not start: {line}{process.communicate()[1]}")
-    return process, line.rsplit(" ", 1)[1].strip()
+    return start_serve("--state", state, "--config", str(config), *extra)
 
 
 def serve_pair(redis_server: RedisServer, folder: Path, *extra: str) -> Iterator[list[str]]:
