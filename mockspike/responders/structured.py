@@ -377,16 +377,7 @@ class _Draw:
         return out
 
     def array(self, schema: dict[str, Any], path: Path, depth: int, refs: int) -> list[Any]:
-        low = _count(schema, "minItems", path, 0)
-        high = _count(schema, "maxItems", path, None)
-        if high is not None and high < low:
-            raise SchemaError((*path, "maxItems"), f"maxItems {high} is below minItems {low}")
-        if low > self.values:
-            raise SchemaTooLarge(
-                (*path, "minItems"),
-                f"minItems {low} takes the value past mockspike's budget of "
-                f"{self.limits.values} values per reply",
-            )
+        low, high = self.sizes(schema, path, "Items", self.values, self.limits.values, "values")
         prefix = schema.get("prefixItems")
         items = schema.get("items", {})
         if isinstance(items, list):  # draft 4-7 tuples
@@ -427,17 +418,25 @@ class _Draw:
             out.append(item)
         return out
 
-    def string(self, schema: dict[str, Any], path: Path) -> str:
-        low = _count(schema, "minLength", path, 0)
-        high = _count(schema, "maxLength", path, None)
+    def sizes(
+        self, schema: dict[str, Any], path: Path, noun: str, left: int, budget: int, unit: str
+    ) -> tuple[int, int | None]:
+        """`min{noun}` and `max{noun}` (`Items`, `Length`): in order, and the minimum within
+        what is `left` of the reply's `budget` of `unit`."""
+        low: int = _count(schema, f"min{noun}", path, 0)
+        high: int | None = _count(schema, f"max{noun}", path, None)
         if high is not None and high < low:
-            raise SchemaError((*path, "maxLength"), f"maxLength {high} is below minLength {low}")
-        if low > self.chars:
+            raise SchemaError((*path, f"max{noun}"), f"max{noun} {high} is below min{noun} {low}")
+        if low > left:
             raise SchemaTooLarge(
-                (*path, "minLength"),
-                f"minLength {low} takes the value past mockspike's budget of "
-                f"{self.limits.chars} characters per reply",
+                (*path, f"min{noun}"),
+                f"min{noun} {low} takes the value past mockspike's budget of "
+                f"{budget} {unit} per reply",
             )
+        return low, high
+
+    def string(self, schema: dict[str, Any], path: Path) -> str:
+        low, high = self.sizes(schema, path, "Length", self.chars, self.limits.chars, "characters")
         pattern = schema.get("pattern")
         make = FORMATS.get(str(schema.get("format")))
         for _ in range(16):
