@@ -297,6 +297,20 @@ def test_unbounded_work_is_refused_with_the_schema_path(schema: Any, path: tuple
     assert "budget" in caught.value.message or "work" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("schema", "unit"),
+    [
+        ({"type": "array", "minItems": 10_000_000}, "values per reply"),
+        ({"type": "string", "minLength": 1_000_000_000}, "characters per reply"),
+    ],
+)
+def test_a_size_past_the_budget_names_its_unit(schema: dict[str, Any], unit: str) -> None:
+    with pytest.raises(
+        SchemaTooLarge, match=f"takes the value past mockspike's budget of .* {unit}"
+    ):
+        generate(schema, random.Random(0))
+
+
 def test_ref_fan_out_is_refused() -> None:
     """Each level refers to the next twice: 2**20 values if drawn in full."""
     defs: dict[str, Any] = {
@@ -319,7 +333,8 @@ def test_ref_fan_out_is_refused() -> None:
         ({"type": "integer", "minimum": 5, "maximum": 4}, "no integer within the bounds"),
         ({"type": "number", "exclusiveMinimum": 1, "maximum": 1}, "admit no value"),
         ({"type": "integer", "minimum": 1, "maximum": 6, "multipleOf": 7}, "multiple of 7"),
-        ({"type": "string", "minLength": 4, "maxLength": 2}, "below minLength"),
+        ({"type": "string", "minLength": 4, "maxLength": 2}, "maxLength 2 is below minLength 4"),
+        ({"type": "array", "minItems": 3, "maxItems": 1}, "maxItems 1 is below minItems 3"),
         ({"$ref": "https://example.com/schema.json"}, "only local"),
         ({"$ref": "#/$defs/missing"}, "points at nothing"),
         ({"type": "object", "properties": {"me": {"$ref": "#"}}, "required": ["me"]}, "recurses"),
