@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import subprocess
@@ -122,3 +123,19 @@ def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)
+
+
+class Zeros(io.RawIOBase):
+    """`size` zero bytes (None: without end), made as they are read — never held whole."""
+
+    def __init__(self, size: int | None) -> None:
+        self.size, self.served = size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = len(buffer) if self.size is None else min(len(buffer), self.size - self.served)
+        buffer[:left] = b"\0" * left
+        self.served += left
+        return left

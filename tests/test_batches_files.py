@@ -5,7 +5,6 @@ generations. Time is a fake clock: no test sleeps."""
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import socket
 from typing import Any
@@ -15,6 +14,7 @@ import anthropic
 import pytest
 
 from mockspike import FakeClock, MockSpike
+from tests.conftest import Zeros
 
 pytestmark = pytest.mark.sdk
 
@@ -144,22 +144,6 @@ def test_a_file_uploaded_referenced_downloaded_deleted_refused(
         client.beta.messages.create(
             model="claude-haiku-4-5", max_tokens=32, messages=ask, betas=FILES_BETA
         )
-
-
-class Zeros(io.RawIOBase):
-    """`size` zero bytes (None: without end), made as they are read — never held whole."""
-
-    def __init__(self, size: int | None) -> None:
-        self.size, self.served = size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        left = len(buffer) if self.size is None else min(len(buffer), self.size - self.served)
-        buffer[:left] = b"\0" * left
-        self.served += left
-        return left
 
 
 @pytest.mark.parametrize("size", [600 * 1024 * 1024, None], ids=["600MB", "never-ends"])

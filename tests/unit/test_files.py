@@ -4,7 +4,6 @@ in-process transport. No socket, no SDK."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from mockspike import MockSpike
 from mockspike.core.files import MAX_FILE_BYTES, FileStore
 from mockspike.core.wire import WireRequest
+from tests.conftest import Zeros
 
 HEADERS = {"x-api-key": "sk-files", "anthropic-version": "2023-06-01"}
 
@@ -177,25 +177,9 @@ def test_a_files_directory_outlives_the_store(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-class Endless(io.RawIOBase):
-    """A file that never ends (or ends after `size` bytes), counting what was read."""
-
-    def __init__(self, size: int | None = None) -> None:
-        self.size, self.served = size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        left = len(buffer) if self.size is None else min(len(buffer), self.size - self.served)
-        buffer[:left] = b"\0" * left
-        self.served += left
-        return left
-
-
 @pytest.mark.parametrize("size", [600 * 1024 * 1024, None], ids=["600MB", "never-ends"])
 def test_oversized_uploads_stop_at_the_limit(fake: MockSpike, size: int | None) -> None:
-    source = Endless(size)
+    source = Zeros(size)
     with httpx.Client(transport=fake.transport(), base_url="http://fake.test") as client:
         response = client.post(
             "/v1/files",
