@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -143,3 +144,19 @@ def server_tool_requests(content: list[Block]) -> dict[str, int]:
         "web_search_requests": names.count("web_search"),
         "web_fetch_requests": names.count("web_fetch"),
     }
+
+
+def request_blocks(body: dict[str, Any]) -> Iterator[Block]:
+    """Every content block of a request's messages, in order, with the blocks inside each
+    `tool_result` right after it (what a document or file source can be: the citing
+    responder and the Files lookup read the same blocks). Tolerates any shape."""
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for block in content:
+            if not isinstance(block, dict):
+                continue
+            yield block
+            if block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                yield from (b for b in block["content"] if isinstance(b, dict))

@@ -27,6 +27,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from .._ids import random_id
 from ..contract.errors import ApiError
 from ..gateway.limits import rfc3339
+from .blocks import request_blocks
 
 MAX_FILE_BYTES = 500 * 1024 * 1024
 """The API's limit for one file: 500 MB."""
@@ -250,17 +251,10 @@ def _tool_result_blocks(block: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _has_file_source(body: dict[str, Any]) -> bool:
     """A cheap scan first, so requests without files pay nothing."""
-    for message in body.get("messages") or []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, list):
-            continue
-        for block in content:
-            if not isinstance(block, dict):
-                continue
-            for inner in (block, *_tool_result_blocks(block)):
-                source = inner.get("source")
-                if isinstance(source, dict) and source.get("type") == "file":
-                    return True
+    for block in request_blocks(body):
+        source = block.get("source")
+        if isinstance(source, dict) and source.get("type") == "file":
+            return True
     return False
 
 

@@ -9,8 +9,9 @@ custom content -> `content_block_location`, a search result -> `search_result_lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
+
+from ..core.blocks import request_blocks
 
 Block = dict[str, Any]
 
@@ -21,7 +22,7 @@ QUOTE = 150
 def citation(body: dict[str, Any]) -> Block | None:
     """A citation of the first source in `body` with citations enabled, or None."""
     documents = searches = 0
-    for block in _blocks(body):
+    for block in request_blocks(body):
         kind = block.get("type")
         if kind == "document":
             if _enabled(block):
@@ -32,19 +33,6 @@ def citation(body: dict[str, Any]) -> Block | None:
                 return _search_result(block, searches)
             searches += 1
     return None
-
-
-def _blocks(body: dict[str, Any]) -> Iterator[Block]:
-    for message in body.get("messages") or []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, list):
-            continue
-        for block in content:
-            if not isinstance(block, dict):
-                continue
-            yield block
-            if block.get("type") == "tool_result" and isinstance(block.get("content"), list):
-                yield from (b for b in block["content"] if isinstance(b, dict))
 
 
 def _enabled(block: Block) -> bool:
