@@ -139,3 +139,30 @@ class Zeros(io.RawIOBase):
         buffer[:left] = b"\0" * left
         self.served += left
         return left
+
+
+CHROMIUM = "/usr/bin/chromium"
+"""The system package's browser (scripts/test installs it; no browser downloads here)."""
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless system Chromium driven by Playwright's sync API, closed after the block (its
+    event loop holds the thread meanwhile, so an async test cannot run inside it)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no system Chromium at {CHROMIUM} (scripts/test installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -15,16 +15,8 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
+from tests.conftest import chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"x-api-key": "sk-live-secret-1234", "anthropic-version": "2023-06-01"}
 BODY: dict[str, Any] = {
@@ -36,13 +28,8 @@ BODY: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no system Chromium at {CHROMIUM} (scripts/test installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def post(url: str, body: dict[str, Any], **headers: str) -> httpx.Response:

@@ -11,7 +11,6 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,17 +18,8 @@ import pytest
 
 from mockspike import MockSpike
 from mockspike.adapters.bounds import Bounds
-from tests.conftest import HEADERS, SEED_BODY
+from tests.conftest import HEADERS, SEED_BODY, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 JSON = {"content-type": "application/json"}
 SECRET = "sk-ant-api03-SECRET-do-not-leak"
 RULE = {"match": {"text": "hello"}, "respond": {"reply": {"text": "scripted by a web page"}}}
@@ -112,21 +102,14 @@ async function attempt(fn) { try { await fn(); } catch (e) {} }
 </script>"""
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium")
 def test_a_page_on_another_origin_cannot_script_the_fake(served: tuple[MockSpike, str]) -> None:
-    from playwright.sync_api import sync_playwright
-
     fake, url = served
     fake.reply("set by the test")  # the page's reset must not clear it either
     html = ATTACK % {"target": url, "rule": httpx.Response(200, json=RULE).text}
-    with page_server(html) as page_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(page_url)
-            page.wait_for_function("document.title === 'done'", timeout=20_000)
-        finally:
-            browser.close()
+    with page_server(html) as page_url, chromium() as browser:
+        page = browser.new_page()
+        page.goto(page_url)
+        page.wait_for_function("document.title === 'done'", timeout=20_000)
     assert [e.path for e in fake.requests] == ["/v1/models"]  # the browser did reach it
     assert [r.describe() for r in fake.rules] == ["rule #1 on()"]  # and scripted nothing
 
