@@ -3,9 +3,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from mockspike import MockSpike
+from mockspike.testing.serve_process import start_serve
 
 settings.register_profile(
     "ci",
@@ -108,17 +107,9 @@ def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`mockspike serve --port 0 --quiet ARGS` as a real process; yields it and its base URL
     (read from the banner it prints once it accepts connections). Killed if still running.
     Quiet: nobody reads its log, which would fill the pipe."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockspike", "serve", "--port", "0", "--quiet", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, url = start_serve("--quiet", *args)
     try:
-        line = process.stdout.readline() if process.stdout else ""
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert match, f"no base URL in {line!r}"
-        yield process, match.group(0)
+        yield process, url
     finally:
         if process.poll() is None:
             process.kill()

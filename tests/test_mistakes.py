@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
+from mockspike.testing.serve_process import start_serve
 from tests.conftest import HEADERS, SEED_BODY, serve_process
 
 for _name in ("anthropic", "httpx", "httpcore", "httpx2", "httpcore2"):  # see test_plugin.py
@@ -413,27 +414,9 @@ def test_serve_logs_one_line_a_request(tmp_path: Path) -> None:
             }
         )
     )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockspike",
-            "serve",
-            "--port",
-            "0",
-            "--strict",
-            "--time-scale",
-            "0",
-            "--script",
-            str(script),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stderr is not None
+    process, url = start_serve("--strict", "--time-scale", "0", "--script", str(script))
+    assert process.stderr is not None
     try:
-        url = process.stdout.readline().split("serving on ")[1].strip()
         for text in ("weather in Paris?", "hello"):
             body = {**SEED_BODY, "messages": [{"role": "user", "content": text}]}
             httpx.post(f"{url}/v1/messages", headers=HEADERS, json=body)
