@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import httpx
     import httpx2
 
-    from .adapters.guard import Guard
+    from .adapters.api import App
     from .cassettes.format import Cassette
     from .cassettes.recorder import Recorder
     from .core.verdict import Finding
@@ -116,7 +116,7 @@ class MockSpike:
         return self.settings.admin_token
 
     @cached_property
-    def app(self) -> Guard:
+    def app(self) -> App:
         """The ASGI app: the API and the admin API under `/_mockspike/`."""
         from .adapters.asgi import create_app
 

@@ -1,14 +1,13 @@
-"""The API's own ASGI path: `/v1/*` straight from the ASGI scope to the engine and back,
-without Starlette's routing, Request and Response objects (their per-request work was
-about a sixth of a small request's time on the server). Everything else — the admin API,
-`/openapi.json`, other paths — goes through the Starlette app beside it, unchanged.
+"""The server's ASGI app. `/v1/*` is answered here in one step, straight from the ASGI
+scope to the engine and back: the body read within its bounds (`bounds.Bodies`: 413
+without reading past the limit, 408, 503), the engine's answer, and that answer sent as
+ASGI messages — no middleware hops, no Starlette routing, Request or Response objects
+(their per-request work was a sixth of a small request's time). Everything else (the admin
+API behind its guard, `/openapi.json`, other paths) goes to `other`, unchanged.
 
-HTTP itself stays the server's (uvicorn): this only reads the ASGI messages and sends the
-engine's answer as ASGI messages, with the same behaviour as the Starlette endpoint: the
-endpoint's body limit (413 without reading past it), pacing and faults through
-`delivery.py`, a client hanging up during a delay noted, and a dropped or cut connection
-closed under the client. The app sits inside `bounds.BodyReader`, which reads the body
-within its size, deadline and bytes-in-flight bounds before this runs.
+HTTP itself stays the server's (uvicorn). The behaviour is the Starlette endpoint's:
+pacing and faults through `delivery.py`, a client hanging up during a delay noted, and a
+dropped or cut connection closed under the client.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import anyio
 from ..core.engine import Engine
 from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
+from .bounds import Bodies
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,10 +33,11 @@ PREFIX = "/v1/"
 
 
 class App:
-    """The server's ASGI app: `/v1/*` answered here, the rest by `other` (Starlette)."""
+    """The server's ASGI app: `/v1/*` answered here, the rest by `other`."""
 
-    def __init__(self, engine: Engine, other: ASGIApp) -> None:
+    def __init__(self, engine: Engine, bodies: Bodies, other: ASGIApp) -> None:
         self.engine = engine
+        self.bodies = bodies
         self.other = other
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,56 +50,41 @@ class App:
             await self.other(scope, receive, send)
             return
         try:
-            await _answer(self.engine, scope, receive, send)
+            await self._answer(scope, receive, send)
         except ConnectionAbortedError:  # a drop where the transport is out of reach
             raise
         except OSError:  # the client went away: nothing more to answer
             return
 
-
-async def _answer(engine: Engine, scope: Scope, receive: Receive, send: Send) -> None:
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    method, path = scope["method"], scope["path"]
-    body = await _read_body(receive, headers.get("content-length"), engine.body_limit(method, path))
-    if body is None:
-        await _send_whole(send, engine.too_large_for(method, path))
-        return
-    client = scope.get("client")
-    request = WireRequest(
-        method=scope["method"],
-        path=scope["path"],
-        headers=headers,
-        body=body,
-        query=scope.get("query_string", b"").decode("latin-1"),
-        client_ip=client[0] if client else "",
-    )
-    result = await engine.handle_async(request)
-    result = await watch_while_waiting(result, receive)
-    if result.drop:
-        await drop(receive)
-    elif result.stream is None:
-        await _send_whole(send, result)
-    else:
-        await _send_stream(send, receive, result)
-
-
-async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes | None:
-    """The body, or None once it passes `limit` (stops reading; never buffers more)."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionResetError("mockspike: the client left before sending its body")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        engine = self.engine
+        method, path = scope["method"], scope["path"]
+        body = await self.bodies.read(scope, receive, send, engine.body_limit(method, path))
+        if body is None:
+            return  # refused (answered) or the client left
+        try:
+            client = scope.get("client")
+            request = WireRequest(
+                method=method,
+                path=path,
+                headers={
+                    k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+                },
+                body=body,
+                query=scope.get("query_string", b"").decode("latin-1"),
+                client_ip=client[0] if client else "",
+            )
+            result = await engine.handle_async(request)
+            if result.delay:
+                result = await watch_while_waiting(result, receive)
+            if result.drop:
+                await drop(receive)
+            elif result.stream is None:
+                await _send_whole(send, result)
+            else:
+                await _send_stream(send, receive, result)
+        finally:
+            self.bodies.release(body)
 
 
 async def watch_while_waiting(result: WireResponse, receive: Receive) -> WireResponse:

@@ -19,7 +19,7 @@ from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
 from .admin import admin_error, admin_routes
 from .api import App, drop, watch_while_waiting
-from .bounds import BodyReader
+from .bounds import Bodies, BodyReader
 from .guard import Access, Guard
 from .openapi import openapi_document
 
@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def create_app(fake: MockSpike) -> Guard:
+def create_app(fake: MockSpike) -> App:
     """The ASGI app: every API path through the fake's engine (`/v1/*` on the raw path,
     anything else through Starlette), the admin API under `/_mockspike/`, and
-    `/openapi.json`; behind the admin guard and the body bounds (`guard.py`, `bounds.py`)."""
+    `/openapi.json`; every body read within its bounds (`bounds.py`), the admin API behind
+    its guard (`guard.py`)."""
     engine = fake.engine
 
     async def endpoint(request: Request) -> Response:
@@ -68,18 +69,17 @@ def create_app(fake: MockSpike) -> Guard:
         answer = engine.too_large_for(method, path)
         return answer.status, answer.headers, answer.body
 
-    # The raw `/v1/*` path (`App`) sits inside the body bounds, so every request is read
-    # within its endpoint's size, the body deadline and the bytes-in-flight cap; the admin
-    # guard is outermost, so a refused admin request is never read.
+    # The raw `/v1/*` path (`App`) is outermost and reads its own bodies within the same
+    # bounds (one `Bodies`, so the bytes-in-flight cap is server-wide); the rest goes
+    # through the admin guard, then the body bounds, so a refused admin request is never read.
+    bodies = Bodies(settings.bounds, too_large)
     handlers = {HTTPException: _http_error}
     other = Starlette(routes=routes, exception_handlers=handlers)
-    bounded = BodyReader(
-        App(engine, other),
-        bounds=settings.bounds,
-        body_limit=engine.body_limit,
-        too_large=too_large,
+    guarded = Guard(
+        BodyReader(other, bodies, body_limit=engine.body_limit),
+        access=Access.of(settings.admin_token, settings.allowed_hosts),
     )
-    return Guard(bounded, access=Access.of(settings.admin_token, settings.allowed_hosts))
+    return App(engine, bodies, guarded)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

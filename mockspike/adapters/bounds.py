@@ -26,7 +26,7 @@ import anyio
 from ..settings import Bounds
 from .guard import envelope
 
-__all__ = ["BodyReader", "Bounds", "protocol_class"]
+__all__ = ["Bodies", "BodyReader", "Bounds", "protocol_class"]
 
 
 def _raw_envelope(status: int, reason: str, type: str, message: str) -> bytes:
@@ -97,73 +97,111 @@ def protocol_class(bounds: Bounds, base: type[Any] | None = None) -> type[asynci
     return Protocol
 
 
-class BodyReader:
-    """ASGI middleware: reads each request body off the wire, within its bounds, before the
-    app runs; the app then receives it whole, and later messages (a disconnect) as sent."""
+class Bodies:
+    """Reads request bodies within their bounds, for every path of the server: the
+    endpoint's size limit (413 without reading past it), the body deadline (408) and the
+    server-wide bytes in flight (503), which it counts."""
 
     def __init__(
-        self,
-        app: Any,
-        bounds: Bounds,
-        body_limit: Callable[[str, str], int],
-        too_large: Callable[[str, str], tuple[int, dict[str, str], bytes]],
+        self, bounds: Bounds, too_large: Callable[[str, str], tuple[int, dict[str, str], bytes]]
     ) -> None:
-        """`body_limit(method, path)` is the endpoint's own limit (an upload may be larger
-        than a message); `too_large(method, path)` its 413."""
-        self.app = app
+        """`too_large(method, path)` is the endpoint's 413."""
         self.bounds = bounds
-        self.body_limit = body_limit
         self.too_large = too_large
         self.in_flight = 0
         """Bytes of request bodies held right now, over every client."""
+
+    async def read(self, scope: Any, receive: Any, send: Any, limit: int) -> bytes | None:
+        """The whole body, counted in flight until `release`; or None when the request is
+        over: refused here (413, 408, 503, answered) or the client gone."""
+        method, path = scope["method"], scope["path"]
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await _send_answer(send, *self.too_large(method, path))
+            return None  # refused before reading: a 50 MB body is never buffered
+        if getattr(getattr(receive, "__self__", None), "more_body", True) is False:
+            # uvicorn holds the whole body already (the usual case: a small request in one
+            # packet), so `receive` cannot wait: no deadline to keep.
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            return await self._hold(scope, send, message.get("body", b""), limit, 0)
+        return await self._read_within_deadline(scope, receive, send, limit)
+
+    async def _hold(
+        self, scope: Any, send: Any, chunk: bytes, limit: int, held: int
+    ) -> bytes | None:
+        """Count `chunk` in flight (`held` bytes of this body already are), or refuse it."""
+        if held + len(chunk) > limit:
+            self.in_flight -= held
+            await _send_answer(send, *self.too_large(scope["method"], scope["path"]))
+            return None
+        if self.in_flight + len(chunk) > self.bounds.max_bytes_in_flight:
+            self.in_flight -= held
+            refusal = (503, "api_error", "mockspike: too many request bytes in flight")
+            await _refuse(send, refusal)
+            return None
+        self.in_flight += len(chunk)
+        return chunk
+
+    async def _read_within_deadline(
+        self, scope: Any, receive: Any, send: Any, limit: int
+    ) -> bytes | None:
+        held = 0
+        chunks: list[bytes] = []
+        try:
+            with anyio.move_on_after(self.bounds.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None  # the client is gone: nothing to answer, nothing to log
+                    chunk = await self._hold(scope, send, message.get("body", b""), limit, held)
+                    if chunk is None:
+                        held = 0  # refused: `_hold` let go of what was held
+                        return None
+                    held += len(chunk)
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        held = 0  # the caller holds it now, until `release`
+                        return b"".join(chunks)
+        finally:
+            self.in_flight -= held
+        late = (  # the deadline passed
+            f"mockspike: the request body did not arrive within "
+            f"{self.bounds.body_timeout:g} seconds"
+        )
+        await _refuse(send, (408, "invalid_request_error", late))
+        return None
+
+    def release(self, body: bytes) -> None:
+        """The request holding `body` is over."""
+        self.in_flight -= len(body)
+
+
+class BodyReader:
+    """ASGI middleware: reads each request body off the wire, within its bounds
+    (`Bodies`), before the app runs; the app then receives it whole, and later messages
+    (a disconnect) as sent."""
+
+    def __init__(self, app: Any, bodies: Bodies, body_limit: Callable[[str, str], int]) -> None:
+        """`body_limit(method, path)` is the endpoint's own limit (an upload may be larger
+        than a message)."""
+        self.app = app
+        self.bodies = bodies
+        self.body_limit = body_limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        method, path = scope["method"], scope["path"]
-        limit = self.body_limit(method, path)
-        declared = _declared_length(scope)
-        if declared is not None and declared > limit:
-            await _send_answer(send, *self.too_large(method, path))
-            return  # refused before reading: a 50 MB body is never buffered
-        held = 0
+        limit = self.body_limit(scope["method"], scope["path"])
+        body = await self.bodies.read(scope, receive, send, limit)
+        if body is None:
+            return
         try:
-            chunks: list[bytes] = []
-            refusal: tuple[int, str, str] | None = None
-            with anyio.move_on_after(self.bounds.body_timeout) as deadline:
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return  # the client is gone: nothing to answer, nothing to log
-                    chunk = message.get("body", b"")
-                    if held + len(chunk) > limit:
-                        await _send_answer(send, *self.too_large(method, path))
-                        return
-                    if self.in_flight + len(chunk) > self.bounds.max_bytes_in_flight:
-                        refusal = (503, "api_error", "mockspike: too many request bytes in flight")
-                        break
-                    self.in_flight += len(chunk)
-                    held += len(chunk)
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-            if deadline.cancel_called:
-                refusal = (
-                    408,
-                    "invalid_request_error",
-                    f"mockspike: the request body did not arrive within "
-                    f"{self.bounds.body_timeout:g} seconds",
-                )
-            if refusal is not None:
-                for part in envelope(*refusal, extra=((b"connection", b"close"),)):
-                    await send(part)
-                return
-            body = b"".join(chunks)
-            del chunks
             await self.app(scope, _Replay(body, receive), send)
         finally:
-            self.in_flight -= held
+            self.bodies.release(body)
 
 
 def _declared_length(scope: Any) -> int | None:
@@ -188,6 +226,11 @@ class _Replay:
             body, self.body = self.body, None
             return {"type": "http.request", "body": body, "more_body": False}
         return await self.receive()  # type: ignore[no-any-return]
+
+
+async def _refuse(send: Any, refusal: tuple[int, str, str]) -> None:
+    for part in envelope(*refusal, extra=((b"connection", b"close"),)):
+        await send(part)
 
 
 async def _send_answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
