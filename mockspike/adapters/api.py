@@ -118,8 +118,49 @@ def _raw_headers(result: WireResponse) -> list[tuple[bytes, bytes]]:
 async def _send_whole(send: Send, result: WireResponse) -> None:
     headers = _raw_headers(result)
     headers.append((b"content-length", b"%d" % len(result.body)))
-    await send({"type": "http.response.start", "status": result.status, "headers": headers})
-    await send({"type": "http.response.body", "body": result.body})
+    start = {"type": "http.response.start", "status": result.status, "headers": headers}
+    body = {"type": "http.response.body", "body": result.body}
+    cycle: Any = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        await send(start)
+        await send(body)
+        return
+    # uvicorn writes the head and the body apart: two sends on the socket, each a trip
+    # through the network stack; held here, they leave in one.
+    held = cycle.transport = _Held(transport)
+    try:
+        await send(start)
+        await send(body)
+    finally:
+        cycle.transport = transport
+        held.flush()
+
+
+class _Held:
+    """A transport whose writes wait for `flush` (or a `close`, which flushes first)."""
+
+    __slots__ = ("parts", "transport")
+
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def flush(self) -> None:
+        if self.parts:
+            data, self.parts = b"".join(self.parts), []
+            if not self.transport.is_closing():
+                self.transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
 
 
 async def _send_stream(send: Send, receive: Receive, result: WireResponse) -> None:
