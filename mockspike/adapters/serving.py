@@ -51,6 +51,7 @@ class Server(uvicorn.Server):
         config = uvicorn.Config(
             app,
             log_level="warning",
+            access_log=False,  # never shown at `warning`, yet its arguments cost a request
             lifespan="off",
             http=protocol_class(bounds),
             timeout_keep_alive=max(1, round(bounds.keep_alive)),
