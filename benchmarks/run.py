@@ -56,16 +56,18 @@ def _median_time(call: Callable[[], Any], repeat: int) -> float:
 
 def in_process_overhead(repeat: int, workload: Workload) -> tuple[str, float, float, str]:
     """`fake.anthropic_client()` vs the same SDK over a MockTransport returning canned bytes
-    (the fake's own answer), on one workload's body; median microseconds a call."""
+    (the fake's own answer, its headers included, so the SDK reads the same response on
+    both sides), on one workload's body; median microseconds a call."""
     library = __import__(sdk_http_library())
     fake = MockSpike()
     script_files.build_rules(workloads.mockspike_script(), fake.engine.new_rule)
     ours = fake.anthropic_client(max_retries=0)
-    canned = ours.messages.create(**workload.body)
-    body = canned.to_json(indent=None).encode()
-    headers = {"content-type": "application/json", "request-id": "req_011Cbench"}
-    static = library.MockTransport(
-        lambda request: library.Response(200, headers=headers, content=body)
+    answer = ours.messages.with_raw_response.create(**workload.body).http_response
+    body, headers = answer.content, answer.headers.multi_items()
+    static = library.MockTransport(  # a ByteStream: no content-length added, as on our side
+        lambda request: library.Response(
+            200, headers=headers, stream=library.ByteStream(body), request=request
+        )
     )
     baseline = anthropic.Anthropic(
         api_key="k",

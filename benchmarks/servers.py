@@ -119,13 +119,16 @@ def start_mockspike(
 
 
 def canned_answers(folder: Path) -> int:
-    """Write mockspike's own answers for the bare app; returns the stream's text deltas."""
+    """Write mockspike's own answers for the bare app, headers included (`NAME.headers`:
+    the same names and values, as JSON pairs); returns the stream's text deltas."""
     engine = Engine()
     script_files.build_rules(workloads.mockspike_script(), engine.new_rule)
     deltas = 0
     for workload in WORKLOADS:
         answer = engine.handle(WireRequest("POST", "/v1/messages", dict(HEADERS), workload.raw))
         assert answer.status == 200, answer.body
+        pairs = list(answer.headers.items())
+        (folder / f"{workload.name}.headers").write_text(json.dumps(pairs))
         if answer.stream is None:
             (folder / f"{workload.name}.json").write_bytes(answer.body)
             continue
