@@ -359,6 +359,53 @@ def test_bytes_in_flight_and_connections_are_capped() -> None:
         assert httpx.get(f"{url}/v1/models", headers=HEADERS).is_success
 
 
+def test_bytes_in_flight_are_given_back_when_each_request_ends() -> None:
+    """A body counts against the cap only while its request runs, whichever way it ends
+    (answered, refused, or left mid-upload): an idle server never refuses for bytes it
+    no longer holds."""
+    fake = MockSpike(bounds=Bounds(max_bytes_in_flight=4096))
+    question = {"role": "user", "content": "x" * 3000}
+    body = httpx.Request("POST", "/", json={**SEED_BODY, "messages": [question]}).read()
+    assert 3000 < len(body) < 4096  # two such bodies held at once would pass the cap
+    with fake.serve() as url:
+        post = f"{url}/v1/messages"
+        headers = {**HEADERS, **JSON}
+        assert httpx.post(post, content=body + b" " * 2000, headers=headers).status_code == 503
+        with raw_connection(url) as upload:  # whole head, a part of the body, then gone
+            upload.sendall(
+                b"POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: %d\r\n"
+                b"content-type: application/json\r\n\r\n%s" % (len(body), body[:100])
+            )
+        chunked = (body[i : i + 1000] for i in range(0, len(body), 1000))  # read part by part
+        assert httpx.post(post, content=chunked, headers=headers).is_success
+        assert (
+            httpx.post(f"{url}/v1/messages/count_tokens", content=b"{", headers=headers).status_code
+            == 400
+        )
+        for _ in range(5):
+            assert httpx.post(post, content=body, headers=headers).is_success
+
+
+def test_an_answer_before_the_connection_closes_arrives_whole() -> None:
+    """A client that asks to close the connection after its request gets the whole answer,
+    then the close."""
+    fake = MockSpike()
+    fake.on().reply("all of it " * 500)
+    with fake.serve() as url, raw_connection(url) as sock:
+        body = httpx.Request("POST", "/", json=SEED_BODY).read()
+        head = "".join(f"{k}: {v}\r\n" for k, v in {**HEADERS, **JSON}.items()).encode()
+        sock.sendall(
+            b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + head
+            + b"content-length: %d\r\n\r\n" % len(body)
+            + body
+        )
+        answer = _read_all(sock)
+    status, _, payload = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 200") and b"connection: close" in status.lower()
+    assert httpx.Response(200, content=payload).json()["content"][0]["text"] == "all of it " * 500
+
+
 def _wait(condition: Any, bound: float = 5.0) -> None:
     deadline = time.monotonic() + bound
     while not condition() and time.monotonic() < deadline:
