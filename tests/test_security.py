@@ -342,6 +342,40 @@ def test_slowloris_headers_and_endless_uploads_are_cut() -> None:
         assert httpx.get(f"{url}/v1/models", headers=HEADERS).is_success  # others still served
 
 
+def test_the_header_deadline_runs_from_the_last_response() -> None:
+    """A keep-alive connection making requests for longer than the header deadline is
+    served throughout; once it trickles a request's headers, it is cut."""
+    fake = MockSpike(bounds=Bounds(header_timeout=1.0))
+    with fake.serve() as url, raw_connection(url) as sock:
+        for _ in range(6):  # 1.2 s and more on one connection, 0.2 s between requests
+            sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\n\r\n")
+            assert _read_response(sock).startswith(b"HTTP/1.1 ")
+            time.sleep(0.2)
+        assert _trickle(sock, b"GET /v1/models HTTP/1.1\r\nHost: x\r\n", b"X") == b""
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    """One whole response off a keep-alive connection (its body by content-length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += _more(sock)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.lower().split(b"\r\n")
+        if line.startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += _more(sock)
+    return head + b"\r\n\r\n" + body
+
+
+def _more(sock: socket.socket) -> bytes:
+    chunk = sock.recv(65536)
+    assert chunk, "the server closed the connection"
+    return chunk
+
+
 def test_bytes_in_flight_and_connections_are_capped() -> None:
     fake = MockSpike(bounds=Bounds(max_bytes_in_flight=2**20, max_connections=4))
     with fake.serve() as url:
