@@ -27,7 +27,7 @@ Listener = Callable[["Entry | None"], None]
 """Told of each new journal entry (None: the journal was cleared)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One request: what came in, which rule answered, what went out, and when."""
 

@@ -110,7 +110,7 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
     engine.state.sync(engine.script)
     rule, response = engine.script.decide(body)
-    entry.rule = rule.describe() if rule else None
+    described = entry.rule = rule.describe() if rule else None
     entry.response = response
     if response is None and engine.strict:
         entry.unmatched = True
@@ -124,8 +124,8 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
         raise scripted_error(engine.profile, response)
     if isinstance(response, Fault):
         return None, response
-    if response is not None and rule is not None:
-        checks.check_answer(rule.describe(), response.content, body)
+    if response is not None and described is not None:
+        checks.check_answer(described, response.content, body)
     return response, None
 
 
