@@ -203,6 +203,8 @@ def _cache_controls(body: Body) -> Iterator[dict[str, Any]]:
 
 
 def _cache_breakpoints(body: Body, model: Model, profile: Profile) -> None:
+    if not accounting.mentions(body, b"cache_control"):
+        return
     found = sum(1 for item in _cache_controls(body) if item.get("cache_control") is not None)
     if found > MAX_CACHE_BREAKPOINTS:
         raise ApiError(

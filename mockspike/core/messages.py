@@ -41,7 +41,7 @@ def handle(engine: Engine, call: Call) -> WireResponse:
     a body whose file sources are resolved is a new body, walked on its own)."""
     betas = call.request.header("anthropic-beta")
     body = parse_body(call.request.body)
-    with accounting.one_walk(body):
+    with accounting.one_walk(body, call.request.body):
         order = admit(engine, call.key, body, call.entry, betas=betas)
         try:
             return answer(engine, call, order)
