@@ -7,6 +7,7 @@ window check and the credits estimate all use it, so they always agree.
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -115,6 +116,9 @@ class Prompt:
         return self._marked
 
 
+_ESCAPE = re.compile(rb"\\u")
+"""A `\\u` escape (searched only when the text has a backslash at all: a byte search)."""
+
 _REQUEST: ContextVar[_Pending | None] = ContextVar("mockspike_prompt", default=None)
 
 
@@ -124,6 +128,8 @@ class _Pending:
     def __init__(self, body: dict[str, Any], raw: bytes | None = None) -> None:
         self.body = body
         self.raw = raw
+        self.escaped = raw is None or (b"\\" in raw and _ESCAPE.search(raw) is not None)
+        """True unless `raw` holds no `\\u` escape (see `mentions`)."""
         self._prompt: Prompt | None = None
 
     def get(self) -> Prompt:
@@ -164,9 +170,9 @@ def mentions(body: dict[str, Any], word: bytes) -> bool:
     JSON can spell a letter or `_` other than as itself). Lets a walk that looks for a
     rare key (`cache_control`, a `file` source) be skipped at the speed of a byte search."""
     current = _REQUEST.get()
-    if current is None or current.body is not body or current.raw is None:
+    if current is None or current.body is not body or current.escaped:
         return True
-    return word in current.raw or b"\\u" in current.raw
+    return word in current.raw  # type: ignore[operator]  # not escaped: raw is bytes
 
 
 def input_tokens(body: dict[str, Any]) -> int:

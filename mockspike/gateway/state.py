@@ -51,8 +51,9 @@ class Bucket:
         self.updated = now
 
     def refill(self, now: float) -> None:
-        elapsed = max(now - self.updated, 0.0)
-        self.level = min(self.capacity, self.level + elapsed * self.capacity / 60)
+        elapsed = now - self.updated
+        if elapsed > 0:
+            self.level = min(self.capacity, self.level + elapsed * self.capacity / 60)
         self.updated = now
 
     def wait(self, amount: float) -> float:
