@@ -130,6 +130,8 @@ class _Pending:
         self.raw = raw
         self.escaped = raw is None or (b"\\" in raw and _ESCAPE.search(raw) is not None)
         """True unless `raw` holds no `\\u` escape (see `mentions`)."""
+        self.words: dict[bytes, bool] = {}
+        """`mentions`' answers so far (the rules and the cache ask the same)."""
         self._prompt: Prompt | None = None
 
     def get(self) -> Prompt:
@@ -172,7 +174,10 @@ def mentions(body: dict[str, Any], word: bytes) -> bool:
     current = _REQUEST.get()
     if current is None or current.body is not body or current.escaped:
         return True
-    return word in current.raw  # type: ignore[operator]  # not escaped: raw is bytes
+    found = current.words.get(word)
+    if found is None:
+        found = current.words[word] = word in current.raw  # type: ignore[operator]
+    return found
 
 
 def input_tokens(body: dict[str, Any]) -> int:
