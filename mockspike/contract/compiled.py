@@ -37,12 +37,11 @@ def compile_schema(schema: dict[str, Any]) -> Check:
 
 def _chained(node: Any) -> Any:
     """The same schema, each tagged union (`x-union`: an `allOf` of "if the tag is X, then
-    branch X") checked as one `if`/`then`/`else` chain in the schema's order. On an object
-    the tags are distinct constants that each `if` requires, so at most one `if` holds and
-    the chain accepts what the `allOf` accepts; but the `allOf` evaluates every `if` (some
-    40 for a content block) where the chain stops at the first that holds (the schema lists
-    the common kinds first). A value that is not an object keeps the `allOf` (every `if`
-    holds on it). Agent body: 24 -> 9 us."""
+    branch X") checked as one `if`/`then`/`else` chain. On an object the tags are distinct
+    constants that each `if` requires, so at most one `if` holds and the chain accepts what
+    the `allOf` accepts; but the `allOf` evaluates every `if` (some 40 for a content block)
+    where the chain stops at the first that holds, `COMMON_TAGS` tried first. A value that
+    is not an object keeps the `allOf` (every `if` holds on it). Agent body: 24 -> 8 us."""
     if isinstance(node, list):
         return [_chained(item) for item in node]
     if not isinstance(node, dict):
@@ -52,10 +51,19 @@ def _chained(node: Any) -> Any:
     if not isinstance(branches, list) or "if" in out or not _tagged(tag, branches):
         return out  # not that shape: kept as written
     chain: dict[str, Any] = {}
-    for branch in reversed(branches):
+    for branch in reversed(sorted(branches, key=lambda b: _rank(b["if"]["properties"][tag]))):
         chain = {**branch, "else": chain} if chain else dict(branch)
     del out["allOf"]
     return {**out, "if": {"type": "object"}, "then": chain, "else": {"allOf": branches}}
+
+
+#: Tags most requests carry, tried first in every union (the rest keep the schema's order).
+COMMON_TAGS = ("text", "tool_use", "tool_result")
+
+
+def _rank(tag_schema: dict[str, Any]) -> int:
+    const = tag_schema["const"]
+    return COMMON_TAGS.index(const) if const in COMMON_TAGS else len(COMMON_TAGS)
 
 
 def _tagged(tag: Any, branches: list[Any]) -> bool:
