@@ -37,10 +37,15 @@ def context_1m() -> frozenset[str]:
     return frozenset(_data()["context_1m"])
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def parse(header: str | None) -> frozenset[str]:
     """The values of an `anthropic-beta` header (comma-separated, any spacing); unknown
     values are the API's 400."""
-    values = [v.strip() for v in (header or "").split(",") if v.strip()]
+    if not header:
+        return _NONE
+    values = [v.strip() for v in header.split(",") if v.strip()]
     unknown = [v for v in values if v not in known()]
     if unknown:
         raise ApiError(

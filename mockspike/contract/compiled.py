@@ -24,7 +24,7 @@ __all__ = ["Check", "compile_schema", "explaining_validator"]
 def compile_schema(schema: dict[str, Any]) -> Check:
     """True for a value the schema accepts. A value JSON cannot hold (bytes, a set) is
     refused here and left to jsonschema to explain."""
-    is_valid = jsonschema_rs.validator_for(schema).is_valid
+    is_valid = jsonschema_rs.validator_for(_chained(schema)).is_valid
 
     def check(value: Any) -> bool:
         try:
@@ -33,6 +33,54 @@ def compile_schema(schema: dict[str, Any]) -> Check:
             return False
 
     return check
+
+
+def _chained(node: Any) -> Any:
+    """The same schema, each tagged union (`x-union`: an `allOf` of "if the tag is X, then
+    branch X") checked as one `if`/`then`/`else` chain. On an object the tags are distinct
+    constants that each `if` requires, so at most one `if` holds and the chain accepts what
+    the `allOf` accepts; but the `allOf` evaluates every `if` (some 40 for a content block)
+    where the chain stops at the first that holds, `COMMON_TAGS` tried first. A value that
+    is not an object keeps the `allOf` (every `if` holds on it). Agent body: 24 -> 8 us."""
+    if isinstance(node, list):
+        return [_chained(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _chained(value) for key, value in node.items()}
+    tag, branches = out.get("x-union"), out.get("allOf")
+    if not isinstance(branches, list) or "if" in out or not _tagged(tag, branches):
+        return out  # not that shape: kept as written
+    chain: dict[str, Any] = {}
+    for branch in reversed(sorted(branches, key=lambda b: _rank(b["if"]["properties"][tag]))):
+        chain = {**branch, "else": chain} if chain else dict(branch)
+    del out["allOf"]
+    return {**out, "if": {"type": "object"}, "then": chain, "else": {"allOf": branches}}
+
+
+#: Tags most requests carry, tried first in every union (the rest keep the schema's order).
+COMMON_TAGS = ("text", "tool_use", "tool_result")
+
+
+def _rank(tag_schema: dict[str, Any]) -> int:
+    const = tag_schema["const"]
+    return COMMON_TAGS.index(const) if const in COMMON_TAGS else len(COMMON_TAGS)
+
+
+def _tagged(tag: Any, branches: list[Any]) -> bool:
+    """True when each branch is `if` (`tag` is a constant, required) `then` (anything), and
+    no two constants are equal."""
+    consts = []
+    for branch in branches:
+        condition = branch.get("if") if isinstance(branch, dict) else None
+        if set(branch) != {"if", "then"} or not isinstance(condition, dict):
+            return False
+        if condition.get("required") != [tag] or set(condition) != {"properties", "required"}:
+            return False
+        properties = condition["properties"]
+        if set(properties) != {tag} or set(properties[tag]) != {"const"}:
+            return False
+        consts.append(properties[tag]["const"])
+    return len(set(map(repr, consts))) == len(consts)
 
 
 def explaining_validator(root: dict[str, Any]) -> Draft202012Validator:

@@ -203,6 +203,8 @@ def _cache_controls(body: Body) -> Iterator[dict[str, Any]]:
 
 
 def _cache_breakpoints(body: Body, model: Model, profile: Profile) -> None:
+    if not accounting.mentions(body, b"cache_control"):
+        return
     found = sum(1 for item in _cache_controls(body) if item.get("cache_control") is not None)
     if found > MAX_CACHE_BREAKPOINTS:
         raise ApiError(
@@ -274,44 +276,44 @@ def _final_text(content: Any) -> str:
 
 
 def _tool_pairing(body: Body, model: Model, profile: Profile) -> None:
-    messages = body["messages"]
-    last = len(messages) - 1
-    offered: set[str] = set()  # the tool_use ids of the message before, if an assistant's
-    for i, message in enumerate(messages):
-        blocks = _blocks(message["content"])
+    """One pass: each assistant turn's `tool_use` ids must be answered by `tool_result`
+    blocks in the user turn right after it (checked first), and each `tool_result` must
+    answer a `tool_use` of the turn right before it. A final assistant turn may call tools
+    unanswered."""
+    used: list[str] = []  # the tool_use ids of the message before, if an assistant's
+    for i, message in enumerate(body["messages"]):
+        content = message["content"]
+        blocks = content if isinstance(content, list) else ()
         if message["role"] == "assistant":
+            if used:  # an assistant turn right after one that called tools
+                _unanswered(i - 1, used, set())
             used = [b["id"] for b in blocks if b["type"] == "tool_use"]
-            offered = set(used)
-            if not used or i == last:
-                continue
-            following = messages[i + 1]
-            answered = (
-                {
-                    b["tool_use_id"]
-                    for b in _blocks(following["content"])
-                    if b["type"] == "tool_result"
-                }
-                if following["role"] == "user"
-                else set()
-            )
-            missing = [u for u in used if u not in answered]
-            if missing:
-                raise ApiError(
-                    400,
-                    f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
-                    f"immediately after: {', '.join(missing)}. Each `tool_use` block must have "
-                    "a corresponding `tool_result` block in the next message.",
-                )
             continue
-        for j, block in enumerate(blocks):
-            if block["type"] == "tool_result" and block["tool_use_id"] not in offered:
+        results = [
+            (j, b["tool_use_id"]) for j, b in enumerate(blocks) if b["type"] == "tool_result"
+        ]
+        if used:
+            _unanswered(i - 1, used, {answered for _, answered in results})
+        for j, answered in results:
+            if answered not in used:
                 raise ApiError(
                     400,
                     f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
-                    f"`tool_result` blocks: {block['tool_use_id']}. Each `tool_result` block "
+                    f"`tool_result` blocks: {answered}. Each `tool_result` block "
                     "must have a corresponding `tool_use` block in the previous message.",
                 )
-        offered = set()
+        used = []
+
+
+def _unanswered(i: int, used: list[str], answered: set[str]) -> None:
+    missing = [u for u in used if u not in answered]
+    if missing:
+        raise ApiError(
+            400,
+            f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
+            f"immediately after: {', '.join(missing)}. Each `tool_use` block must have "
+            "a corresponding `tool_result` block in the next message.",
+        )
 
 
 def _context_window(body: Body, model: Model, profile: Profile) -> None:

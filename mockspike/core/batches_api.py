@@ -129,9 +129,7 @@ def _answer(engine: Engine, call: Call, params: dict[str, Any]) -> dict[str, Any
     if engine.front is not None:
         return _from_front(engine, call.key, params)
     betas = call.request.header("anthropic-beta")  # the batch's header applies to its items
-    order = messages.admit(
-        engine, call.key, params, call.entry, price=BATCH_PRICE, limited=False, betas=betas
-    )
+    order = messages.admit(engine, call.key, params, price=BATCH_PRICE, limited=False, betas=betas)
     try:
         reply, fault = messages.decide(engine, order.body, call.entry)
         if fault is not None and not fault.renders:

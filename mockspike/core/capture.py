@@ -14,7 +14,7 @@ REPLY_BYTES = 16 * 1024
 """How much of each reply (body, or stream events) the journal keeps."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Captured:
     """A reply as the client got it, up to `REPLY_BYTES`: enough to show and to judge.
 

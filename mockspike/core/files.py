@@ -26,6 +26,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .._ids import random_id
 from ..contract.errors import ApiError
+from ..gateway import accounting
 from ..gateway.limits import rfc3339
 from .blocks import request_blocks
 
@@ -251,6 +252,8 @@ def _tool_result_blocks(block: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _has_file_source(body: dict[str, Any]) -> bool:
     """A cheap scan first, so requests without files pay nothing."""
+    if not accounting.mentions(body, b'"file"'):
+        return False
     for block in request_blocks(body):
         source = block.get("source")
         if isinstance(source, dict) and source.get("type") == "file":

@@ -27,15 +27,15 @@ Listener = Callable[["Entry | None"], None]
 """Told of each new journal entry (None: the journal was cleared)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One request: what came in, which rule answered, what went out, and when."""
 
     method: str
     path: str
     headers: dict[str, str]
-    body: dict[str, Any] | None
-    """The parsed JSON body (None when it was not a JSON object)."""
+    _body: dict[str, Any] | None
+    """`body`, once parsed (see `_raw`)."""
     status: int = 0
     endpoint: str | None = None
     """The endpoint's name in `core/endpoints.py` (None: no endpoint has that path)."""
@@ -73,19 +73,46 @@ class Entry:
     """For a body too large to keep: `{"bytes", "sha256", "prefix"}` (and `body` is None)."""
     size: int = 0
     """Bytes of request body and reply this entry holds (counted against the budget)."""
+    _raw: bytes | None = None
+    """The JSON text `body` is parsed from when first read. The journal keeps a Messages
+    body as the bytes it came in: one object a sixth the size, where the parsed body is
+    hundreds of objects the collector would walk for every request the journal holds."""
+    _verbatim: bool = False
+    """`body` is the request's own JSON text parsed, unchanged (`parsed_from`)."""
+
+    @property
+    def body(self) -> dict[str, Any] | None:
+        """The parsed JSON body (None when it was not a JSON object)."""
+        if self._raw is not None:
+            self._body, self._raw = _json.loads(self._raw), None
+        return self._body
+
+    @body.setter
+    def body(self, value: dict[str, Any] | None) -> None:
+        self._body, self._raw, self._verbatim = value, None, False
+
+    def parsed_from_request(self, body: dict[str, Any]) -> None:
+        """Set `body`: the request's JSON text parsed, so the journal may keep the text."""
+        self._body, self._raw, self._verbatim = body, None, True
 
     @property
     def model(self) -> str | None:
-        return self.body.get("model") if self.body else None
+        body = self.body
+        return body.get("model") if body else None
 
     def to_json(self) -> dict[str, Any]:
         """The entry as JSON, under the same names as its Python fields (and `model`, the
         response described, the reply as captured)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "size"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _UNSHOWN}
+        out["body"] = self.body
         out["model"] = self.model
         out["response"] = _describe(self.response)
         out["reply"] = self.reply.to_json() if self.reply else None
         return out
+
+
+_UNSHOWN = frozenset({"size", "_body", "_raw", "_verbatim"})
+"""Fields `to_json` leaves out (or, for the body, shows parsed)."""
 
 
 def _describe(response: Response | None) -> dict[str, Any] | None:
@@ -133,7 +160,8 @@ class Journal:
         """Keep `entry` (its request body was `raw`), redacted and summarised, within bounds."""
         if self.redaction is not None:
             entry.headers = self.redaction.header_values(entry.headers)
-            entry.body = self.redaction.body(entry.body)
+            if self.redaction.paths:
+                entry.body = self.redaction.body(entry.body)
         if len(raw) > self.summary_bytes:
             shown = _json.dumps(entry.body) if entry.body is not None else raw
             entry.body_summary = {
@@ -145,6 +173,8 @@ class Journal:
             entry.size = PREFIX_BYTES
         else:
             entry.size = len(raw)
+            if entry._verbatim and raw:  # kept as text, parsed again when read
+                entry._body, entry._raw = None, raw
         if entry.reply is not None:
             entry.size += entry.reply.size
         with self._lock:

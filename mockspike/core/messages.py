@@ -41,8 +41,9 @@ def handle(engine: Engine, call: Call) -> WireResponse:
     a body whose file sources are resolved is a new body, walked on its own)."""
     betas = call.request.header("anthropic-beta")
     body = parse_body(call.request.body)
-    with accounting.one_walk(body):
-        order = admit(engine, call.key, body, call.entry, betas=betas)
+    call.entry.parsed_from_request(body)
+    with accounting.one_walk(body, call.request.body):
+        order = admit(engine, call.key, body, betas=betas)
         try:
             return answer(engine, call, order)
         except (ApiError, checks.AnswerError):
@@ -54,7 +55,6 @@ def admit(
     engine: Engine,
     key: str,
     body: dict[str, Any],
-    entry: Entry,
     *,
     price: float = 1.0,
     limited: bool = True,
@@ -64,7 +64,6 @@ def admit(
     the caller (wallet, and rate limits when `limited`); `betas` is the `anthropic-beta`
     header the request came with. A Message Batch's requests come
     here too, at their `price` (a share of list price) and outside the rate limits."""
-    entry.body = body
     body = engine.files.resolve(body, engine.clock.now())
     model = check_message_request(body, engine.profile, betas)
     engine.gateway.check_model(key, body["model"], model)
@@ -110,7 +109,7 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
     engine.state.sync(engine.script)
     rule, response = engine.script.decide(body)
-    entry.rule = rule.describe() if rule else None
+    described = entry.rule = rule.describe() if rule else None
     entry.response = response
     if response is None and engine.strict:
         entry.unmatched = True
@@ -124,8 +123,8 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
         raise scripted_error(engine.profile, response)
     if isinstance(response, Fault):
         return None, response
-    if response is not None and rule is not None:
-        checks.check_answer(rule.describe(), response.content, body)
+    if response is not None and described is not None:
+        checks.check_answer(described, response.content, body)
     return response, None
 
 

@@ -13,7 +13,7 @@ class StreamBreak(Exception):
     """Raised by a response stream to cut the connection mid-body (a `break` fault)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class WireRequest:
     method: str
     path: str
@@ -27,7 +27,7 @@ class WireRequest:
         return self.headers.get(name)
 
 
-@dataclass
+@dataclass(slots=True)
 class WireResponse:
     status: int
     headers: dict[str, str]

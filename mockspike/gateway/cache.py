@@ -32,6 +32,10 @@ class CacheUsage:
         return self.write_5m + self.write_1h
 
 
+_UNUSED = CacheUsage()
+"""A request without breakpoints (most): one value, not one a request."""
+
+
 @dataclass(frozen=True)
 class _Breakpoint:
     tokens: int
@@ -74,7 +78,7 @@ class PromptCache:
         """Read the longest fresh cached prefix, write the longer ones."""
         points = breakpoints(body)
         if not points:
-            return CacheUsage()
+            return _UNUSED
         now = self.clock.now()
         hit = -1
         for i in range(len(points) - 1, -1, -1):

@@ -185,16 +185,30 @@ class Gateway:
 
     @staticmethod
     def _headers(buckets: dict[str, _Bucket], now: float) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        for name, bucket in buckets.items():
-            headers.update(_bucket_headers(name, bucket, now))
-        # as the API reports them: the input and output limits summed, fully refilled at the later
-        pair = (buckets["input-tokens"], buckets["output-tokens"])
-        limit, remaining, reset = _HEADER_NAMES["tokens"]
-        headers[limit] = str(sum(int(b.capacity) for b in pair))
-        headers[remaining] = str(sum(max(0, int(b.level)) for b in pair))
-        headers[reset] = rfc3339(max(b.reset_at(now) for b in pair))
-        return headers
+        """The twelve `anthropic-ratelimit-*` headers, in the API's order: requests, input
+        and output tokens, then tokens as the API reports them (the input and output limits
+        summed, fully refilled at the later)."""
+        requests, inputs, outputs = (
+            buckets["requests"],
+            buckets["input-tokens"],
+            buckets["output-tokens"],
+        )
+        input_left, output_left = max(0, int(inputs.level)), max(0, int(outputs.level))
+        input_reset, output_reset = inputs.reset_at(now), outputs.reset_at(now)
+        return {
+            _REQUESTS_LIMIT: requests.capacity_text,
+            _REQUESTS_REMAINING: str(max(0, int(requests.level))),
+            _REQUESTS_RESET: rfc3339(requests.reset_at(now)),
+            _INPUT_LIMIT: inputs.capacity_text,
+            _INPUT_REMAINING: str(input_left),
+            _INPUT_RESET: rfc3339(input_reset),
+            _OUTPUT_LIMIT: outputs.capacity_text,
+            _OUTPUT_REMAINING: str(output_left),
+            _OUTPUT_RESET: rfc3339(output_reset),
+            _TOKENS_LIMIT: str(int(inputs.capacity) + int(outputs.capacity)),
+            _TOKENS_REMAINING: str(input_left + output_left),
+            _TOKENS_RESET: rfc3339(max(input_reset, output_reset)),
+        }
 
 
 def _broke(estimate: float, balance: float) -> ApiError:
@@ -215,15 +229,10 @@ _HEADER_NAMES = {
     name: tuple(f"anthropic-ratelimit-{name}-{part}" for part in ("limit", "remaining", "reset"))
     for name in ("requests", "tokens", "input-tokens", "output-tokens")
 }
-
-
-def _bucket_headers(name: str, bucket: _Bucket, now: float) -> dict[str, str]:
-    limit, remaining, reset = _HEADER_NAMES[name]
-    return {
-        limit: bucket.capacity_text,
-        remaining: str(max(0, int(bucket.level))),
-        reset: rfc3339(bucket.reset_at(now)),
-    }
+_REQUESTS_LIMIT, _REQUESTS_REMAINING, _REQUESTS_RESET = _HEADER_NAMES["requests"]
+_INPUT_LIMIT, _INPUT_REMAINING, _INPUT_RESET = _HEADER_NAMES["input-tokens"]
+_OUTPUT_LIMIT, _OUTPUT_REMAINING, _OUTPUT_RESET = _HEADER_NAMES["output-tokens"]
+_TOKENS_LIMIT, _TOKENS_REMAINING, _TOKENS_RESET = _HEADER_NAMES["tokens"]
 
 
 def rfc3339(timestamp: float) -> str:

@@ -447,10 +447,18 @@ class StoredEntry(Entry):
 def _entry(data: dict[str, Any]) -> StoredEntry:
     """The entry back from its JSON form (`Entry.to_json`: the Python names)."""
     kept = {k: v for k, v in data.items() if k in _STORED_FIELDS}
-    return StoredEntry(**kept, stored=data)
+    return StoredEntry(**kept, _body=data.get("body"), stored=data)
 
 
-_STORED_FIELDS = frozenset(f.name for f in fields(Entry)) - {"response", "reply", "size", "stored"}
+_STORED_FIELDS = frozenset(f.name for f in fields(Entry)) - {
+    "response",
+    "reply",
+    "size",
+    "stored",
+    "_body",
+    "_raw",
+    "_verbatim",
+}
 """The fields an entry's JSON form carries as they are (the response and reply are only
 described there)."""
 

@@ -51,8 +51,9 @@ class Bucket:
         self.updated = now
 
     def refill(self, now: float) -> None:
-        elapsed = max(now - self.updated, 0.0)
-        self.level = min(self.capacity, self.level + elapsed * self.capacity / 60)
+        elapsed = now - self.updated
+        if elapsed > 0:
+            self.level = min(self.capacity, self.level + elapsed * self.capacity / 60)
         self.updated = now
 
     def wait(self, amount: float) -> float:
@@ -219,10 +220,13 @@ class MemoryState:
             if balance is not None and estimate > balance:
                 return Taken({}, broke=balance)
             buckets = self._buckets_of(key, limits, now)
-            waits = {name: buckets[name].wait(amount) for name, amount in needs.items()}
-            worst = max(waits, key=lambda name: waits[name])
-            if waits[worst] > 0:
-                return Taken(buckets, worst, waits[worst])
+            worst, longest = None, 0.0
+            for name, amount in needs.items():
+                wait = buckets[name].wait(amount)
+                if wait > longest:
+                    worst, longest = name, wait
+            if worst is not None:
+                return Taken(buckets, worst, longest)
             for name, amount in needs.items():
                 buckets[name].level -= amount
             return Taken(buckets)

@@ -156,11 +156,25 @@ class Rule:
         try:
             found = [MATCHERS[name].check(body, value) for name, value in self.matchers.items()]
         except Exception as exc:  # a where= predicate that raised
-            raise checks.AnswerError(
-                f"mockspike: {self.describe()} raised {type(exc).__name__}: {exc} while "
-                "matching a request"
-            ) from exc
+            raise self._raised(exc) from exc
         return [line for line in found if line is not None]
+
+    def matches(self, body: dict[str, Any]) -> bool:
+        """`not mismatches(body)`, stopping at the first matcher that fails (the script
+        asks this of every rule before the one that answers, for every request)."""
+        try:
+            for name, value in self.matchers.items():
+                if MATCHERS[name].check(body, value) is not None:
+                    return False
+        except Exception as exc:  # a where= predicate that raised
+            raise self._raised(exc) from exc
+        return True
+
+    def _raised(self, exc: Exception) -> checks.AnswerError:
+        return checks.AnswerError(
+            f"mockspike: {self.describe()} raised {type(exc).__name__}: {exc} while "
+            "matching a request"
+        )
 
     def take(self) -> Response:
         """The next response of the sequence (the last one repeats)."""
@@ -208,7 +222,7 @@ class Script:
         with self._lock:
             for queued in (True, False):  # queued one-shots first, then standing rules
                 for rule in self.rules:
-                    if rule.queued is not queued or rule.exhausted or rule.mismatches(body):
+                    if rule.queued is not queued or rule.exhausted or not rule.matches(body):
                         continue
                     if not rule.responses:
                         rule.unanswered += 1

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from mockspike import Engine, GatewayConfig, WireRequest
+from mockspike._redact import REDACTED, Redaction
 from mockspike.core.endpoints import ENDPOINTS, ROUTER, SCOPES
-from tests.unit.conftest import HEADERS, error, get, post
+from tests.unit.conftest import BODY, HEADERS, error, get, post
 
 
 @pytest.mark.parametrize(
@@ -85,6 +86,23 @@ def test_version_and_content_type_rules(headers: dict[str, str], message: str) -
 def test_header_rules_apply_only_where_the_table_says() -> None:
     request = WireRequest("GET", "/v1/models", {"x-api-key": "k"})
     assert Engine().handle(request).status == 200
+
+
+def test_a_journaled_body_reads_back_as_sent_and_redacted_where_asked() -> None:
+    engine = Engine()
+    engine.handle(post())
+    entry = engine.journal.last
+    assert entry.body == BODY and entry.body is entry.body  # parsed once, when first read
+    assert entry.to_json()["body"] == BODY and entry.to_json()["model"] == BODY["model"]
+    redacting = Engine()
+    redacting.journal.redaction = Redaction.of(paths=["messages.0.content"])
+    redacting.handle(post())
+    assert redacting.journal.last.body == {
+        **BODY,
+        "messages": [{"role": "user", "content": REDACTED}],
+    }
+    entry.body = {"replaced": True}  # a body set by hand is the one shown
+    assert entry.body == {"replaced": True} and entry.to_json()["body"] == {"replaced": True}
 
 
 def test_missing_key_is_401_before_anything_else() -> None:

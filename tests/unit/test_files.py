@@ -190,3 +190,11 @@ def test_oversized_uploads_stop_at_the_limit(fake: MockSpike, size: int | None) 
     assert response.json()["error"]["type"] == "request_too_large"
     assert source.served <= MAX_FILE_BYTES + 2 * 1024 * 1024  # stopped reading at the limit
     assert len(fake.files) == 0
+
+
+def test_a_file_source_spelled_with_an_escape_is_still_looked_up(fake: MockSpike) -> None:
+    ghost = {"type": "document", "source": {"type": "file", "file_id": "file_011Cghost"}}
+    raw = message(ghost).replace(b'"type": "file"', b'"type": "fil\\u0065"')
+    assert b'"file"' not in raw
+    status, error = call(fake, "POST", "/v1/messages", raw)
+    assert (status, error["error"]["message"]) == (404, "File not found: file_011Cghost")

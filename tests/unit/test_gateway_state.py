@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mockspike import Engine, FakeClock, GatewayConfig
@@ -108,3 +110,30 @@ def test_cached_tokens_are_not_billed_as_input() -> None:
     again = engine.handle(post(body=CACHED))
     assert again.status == 200, error(again)
     assert engine.journal.last.input_tokens < engine.journal[0].input_tokens
+
+
+def _escaped(body: dict[str, object], word: str) -> bytes:
+    """`body` as JSON with every `word` spelled with a \\u escape (valid JSON, same value)."""
+    raw = json.dumps(body)
+    assert f'"{word}"' in raw
+    return raw.replace(f'"{word}"', '"' + word[:-1] + f"\\u{ord(word[-1]):04x}" + '"').encode()
+
+
+def test_a_cache_breakpoint_spelled_with_an_escape_is_still_a_breakpoint() -> None:
+    plain, escaped = Engine(), Engine()
+    assert plain.handle(post(body=CACHED)).status == 200
+    request = post(body=CACHED)
+    request.body = _escaped(CACHED, "cache_control")
+    assert b"cache_control" not in request.body
+    assert escaped.handle(request).status == 200
+    assert escaped.cache.entries() and escaped.cache.entries() == plain.cache.entries()
+    five = {
+        **BODY,
+        "system": [
+            {"type": "text", "text": f"part {n}", "cache_control": {"type": "ephemeral"}}
+            for n in range(5)
+        ],
+    }
+    request = post(body=five)
+    request.body = _escaped(five, "cache_control")
+    assert "A maximum of 4 blocks with cache_control" in error(escaped.handle(request))["message"]

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from mockspike.contract.catalog import load_profile
-from mockspike.contract.compiled import compile_schema
+from mockspike.contract.compiled import _chained, compile_schema
 from mockspike.contract.errors import ApiError
 from mockspike.contract.validate import (
     _locate,
@@ -86,6 +86,48 @@ def test_a_branch_whose_if_does_not_require_the_tag_also_checks_untagged_objects
     }
     assert Draft202012Validator(schema).is_valid(value) is accepted
     assert compile_schema(schema)(value) is accepted
+
+
+def _union(*branches: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """A tagged union as the contract schema writes one (`x-union` on `kind`)."""
+    return {
+        "x-union": "kind",
+        "allOf": [
+            {"if": {"properties": {"kind": {"const": tag}}, "required": ["kind"]}, "then": then}
+            for tag, then in branches
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"kind": "a", "a": 1},
+        {"kind": "a", "a": "x"},
+        {"kind": "b", "b": "x"},
+        {"kind": "b", "b": 1},
+        {"kind": "c", "a": "x"},
+        {"a": "x"},
+        "abcd",  # not an object: every branch applies, and the second refuses it
+        "ab",
+        7,
+    ],
+)
+def test_a_tagged_union_checked_as_a_chain_accepts_what_the_allof_accepts(value: Any) -> None:
+    schema = _union(
+        ("a", {"properties": {"a": {"type": "integer"}}, "minLength": 2}),
+        ("b", {"properties": {"b": {"type": "string"}}, "maxLength": 3}),
+    )
+    assert "else" in str(_chained(schema))  # the fast form is the one checked
+    assert compile_schema(schema)(value) is Draft202012Validator(schema).is_valid(value)
+
+
+def test_a_union_whose_branches_do_not_each_require_a_distinct_tag_is_kept_as_written() -> None:
+    twice = _union(("a", {"type": "object"}), ("a", {"required": ["x"]}))
+    assert _chained(twice) == twice
+    loose = _union(("a", {"type": "object"}))
+    del loose["allOf"][0]["if"]["required"]
+    assert _chained(loose) == loose
 
 
 def _full_walk_message(body: dict[str, Any]) -> str:
