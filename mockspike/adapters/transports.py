@@ -38,6 +38,8 @@ class _Library:
     response: Any
     remote_error: Callable[..., Exception]
     timeout_error: Callable[..., Exception]
+    byte_stream: Any
+    """The library's in-memory body (a request body already read; a whole answer)."""
 
     def disconnected(self, request: Any) -> Exception:
         return self.remote_error("Server disconnected without sending a response.", request=request)
@@ -60,16 +62,26 @@ class _Library:
         )
 
 
-def _declared_too_large(request: Any, limit: int) -> bool:
-    declared = request.headers.get("content-length")
+def _headers(request: Any) -> dict[str, str]:
+    """The request's headers as the engine takes them (lower-cased names)."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
+
+
+def _declared_too_large(headers: dict[str, str], limit: int) -> bool:
+    declared = headers.get("content-length")
     return declared is not None and declared.isdigit() and int(declared) > limit
 
 
-def _read_body(request: Any, limit: int) -> bytes | None:
+def _read_body(
+    request: Any, headers: dict[str, str], limit: int, library: _Library
+) -> bytes | None:
     """The request body, or None once it passes `limit`: reading stops there, so an
     upload streamed from a generator is never held whole, however long it runs."""
-    if _declared_too_large(request, limit):
+    if _declared_too_large(headers, limit):
         return None
+    if isinstance(request.stream, library.byte_stream):  # in memory already (the SDK's)
+        body: bytes = request.read()
+        return body if len(body) <= limit else None
     chunks: list[bytes] = []
     size = 0
     for chunk in request.stream:
@@ -80,9 +92,14 @@ def _read_body(request: Any, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _aread_body(request: Any, limit: int) -> bytes | None:
-    if _declared_too_large(request, limit):
+async def _aread_body(
+    request: Any, headers: dict[str, str], limit: int, library: _Library
+) -> bytes | None:
+    if _declared_too_large(headers, limit):
         return None
+    if isinstance(request.stream, library.byte_stream):
+        body: bytes = await request.aread()
+        return body if len(body) <= limit else None
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream:
@@ -93,12 +110,12 @@ async def _aread_body(request: Any, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _wire(request: Any, body: bytes) -> WireRequest:
+def _wire(request: Any, headers: dict[str, str], body: bytes) -> WireRequest:
     query = request.url.query
     return WireRequest(
         method=request.method,
         path=request.url.path,
-        headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw},
+        headers=headers,
         body=body,
         query=query.decode("ascii") if isinstance(query, bytes) else str(query),
         client_ip="127.0.0.1",
@@ -151,18 +168,22 @@ class _SyncTransport:
         self.engine = engine
 
     def _answer(self, request: Any) -> Any:
-        max_body = self.engine.body_limit(request.method, request.url.path)
-        body = _read_body(request, max_body)
+        method, path = request.method, request.url.path
+        headers = _headers(request)
+        body = _read_body(request, headers, self.engine.body_limit(method, path), self.library)
         if body is None:
-            result = self.engine.too_large_for(request.method, request.url.path)
+            result = self.engine.too_large_for(method, path)
         else:
-            result = self.engine.handle(_wire(request, body))
-        try:
-            delivery.wait_to_answer(result, _read_timeout(request))
-        except delivery.ReadTimedOut:
-            raise self.library.timed_out(request) from None
+            result = self.engine.handle(_wire(request, headers, body))
+        if result.delay:
+            try:
+                delivery.wait_to_answer(result, _read_timeout(request))
+            except delivery.ReadTimedOut:
+                raise self.library.timed_out(request) from None
         if result.drop:
             raise self.library.disconnected(request)
+        if result.stream is None:  # whole and due now: nothing to pace, nothing to cut
+            return self.library.answer(request, result, self.library.byte_stream(result.body))
         return self.library.answer(request, result, self.body(result, request))
 
 
@@ -176,24 +197,29 @@ class _AsyncTransport:
         self.engine = engine
 
     async def _answer(self, request: Any) -> Any:
-        max_body = self.engine.body_limit(request.method, request.url.path)
-        body = await _aread_body(request, max_body)
+        method, path = request.method, request.url.path
+        headers = _headers(request)
+        limit = self.engine.body_limit(method, path)
+        body = await _aread_body(request, headers, limit, self.library)
         if body is None:
-            result = self.engine.too_large_for(request.method, request.url.path)
+            result = self.engine.too_large_for(method, path)
         else:
-            result = await self.engine.handle_async(_wire(request, body))
-        try:
-            await delivery.await_answer(result, _read_timeout(request))
-        except delivery.ReadTimedOut:
-            raise self.library.timed_out(request) from None
+            result = await self.engine.handle_async(_wire(request, headers, body))
+        if result.delay:
+            try:
+                await delivery.await_answer(result, _read_timeout(request))
+            except delivery.ReadTimedOut:
+                raise self.library.timed_out(request) from None
         if result.drop:
             raise self.library.disconnected(request)
+        if result.stream is None:  # whole and due now: nothing to pace, nothing to cut
+            return self.library.answer(request, result, self.library.byte_stream(result.body))
         return self.library.answer(request, result, self.body(result, request))
 
 
 # -- httpx ---------------------------------------------------------------------------------
 
-_HTTPX = _Library(httpx.Response, httpx.RemoteProtocolError, httpx.ReadTimeout)
+_HTTPX = _Library(httpx.Response, httpx.RemoteProtocolError, httpx.ReadTimeout, httpx.ByteStream)
 
 
 class _HttpxBody(_SyncBody, httpx.SyncByteStream):
@@ -231,7 +257,9 @@ try:
 except ImportError:  # pragma: no cover - the legacy SDK's environment
     pass
 else:
-    _HTTPX2 = _Library(httpx2.Response, httpx2.RemoteProtocolError, httpx2.ReadTimeout)
+    _HTTPX2 = _Library(
+        httpx2.Response, httpx2.RemoteProtocolError, httpx2.ReadTimeout, httpx2.ByteStream
+    )
 
     class _Httpx2Body(_SyncBody, httpx2.SyncByteStream):
         library = _HTTPX2
