@@ -127,7 +127,7 @@ class _Pending:
 
     def __init__(self, body: dict[str, Any], raw: bytes | None = None) -> None:
         self.body = body
-        self.raw = raw
+        self.raw = raw if raw is not None else b""
         self.escaped = raw is None or (b"\\" in raw and _ESCAPE.search(raw) is not None)
         """True unless `raw` holds no `\\u` escape (see `mentions`)."""
         self.words: dict[bytes, bool] = {}
@@ -176,7 +176,7 @@ def mentions(body: dict[str, Any], word: bytes) -> bool:
         return True
     found = current.words.get(word)
     if found is None:
-        found = current.words[word] = word in current.raw  # type: ignore[operator]
+        found = current.words[word] = word in current.raw
     return found
 
 
