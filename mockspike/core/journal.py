@@ -103,7 +103,7 @@ class Entry:
     def to_json(self) -> dict[str, Any]:
         """The entry as JSON, under the same names as its Python fields (and `model`, the
         response described, the reply as captured)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _UNSHOWN}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in HIDDEN_FIELDS}
         out["body"] = self.body
         out["model"] = self.model
         out["response"] = _describe(self.response)
@@ -111,8 +111,8 @@ class Entry:
         return out
 
 
-_UNSHOWN = frozenset({"size", "_body", "_raw", "_verbatim"})
-"""Fields `to_json` leaves out (or, for the body, shows parsed)."""
+HIDDEN_FIELDS = frozenset({"size", "_body", "_raw", "_verbatim"})
+"""Fields the JSON form of an entry leaves out (the body it shows parsed, as `body`)."""
 
 
 def _describe(response: Response | None) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .. import _json
-from ..core.journal import Entry, Journal
+from ..core.journal import HIDDEN_FIELDS, Entry, Journal
 from ..responders import script_files
 from ..responders.scripted import Rule, Script
 from .keys import RateLimits
@@ -450,15 +450,7 @@ def _entry(data: dict[str, Any]) -> StoredEntry:
     return StoredEntry(**kept, _body=data.get("body"), stored=data)
 
 
-_STORED_FIELDS = frozenset(f.name for f in fields(Entry)) - {
-    "response",
-    "reply",
-    "size",
-    "stored",
-    "_body",
-    "_raw",
-    "_verbatim",
-}
+_STORED_FIELDS = frozenset(f.name for f in fields(Entry)) - HIDDEN_FIELDS - {"response", "reply"}
 """The fields an entry's JSON form carries as they are (the response and reply are only
 described there)."""
 
