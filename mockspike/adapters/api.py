@@ -18,9 +18,10 @@ from typing import Any
 import anyio
 
 from ..core.engine import Engine
-from ..core.wire import StreamBreak, WireRequest, WireResponse
+from ..core.wire import StreamBreak, WireResponse
 from . import delivery
 from .bounds import Bodies
+from .scope import raw_headers, wire_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,18 +64,7 @@ class App:
         if body is None:
             return  # refused (answered) or the client left
         try:
-            client = scope.get("client")
-            request = WireRequest(
-                method=method,
-                path=path,
-                headers={
-                    k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
-                },
-                body=body,
-                query=scope.get("query_string", b"").decode("latin-1"),
-                client_ip=client[0] if client else "",
-            )
-            result = await engine.handle_async(request)
+            result = await engine.handle_async(wire_request(scope, body))
             if result.delay:
                 result = await watch_while_waiting(result, receive)
             if result.drop:
@@ -111,12 +101,8 @@ async def watch_while_waiting(result: WireResponse, receive: Receive) -> WireRes
     return WireResponse(0, {}, drop=True) if stopping else result
 
 
-def _raw_headers(result: WireResponse) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()]
-
-
 async def _send_whole(send: Send, result: WireResponse) -> None:
-    headers = _raw_headers(result)
+    headers = raw_headers(result.headers)
     headers.append((b"content-length", b"%d" % len(result.body)))
     start = {"type": "http.response.start", "status": result.status, "headers": headers}
     body = {"type": "http.response.body", "body": result.body}
@@ -165,7 +151,7 @@ class _Held:
 
 async def _send_stream(send: Send, receive: Receive, result: WireResponse) -> None:
     start = {"type": "http.response.start", "status": result.status}
-    await send({**start, "headers": _raw_headers(result)})
+    await send({**start, "headers": raw_headers(result.headers)})
     try:
         async for chunk in delivery.abody(result):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})

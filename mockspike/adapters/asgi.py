@@ -15,13 +15,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..contract.errors import ERROR_TYPES
-from ..core.wire import StreamBreak, WireRequest, WireResponse
+from ..core.wire import StreamBreak, WireResponse
 from . import delivery
 from .admin import admin_error, admin_routes
 from .api import App, drop, watch_while_waiting
 from .bounds import Bodies, BodyReader
 from .guard import Access, Guard
 from .openapi import openapi_document
+from .scope import raw_headers, wire_request
 
 if TYPE_CHECKING:
     from ..mock import MockSpike
@@ -41,15 +42,7 @@ def create_app(fake: MockSpike) -> App:
         body = await _read_body(request, engine.body_limit(scope["method"], scope["path"]))
         if body is None:
             return _to_starlette(engine.too_large_for(scope["method"], scope["path"]), request)
-        client = scope.get("client")
-        wire = WireRequest(
-            method=scope["method"],
-            path=scope["path"],
-            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
-            body=body,
-            query=scope.get("query_string", b"").decode("latin-1"),
-            client_ip=client[0] if client else "",
-        )
+        wire = wire_request(scope, body)
         result = await engine.handle_async(wire)
         result = await watch_while_waiting(result, request.receive)
         if result.drop:
@@ -118,7 +111,7 @@ class _Answer(Response):
         self.status_code = result.status
         self.body = result.body
         self.background = None
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()]
+        headers = raw_headers(result.headers)
         headers.append((b"content-length", str(len(result.body)).encode()))
         self.raw_headers = headers
 

@@ -25,6 +25,7 @@ import anyio
 
 from ..settings import Bounds
 from .guard import envelope
+from .scope import raw_headers
 
 __all__ = ["Bodies", "BodyReader", "Bounds", "protocol_class"]
 
@@ -245,7 +246,7 @@ async def _refuse(send: Any, refusal: tuple[int, str, str]) -> None:
 
 
 async def _send_answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
-    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw = raw_headers(headers)
     raw += [(b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

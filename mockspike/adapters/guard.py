@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from .. import _json
 from .._ids import random_id
 from ..contract.errors import error_body
+from .scope import scope_headers
 
 ADMIN_PREFIX = "/_mockspike/"
 ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
@@ -201,7 +202,7 @@ class Guard:
         if scope["type"] != "http" or not scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = scope_headers(scope)
         server = scope.get("server")
         client = scope.get("client")
         refused = refusal(
