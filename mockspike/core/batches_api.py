@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from .. import _json
 from ..contract.errors import ApiError, error_body
 from ..contract.validate import parse_body
-from ..responders import synthetic_reply
-from ..responders.synthetic import request_seed
 from . import messages, paging
 from .batches import Batch, check_requests
 from .journal import Entry
@@ -134,9 +132,8 @@ def _answer(engine: Engine, call: Call, params: dict[str, Any]) -> dict[str, Any
         reply, fault = messages.decide(engine, order.body, call.entry)
         if fault is not None and not fault.renders:
             raise ApiError(500, "Internal server error")  # a dropped connection, in a batch
-        seed = request_seed(order.body)
         rendered, _ = messages.bill(
-            engine, call, order, reply or synthetic_reply(order.body, seed), seed
+            engine, call, order, reply or engine.synthetic(order.body, None)
         )
     except ApiError:
         engine.gateway.settle(order.admission, 0, 0.0)

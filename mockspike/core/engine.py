@@ -210,9 +210,11 @@ class Engine:
     def request_id(self) -> str:
         return new_request_id()
 
-    def message_id(self, seed: bytes, stem: str) -> str:
-        """Deterministic for a run: the request's seed and this engine's call count."""
-        digest = hashlib.sha256(seed + str(next(self._sequence)).encode()).digest()
+    def message_id(self, raw: bytes, stem: str) -> str:
+        """Deterministic for a run: a digest of the request's bytes and this engine's call
+        count. (The bytes, not `request_seed`: a digest of them costs a fraction, and a
+        scripted reply then needs no seed at all.)"""
+        digest = hashlib.sha256(raw + str(next(self._sequence)).encode()).digest()
         return stem + "01" + from_bytes(digest, 22)
 
     # -- routing -----------------------------------------------------------------------

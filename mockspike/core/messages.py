@@ -93,11 +93,11 @@ def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
     if fault is not None and not fault.renders:
         engine.gateway.settle(order.admission, 0, 0.0)
         return fault.apply(WireResponse(0, {}), _no_error_frame)
-    seed = request_seed(order.body)
-    reply = reply or engine.synthetic(order.body, seed)
-    rendered, headers = bill(engine, call, order, reply, seed)
-    pacer = (reply.timing or engine.pacing).pacer(seed, engine.time_scale)
-    response = deliver(rendered, headers, pacer, stream=bool(order.body.get("stream")))
+    reply = reply or engine.synthetic(order.body, None)
+    rendered, headers = bill(engine, call, order, reply)
+    response = deliver(
+        rendered, headers, pacer(engine, reply, order.body), stream=bool(order.body.get("stream"))
+    )
     if fault is None:
         return response
     request_id = headers["request-id"]
@@ -128,9 +128,14 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     return response, None
 
 
-def bill(
-    engine: Engine, call: Call, order: Order, reply: Reply, seed: bytes
-) -> tuple[Rendered, dict[str, str]]:
+def pacer(engine: Engine, reply: Reply, body: dict[str, Any]) -> Pacer:
+    """The reply's own timing, else the engine's pacing. Its jitter is drawn from the
+    request's seed, made only when there are delays to draw (most replies have none)."""
+    pacing = reply.timing or engine.pacing
+    return pacing.pacer(b"" if pacing.is_instant else request_seed(body), engine.time_scale)
+
+
+def bill(engine: Engine, call: Call, order: Order, reply: Reply) -> tuple[Rendered, dict[str, str]]:
     """Use the prompt cache, price the answer, settle the admission: the rendered message
     and the headers (rate limits, request id, credits)."""
     model, body = order.model, order.body
@@ -141,7 +146,7 @@ def bill(
         reply = dataclasses.replace(reply, container={**reply.container, "expires_at": expires_at})
     geo = body.get("inference_geo")
     rendered = Rendered(
-        id=engine.message_id(seed, engine.profile.message_id_stem(model)),
+        id=engine.message_id(call.request.body, engine.profile.message_id_stem(model)),
         model=reply.model or engine.profile.response_model(body["model"], model),
         reply=reply,
         input_tokens=uncached,

@@ -295,3 +295,16 @@ async def test_the_admin_api_inspects_scripts_and_clears_batches_and_files(fake:
     assert [f["filename"] for f in (await admin("GET", "files"))["files"]] == ["x.txt"]
     assert await admin("DELETE", "batches") == {"batches": []}
     assert await admin("DELETE", "files") == {"files": []}
+
+
+def test_agent_mode_answers_items_as_it_answers_single_requests(clock: FakeClock) -> None:
+    fake = MockSpike(profile="anthropic", clock=clock, synthetic="agent")
+    tool = {"name": "lookup", "input_schema": {"type": "object", "properties": {}}}
+    item = params("Where is order A-1042?", tools=[tool])
+    status, single = call(fake, "POST", "/v1/messages", item)
+    assert status == 200 and single["stop_reason"] == "tool_use"
+    batch = create(fake, [("a", item)])
+    (result,) = fake.batches.results(batch["id"])
+    message = result["result"]["message"]
+    assert message["stop_reason"] == "tool_use"
+    assert message["content"] == single["content"]
