@@ -6,7 +6,7 @@ symlinks atomically.
   shape is refused with the entry and the problem, never replayed into a 500.
 - **Lock**: a `filelock` lock file beside the cassette (`.NAME.lock`) serialises writers in
   every process; the recorder merges with what is on disk while holding it.
-- **Write**: a temporary file (`.NAME.XXXXXXXX.tmp`) in the *target's* directory, fsync,
+- **Write**: a temporary file (`.NAME.<random>.tmp`) in the *target's* directory, fsync,
   then `os.replace` onto the target: a symlinked cassette stays a link and its target gets
   the data; a failed write (a full disk) leaves the previous file as it was.
 - **Leftovers**: temporary files a killed writer left behind are removed the next time the
