@@ -53,7 +53,7 @@ def test_readme_contract_testing_examples_pass(pytester: pytest.Pytester) -> Non
         """
     )
     try:
-        pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+        pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
     finally:
         settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -245,12 +245,24 @@ def test_the_sdk_times_out_a_stall_and_drops_are_retried(fake: MockSpike) -> Non
 def test_the_sdk_does_not_take_a_cut_stream_for_an_answer(fake: MockSpike) -> None:
     import importlib
 
+    import anthropic
+
     from mockspike.adapters.transports import sdk_http_library
 
     library = importlib.import_module(sdk_http_library())
     fake.fault("break", after=3)
     client = fake.anthropic_client()
-    with pytest.raises(library.RemoteProtocolError), client.messages.stream(**BODY) as stream:
+    # anthropic < 2.17 lets its HTTP library's error through; 2.17 wraps it in its own
+    # APIConnectionError (the HTTP library's error as the cause)
+    with (
+        pytest.raises((library.RemoteProtocolError, anthropic.APIConnectionError)) as raised,
+        client.messages.stream(**BODY) as stream,
+    ):
         stream.get_final_message()
+    cut = raised.value
+    if isinstance(cut, anthropic.APIConnectionError):
+        assert not isinstance(cut, anthropic.APITimeoutError), cut
+        cut = cut.__cause__
+    assert isinstance(cut, library.RemoteProtocolError), repr(cut)
     assert fake.requests[0].reply is not None and fake.requests[0].reply.end == "cut"
     assert fake.verdict() == []
