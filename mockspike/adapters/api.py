@@ -12,13 +12,14 @@ dropped or cut connection closed under the client.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
 
 from ..core.engine import Engine
-from ..core.wire import StreamBreak, WireResponse
+from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
 from .bounds import Bodies
 from .scope import raw_headers, wire_request
@@ -63,8 +64,30 @@ class App:
         body = await self.bodies.read(scope, receive, send, engine.body_limit(method, path))
         if body is None:
             return  # refused (answered) or the client left
+        request = wire_request(scope, body)
+        if not engine.blocking:
+            await self._respond(request, body, receive, send)
+            return
+        # a recording waits on the network: a client that hangs up ends that wait
+        request.gone = threading.Event()
+        failed: Exception | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(_watch_for_hang_up, receive, request.gone)
+            try:
+                await self._respond(request, body, receive, send)
+            except Exception as exc:  # raised as itself, not wrapped in a group
+                failed = exc
+            finally:
+                group.cancel_scope.cancel()
+        if failed is not None:
+            raise failed
+
+    async def _respond(
+        self, request: WireRequest, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        engine = self.engine
         try:
-            result = await engine.handle_async(wire_request(scope, body))
+            result = await engine.handle_async(request)
             if result.delay:
                 result = await watch_while_waiting(result, receive)
             if result.drop:
@@ -75,6 +98,12 @@ class App:
                 await _send_stream(send, receive, result)
         finally:
             self.bodies.release(body)
+
+
+async def _watch_for_hang_up(receive: Receive, gone: threading.Event) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
 
 
 async def watch_while_waiting(result: WireResponse, receive: Receive) -> WireResponse:

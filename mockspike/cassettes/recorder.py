@@ -8,6 +8,7 @@ request untouched (its own key included, which never reaches the file).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from ..render import sse
 from ..settings import CassetteOptions, RecordMode, ReplayTiming
 from .format import HOP_HEADERS, Cassette, CassetteError, request_record
-from .upstream import MAX_RECORDINGS, QUEUE_TIMEOUT, Flight, Upstream
+from .upstream import MAX_RECORDINGS, QUEUE_TIMEOUT, Flight, Upstream, watching
 
 log = logging.getLogger("mockspike")
 
@@ -82,6 +83,14 @@ class Recorder:
     def blocking(self) -> bool:
         """True when answering may wait on the network (adapters then use a thread)."""
         return self.records and self.upstream is not None
+
+    def forwards(self, request: WireRequest) -> bool:
+        if not self.records or self.upstream is None:
+            return False
+        if not self.replays:
+            return True
+        record = request_record(request.method, request.path, request.headers, request.body)
+        return not self.cassette.has_turn(record, repeat_last=False)
 
     def describe(self) -> str:
         return f"cassette {self.cassette.path}"
@@ -157,16 +166,17 @@ class Recorder:
     ) -> WireResponse:
         assert self._upstream is not None
         start = time.monotonic()
-        flight = self._upstream.send(request)
+        flight = self._upstream.send(request, request.gone)
         upstream = flight.response
         headers = {
             k.lower(): v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS
         }
         if headers.get("content-type", "").startswith("text/event-stream"):
-            recording = _Recording(self, flight, record, headers, start, entry)
+            recording = _Recording(self, flight, record, headers, start, entry, request.gone)
             return WireResponse(upstream.status_code, headers, blocking=True, stream=recording)
         try:
-            raw = upstream.read()
+            with watching(request.gone):
+                raw = upstream.read()
         except httpx.HTTPError as exc:
             raise self._upstream_broke(exc) from None
         finally:
@@ -223,8 +233,10 @@ class _Recording:
         headers: dict[str, str],
         start: float,
         entry: Entry | None,
+        gone: threading.Event | None,
     ) -> None:
         self._recorder, self._flight, self._record = recorder, flight, record
+        self._gone = gone
         self._headers, self._start, self._entry = headers, start, entry
         self._chunks = flight.response.iter_bytes()
         self._parser = sse.EventParser()
@@ -235,7 +247,8 @@ class _Recording:
 
     def __next__(self) -> Chunk:
         try:
-            chunk = next(self._chunks)
+            with watching(self._gone):
+                chunk = next(self._chunks)
         except StopIteration:
             self._flight.close()
             response = {

@@ -1,0 +1,78 @@
+"""The recorder under a stalling or hostile upstream (a real asyncio server on 127.0.0.1):
+replays and other clients are still answered, a client that leaves frees its slot, and no
+cassette is written that the tools then refuse. Bounded in count and time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import httpx
+
+from mockspike import MockSpike
+from tests.conftest import HEADERS, SEED_BODY
+from tests.hostile_upstream import HostileUpstream, Request, response
+
+
+def ask(text: str) -> dict[str, object]:
+    return dict(SEED_BODY, messages=[{"role": "user", "content": text}])
+
+
+def stall_unless_fast() -> HostileUpstream:
+    """Answers a request that says "fast" at once; any other never (until closed)."""
+
+    async def answer(
+        request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        if b"fast" in request.body:
+            body = json.dumps({"type": "message", "said": request.body.decode()}).encode()
+            writer.write(response(200, [(b"content-type", b"application/json")], body))
+            return
+        await upstream.stall(reader)
+
+    upstream = HostileUpstream(answer)
+    return upstream
+
+
+def test_stalling_upstream_never_wedges_the_recorder(tmp_path: Path) -> None:
+    """45 clients wait on a stalling upstream and give up after 2 s (as in the red-team
+    run). Meanwhile a replay is answered; once they left, the upstream sees every stalled
+    connection closed and a new recording gets a slot (max_recordings=2)."""
+    upstream = stall_unless_fast()
+    path = tmp_path / "stall.json"
+    with upstream.running() as origin:
+        fake = MockSpike(
+            cassette=path, record_mode="new_episodes", upstream=origin, max_recordings=2
+        )
+        with fake.serve() as url, httpx.Client(base_url=url, headers=HEADERS) as http:
+            assert http.post("/v1/messages", json=ask("fast one"), timeout=10).status_code == 200
+
+            async def give_up(n: int) -> str:
+                async with httpx.AsyncClient(base_url=url, headers=HEADERS, timeout=2) as c:
+                    try:
+                        await c.post("/v1/messages", json=ask(f"stall {n}"))
+                    except httpx.TimeoutException:
+                        return "gave up"
+                    return "answered"
+
+            async def crowd_then_replay() -> tuple[list[str], int]:
+                crowd = [asyncio.create_task(give_up(n)) for n in range(45)]
+                await asyncio.sleep(0.5)  # the crowd is waiting on the upstream now
+                async with httpx.AsyncClient(base_url=url, headers=HEADERS, timeout=10) as c:
+                    replay = await c.post("/v1/messages", json=ask("fast one"))
+                return list(await asyncio.gather(*crowd)), replay.status_code
+
+            outcomes, replayed = asyncio.run(crowd_then_replay())
+            assert outcomes == ["gave up"] * 45
+            assert replayed == 200  # answered from the cassette while the crowd waited
+
+            deadline = time.monotonic() + 10
+            while upstream.stalled > 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert upstream.stalled == 0, "clients that left still hold upstream connections"
+            fresh = http.post("/v1/messages", json=ask("fast two"), timeout=10)
+            assert fresh.status_code == 200, fresh.text  # a slot was free: not a 529
+        left = [e for e in fake.requests if e.status == 408]
+        assert left and all("the client left" in (e.error or {})["message"] for e in left)
