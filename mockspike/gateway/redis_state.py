@@ -11,6 +11,13 @@ number that every process checks before deciding, and rebuilds its rules from on
 Every Redis call has a socket timeout: when Redis is gone a request is answered with the
 gateway's retryable 5xx (`StateUnavailable`) instead of waiting, and the connection pool
 reconnects by itself when Redis is back.
+
+**Exactly once.** A call that timed out may still run once Redis wakes up (a busy or paused
+Redis reads it later), so a blind re-send applies it twice. redis-py's own retries are off;
+the four decisions (take, settle, claim, store rules) are idempotent instead: each carries
+an operation id, and its script keeps its result under that id for `OP_SECONDS`, so a
+re-send (ours, after a timeout only, within `PATIENCE` seconds) returns the first result
+without applying anything again. Everything else is sent once (a journal entry, a top-up).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .. import _json
+from .._ids import random_id
 from ..core.journal import HIDDEN_FIELDS, Entry, Journal
 from ..responders import script_files
 from ..responders.scripted import Rule, Script
@@ -42,6 +50,10 @@ log = logging.getLogger("mockspike")
 
 #: Seconds a Redis call may take before the request is answered with a 5xx.
 TIMEOUT = 1.0
+#: Seconds within which a decision that timed out is sent again (same operation id).
+PATIENCE = 3.0
+#: Seconds a decision's result is kept under its operation id for such a re-send.
+OP_SECONDS = 30
 
 # Refill the three buckets of KEYS[1] on Redis's clock; take ARGV[4..6] from them when all
 # fit, else take nothing and name the one that waits longest. ARGV[1..3]: capacities.
@@ -124,6 +136,22 @@ redis.call('INCR', KEYS[2])
 return 1
 """
 
+
+def _once(script: str) -> str:
+    """`script` made idempotent: its last KEYS entry names the operation; a second run
+    with the same operation returns the first run's result and changes nothing."""
+    return f"""
+local op = KEYS[#KEYS]
+local done = redis.call('GET', op)
+if done then return cjson.decode(done) end
+local result = (function()
+{script}
+end)()
+redis.call('SET', op, cjson.encode(result), 'EX', {OP_SECONDS})
+return result
+"""
+
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -161,12 +189,30 @@ class RedisState:
         except redis.RedisError as exc:
             self.client.close()
             raise ConnectionError(f"cannot reach Redis at {url}: {exc}") from None
-        self._take = self.client.register_script(_TAKE)
-        self._settle = self.client.register_script(_SETTLE)
-        self._claim = self.client.register_script(_CLAIM)
-        self._store = self.client.register_script(_STORE)
+        self._take = self._decision(_TAKE)
+        self._settle = self._decision(_SETTLE)
+        self._claim = self._decision(_CLAIM)
+        self._store = self._decision(_STORE)
         self._version: str | None = None
         self.journal: Journal = RedisJournal(self.client, self._keys.journal, Journal())
+
+    def _decision(self, script: str) -> Callable[..., Any]:
+        """Run `script` (made idempotent) once, whatever the re-sends: after a timeout it
+        is sent again with the same operation id until `PATIENCE` runs out (then the
+        timeout stands: a 5xx). A refused connection is not retried (nothing was sent)."""
+        registered = self.client.register_script(_once(script))
+
+        def run(*, keys: list[str], args: list[Any]) -> Any:
+            operation = self._keys.op(random_id("", 16))
+            deadline = time.monotonic() + PATIENCE
+            while True:
+                try:
+                    return registered(keys=[*keys, operation], args=args)
+                except redis.TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+
+        return run
 
     # -- rate limits and wallets --------------------------------------------------------
 
@@ -354,13 +400,14 @@ class RedisState:
 
 
 def _connect(url: str, *, decode: bool) -> redis.Redis:
-    """A client whose every call gives up after `TIMEOUT` (retried once)."""
+    """A client whose every call gives up after `TIMEOUT`, never re-sent by redis-py (a
+    re-sent call that had arrived runs twice; see the module's doc)."""
     return redis.Redis.from_url(
         url,
         decode_responses=decode,
         socket_timeout=TIMEOUT,
         socket_connect_timeout=TIMEOUT,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 0),
         health_check_interval=5,
     )
 
@@ -400,6 +447,9 @@ class _Keys:
     @property
     def journal(self) -> str:
         return self.prefix + "journal"
+
+    def op(self, operation: str) -> str:
+        return f"{self.prefix}op:{operation}"
 
     def buckets(self, key: str) -> str:
         return f"{self.prefix}buckets:{key}"
