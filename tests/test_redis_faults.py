@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import json
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,7 +51,8 @@ def serve_pair(server: RedisServer, folder: Path, *extra: str) -> Iterator[list[
     config = folder / "gateway.json"
     config.write_text(json.dumps(CONFIG))
     started = [
-        start_serve("--state", server.url, "--config", str(config), *extra) for _ in range(2)
+        start_serve("--quiet", "--state", server.url, "--config", str(config), *extra)
+        for _ in range(2)
     ]
     try:
         yield [url for _, url in started]
@@ -112,3 +114,86 @@ def test_a_paused_redis_applies_nothing_twice_and_bills_no_refusal(tmp_path: Pat
         assert start - balance(urls[1]) == pytest.approx(price * len(answered))
         journal = httpx.get(urls[1] + "/_mockspike/requests", timeout=30).json()
         assert len(journal["requests"]) == 240 + 0  # each request written once
+
+
+def test_a_replica_killed_mid_batch_costs_the_other_a_bounded_pause(tmp_path: Path) -> None:
+    """One process answers a 2,000-request batch and is killed (SIGKILL) mid-way. The other,
+    polled by four clients meanwhile, answers an ordinary request at once, takes the batch
+    over once the dead one's lease ends, and no request is answered twice."""
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    requests = [
+        {
+            "custom_id": f"r{i}",
+            "params": {**BODY, "messages": [{"role": "user", "content": f"{i}"}]},
+        }
+        for i in range(2000)
+    ]
+    with RedisServer() as server:
+        (doomed, first), (survivor, other) = (
+            start_serve("--quiet", "--state", server.url, "--config", str(config)) for _ in range(2)
+        )
+        try:
+            created = httpx.post(
+                first + "/v1/messages/batches", json={"requests": requests}, headers=HEADERS
+            ).json()
+            path = f"/v1/messages/batches/{created['id']}"
+            watcher = redis.Redis.from_url(server.url, socket_timeout=10)
+
+            def look_and_die() -> None:
+                with contextlib.suppress(httpx.HTTPError):  # the process dies under it
+                    httpx.get(first + path, headers=HEADERS, timeout=120)
+
+            looking = threading.Thread(target=look_and_die, daemon=True)
+            looking.start()
+            for _ in range(600):  # until a few hundred are answered (at most 60 s)
+                if watcher.xlen("mockspike:journal") >= 300:
+                    break
+                threading.Event().wait(0.1)
+            doomed.kill()
+            doomed.wait(timeout=10)
+            answered_before = watcher.xlen("mockspike:journal")
+            assert 300 <= answered_before < 2000 + 2  # killed mid-batch
+
+            statuses: list[str] = []
+
+            def poll(n: int) -> None:
+                with httpx.Client(headers=HEADERS, timeout=60) as http:
+                    for _ in range(400):
+                        status = http.get(other + path).json()["processing_status"]
+                        if status == "ended":
+                            statuses.append(status)
+                            return
+
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                pollers = [pool.submit(poll, n) for n in range(4)]
+                threading.Event().wait(0.5)  # the pollers are at it
+                ordinary = httpx.post(
+                    other + "/v1/messages", json=BODY, headers=HEADERS, timeout=15
+                )
+                assert ordinary.status_code == 200
+                for poller in pollers:
+                    poller.result(timeout=180)
+            assert statuses == ["ended"] * 4
+            results = httpx.get(other + path + "/results", headers=HEADERS, timeout=30)
+            lines = [json.loads(line) for line in results.text.splitlines()]
+            assert sorted(r["custom_id"] for r in lines) == sorted(r["custom_id"] for r in requests)
+            lost = [r for r in lines if r["result"]["type"] == "errored"]
+            assert len(lost) <= 100  # at most the slice the dead process was answering
+            assert all(
+                "stopped before it saved" in r["result"]["error"]["error"]["message"] for r in lost
+            )
+            journal = httpx.get(other + "/_mockspike/requests", timeout=60).json()["requests"]
+            items = [e["batch_item"] for e in journal if e.get("batch_item")]
+            assert len(items) == len(set(items))  # no request answered twice
+            assert len(items) + len(lost) == 2000
+            watcher.close()
+        finally:
+            for process in (doomed, survivor):
+                if process.poll() is None:
+                    process.terminate()
+                try:
+                    process.communicate(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.communicate(timeout=10)
