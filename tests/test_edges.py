@@ -1,0 +1,81 @@
+"""Bounds and headers at the edges, on the stack `serve` runs (uvicorn with httptools):
+the head of a request is bounded, the admin API and dashboard refuse to be framed.
+Loopback only; bounded in count and time."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from mockspike import MockSpike
+from tests.conftest import chromium
+from tests.test_security import page_server
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with MockSpike().serve() as served:
+        yield served
+
+
+def exchange(url: str, head: bytes, extra: int = 0) -> bytes:
+    """Send `head` then `extra` more header bytes (in 64 KiB writes, stopping when the
+    server closes), then the head's end; the answer's first bytes."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        try:
+            sock.sendall(head)
+            sent = 0
+            while sent < extra:
+                sock.sendall(b"a" * 65536)
+                sent += 65536
+            sock.sendall(b"\r\n\r\n")
+        except OSError:
+            pass  # the server stopped reading: its answer is waiting
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+        return answer
+
+
+def test_a_head_over_64_kib_is_a_431_on_httptools(url: str) -> None:
+    import uvicorn.protocols.http.auto as auto
+
+    assert auto.AutoHTTPProtocol.__name__ == "HttpToolsProtocol"  # the stack serve runs
+    head = b"GET /v1/models HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: sk-test\r\nx-big: "
+    big = exchange(url, head, extra=16 * 1024 * 1024)  # 16 MiB, cut after the first 64 KiB
+    assert big.startswith(b"HTTP/1.1 431 ")
+    assert b'"type":"invalid_request_error"' in big.replace(b" ", b"")
+    assert b"65,536 bytes" in big
+    fits = exchange(url, head + b"a" * 60_000 + b"\r\nconnection: close")
+    assert not fits.startswith(b"HTTP/1.1 431 ")  # a large head within the bound is read
+    assert fits.startswith(b"HTTP/1.1 ")
+
+
+FRAMING = """<!doctype html><title>framing</title>
+<iframe id="dash" src="%(target)s/_mockspike/" style="opacity:0.01"></iframe>
+<iframe id="journal" src="%(target)s/_mockspike/requests"></iframe>"""
+
+
+def test_no_page_of_another_origin_can_frame_the_admin_api_or_dashboard() -> None:
+    fake = MockSpike()
+    with fake.serve() as target, page_server(FRAMING % {"target": target}) as page_url:
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(page_url)
+            page.wait_for_load_state("load")
+            framed = [f for f in page.frames if f is not page.main_frame]
+            assert len(framed) == 2
+            for frame in framed:  # blocked: Chromium's error page, not the fake's answer
+                assert not frame.url.startswith(target), frame.url
+        for path in ("/_mockspike/", "/_mockspike/requests", "/_mockspike/nothing"):
+            answer = httpx.get(target + path)
+            assert answer.headers["x-frame-options"] == "DENY"
+            assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
