@@ -11,7 +11,10 @@ So, before any admin route runs:
 - writes must be `content-type: application/json`, which a page can only send after a CORS
   preflight, and preflights (`OPTIONS`) are refused; no answer carries CORS headers;
 - without an admin token only loopback clients are served (every loopback address, IPv4,
-  IPv6 and IPv4-mapped); with a token, the token is required, compared in constant time.
+  IPv6 and IPv4-mapped); with a token, the token is required, compared in constant time;
+- no page may frame an answer (clickjacking: a near-invisible frame of the dashboard and
+  one click): every answer under the prefix says `X-Frame-Options: DENY` and
+  `Content-Security-Policy: frame-ancestors 'none'`.
 
 The decisions are pure functions; `Guard` is the ASGI wrapper that applies them.
 """
@@ -34,6 +37,12 @@ ADMIN_PREFIX = "/_mockspike/"
 ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
 JSON = "application/json"
 _READS = frozenset({"GET", "HEAD"})
+
+FRAME_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+)
+"""On every admin answer: no page, of any origin, may show it in a frame."""
 
 Refusal = tuple[int, str, str]
 """An HTTP status, the envelope's error type, and a message saying what to do."""
@@ -202,6 +211,12 @@ class Guard:
         if scope["type"] != "http" or not scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
+
+        async def unframed(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *FRAME_HEADERS]}
+            await send(message)
+
         headers = scope_headers(scope)
         server = scope.get("server")
         client = scope.get("client")
@@ -214,10 +229,10 @@ class Guard:
             server_host=_authority(server) if server else "",
         )
         if refused is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, unframed)
             return
         for message in envelope(*refused):
-            await send(message)
+            await unframed(message)
 
 
 def _authority(server: tuple[str, int | None]) -> str:
