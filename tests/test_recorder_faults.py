@@ -76,3 +76,21 @@ def test_stalling_upstream_never_wedges_the_recorder(tmp_path: Path) -> None:
             assert fresh.status_code == 200, fresh.text  # a slot was free: not a 529
         left = [e for e in fake.requests if e.status == 408]
         assert left and all("the client left" in (e.error or {})["message"] for e in left)
+
+
+def test_deep_json_through_the_cassette_path_is_a_clear_400(tmp_path: Path) -> None:
+    """In replay mode the body reaches the cassette before the engine's depth check: 300
+    and 1,000 levels deep are a clear miss (400 envelope), and the journal still reads."""
+    path = tmp_path / "one.json"
+    recorded = {"method": "POST", "path": "/v1/messages", "body": SEED_BODY}
+    interaction = {"request": recorded, "response": {"status": 200, "body": {"ok": True}}}
+    path.write_text(json.dumps({"version": 1, "interactions": [interaction]}))
+    with MockSpike(cassette=path).serve() as url, httpx.Client(base_url=url, timeout=30) as http:
+        for depth in (300, 1000):
+            body = b'{"model":"claude-haiku-4-5","messages":' + b"[" * depth + b"]" * depth + b"}"
+            answer = http.post("/v1/messages", content=body, headers=HEADERS)
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["type"] == "error"
+        journal = http.get("/_mockspike/requests")
+        assert journal.status_code == 200
+        assert [e["status"] for e in journal.json()["requests"]] == [400, 400]
