@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
+import zlib
 from pathlib import Path
 
 import httpx
 
 from mockspike import MockSpike
+from mockspike.cassettes import Cassette
 from tests.conftest import HEADERS, SEED_BODY
 from tests.hostile_upstream import HostileUpstream, Request, response
 
@@ -94,3 +98,92 @@ def test_deep_json_through_the_cassette_path_is_a_clear_400(tmp_path: Path) -> N
         journal = http.get("/_mockspike/requests")
         assert journal.status_code == 200
         assert [e["status"] for e in journal.json()["requests"]] == [400, 400]
+
+
+def hostile() -> HostileUpstream:
+    """Answers by what the request says: a gzip bomb, a UTF-8 header, odd SSE."""
+
+    async def answer(
+        request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        said = request.body.decode()
+        sse = [(b"content-type", b"text/event-stream")]
+        if "bomb" in said:  # 64 MiB of zeros in 64 KiB of gzip
+            writer.write(
+                response(
+                    200,
+                    [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")],
+                    bomb(),
+                )
+            )
+        elif "utf8 header" in said:
+            head = [(b"content-type", b"application/json"), (b"x-note", "Zoë ✓".encode())]
+            writer.write(response(200, head, b'{"ok":true}'))
+        elif "empty event" in said:
+            writer.write(response(200, sse, b'event:\ndata: {"type":"ping"}\n\n'))
+        elif "bad name" in said:
+            writer.write(response(200, sse, b"event: \xff\xfe\ndata: 1\n\nevent: ok\ndata: 2\n\n"))
+        elif "no blank lines" in said:
+            line = b"data: " + b"x" * 1018 + b"\n"
+            size = 24 * 1024 * 1024
+            writer.write(response(200, sse, b"")[: -len(b"0\r\n\r\n")] + b"%d\r\n\r\n" % size)
+            for _ in range(size // (8 * 1024)):
+                writer.write(line * 8)
+                await writer.drain()
+
+    return HostileUpstream(answer)
+
+
+_BOMB: list[bytes] = []
+
+
+def bomb() -> bytes:
+    if not _BOMB:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        zeros = b"\0" * (1024 * 1024)
+        _BOMB.append(b"".join(packer.compress(zeros) for _ in range(64)) + packer.flush())
+    return _BOMB[0]
+
+
+def test_a_hostile_upstream_never_leaves_a_cassette_the_tools_refuse(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.json"
+    upstream = hostile()
+    with (
+        upstream.running() as origin,
+        MockSpike(cassette=path, record_mode="new_episodes", upstream=origin).serve() as url,
+        httpx.Client(base_url=url, headers=HEADERS, timeout=60) as http,
+    ):
+        bombed = http.post("/v1/messages", json=ask("bomb"))
+        assert bombed.status_code == 502
+        assert "over 33,554,432 bytes decoded" in bombed.json()["error"]["message"]
+        odd = {text: http.post("/v1/messages", json=ask(text)) for text in ODD}
+        assert (b"x-note", "Zoë ✓".encode()) in odd["utf8 header"].headers.raw
+        assert odd["empty event"].text == 'event:\ndata: {"type":"ping"}\n\n'
+        assert odd["bad name"].content == b"event: \xff\xfe\ndata: 1\n\nevent: ok\ndata: 2\n\n"
+        long = http.post("/v1/messages", json=ask("no blank lines"))
+        assert len(long.content) == 24 * 1024 * 1024
+    listed = subprocess.run(
+        [sys.executable, "-m", "mockspike", "cassette", "list", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    cassette = Cassette.load(path)
+    said = [json.dumps(i["request"]["body"]) for i in cassette.interactions]
+    assert not any("bomb" in s for s in said)
+    assert len(cassette.interactions) == 4
+    with (
+        MockSpike(cassette=path).serve() as url,
+        httpx.Client(base_url=url, headers=HEADERS, timeout=60) as http,
+    ):
+        again = {text: http.post("/v1/messages", json=ask(text)) for text in ODD}
+    assert (b"x-note", "Zoë ✓".encode()) in again["utf8 header"].headers.raw
+    assert again["empty event"].text == 'event: message\ndata: {"type":"ping"}\n\n'
+    assert (
+        again["bad name"].content
+        == "event: \ufffd\ufffd\ndata: 1\n\nevent: ok\ndata: 2\n\n".encode()
+    )
+
+
+ODD = ("utf8 header", "empty event", "bad name")

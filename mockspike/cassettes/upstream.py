@@ -41,6 +41,8 @@ MAX_RECORDINGS = 64
 """Requests in flight to the upstream at once, by default."""
 QUEUE_TIMEOUT = 30.0
 """Seconds a request waits for one of them to finish before a 529, by default."""
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+"""An upstream answer, decoded, is at most this long (a gzip bomb is cut, not inflated)."""
 
 WATCH_INTERVAL = 0.25
 """Seconds between looks, while waiting on the upstream, at whether the client left."""
