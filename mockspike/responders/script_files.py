@@ -13,6 +13,9 @@ rules:
       - fail: {status: 429, retry_after: 0.01}
       - fault: {kind: break, after: 3, error: {status: 529}}
 ```
+
+Reply text, tool input and failure messages may be templates built from the request
+(`{{ text }}`, `{{ body.metadata.user_id }}`: `responders/templates.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 
 from .._files import load_data
 from ..core import checks
-from ..core.outcomes import Failure
+from ..core.outcomes import Failure, Reply
+from . import templates
 from .matchers import check_names
 from .scripted import Rule
 
@@ -95,6 +99,7 @@ def _apply(rule: Rule, action: Any, where: str) -> None:
         raise SpecError(f"{where}: {verb} takes an object of arguments, not {args!r}")
     args = dict(args or {})
     _checked(where, checks.check, verb, args)
+    tokens_given = "output_tokens" in (args.get("usage") or {})
     if verb == "reply":
         _checked(where, rule.reply, args.pop("text", None), **args)
     elif verb == "reply_tool_use":
@@ -109,3 +114,18 @@ def _apply(rule: Rule, action: Any, where: str) -> None:
         if isinstance(args.get("error"), dict):
             args["error"] = Failure(**args["error"])
         _checked(where, rule.fault, args.pop("kind"), **args)
+    _checked(where, _templated, rule, tokens_given)
+
+
+def _templated(rule: Rule, tokens_given: bool) -> None:
+    """The answer just added, with its `{{ … }}` templates found and checked (a reply's
+    content, a failure's message), rendered for each request it answers."""
+    response = rule.responses[-1]
+    if isinstance(response, Reply):
+        found = templates.find(response.content)
+    elif isinstance(response, Failure) and response.message:
+        found = templates.find(response.message, ("message",))
+    else:
+        return
+    if found:
+        rule.responses[-1] = templates.Templated(response, tuple(found), tokens_given)

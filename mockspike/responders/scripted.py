@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import checks
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
-from . import server_tools
+from . import server_tools, templates
 from .matchers import MATCHERS, check_names
 from .regex import RegexError
 
@@ -30,7 +30,7 @@ class Rule:
     matchers: dict[str, Any]
     times: int | None = None
     name: str | None = None
-    responses: list[Response] = field(default_factory=list)
+    responses: list[Response | templates.Templated] = field(default_factory=list)
     calls: int = 0
     unanswered: int = 0
     """Requests this rule matched but could not answer: no reply was chained to it."""
@@ -176,13 +176,13 @@ class Rule:
             "matching a request"
         )
 
-    def take(self) -> Response:
+    def take(self) -> Response | templates.Templated:
         """The next response of the sequence (the last one repeats)."""
         response = self.response_at(self.calls)
         self.calls += 1
         return response
 
-    def response_at(self, position: int) -> Response:
+    def response_at(self, position: int) -> Response | templates.Templated:
         """The response for the `position`-th use (0 first; the last one repeats)."""
         if not self.responses:
             raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
@@ -195,6 +195,19 @@ class Rule:
         )
         label = f" {self.name!r}" if self.name else ""
         return f"rule #{self.number}{label} on({shown})"
+
+
+def _rendered(
+    rule: Rule, position: int, body: dict[str, Any], headers: Mapping[str, str]
+) -> Response:
+    response = rule.response_at(position)
+    if not isinstance(response, templates.Templated):
+        return response
+    values = templates.context(body, headers, count=position + 1, state=None)
+    try:
+        return response.render(values)
+    except templates.TemplateError as exc:
+        raise checks.AnswerError(f"mockspike: {rule.describe()}: {exc}") from None
 
 
 def _claim_here(rule: Rule) -> int | None:
@@ -218,7 +231,11 @@ class Script:
             self.rules.append(rule)
         return rule
 
-    def decide(self, body: dict[str, Any]) -> tuple[Rule | None, Response | None]:
+    def decide(
+        self, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> tuple[Rule | None, Response | None]:
+        """The first rule that matches `body` and has a use left, and its answer (templates
+        rendered from the request and `headers`)."""
         with self._lock:
             for queued in (True, False):  # queued one-shots first, then standing rules
                 for rule in self.rules:
@@ -229,7 +246,7 @@ class Script:
                         continue
                     position = self._claim(rule)
                     if position is not None:
-                        return rule, rule.response_at(position)
+                        return rule, _rendered(rule, position, body, headers or {})
         return None, None
 
     def explain_miss(self, body: dict[str, Any]) -> str:
