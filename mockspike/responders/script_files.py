@@ -28,7 +28,7 @@ from ..core import checks
 from ..core.outcomes import Failure, Reply
 from . import templates
 from .matchers import check_names
-from .scripted import Rule
+from .scripted import RULE_FIELDS, Rule
 
 _ACTIONS = ("reply", "reply_tool_use", "reply_web_search", "reply_code_execution", "fail", "fault")
 
@@ -74,7 +74,8 @@ def _rule(item: Any, make_rule: Any, where: str, made: list[Rule]) -> None:
     _checked(f"{where}.match", check_names, match, in_files=True)
     respond = item["respond"]
     actions = respond if isinstance(respond, list) else [respond]
-    rule: Rule = _checked(where, make_rule, times=item.get("times"), name=item.get("name"), **match)
+    own = {k: item[k] for k in RULE_FIELDS if item.get(k) is not None}
+    rule: Rule = _checked(where, make_rule, **own, **match)
     made.append(rule)
     for j, action in enumerate(actions):
         _apply(rule, action, f"{where}.respond[{j}]")
