@@ -20,7 +20,9 @@ Reply text, tool input and failure messages may be templates built from the requ
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .._files import load_data
@@ -30,7 +32,27 @@ from . import templates
 from .matchers import check_names
 from .scripted import RULE_FIELDS, Rule
 
-_ACTIONS = ("reply", "reply_tool_use", "reply_web_search", "reply_code_execution", "fail", "fault")
+
+def _fault(rule: Rule, args: dict[str, Any]) -> Rule:
+    if isinstance(args.get("error"), dict):
+        args["error"] = Failure(**args["error"])
+    return rule.fault(args.pop("kind"), **args)
+
+
+ANSWERS: Mapping[str, Callable[[Rule, dict[str, Any]], Rule]] = MappingProxyType(
+    {
+        "reply": lambda rule, args: rule.reply(args.pop("text", None), **args),
+        "reply_tool_use": lambda rule, args: rule.reply_tool_use(
+            args.pop("name"), args.pop("input", {}), **args
+        ),
+        "reply_web_search": lambda rule, args: rule.reply_web_search(**args),
+        "reply_code_execution": lambda rule, args: rule.reply_code_execution(**args),
+        "fail": lambda rule, args: rule.fail(args.pop("status"), **args),
+        "fault": _fault,
+    }
+)
+"""The answer verbs a script's `respond` may use, each as the `Rule` method it calls with
+its checked arguments (the admin API's `/replies`, `/failures`, `/faults` come here too)."""
 
 
 class SpecError(ValueError):
@@ -93,28 +115,15 @@ def _checked(where: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _apply(rule: Rule, action: Any, where: str) -> None:
-    if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in _ACTIONS:
-        raise SpecError(f"{where}: one of {', '.join(_ACTIONS)} with its arguments")
+    if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in ANSWERS:
+        raise SpecError(f"{where}: one of {', '.join(ANSWERS)} with its arguments")
     ((verb, args),) = action.items()
     if args is not None and not isinstance(args, dict):
         raise SpecError(f"{where}: {verb} takes an object of arguments, not {args!r}")
     args = dict(args or {})
     _checked(where, checks.check, verb, args)
     tokens_given = "output_tokens" in (args.get("usage") or {})
-    if verb == "reply":
-        _checked(where, rule.reply, args.pop("text", None), **args)
-    elif verb == "reply_tool_use":
-        _checked(where, rule.reply_tool_use, args.pop("name"), args.pop("input", {}), **args)
-    elif verb == "reply_web_search":
-        _checked(where, rule.reply_web_search, **args)
-    elif verb == "reply_code_execution":
-        _checked(where, rule.reply_code_execution, **args)
-    elif verb == "fail":
-        _checked(where, rule.fail, args.pop("status"), **args)
-    else:
-        if isinstance(args.get("error"), dict):
-            args["error"] = Failure(**args["error"])
-        _checked(where, rule.fault, args.pop("kind"), **args)
+    _checked(where, ANSWERS[verb], rule, args)
     _checked(where, _templated, rule, tokens_given)
 
 
