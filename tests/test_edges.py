@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from tests.conftest import chromium
+from tests.conftest import HEADERS, SEED_BODY, chromium, serve_process
 from tests.test_security import page_server
 
 
@@ -79,3 +79,40 @@ def test_no_page_of_another_origin_can_frame_the_admin_api_or_dashboard() -> Non
             answer = httpx.get(target + path)
             assert answer.headers["x-frame-options"] == "DENY"
             assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def stalled_reader(url: str) -> socket.socket:
+    """A live-feed subscriber that never reads (a tiny receive buffer, so the server's
+    writes back up at once)."""
+    parts = urlsplit(url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    sock.sendall(b"GET /_mockspike/events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+    return sock
+
+
+def test_live_feed_subscribers_that_stop_reading_hold_bounded_memory() -> None:
+    """Two `/events` readers that stop reading, then 300 requests of 700 KB: the server's
+    RSS grows by the journal's own bound and little more (before: +484 MiB)."""
+    with serve_process() as (process, url):
+        body = {**SEED_BODY, "metadata": {"user_id": "x" * 700_000}}
+        with httpx.Client(base_url=url, headers=HEADERS, timeout=30) as http:
+            for _ in range(20):  # warm up: the journal's first bodies, the allocator
+                http.post("/v1/messages", json=body)
+            before = rss_mib(process.pid)
+            readers = [stalled_reader(url) for _ in range(2)]
+            try:
+                for _ in range(300):
+                    http.post("/v1/messages", json=body)
+                grown = rss_mib(process.pid) - before
+            finally:
+                for reader in readers:
+                    reader.close()
+    assert grown < 150, f"RSS grew {grown:.0f} MiB"
