@@ -9,6 +9,7 @@ import contextlib
 import json
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +29,11 @@ pytestmark = pytest.mark.skipif(
 CONFIG = {
     "keys": {
         "paid": {
-            "wallet": 1000.0,
+            "wallet": 1_000_000.0,
             "rate_limits": {
                 "requests_per_minute": 100_000,
-                "input_tokens_per_minute": 10_000_000,
-                "output_tokens_per_minute": 10_000_000,
+                "input_tokens_per_minute": 1_000_000_000,
+                "output_tokens_per_minute": 1_000_000_000,
             },
         }
     }
@@ -199,3 +200,66 @@ def test_a_replica_killed_mid_batch_costs_the_other_a_bounded_pause(tmp_path: Pa
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.communicate(timeout=10)
+
+
+def used_mib(url: str) -> float:
+    client = redis.Redis.from_url(url, socket_timeout=10)
+    try:
+        return int(client.info("memory")["used_memory"]) / 2**20
+    finally:
+        client.close()
+
+
+BIG = {**BODY, "messages": [{"role": "user", "content": "x" * 700_000}]}
+
+
+def test_the_journal_in_redis_is_bounded_in_bytes(tmp_path: Path) -> None:
+    """200 requests of 700 KB: Redis grows by the journal's 64 MiB bound, not by the
+    140 MB sent, and the whole journal reads back within that bound."""
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    with RedisServer() as server:
+        process, url = start_serve("--quiet", "--state", server.url, "--config", str(config))
+        try:
+            before = used_mib(server.url)
+            with httpx.Client(headers=HEADERS, timeout=30) as http:
+                for _ in range(200):
+                    assert http.post(url + "/v1/messages", json=BIG).status_code == 200
+                journal = http.get(url + "/_mockspike/requests", timeout=60)
+            grown = used_mib(server.url) - before
+            assert grown < 80, f"Redis grew {grown:.0f} MiB"
+            assert len(journal.content) < 70 * 2**20
+            assert 0 < len(journal.json()["requests"]) < 200  # the oldest were dropped
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+
+
+def test_a_redis_that_may_evict_any_key_is_refused_and_a_full_one_keeps_the_rules(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps(CONFIG))
+    with RedisServer("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru") as server:
+        refused = subprocess.run(
+            [sys.executable, "-m", "mockspike", "serve", "--port", "0", "--state", server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert refused.returncode == 2
+    assert "may evict any key when full (maxmemory-policy allkeys-lru)" in refused.stderr
+    assert "CONFIG SET maxmemory-policy noeviction" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with RedisServer("--maxmemory", "24mb") as server:  # noeviction, Redis's default
+        process, url = start_serve("--quiet", "--state", server.url, "--config", str(config))
+        try:
+            httpx.post(url + "/_mockspike/rules", json=RULES, timeout=10).raise_for_status()
+            with httpx.Client(headers=HEADERS, timeout=30) as http:
+                answers = [http.post(url + "/v1/messages", json=BIG) for _ in range(40)]
+            texts = [a.json()["content"][0]["text"] for a in answers if a.status_code == 200]
+            assert texts == ["ruled"] * 40  # answered, by the rule, though Redis is full
+        finally:
+            process.terminate()
+            _, errors = process.communicate(timeout=10)
+        assert "Redis is at maxmemory" in errors  # said, not silent

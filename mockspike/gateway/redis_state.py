@@ -4,7 +4,8 @@ Each decision is one server-side Lua script (run by EVALSHA): taking rate-limit 
 settling (giving back output tokens and debiting the wallet) and claiming a use of a rule.
 Redis runs a script alone, so two processes never both spend the last token or the last use
 of a rule. Bucket time is Redis's own clock (`TIME`), so machines need not agree on theirs.
-Prompt-cache entries are keys with a TTL; the journal is a capped stream (`XADD MAXLEN ~`).
+Prompt-cache entries are keys with a TTL; the journal is a stream capped by entries and by
+bytes (one Lua step appends and drops the oldest).
 Rules are stored as their script-file form (`responders/script_files.py`), with a version
 number that every process checks before deciding, and rebuilds its rules from on a change.
 
@@ -194,6 +195,27 @@ redis.call('INCR', KEYS[2])
 return 1
 """
 
+# Append entry ARGV[1] to stream KEYS[1] (its size counted in KEYS[2]), then drop the oldest
+# while over ARGV[2] entries or ARGV[3] bytes (the newest always stays).
+_APPEND = """
+local size = string.len(ARGV[1])
+redis.call('XADD', KEYS[1], '*', 'entry', ARGV[1], 'n', size)
+local total = redis.call('INCRBY', KEYS[2], size)
+local count = redis.call('XLEN', KEYS[1])
+local max_entries, max_bytes = tonumber(ARGV[2]), tonumber(ARGV[3])
+while count > 1 and (count > max_entries or total > max_bytes) do
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  local n = 0
+  for i = 1, #oldest[2], 2 do
+    if oldest[2][i] == 'n' then n = tonumber(oldest[2][i + 1]) end
+  end
+  redis.call('XDEL', KEYS[1], oldest[1])
+  total = redis.call('DECRBY', KEYS[2], n)
+  count = count - 1
+end
+return count
+"""
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -226,6 +248,7 @@ class RedisState:
         self._keys = _Keys(prefix)
         try:
             self.client.ping()
+            _check_eviction(self.client, url)
             for key, credits in wallets.items():
                 self.client.hsetnx(self._keys.wallets, key, repr(credits))
         except redis.RedisError as exc:
@@ -435,7 +458,7 @@ class RedisState:
     def clear(self) -> None:
         pipe = self.client.pipeline(transaction=True)
         keys = self._keys
-        pipe.delete(keys.rules, keys.calls, keys.journal, keys.scenarios)
+        pipe.delete(keys.rules, keys.calls, keys.journal, keys.journal + ":bytes", keys.scenarios)
         pipe.delete(keys.script_digest, keys.script_rules)
         pipe.incr(self._keys.version)
         pipe.execute()
@@ -467,6 +490,26 @@ class RedisState:
         if self._raw is None:
             self._raw = _connect(self.url, decode=False)
         return RedisFileStore(self.client, self._raw, self._keys)
+
+
+def _check_eviction(client: redis.Redis, url: str) -> None:
+    """Refuse a Redis that may evict any key when full (`allkeys-*`): the rules, wallets
+    and batches would vanish under memory pressure. `noeviction` (Redis's default) or a
+    `volatile-*` policy (then only keys with a TTL go: rate-limit buckets, cache entries,
+    operation ids) keep them. A Redis whose CONFIG is disabled (a managed one) is trusted."""
+    try:
+        found = cast(dict[str, str], client.config_get("maxmemory-policy"))
+    except redis.ResponseError:
+        return
+    policy = found.get("maxmemory-policy", "")
+    if policy.startswith("allkeys-"):
+        client.close()
+        raise ConnectionError(
+            f"Redis at {url} may evict any key when full (maxmemory-policy {policy}): the "
+            "shared rules, wallets and batches would vanish under memory pressure. Use "
+            "noeviction (the default) or a volatile-* policy: redis-cli CONFIG SET "
+            "maxmemory-policy noeviction"
+        )
 
 
 def _connect(url: str, *, decode: bool) -> redis.Redis:
@@ -599,20 +642,27 @@ class RedisJournal(Journal):
         )
         self._client = client
         self._stream = stream
+        self._append = client.register_script(_APPEND)
 
     def append(self, entry: Entry, raw: bytes = b"") -> None:
         """Write the entry, redacted and summarised as in memory (this process keeps its
-        own bounded copy too); a lost Redis loses the entry, never the answer."""
+        own bounded copy too), within `max_entries` and `max_bytes` of entries' JSON; sent
+        once (never re-sent: see the module's doc). A lost or full Redis loses the entry,
+        never the answer, and says so in the log."""
         super().append(entry, raw)
         try:
-            self._client.xadd(
-                self._stream,
-                {"entry": _json.dumps(entry.to_json()).decode()},
-                maxlen=self.max_entries,
-                approximate=True,
+            self._append(
+                keys=[self._stream, self._stream + ":bytes"],
+                args=[_json.dumps(entry.to_json()).decode(), self.max_entries, self.max_bytes],
             )
         except redis.RedisError as exc:
-            log.warning("mockspike: journal entry not written to Redis: %s", exc)
+            full = "maxmemory" in str(exc) or isinstance(exc, redis.exceptions.OutOfMemoryError)
+            log.log(
+                logging.ERROR if full else logging.WARNING,
+                "mockspike: journal entry not written to Redis: %s%s",
+                exc,
+                " (Redis is at maxmemory: raise it, or keep a smaller journal)" if full else "",
+            )
 
     @_guarded
     def _all(self) -> list[Entry]:
@@ -622,7 +672,7 @@ class RedisJournal(Journal):
     @_guarded
     def clear(self) -> None:
         super().clear()
-        self._client.delete(self._stream)
+        self._client.delete(self._stream, self._stream + ":bytes")
 
     @overload
     def __getitem__(self, index: int) -> Entry: ...
