@@ -7,10 +7,12 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import shlex
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -263,3 +265,48 @@ def test_a_redis_that_may_evict_any_key_is_refused_and_a_full_one_keeps_the_rule
             process.terminate()
             _, errors = process.communicate(timeout=10)
         assert "Redis is at maxmemory" in errors  # said, not silent
+
+
+def readme_redis_options() -> list[str]:
+    """The options of the README's own `redis-server` command line (less its port)."""
+    readme = Path(__file__).parent.parent / "README.md"
+    line = next(x for x in readme.read_text().splitlines() if x.startswith("redis-server "))
+    words = [w for w in shlex.split(line, comments=True)[1:] if w != "&"]
+    at = words.index("--port")
+    return words[:at] + words[at + 2 :]
+
+
+def test_the_readmes_redis_keeps_script_rules_and_wallets_across_a_restart(
+    tmp_path: Path,
+) -> None:
+    """Redis run as the README says, killed and started again under a running `serve`:
+    the `--script` rule still answers and a spent wallet is still spent (without
+    persistence the rule was gone and the wallet unlimited)."""
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps({"keys": {"paid": {"wallet": 0.01}, "free": {}}}))
+    script = tmp_path / "rules.json"
+    script.write_text(json.dumps({"rules": [{"respond": {"reply": {"text": "scripted"}}}]}))
+    server = RedisServer(*readme_redis_options()).start()
+    process, url = start_serve(
+        "--quiet", "--state", server.url, "--config", str(config), "--script", str(script)
+    )
+    try:
+        with httpx.Client(headers=HEADERS, timeout=30) as http:
+            first = http.post(url + "/v1/messages", json=BODY)
+            assert first.json()["content"][0]["text"] == "scripted"
+            assert http.post(url + "/v1/messages", json=BODY).status_code == 402  # spent
+            server.stop()  # SIGKILL
+            server.start()
+            statuses = []
+            for _ in range(50):  # the pool reconnects on the next calls
+                statuses.append(http.post(url + "/v1/messages", json=BODY).status_code)
+                if statuses[-1] != 503:
+                    break
+                time.sleep(0.1)
+            assert statuses[-1] == 402  # still spent, not unlimited
+            free = http.post(url + "/v1/messages", json=BODY, headers={"x-api-key": "free"})
+            assert free.json()["content"][0]["text"] == "scripted"  # the rule survived
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+        server.stop()
