@@ -4,8 +4,10 @@ Loopback only; bounded in count and time."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,6 +15,7 @@ import pytest
 
 from mockspike import MockSpike
 from tests.conftest import HEADERS, SEED_BODY, chromium, serve_process
+from tests.hostile_upstream import HostileUpstream, Request, response
 from tests.test_security import page_server
 
 
@@ -116,3 +119,58 @@ def test_live_feed_subscribers_that_stop_reading_hold_bounded_memory() -> None:
                 for reader in readers:
                     reader.close()
     assert grown < 150, f"RSS grew {grown:.0f} MiB"
+
+
+FOREIGN = {"host": "rebound.example"}
+FILES_BETA = {"anthropic-beta": "files-api-2025-04-14"}
+
+
+def test_stored_files_and_batch_results_answer_only_under_the_servers_own_names() -> None:
+    """A DNS-rebinding page reaches the fake under its own name: it may still send
+    messages (a fake behind a proxy is reached under other names too), but reads no stored
+    file and no batch result."""
+    fake = MockSpike(profile="anthropic")
+    stored = fake.files.add(b"secret figures", "figures.csv")
+    with fake.serve() as url, httpx.Client(base_url=url, headers=HEADERS, timeout=30) as http:
+        batch = http.post(
+            "/v1/messages/batches",
+            json={"requests": [{"custom_id": "a", "params": SEED_BODY}]},
+        ).json()
+        reads = [
+            f"/v1/files/{stored['id']}/content",
+            f"/v1/files/{stored['id']}",
+            "/v1/files",
+            f"/v1/messages/batches/{batch['id']}/results",
+        ]
+        assert http.get(f"/v1/messages/batches/{batch['id']}").is_success  # ends it
+        for path in reads:
+            assert http.get(path, headers=FILES_BETA).status_code == 200, path
+            refused = http.get(path, headers={**FILES_BETA, **FOREIGN})
+            assert refused.status_code == 403, path
+            assert "refused the Host 'rebound.example'" in refused.json()["error"]["message"]
+        assert http.post("/v1/messages", json=SEED_BODY, headers=FOREIGN).status_code == 200
+
+
+def test_a_recorder_spends_its_upstreams_credentials_only_under_its_own_names(
+    tmp_path: Path,
+) -> None:
+    seen: list[bytes] = []
+
+    async def answer(
+        request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        seen.append(request.body)
+        writer.write(response(200, [(b"content-type", b"application/json")], b'{"ok":true}'))
+
+    with HostileUpstream(answer).running() as origin:
+        upstream = origin.replace("http://", "http://user:PASSWORD@")
+        recorder = MockSpike(
+            cassette=tmp_path / "c.json", record_mode="new_episodes", upstream=upstream
+        )
+        with recorder.serve() as url, httpx.Client(base_url=url, headers=HEADERS) as http:
+            refused = http.post("/v1/messages", json=SEED_BODY, headers=FOREIGN)
+            assert refused.status_code == 403
+            assert "forwards requests with its upstream's credentials" in refused.text
+            assert seen == []  # nothing went upstream
+            assert http.post("/v1/messages", json=SEED_BODY).status_code == 200
+            assert len(seen) == 1

@@ -22,6 +22,7 @@ from ..core.engine import Engine
 from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
 from .bounds import Bodies
+from .guard import Access, Refusal, api_refusal, envelope
 from .scope import raw_headers, wire_request
 
 Scope = MutableMapping[str, Any]
@@ -32,15 +33,20 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 PREFIX = "/v1/"
+GUARDED = ("/v1/files", "/v1/messages/batches/")
+"""Paths whose reads the Host rule may refuse (see `guard.api_refusal`)."""
 
 
 class App:
     """The server's ASGI app: `/v1/*` answered here, the rest by `other`."""
 
-    def __init__(self, engine: Engine, bodies: Bodies, other: ASGIApp) -> None:
+    def __init__(
+        self, engine: Engine, bodies: Bodies, other: ASGIApp, access: Access | None = None
+    ) -> None:
         self.engine = engine
         self.bodies = bodies
         self.other = other
+        self.access = access or Access()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -51,12 +57,32 @@ class App:
         ):
             await self.other(scope, receive, send)
             return
+        refused = self._refusal(scope)
+        if refused is not None:
+            for message in envelope(*refused):
+                await send(message)
+            return
         try:
             await self._answer(scope, receive, send)
         except ConnectionAbortedError:  # a drop where the transport is out of reach
             raise
         except OSError:  # the client went away: nothing more to answer
             return
+
+    def _refusal(self, scope: Scope) -> Refusal | None:
+        """The Host rule for stored content and credentialed forwarding (`guard.py`)."""
+        front = self.engine.front
+        spends = front is not None and front.credentialed
+        method, path = scope["method"], scope["path"]
+        if not spends and (method not in ("GET", "HEAD") or not path.startswith(GUARDED)):
+            return None  # the hot path: one check
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        server = scope.get("server")
+        if not host and server:
+            host = f"{server[0]}:{server[1]}"
+        return api_refusal(
+            self.access, method=method, path=path, host=host, spends_credentials=spends
+        )
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         engine = self.engine

@@ -68,11 +68,9 @@ def create_app(fake: MockSpike) -> App:
     bodies = Bodies(settings.bounds, too_large)
     handlers = {HTTPException: _http_error}
     other = Starlette(routes=routes, exception_handlers=handlers)
-    guarded = Guard(
-        BodyReader(other, bodies, body_limit=engine.body_limit),
-        access=Access.of(settings.admin_token, settings.allowed_hosts),
-    )
-    return App(engine, bodies, guarded)
+    access = Access.of(settings.admin_token, settings.allowed_hosts)
+    guarded = Guard(BodyReader(other, bodies, body_limit=engine.body_limit), access=access)
+    return App(engine, bodies, guarded, access)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

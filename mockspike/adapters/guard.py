@@ -12,6 +12,11 @@ So, before any admin route runs:
   preflight, and preflights (`OPTIONS`) are refused; no answer carries CORS headers;
 - without an admin token only loopback clients are served (every loopback address, IPv4,
   IPv6 and IPv4-mapped); with a token, the token is required, compared in constant time;
+- beyond the admin API, the same Host rule holds for what a rebinding page could read or
+  spend: stored files and batch results (`GET /v1/files…`, `GET …/batches/{id}/results`)
+  and every request a recorder would forward with credentials taken from its upstream URL
+  (`api_refusal`). Messages, models and the rest stay reachable under any name (a fake
+  behind a proxy or a container's service name);
 - no page may frame an answer (clickjacking: a near-invisible frame of the dashboard and
   one click): every answer under the prefix says `X-Frame-Options: DENY` and
   `Content-Security-Policy: frame-ancestors 'none'`.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,6 +173,31 @@ def refusal(
             f"--admin-token and send it in the {ADMIN_TOKEN_HEADER} header",
         )
     return None
+
+
+_HOST_BOUND_READS = re.compile(r"^/v1/files(/|$)|^/v1/messages/batches/[^/]+/results$")
+
+
+def api_refusal(
+    access: Access, *, method: str, path: str, host: str, spends_credentials: bool
+) -> Refusal | None:
+    """Why an API request under `host` is refused, or None: stored files and batch results,
+    and requests forwarded with the upstream URL's credentials (`spends_credentials`),
+    answer only under the server's own names, as the admin API does."""
+    reads_stored = method in _READS and _HOST_BOUND_READS.match(path) is not None
+    if not (reads_stored or spends_credentials) or host_allowed(host, access):
+        return None
+    what = (
+        "stored files and batch results answer"
+        if reads_stored
+        else "a recorder forwards requests with its upstream's credentials"
+    )
+    return (
+        403,
+        "permission_error",
+        f"mockspike: refused the Host {host_name(host)!r}: {what} only under the server's own "
+        "names (IP addresses, localhost); add a name with --allowed-host (allowed_hosts=)",
+    )
 
 
 def bind_warning(host: str, token: str | None) -> str | None:

@@ -86,6 +86,10 @@ class Recorder:
         """True when answering may wait on the network (adapters then use a thread)."""
         return self.records and self.upstream is not None
 
+    @property
+    def credentialed(self) -> bool:
+        return self.records and self._upstream is not None and self._upstream.credentialed
+
     def forwards(self, request: WireRequest) -> bool:
         if not self.records or self.upstream is None:
             return False

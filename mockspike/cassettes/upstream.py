@@ -272,6 +272,11 @@ class Upstream:
                 f"mockspike recorder: cannot reach the upstream {self.url}: {self.hide(str(exc))}",
             ) from None
 
+    @property
+    def credentialed(self) -> bool:
+        """Whether the URL carried credentials (sent as Basic auth)."""
+        return self._auth is not None
+
     def hide(self, text: str) -> str:
         """`text` with the URL's password masked (for messages that might quote it)."""
         password = self._auth[1] if self._auth else ""
