@@ -23,6 +23,7 @@ without applying anything again. Everything else is sent once (a journal entry, 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -64,6 +65,8 @@ TIMEOUT = 1.0
 PATIENCE = 3.0
 #: Seconds a decision's result is kept under its operation id for such a re-send.
 OP_SECONDS = 30
+#: Seconds a test fixture may hold the shared state alone (`RedisState.turn`).
+TURN_SECONDS = 600.0
 
 # Refill the three buckets of KEYS[1] on Redis's clock; take ARGV[4..6] from them when all
 # fit, else take nothing and name the one that waits longest. ARGV[1..3]: capacities.
@@ -467,6 +470,25 @@ class RedisState:
         self.client.close()
         if self._raw is not None:
             self._raw.close()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold this state alone among the test fixtures sharing it (pytest-xdist workers,
+        other runs on the same Redis), so tests never see each other's rules or journal:
+        a lease of `TURN_SECONDS`, waited for as long. `mockspike serve` processes do not
+        take turns: they are the shared fake."""
+        lock = self.client.lock(
+            self._keys.prefix + "fixture:turn",
+            timeout=TURN_SECONDS,
+            blocking_timeout=TURN_SECONDS,
+        )
+        if not _guarded(lock.acquire)():
+            raise StateUnavailable(f"another test held the shared state over {TURN_SECONDS:g} s")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(redis.RedisError):  # expired, or Redis gone
+                lock.release()
 
     def use_journal(self, journal: Journal) -> Journal:
         self.journal = RedisJournal(self.client, self._keys.journal, journal)
