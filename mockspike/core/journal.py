@@ -73,6 +73,14 @@ class Entry:
     """For a body too large to keep: `{"bytes", "sha256", "prefix"}` (and `body` is None)."""
     size: int = 0
     """Bytes of request body and reply this entry holds (counted against the budget)."""
+    dialect: str = "anthropic"
+    """How the client spoke: `anthropic` (the Messages API) or `openai` (the OpenAI SDK
+    compatibility layer, `core/openai_chat.py`)."""
+    ignored: list[str] | None = None
+    """OpenAI dialect: the request's fields the compatibility layer accepted and ignored
+    (dotted paths: `logprobs`, `tools.0.function.strict`)."""
+    translated: dict[str, Any] | None = None
+    """OpenAI dialect: the Messages request the compatibility layer made of `body`."""
     _raw: bytes | None = None
     """The JSON text `body` is parsed from when first read. The journal keeps a Messages
     body as the bytes it came in: one object a sixth the size, where the parsed body is

@@ -445,11 +445,26 @@ def async_anthropic_client(mockspike: MockSpike) -> Any:
     return _sdk_client(mockspike.async_anthropic_client)
 
 
-def _sdk_client(make: Callable[[], Any]) -> Any:
+@pytest.fixture
+def openai_client(mockspike: MockSpike) -> Any:
+    """A real `openai.OpenAI` wired in-process to the `mockspike` fake (Claude through the
+    OpenAI SDK compatibility layer)."""
+    client = _sdk_client(mockspike.openai_client, "openai")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def async_openai_client(mockspike: MockSpike) -> Any:
+    """A real `openai.AsyncOpenAI` wired in-process to the `mockspike` fake."""
+    return _sdk_client(mockspike.async_openai_client, "openai")
+
+
+def _sdk_client(make: Callable[[], Any], sdk: str = "anthropic") -> Any:
     try:
         return make()
     except ModuleNotFoundError as exc:
-        if exc.name != "anthropic":
+        if exc.name != sdk:
             raise
         missing = str(exc)
     pytest.fail(f"mockspike: the {missing}", pytrace=False)
