@@ -507,7 +507,8 @@ def mockspike_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MockSpike]:
     """A real uvicorn server on 127.0.0.1 (one per session, profile and state), reset for
-    this test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` point at it while the test runs.
+    this test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` (and the OpenAI SDK's
+    `OPENAI_BASE_URL` / `OPENAI_API_KEY`) point at it while the test runs.
     Its state is in this process unless the marker's `state=` (or `--mockspike-state`, or
     the ini's `mockspike_state`) names a Redis shared with other `mockspike serve`
     processes: resetting it then resets theirs."""
@@ -530,6 +531,8 @@ def mockspike_server(
     assert fake.base_url is not None
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url + "/v1")  # the OpenAI SDK's
+    monkeypatch.setenv("OPENAI_API_KEY", IN_PROCESS_KEY)
     request.node.stash[_TEST].fakes["mockspike_server"] = fake
     try:
         yield fake
