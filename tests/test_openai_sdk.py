@@ -13,8 +13,10 @@ import anthropic
 import httpx
 import openai
 import pytest
+from hypothesis import given, settings
 
 from mockspike import MockSpike
+from mockspike import strategies as ms
 from mockspike.mock import IN_PROCESS_KEY
 from tests.conftest import serve_process
 
@@ -424,3 +426,17 @@ pytest_plugins = ["pytester"]
 def test_readme_openai_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_openai=readme_examples("## Claude through the OpenAI SDK"))
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
+
+
+@given(body=ms.openai_chat_requests())
+@settings(max_examples=15, derandomize=True, deadline=None)
+def test_drawn_requests_through_the_sdk(body: dict[str, Any]) -> None:
+    fake = MockSpike()
+    with fake.openai_client(max_retries=0) as client:
+        answer = client.chat.completions.create(**body)
+        if body["stream"]:
+            chunks = list(answer)
+            assert chunks and all(c.object == "chat.completion.chunk" for c in chunks)
+        else:
+            assert answer.choices[0].finish_reason in ("stop", "length", "tool_calls")
+    assert [e.status for e in fake.requests] == [200]

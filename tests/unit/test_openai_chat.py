@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from mockspike import Engine, GatewayConfig, WireRequest
+from mockspike import strategies as ms
 from mockspike.contract.catalog import load_profile
 from mockspike.contract.errors import ApiError
 from mockspike.core import openai_chat
@@ -349,3 +351,24 @@ def test_models_answer_in_the_dialect_asked() -> None:
     for headers in ({**BEARER, "anthropic-version": "2023-06-01"}, {"x-api-key": "k"}):
         native = json.loads(engine.handle(WireRequest("GET", "/v1/models", headers)).body)
         assert native["data"][0]["type"] == "model" and "has_more" in native
+
+
+# -- the strategies ------------------------------------------------------------------------
+
+
+@given(body=ms.openai_chat_requests())
+@settings(max_examples=60, derandomize=True, deadline=None)
+def test_every_drawn_chat_request_is_answered(body: dict[str, Any]) -> None:
+    engine = Engine()
+    response = engine.handle(chat(body))
+    assert response.status == 200, read_body(response)
+    raw = read_body(response)
+    if body["stream"]:
+        assert raw.endswith(openai_chat.DONE)
+    else:
+        assert json.loads(raw)["object"] == "chat.completion"
+    entry = engine.journal.last
+    assert entry.dialect == "openai" and entry.translated is not None
+    ignored = {path.split(".")[0] for path in entry.ignored or []}
+    nested = {"messages", "tools", "stop", "stream_options", "parallel_tool_calls"}
+    assert ignored <= {*openai_chat.table()["ignored"], *nested}
