@@ -372,3 +372,17 @@ def test_every_drawn_chat_request_is_answered(body: dict[str, Any]) -> None:
     ignored = {path.split(".")[0] for path in entry.ignored or []}
     nested = {"messages", "tools", "stop", "stream_options", "parallel_tool_calls"}
     assert ignored <= {*openai_chat.table()["ignored"], *nested}
+
+
+def test_key_scopes_name_the_endpoint() -> None:
+    config = {
+        "keys": {
+            "sk-chat": {"scopes": {"endpoints": ["chat_completions"]}},
+            "sk-native": {"scopes": {"endpoints": ["messages"]}},
+        }
+    }
+    engine = Engine(config=GatewayConfig.from_dict(config))
+    allowed = engine.handle(chat(headers={"authorization": "Bearer sk-chat"}))
+    refused = engine.handle(chat(headers={"authorization": "Bearer sk-native"}))
+    assert (allowed.status, refused.status) == (200, 403)
+    assert json.loads(refused.body)["error"]["type"] == "permission_error"
