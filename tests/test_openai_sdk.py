@@ -440,3 +440,21 @@ def test_drawn_requests_through_the_sdk(body: dict[str, Any]) -> None:
         else:
             assert answer.choices[0].finish_reason in ("stop", "length", "tool_calls")
     assert [e.status for e in fake.requests] == [200]
+
+
+def test_shared_state_journals_the_dialect() -> None:
+    """Two fakes on one Redis: an OpenAI-dialect request answered by one is in both
+    journals with its dialect, ignored fields and Messages request."""
+    from mockspike.testing.redis_server import RedisServer
+
+    with RedisServer() as server:
+        one, two = MockSpike(state=server.url), MockSpike(state=server.url)
+        try:
+            with one.openai_client(max_retries=0) as client:
+                client.chat.completions.create(model=MODEL, messages=HI, seed=3)
+            entry = two.requests.last
+            assert (entry.dialect, entry.ignored) == ("openai", ["seed"])
+            assert entry.translated is not None and entry.translated["messages"] == HI
+        finally:
+            one.close()
+            two.close()
