@@ -423,6 +423,7 @@ def readme_examples(heading: str) -> str:
 pytest_plugins = ["pytester"]
 
 
+@pytest.mark.sdk  # one example drives the anthropic SDK beside the OpenAI one
 def test_readme_openai_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_openai=readme_examples("## Claude through the OpenAI SDK"))
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
