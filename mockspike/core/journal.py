@@ -80,7 +80,8 @@ class Entry:
     """OpenAI dialect: the request's fields the compatibility layer accepted and ignored
     (dotted paths: `logprobs`, `tools.0.function.strict`)."""
     translated: dict[str, Any] | None = None
-    """OpenAI dialect: the Messages request the compatibility layer made of `body`."""
+    """OpenAI dialect: the Messages request the compatibility layer made of `body` (left
+    out when body paths are redacted: they name the request as sent)."""
     _raw: bytes | None = None
     """The JSON text `body` is parsed from when first read. The journal keeps a Messages
     body as the bytes it came in: one object a sixth the size, where the parsed body is
@@ -170,6 +171,7 @@ class Journal:
             entry.headers = self.redaction.header_values(entry.headers)
             if self.redaction.paths:
                 entry.body = self.redaction.body(entry.body)
+                entry.translated = None  # the paths name the request as sent, not this
         if len(raw) > self.summary_bytes:
             shown = _json.dumps(entry.body) if entry.body is not None else raw
             entry.body_summary = {

@@ -108,12 +108,32 @@ def translate(body: dict[str, Any], profile: Profile) -> Translation:
     return out
 
 
+_TYPE_NAMES = {
+    "string": "a valid string",
+    "integer": "a valid integer",
+    "number": "a valid number",
+    "boolean": "a valid boolean",
+    "array": "a valid list",
+    "object": "a valid dictionary",
+}
+
+
 def _check_shape(body: dict[str, Any]) -> None:
+    """The request's shape, its first error said as the Messages contract says its own
+    (`messages.0.content: Field required`, `n: Input should be a valid integer`)."""
     error = best_match(_validator().iter_errors(body))
     if error is None:
         return
-    where = ".".join(str(p) for p in error.absolute_path)
-    raise ApiError(400, f"{where}: {error.message}" if where else error.message)
+    path = [str(p) for p in error.absolute_path]
+    message = error.message
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        path.append(missing[0])
+        message = "Field required"
+    elif error.validator == "type" and isinstance(error.validator_value, str):
+        message = f"Input should be {_TYPE_NAMES.get(error.validator_value, error.validator_value)}"
+    where = ".".join(path)
+    raise ApiError(400, f"{where}: {message}" if where else message)
 
 
 def _max_tokens(body: dict[str, Any], profile: Profile) -> Any:

@@ -161,8 +161,12 @@ def test_nulls_are_absent_and_unknown_fields_are_ignored() -> None:
         ({"n": 3}, "n: must be exactly 1 (got 3); Claude returns one choice"),
         ({"messages": []}, "messages: [] should be non-empty"),
         ({"messages": [{"role": "bot", "content": "x"}]}, "messages.0.role: 'bot' is not one of"),
-        ({"messages": [{"role": "tool", "content": "x"}]}, "'tool_call_id' is a required property"),
-        ({"temperature": "hot"}, "temperature: 'hot' is not of type 'number'"),
+        (
+            {"messages": [{"role": "tool", "content": "x"}]},
+            "messages.0.tool_call_id: Field required",
+        ),
+        ({"temperature": "hot"}, "temperature: Input should be a valid number"),
+        ({"model": None, "messages": None}, "model: Field required"),
         (
             {
                 "messages": [
@@ -386,3 +390,17 @@ def test_key_scopes_name_the_endpoint() -> None:
     refused = engine.handle(chat(headers={"authorization": "Bearer sk-native"}))
     assert (allowed.status, refused.status) == (200, 403)
     assert json.loads(refused.body)["error"]["type"] == "permission_error"
+
+
+def test_redacted_body_paths_leave_the_translation_out() -> None:
+    """Redaction paths name the request as sent; the Messages request, laid out otherwise,
+    is not kept at all rather than kept half redacted."""
+    from mockspike._redact import Redaction
+    from mockspike.core.journal import Journal
+
+    engine = Engine()
+    engine.handle(chat({**ASK, "messages": [{"role": "user", "content": "my secret"}]}))
+    entry = engine.journal.last
+    journal = Journal(redaction=Redaction.of(paths=["messages"]))
+    journal.append(entry)
+    assert entry.translated is None and "my secret" not in json.dumps(entry.to_json())
