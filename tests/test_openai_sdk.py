@@ -346,6 +346,7 @@ def test_one_rule_answers_both_dialects(fake: MockSpike) -> None:
     message = native.messages.create(model=MODEL, max_tokens=64, messages=ask)
     assert completion.choices[0].message.content == "y"
     assert message.content[0].type == "text" and message.content[0].text == "y"
+    assert len(fake.requests.filter(dialect="openai")) == 1
     assert [(r.dialect, r.rule) for r in fake.requests] == [
         ("openai", "rule #1 on(text='x')"),
         ("anthropic", "rule #1 on(text='x')"),

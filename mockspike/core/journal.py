@@ -144,7 +144,7 @@ PREFIX_BYTES = 1024
 @dataclass
 class Journal:
     """The last requests, newest last: `fake.requests[-1].body["system"]`, `.last`,
-    `len(...)`, `.filter(path=..., model=..., status=...)`."""
+    `len(...)`, `.filter(path=..., model=..., status=..., dialect=...)`."""
 
     max_entries: int = MAX_ENTRIES
     max_bytes: int = MAX_BYTES
@@ -264,13 +264,16 @@ class Journal:
         model: str | None = None,
         status: int | None = None,
         where: Callable[[Entry], bool] | None = None,
+        dialect: str | None = None,
     ) -> list[Entry]:
+        """The entries that match every filter given (`dialect`: `anthropic` or `openai`)."""
         return [
             e
             for e in self
             if (path is None or e.path == path)
             and (model is None or e.model == model)
             and (status is None or e.status == status)
+            and (dialect is None or e.dialect == dialect)
             and (where is None or where(e))
         ]
 

@@ -25,6 +25,7 @@ from jsonschema.exceptions import best_match
 from .. import _json
 from ..contract.catalog import Profile
 from ..contract.errors import ApiError
+from ..contract.validate import _TYPE_NAMES
 from ..render import sse
 from ..render.message import Rendered
 from .wire import WireRequest
@@ -106,16 +107,6 @@ def translate(body: dict[str, Any], profile: Profile) -> Translation:
         if name in body:
             out.body[name] = body[name]
     return out
-
-
-_TYPE_NAMES = {
-    "string": "a valid string",
-    "integer": "a valid integer",
-    "number": "a valid number",
-    "boolean": "a valid boolean",
-    "array": "a valid list",
-    "object": "a valid dictionary",
-}
 
 
 def _check_shape(body: dict[str, Any]) -> None:
