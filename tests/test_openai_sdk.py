@@ -4,6 +4,7 @@ against a real uvicorn server and in-process, answered by the same engine as Mes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,13 +52,15 @@ def client_of(fake: MockSpike, **kwargs: Any) -> openai.OpenAI:
     """An OpenAI SDK client of `fake`: in-process, or over the socket of its server."""
     if fake.base_url is None:
         return fake.openai_client(**kwargs)
-    return openai.OpenAI(base_url=fake.base_url + "/v1", api_key=IN_PROCESS_KEY, **kwargs)
+    kwargs = {"api_key": IN_PROCESS_KEY, **kwargs}
+    return openai.OpenAI(base_url=fake.base_url + "/v1", **kwargs)
 
 
 def async_client_of(fake: MockSpike, **kwargs: Any) -> openai.AsyncOpenAI:
     if fake.base_url is None:
         return fake.async_openai_client(**kwargs)
-    return openai.AsyncOpenAI(base_url=fake.base_url + "/v1", api_key=IN_PROCESS_KEY, **kwargs)
+    kwargs = {"api_key": IN_PROCESS_KEY, **kwargs}
+    return openai.AsyncOpenAI(base_url=fake.base_url + "/v1", **kwargs)
 
 
 @pytest.fixture
@@ -316,18 +319,22 @@ def test_mid_stream_error(fake: MockSpike, client: openai.OpenAI) -> None:
     assert isinstance(info.value.body, dict) and info.value.body["type"] == "overloaded_error"
 
 
-def test_wallet_and_keys_apply(fake: MockSpike) -> None:
-    if fake.base_url is not None:
-        pytest.skip("gateway keys are configured when the fake is made")
+@pytest.mark.parametrize("via", ["in-process", "server"])
+def test_wallet_and_keys_apply(via: str) -> None:
+    """The gateway in front of the dialect: an empty wallet is a 402, an unknown key 401."""
     gated = MockSpike(config={"keys": {"sk-poor": {"wallet": 0.0}}})
-    with gated.openai_client(api_key="sk-poor", max_retries=0) as client:
+    with contextlib.ExitStack() as stack:
+        if via == "server":
+            stack.enter_context(gated.serve())
+        poor = stack.enter_context(client_of(gated, api_key="sk-poor", max_retries=0))
         with pytest.raises(openai.APIStatusError) as info:
-            client.chat.completions.create(model=MODEL, messages=HI)
+            poor.chat.completions.create(model=MODEL, messages=HI)
         assert info.value.status_code == 402
         assert isinstance(info.value.body, dict) and info.value.body["type"] == "billing_error"
-    stranger = gated.openai_client(api_key="sk-unknown", max_retries=0)
-    with pytest.raises(openai.AuthenticationError):
-        stranger.chat.completions.create(model=MODEL, messages=HI)
+        stranger = stack.enter_context(client_of(gated, api_key="sk-unknown", max_retries=0))
+        with pytest.raises(openai.AuthenticationError):
+            stranger.chat.completions.create(model=MODEL, messages=HI)
+    assert [e.status for e in gated.requests] == [402, 401]
 
 
 # -- one engine, two dialects --------------------------------------------------------------

@@ -404,3 +404,20 @@ def test_redacted_body_paths_leave_the_translation_out() -> None:
     journal = Journal(redaction=Redaction.of(paths=["messages"]))
     journal.append(entry)
     assert entry.translated is None and "my secret" not in json.dumps(entry.to_json())
+
+
+def test_pacing_applies_to_both_renderings() -> None:
+    """The engine's pacing: time to the first chunk, then the text's tokens at the rate;
+    the JSON reply waits the whole of it, as a Messages reply does."""
+    from mockspike.render.pacing import Pacing
+
+    engine = Engine(pacing=Pacing(ttft=0.5, tokens_per_second=100))
+    streamed = engine.handle(chat({**ASK, "stream": True}))
+    assert streamed.stream is not None
+    paced = list(streamed.stream)
+    texts = [delay for delay, frame in paced if b'"delta":{"content":' in frame]
+    assert paced[0][0] == 0.0  # the role chunk carries no token
+    assert texts[0] == pytest.approx(0.5)  # the first text waits the time to first token
+    assert len(texts) > 1 and all(d > 0 for d in texts[1:])  # the rest, their tokens' time
+    whole = engine.handle(chat())
+    assert whole.delay == pytest.approx(0.5 + engine.journal.last.output_tokens / 100, rel=0.2)
