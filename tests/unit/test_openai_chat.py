@@ -421,3 +421,12 @@ def test_pacing_applies_to_both_renderings() -> None:
     assert len(texts) > 1 and all(d > 0 for d in texts[1:])  # the rest, their tokens' time
     whole = engine.handle(chat())
     assert whole.delay == pytest.approx(0.5 + engine.journal.last.output_tokens / 100, rel=0.2)
+
+
+def test_a_body_too_large_is_refused_in_the_dialect() -> None:
+    """Adapters that stop reading past the limit answer 413 in the endpoint's envelope."""
+    engine = Engine()
+    refused = engine.too_large_for("POST", "/v1/chat/completions")
+    assert refused.status == 413
+    assert json.loads(refused.body)["error"]["type"] == "request_too_large"
+    assert json.loads(engine.too_large_for("POST", "/v1/messages").body)["type"] == "error"
