@@ -467,3 +467,16 @@ def test_shared_state_journals_the_dialect() -> None:
         finally:
             one.close()
             two.close()
+
+
+def test_the_verdict_judges_the_openai_dialect(fake: MockSpike, client: openai.OpenAI) -> None:
+    """A client that takes a cut stream's text as the whole answer and carries on: the same
+    finding as for a Messages client."""
+    fake.fault("break", after=3)
+    text = ""
+    with contextlib.suppress(openai.APIConnectionError):
+        for chunk in client.chat.completions.create(model=MODEL, messages=HI, stream=True):
+            text += chunk.choices[0].delta.content or "" if chunk.choices else ""
+    follow_up = [*HI, {"role": "assistant", "content": text}, {"role": "user", "content": "ok"}]
+    client.chat.completions.create(model=MODEL, messages=follow_up)
+    assert [f.rule for f in fake.verdict()] == ["accepted-cut-stream"]
