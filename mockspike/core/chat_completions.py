@@ -28,13 +28,6 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 JSON = "application/json"
-_RATE_LIMIT_HEADERS = {
-    f"x-ratelimit-{what}-{kind}": f"anthropic-ratelimit-{kind}-{what}"
-    for kind in ("requests", "tokens")
-    for what in ("limit", "remaining", "reset")
-}
-"""The OpenAI-style rate-limit headers the layer sends, and the gateway's header each
-repeats."""
 
 
 def handle(engine: Engine, call: Call) -> WireResponse:
@@ -62,7 +55,7 @@ def answer(engine: Engine, call: Call, order: messages.Order, include_usage: boo
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     reply = reply or engine.synthetic(order.body, None)
     rendered, headers = messages.bill(engine, call, order, reply)
-    headers.update(_openai_headers(headers))
+    headers.update(openai_chat.headers(headers))
     pacer = messages.pacer(engine, reply, order.body)
     created = int(engine.clock.now())
     if order.body.get("stream"):
@@ -78,15 +71,6 @@ def answer(engine: Engine, call: Call, order: messages.Order, include_usage: boo
         response,
         lambda failure: openai_chat.error_frame(messages.scripted_error(engine.profile, failure)),
     )
-
-
-def _openai_headers(headers: dict[str, str]) -> dict[str, str]:
-    """`openai-version` and the `x-ratelimit-*` headers the layer documents."""
-    extra = {"openai-version": openai_chat.table()["openai_version"]}
-    for name, source in _RATE_LIMIT_HEADERS.items():
-        if source in headers:
-            extra[name] = headers[source]
-    return extra
 
 
 def _stream(

@@ -196,7 +196,10 @@ class Engine:
         OpenAI's shape for a request in that dialect."""
         request_id = new_request_id()
         headers = {"content-type": JSON, "request-id": request_id, **error.headers}
-        envelope = openai_chat.error_body if dialect == openai_chat.DIALECT else error_body
+        envelope = error_body
+        if dialect == openai_chat.DIALECT:
+            envelope = openai_chat.error_body
+            headers.update(openai_chat.headers(headers))
         return WireResponse(
             error.status, headers, _json.dumps(envelope(error.type, error.message, request_id))
         )

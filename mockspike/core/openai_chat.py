@@ -428,6 +428,25 @@ def _arguments(chunk: Any, call: int | None, piece: str) -> bytes | None:
     return out
 
 
+_RATE_LIMIT_HEADERS = {
+    f"x-ratelimit-{what}-{kind}": f"anthropic-ratelimit-{kind}-{what}"
+    for kind in ("requests", "tokens")
+    for what in ("limit", "remaining", "reset")
+}
+"""The OpenAI-style rate-limit headers the layer documents, and the gateway's header each
+repeats."""
+
+
+def headers(sent: dict[str, str]) -> dict[str, str]:
+    """The headers the layer adds to an answer with headers `sent` (a reply or an error):
+    `openai-version` and the `x-ratelimit-*` headers."""
+    extra = {"openai-version": table()["openai_version"]}
+    for name, source in _RATE_LIMIT_HEADERS.items():
+        if source in sent:
+            extra[name] = sent[source]
+    return extra
+
+
 # -- errors ------------------------------------------------------------------------------
 
 

@@ -430,3 +430,21 @@ def test_a_body_too_large_is_refused_in_the_dialect() -> None:
     assert refused.status == 413
     assert json.loads(refused.body)["error"]["type"] == "request_too_large"
     assert json.loads(engine.too_large_for("POST", "/v1/messages").body)["type"] == "error"
+
+
+def test_the_gateways_429_carries_the_openai_rate_limit_headers() -> None:
+    limits = {
+        "requests_per_minute": 1,
+        "input_tokens_per_minute": 100_000,
+        "output_tokens_per_minute": 100_000,
+    }
+    config = {"keys": {"sk-slow": {"rate_limits": limits}}}
+    engine = Engine(config=GatewayConfig.from_dict(config))
+    slow = {"authorization": "Bearer sk-slow"}
+    assert engine.handle(chat(headers=slow)).status == 200
+    limited = engine.handle(chat(headers=slow))
+    assert limited.status == 429
+    assert json.loads(limited.body)["error"]["type"] == "rate_limit_error"
+    assert "retry-after" in limited.headers
+    assert limited.headers["x-ratelimit-remaining-requests"] == "0"
+    assert limited.headers["openai-version"] == "2020-10-01"
