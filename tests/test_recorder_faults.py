@@ -179,7 +179,7 @@ def test_a_hostile_upstream_never_leaves_a_cassette_the_tools_refuse(tmp_path: P
     ):
         again = {text: http.post("/v1/messages", json=ask(text)) for text in ODD}
     assert (b"x-note", "Zoë ✓".encode()) in again["utf8 header"].headers.raw
-    assert again["empty event"].text == 'event: message\ndata: {"type":"ping"}\n\n'
+    assert again["empty event"].text == 'data: {"type":"ping"}\n\n'  # the default type
     assert (
         again["bad name"].content
         == "event: \ufffd\ufffd\ndata: 1\n\nevent: ok\ndata: 2\n\n".encode()
