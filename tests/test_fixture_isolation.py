@@ -39,7 +39,8 @@ def test_second_starts_clean(mockspike_server):
 
 def test_the_server_fixture_carries_nothing_into_the_next_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(CARRY_OVER)
-    pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly").assert_outcomes(passed=2)
+    # in a subprocess: an in-process run would unload the HTTP stack it imported first
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
 WORKERS = """
