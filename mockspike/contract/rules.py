@@ -316,6 +316,26 @@ def _unanswered(i: int, used: list[str], answered: set[str]) -> None:
         )
 
 
+def check_thread_continuation(body: Body) -> None:
+    """A continuation leaves `system` and `tools` out: the thread keeps those of the request
+    that created it (docs: Message threads; the SDK's `CREATE_ONLY_FIELDS`)."""
+    thread = body.get("thread")
+    if not isinstance(thread, dict) or thread.get("type") != "continue":
+        return
+    for name in ("tools", "system"):
+        if name in body:
+            raise ApiError(
+                400,
+                f"{name}: a request that continues a thread cannot set `{name}`: the thread "
+                f"keeps the `{name}` of the request that created it. Leave `{name}` out, or "
+                'replay the full conversation with `thread: {"type": "create"}` to change it.',
+            )
+
+
+def _thread_continuation(body: Body, model: Model, profile: Profile) -> None:
+    check_thread_continuation(body)
+
+
 def _context_window(body: Body, model: Model, profile: Profile) -> None:
     tokens = accounting.input_tokens(body)
     if tokens > model.context_window:
@@ -522,6 +542,12 @@ RULES: tuple[ContractRule, ...] = (
     ),
     ContractRule(
         "context_window", "the prompt fits the context window", _context_window, _huge_prompt
+    ),
+    ContractRule(
+        "thread_continuation_without_tools",
+        "a thread continuation leaves tools and system to the thread",
+        _thread_continuation,
+        _with(tools=[_TOOL], thread={"type": "continue", "previous_message_id": "msg_01Thread"}),
     ),
 )
 

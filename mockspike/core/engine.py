@@ -40,6 +40,7 @@ from .front import CassetteMiss, FrontStage
 from .journal import Entry, Journal
 from .messages import scripted_error
 from .outcomes import Failure
+from .threads import ThreadStorage
 from .wire import WireRequest, WireResponse
 
 JSON = "application/json"
@@ -99,6 +100,8 @@ class Engine:
         """Message Batches, processed on `clock` (`core/batches.py`)."""
         self.files: FileStorage = state.file_store(Path(files_dir) if files_dir else None)
         """Files API storage: in memory, in `files_dir` or shared (`core/files.py`)."""
+        self.threads: ThreadStorage = state.thread_store()
+        """Server-held message threads (`core/threads.py`)."""
         self._sequence = itertools.count()
 
     # -- entry points ------------------------------------------------------------------
@@ -196,7 +199,9 @@ class Engine:
         request_id = new_request_id()
         headers = {"content-type": JSON, "request-id": request_id, **error.headers}
         return WireResponse(
-            error.status, headers, _json.dumps(error_body(error.type, error.message, request_id))
+            error.status,
+            headers,
+            _json.dumps(error_body(error.type, error.message, request_id, error.details)),
         )
 
     def too_large(self) -> WireResponse:

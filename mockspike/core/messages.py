@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,9 @@ from ..gateway.limits import Admission
 from ..render import sse
 from ..render.message import Rendered
 from ..render.pacing import Pacer
+from ..responders import thinking
 from ..responders.synthetic import request_seed
-from . import checks
+from . import checks, threads
 from .faults import Fault
 from .journal import Entry
 from .outcomes import Failure, Reply
@@ -42,13 +44,28 @@ def handle(engine: Engine, call: Call) -> WireResponse:
     betas = call.request.header("anthropic-beta")
     body = parse_body(call.request.body)
     call.entry.parsed_from_request(body)
-    with accounting.one_walk(body, call.request.body):
-        order = admit(engine, call.key, body, betas=betas)
-        try:
-            return answer(engine, call, order)
-        except (ApiError, checks.AnswerError):
-            engine.gateway.settle(order.admission, 0, 0.0)
-            raise
+    turn = threads.begin(engine, body, betas)
+    if turn is None:
+        with accounting.one_walk(body, call.request.body):
+            return _admit_and_answer(engine, call, body, betas, None)
+    try:
+        # a continuation is the whole conversation: a new body, walked on its own
+        with accounting.one_walk(turn.body, None if turn.continues else call.request.body):
+            return _admit_and_answer(engine, call, turn.body, betas, turn)
+    except BaseException:
+        turn.abandon()
+        raise
+
+
+def _admit_and_answer(
+    engine: Engine, call: Call, body: dict[str, Any], betas: str | None, turn: threads.Turn | None
+) -> WireResponse:
+    order = admit(engine, call.key, body, betas=betas)
+    try:
+        return answer(engine, call, order, turn)
+    except (ApiError, checks.AnswerError):
+        engine.gateway.settle(order.admission, 0, 0.0)
+        raise
 
 
 def admit(
@@ -88,16 +105,28 @@ class Order:
     """The share of list price billed: 1, or the Message Batches discount."""
 
 
-def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
+def answer(
+    engine: Engine, call: Call, order: Order, turn: threads.Turn | None = None
+) -> WireResponse:
+    """Decide, bill and deliver; a threaded turn is kept with its reply once delivered (a
+    stream: once its last frame is sent)."""
     reply, fault = decide(engine, order.body, call.entry)
     if fault is not None and not fault.renders:
         engine.gateway.settle(order.admission, 0, 0.0)
+        if turn is not None:
+            turn.abandon()
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     reply = reply or engine.synthetic(order.body, None)
-    rendered, headers = bill(engine, call, order, reply)
-    response = deliver(
-        rendered, headers, pacer(engine, reply, order.body), stream=bool(order.body.get("stream"))
-    )
+    reply = thinking.before_tools(reply, order.body)
+    rendered, headers = bill(engine, call, order, reply, shared_ids=turn is not None)
+    stream = bool(order.body.get("stream"))
+    response = deliver(rendered, headers, pacer(engine, reply, order.body), stream=stream)
+    if turn is not None:
+        now = engine.clock.now()
+        if response.stream is not None:
+            response.stream = turn.frames(response.stream, rendered, order.model.id, now)
+        else:
+            turn.keep(rendered, order.model.id, now)
     if fault is None:
         return response
     request_id = headers["request-id"]
@@ -135,9 +164,13 @@ def pacer(engine: Engine, reply: Reply, body: dict[str, Any]) -> Pacer:
     return pacing.pacer(b"" if pacing.is_instant else request_seed(body), engine.time_scale)
 
 
-def bill(engine: Engine, call: Call, order: Order, reply: Reply) -> tuple[Rendered, dict[str, str]]:
+def bill(
+    engine: Engine, call: Call, order: Order, reply: Reply, *, shared_ids: bool = False
+) -> tuple[Rendered, dict[str, str]]:
     """Use the prompt cache, price the answer, settle the admission: the rendered message
-    and the headers (rate limits, request id, credits)."""
+    and the headers (rate limits, request id, credits). `shared_ids`: the message id names
+    stored state (a thread), so under a shared state it is drawn at random, not derived
+    from the request and this process's call count (two processes would repeat it)."""
     model, body = order.model, order.body
     cache = engine.cache.use(call.key, model, body)
     uncached = order.prompt_tokens - cache.read - cache.written
@@ -146,7 +179,10 @@ def bill(engine: Engine, call: Call, order: Order, reply: Reply) -> tuple[Render
         reply = dataclasses.replace(reply, container={**reply.container, "expires_at": expires_at})
     geo = body.get("inference_geo")
     rendered = Rendered(
-        id=engine.message_id(call.request.body, engine.profile.message_id_stem(model)),
+        id=engine.message_id(
+            call.request.body + (os.urandom(16) if shared_ids and engine.state.shared else b""),
+            engine.profile.message_id_stem(model),
+        ),
         model=reply.model or engine.profile.response_model(body["model"], model),
         reply=reply,
         input_tokens=uncached,
