@@ -65,5 +65,6 @@ def before_tools(reply: Reply, body: dict[str, Any]) -> Reply:
     usage = dict(reply.usage)
     output_tokens = reply.output_tokens + added
     if thinking_tokens:
-        usage.setdefault("output_tokens_details", {"thinking_tokens": thinking_tokens})
+        details = {"thinking_tokens": min(thinking_tokens, output_tokens)}
+        usage.setdefault("output_tokens_details", details)
     return dataclasses.replace(reply, content=content, output_tokens=output_tokens, usage=usage)
