@@ -52,7 +52,7 @@ def test_a_scripted_tool_call_under_thinking_starts_with_signed_thinking() -> No
 def test_without_thinking_the_scripted_reply_is_as_written() -> None:
     engine = Engine()
     scripted(engine)
-    status, message = send(engine, tools=[TOOL])
+    _status, message = send(engine, tools=[TOOL])
     assert [b["type"] for b in message["content"]] == ["tool_use"]
     assert "output_tokens_details" not in message["usage"]
 
@@ -79,7 +79,7 @@ def test_display_omitted_returns_thinking_empty_with_its_signature(stream: bool)
         assert not [e for e in events if e[1].get("delta", {}).get("type") == "thinking_delta"]
         signature = [e for e in events if e[1].get("delta", {}).get("type") == "signature_delta"]
         assert signature and signature[0][1]["delta"]["signature"]
-        final = [e for e in events if e[0] == "message_delta"][0][1]
+        final = next(e for e in events if e[0] == "message_delta")[1]
         assert final["usage"]["output_tokens_details"]["thinking_tokens"] > 0
     else:
         block = json.loads(raw)["content"][0]

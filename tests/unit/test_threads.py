@@ -13,7 +13,7 @@ from mockspike import Engine
 from mockspike.core.threads import THREAD_TTL, Record, ThreadStore
 from mockspike.gateway.clock import FakeClock
 
-from .conftest import BODY, body, error, post
+from .conftest import BODY, body, post
 
 BETA = {"anthropic-beta": "message-threads-2026-08-12"}
 TOOL = {
@@ -99,7 +99,7 @@ def test_each_reply_is_continued_once() -> None:
     status, again = send(engine, thread=cont(first["id"]))
     assert (status, again["error"]["details"]) == (400, {"error_code": "thread_already_continued"})
     assert first["id"] in again["error"]["message"]
-    status, third = send(engine, thread=cont(second["id"]))
+    status, _third = send(engine, thread=cont(second["id"]))
     assert status == 200
 
 
