@@ -118,6 +118,9 @@ def answer(
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     reply = reply or engine.synthetic(order.body, None)
     reply = thinking.before_tools(reply, order.body)
+    if order.body.get("context_management") is not None and reply.context_management is None:
+        # the API reports what it applied to a request that asked: nothing, here
+        reply = dataclasses.replace(reply, context_management={"applied_edits": []})
     rendered, headers = bill(engine, call, order, reply, shared_ids=turn is not None)
     stream = bool(order.body.get("stream"))
     response = deliver(rendered, headers, pacer(engine, reply, order.body), stream=stream)
@@ -189,6 +192,7 @@ def bill(
         full_usage=engine.profile.full_usage,
         cache=cache,
         inference_geo=geo if isinstance(geo, str) else "global",
+        iterations=reports_iterations(body),
     )
     cost = order.price * accounting.credits(
         model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
@@ -200,6 +204,15 @@ def bill(
     if engine.profile.credits_header:
         headers[engine.profile.credits_header] = accounting.format_credits(order.estimate)
     return rendered, headers
+
+
+def reports_iterations(body: dict[str, Any]) -> bool:
+    """Whether the reply's usage lists its sampling iterations (`usage.iterations`): with
+    compaction (a `compact_20260112` edit) or a task budget (`output_config.task_budget`)
+    (a choice where the sources are silent on other requests; docs/contract.md)."""
+    edits = (body.get("context_management") or {}).get("edits") or []
+    compacts = any(edit.get("type") == "compact_20260112" for edit in edits)
+    return compacts or (body.get("output_config") or {}).get("task_budget") is not None
 
 
 #: How long a code-execution container lives after its last use (an assumption; see
