@@ -48,6 +48,7 @@ class Rendered:
             usage["iterations"] = [
                 {
                     "type": "message",
+                    "model": self.model,
                     "input_tokens": self.input_tokens,
                     "output_tokens": output_tokens,
                     "cache_creation_input_tokens": self.cache.written,
