@@ -150,6 +150,41 @@ def test_the_agent_mode_runs_the_tool_runner_unscripted() -> None:
     check_threaded(fake, 2)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_async_tool_runner_runs_a_loop_to_the_end(stream: bool) -> None:
+    import asyncio
+
+    fake = MockSpike()
+    script_loop(fake)
+    calls: list[str] = []
+
+    @anthropic.beta_async_tool
+    async def find_city(name: str) -> str:
+        """Find a city by name; returns its id."""
+        calls.append(name)
+        return "city-75"
+
+    @anthropic.beta_async_tool
+    async def get_weather(city_id: str) -> str:
+        """The weather in a city, by its id."""
+        calls.append(city_id)
+        return "Sunny, 21 C"
+
+    async def run() -> Any:
+        runner = fake.async_anthropic_client(max_retries=0).beta.messages.tool_runner(
+            model=MODEL,
+            max_tokens=1024,
+            tools=[find_city, get_weather],
+            messages=[{"role": "user", "content": "What's the weather in Paris?"}],
+            stream=stream,
+        )
+        return await runner.until_done()
+
+    final = asyncio.run(run())
+    assert final.stop_reason == "end_turn" and calls == ["Paris", "city-75"]
+    check_threaded(fake, 3)
+
+
 def test_the_thread_helper_replays_a_thread_the_fake_no_longer_holds() -> None:
     clock = FakeClock()
     fake = MockSpike(clock=clock)
