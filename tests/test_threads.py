@@ -203,6 +203,22 @@ def test_the_thread_helper_replays_a_thread_the_fake_no_longer_holds() -> None:
     assert len(replayed["messages"]) == 5 and replayed["system"] == "Keep replies short."
 
 
+def test_the_thread_helper_goes_on_unthreaded_where_threads_are_unsupported() -> None:
+    fake = MockSpike(profile="anthropic")
+    thread = fake.anthropic_client(max_retries=0).beta.messages.thread(
+        model=MODEL,
+        max_tokens=256,
+        fallbacks="default",
+        unsupported_request_behavior="continue_unthreaded",
+    )
+    thread.send({"role": "user", "content": "Hello"})
+    thread.send({"role": "user", "content": "And again"})
+    sent = [(e.status, (e.body.get("thread") or {}).get("type")) for e in fake.requests]
+    assert sent == [(400, "create"), (200, None), (200, None)]
+    refused = fake.requests[0]
+    assert refused.error is not None and "`fallbacks`" in refused.error["message"]
+
+
 def create(client: Any, **fields: Any) -> Any:
     body = {
         "model": MODEL,

@@ -117,10 +117,6 @@ def answer(
             turn.abandon()
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     reply = reply or engine.synthetic(order.body, None)
-    reply = thinking.before_tools(reply, order.body)
-    if order.body.get("context_management") is not None and reply.context_management is None:
-        # the API reports what it applied to a request that asked: nothing, here
-        reply = dataclasses.replace(reply, context_management={"applied_edits": []})
     rendered, headers = bill(engine, call, order, reply, shared_ids=turn is not None)
     stream = bool(order.body.get("stream"))
     response = deliver(rendered, headers, pacer(engine, reply, order.body), stream=stream)
@@ -175,6 +171,7 @@ def bill(
     stored state (a thread), so under a shared state it is drawn at random, not derived
     from the request and this process's call count (two processes would repeat it)."""
     model, body = order.model, order.body
+    reply = completed(reply, body)
     cache = engine.cache.use(call.key, model, body)
     uncached = order.prompt_tokens - cache.read - cache.written
     if reply.container is not None and "expires_at" not in reply.container:
@@ -204,6 +201,16 @@ def bill(
     if engine.profile.credits_header:
         headers[engine.profile.credits_header] = accounting.format_credits(order.estimate)
     return rendered, headers
+
+
+def completed(reply: Reply, body: dict[str, Any]) -> Reply:
+    """The reply with what the API adds to any reply, scripted or not, for this request:
+    thinking before a tool call (and omitted thinking), and the `context_management` a
+    request that asked for it is told (nothing applied, here)."""
+    reply = thinking.before_tools(reply, body)
+    if body.get("context_management") is not None and reply.context_management is None:
+        reply = dataclasses.replace(reply, context_management={"applied_edits": []})
+    return reply
 
 
 def reports_iterations(body: dict[str, Any]) -> bool:
