@@ -17,16 +17,24 @@ from mockspike.testing.serve_process import start_serve
 
 pytest.importorskip("redis")
 
-pytestmark = [
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="needs redis-server (scripts/test installs it)"
+)
+#: The tests that use the SDK's threads.
+with_sdk_threads = [
     pytest.mark.sdk,
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None, reason="needs redis-server (scripts/test installs it)"
-    ),
     pytest.mark.skipif(
         not hasattr(anthropic.types, "ThreadNotFoundError"),
         reason="this SDK generation has no message threads",
     ),
 ]
+
+
+def sdk_threads(test: Any) -> Any:
+    for mark in with_sdk_threads:
+        test = mark(test)
+    return test
+
 
 MODEL = "claude-haiku-4-5"
 BETA = "message-threads-2026-08-12"
@@ -61,6 +69,7 @@ def send(url: str, **fields: Any) -> Any:
     return client(url).beta.messages.create(model=MODEL, max_tokens=256, betas=[BETA], **fields)
 
 
+@sdk_threads
 def test_a_thread_created_through_one_process_is_continued_through_the_other(
     two: list[str], redis_url: str
 ) -> None:
@@ -106,6 +115,7 @@ def test_a_thread_created_through_one_process_is_continued_through_the_other(
         )
 
 
+@sdk_threads
 def test_the_tool_runner_runs_against_a_shared_state(two: list[str]) -> None:
     calls: list[str] = []
 
@@ -123,3 +133,42 @@ def test_the_tool_runner_runs_against_a_shared_state(two: list[str]) -> None:
     )
     assert runner.until_done().stop_reason == "end_turn"
     assert len(calls) == 1
+
+
+def test_the_redis_thread_store_decides_as_the_memory_one(redis_url: str) -> None:
+    """Each decision of the store, through real Redis: claim, in flight, given back,
+    continued, expired, cleared."""
+    from mockspike.contract.errors import ApiError
+    from mockspike.core.threads import Record, ThreadStore
+    from mockspike.gateway.redis_state import RedisState
+
+    def code(store: Any, message_id: str, now: float) -> str:
+        try:
+            store.claim(message_id, now)
+        except ApiError as error:
+            assert error.details is not None
+            return str(error.details["error_code"])
+        return "claimed"
+
+    shared = RedisState(redis_url, {}, prefix="mockspike-threads-test:")
+    try:
+        for store in (ThreadStore(), shared.thread_store()):
+            store.clear()
+            record = Record("claude-haiku-4-5-20251001", [{"role": "user", "content": "Hi"}])
+            record.expires = 100.0
+            store.keep("msg_a", record, None)
+            assert code(store, "msg_a", 10.0) == "claimed"
+            assert code(store, "msg_a", 11.0) == "thread_continue_in_flight"
+            store.release("msg_a")
+            assert code(store, "msg_a", 12.0) == "claimed"
+            store.keep("msg_b", record, "msg_a")
+            assert code(store, "msg_a", 13.0) == "thread_already_continued"
+            store.release("msg_a")  # a continued reply stays continued
+            assert code(store, "msg_a", 14.0) == "thread_already_continued"
+            assert code(store, "msg_b", 100.0) == "thread_not_found"  # expired
+            assert code(store, "msg_nowhere", 0.0) == "thread_not_found"
+            assert len(store) == 2
+            store.clear()
+            assert len(store) == 0
+    finally:
+        shared.close()
