@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..contract.errors import ApiError
@@ -38,8 +38,6 @@ FLIGHT_SECONDS = 600.0
 stream the client left without closing gives it back after this (a choice, docs/contract.md)."""
 FROM_THREAD = ("system", "tools")
 """Fields a continuation takes from the thread (and may not send)."""
-FINGERPRINT = ("model",)
-"""Fields that must stay as the thread was created (a choice: the sources name none)."""
 UNSUPPORTED = ("fallbacks", "context_management")
 """Request fields threads refuse, named as `ThreadUnsupportedFeatureName` names them (a
 choice among the SDK's names: the sources do not say when each applies)."""
@@ -187,7 +185,7 @@ class Turn:
     previous: str | None
     """The reply this request continues (None: it creates the thread)."""
     store: ThreadStorage
-    done: bool = field(default=False)
+    done: bool = False
 
     @property
     def continues(self) -> bool:
@@ -254,13 +252,13 @@ def begin(engine: Engine, body: dict[str, Any], beta_header: str | None) -> Turn
     model = engine.profile.model(body["model"])
     record = engine.threads.claim(previous, engine.clock.now())
     turn = Turn(_whole(body, record), previous, engine.threads)
-    changed = [name for name in FINGERPRINT if name == "model" and model.id != record.model]
-    if changed:
+    if model.id != record.model:
+        # the one field a thread fingerprints here (a choice: the sources name none)
         turn.abandon()
         raise thread_error(
             400,
             "thread_fingerprint_mismatch",
-            f"thread: `{'`, `'.join(changed)}` differs from the value stored with the thread "
+            f"thread: `model` differs from the value stored with the thread "
             f"(`{record.model}`). Send the stored value, or {RETRY} to change it.",
         )
     return turn
