@@ -45,17 +45,24 @@ class _Breakpoint:
 
 def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
     """Each breakpoint's prefix: its size (the same estimate as `input_tokens`) and a digest
-    of its content without the `cache_control` markers."""
+    of its content without the `cache_control` markers. A top-level `cache_control` marks
+    the last cacheable block (the SDK's `cache_control` docstring: it "automatically applies
+    a cache_control marker to the last cacheable block in the request"): the prompt's last
+    item, the final message's last block or its text."""
     prompt = accounting.prompt_of(body)
-    if not prompt.marked:
+    automatic = body.get("cache_control")
+    if not prompt.marked and not automatic:
         return []
     items = prompt.items
+    last = len(items) - 1 if isinstance(automatic, dict) else -1
     hasher = hashlib.sha256(body["model"].encode())
     tokens = accounting.REQUEST_OVERHEAD
     found: list[_Breakpoint] = []
-    for item_tokens, item in items:
+    for index, (item_tokens, item) in enumerate(items):
         tokens += item_tokens
         marker = item.get("cache_control") if isinstance(item, dict) else None
+        if index == last:
+            marker = marker or automatic
         content = (
             {k: v for k, v in item.items() if k != "cache_control"}
             if isinstance(item, dict)
