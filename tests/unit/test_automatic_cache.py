@@ -43,3 +43,34 @@ def test_without_any_cache_control_nothing_is_cached() -> None:
     cache = PromptCache(FakeClock())
     usage = cache.use("k", Engine().profile.model("claude-haiku-4-5"), {**BODY, "system": SYSTEM})
     assert not usage.in_play and cache.entries() == []
+
+
+def test_a_later_turn_reads_the_prefix_an_earlier_breakpoint_wrote() -> None:
+    """The lookback: the next turn's breakpoint moved on, and the prefix the last turn wrote
+    is found within the 20 blocks before it."""
+    model = Engine().profile.model("claude-haiku-4-5")
+    cache = PromptCache(FakeClock())
+    first = cache.use("k", model, AUTOMATIC)
+    later = {
+        **AUTOMATIC,
+        "messages": [
+            *AUTOMATIC["messages"],
+            {"role": "assistant", "content": "Hello! How can I help?"},
+            {"role": "user", "content": "My order is late."},
+        ],
+    }
+    second = cache.use("k", model, later)
+    assert second.read == first.write_5m and 0 < second.write_5m < first.write_5m
+    far = {
+        **later,
+        "messages": [
+            *later["messages"],
+            *[
+                {"role": r, "content": f"turn {i}"}
+                for i in range(12)
+                for r in ("assistant", "user")
+            ],
+        ],
+    }
+    # more than 20 items on: the earlier prefixes are out of reach
+    assert cache.use("k", model, far).read == 0
