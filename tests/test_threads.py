@@ -203,6 +203,22 @@ def test_the_thread_helper_replays_a_thread_the_fake_no_longer_holds() -> None:
     assert len(replayed["messages"]) == 5 and replayed["system"] == "Keep replies short."
 
 
+def test_the_thread_helpers_automatic_caching_reads_what_the_last_turn_wrote() -> None:
+    """The docs page's example: top-level `cache_control` on a thread caches each turn."""
+    fake = MockSpike(profile="anthropic")
+    thread = fake.anthropic_client(max_retries=0).beta.messages.thread(
+        model=MODEL,
+        max_tokens=256,
+        cache_control={"type": "ephemeral"},
+        system="You are a support agent for Acme. Keep replies short. " * 500,
+    )
+    first = thread.send({"role": "user", "content": "Hello"})
+    second = thread.send({"role": "user", "content": "My order is late."})
+    assert first.usage.cache_creation_input_tokens > 0
+    assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
+    assert 0 < second.usage.cache_creation_input_tokens < first.usage.cache_creation_input_tokens
+
+
 def test_the_thread_helper_goes_on_unthreaded_where_threads_are_unsupported() -> None:
     fake = MockSpike(profile="anthropic")
     thread = fake.anthropic_client(max_retries=0).beta.messages.thread(
