@@ -161,10 +161,13 @@ def _thinking_tool_loop(body: Body, model: Model, profile: Profile) -> None:
         return
     if not any(b["type"] == "tool_result" for b in _blocks(messages[last]["content"])):
         return
-    turn = messages[last - 1]
-    if turn["role"] != "assistant":
+    if messages[last - 1]["role"] != "assistant":
         return
-    content = turn["content"]
+    first = last - 1  # consecutive assistant messages are one turn: it starts at the first
+    while first > 0 and messages[first - 1]["role"] == "assistant":
+        first -= 1
+    last = first + 1
+    content = messages[first]["content"]
     found = "text" if isinstance(content, str) else (content[0]["type"] if content else "")
     if found and found not in ("thinking", "redacted_thinking"):
         raise ApiError(
@@ -280,11 +283,17 @@ def _tool_pairing(body: Body, model: Model, profile: Profile) -> None:
     blocks in the user turn right after it (checked first), and each `tool_result` must
     answer a `tool_use` of the turn right before it. A final assistant turn may call tools
     unanswered."""
-    used: list[str] = []  # the tool_use ids of the message before, if an assistant's
-    for i, message in enumerate(body["messages"]):
+    used: list[str] = []  # the tool_use ids of the turn before, if an assistant's
+    messages = body["messages"]
+    for i, message in enumerate(messages):
         content = message["content"]
         blocks = content if isinstance(content, list) else ()
         if message["role"] == "assistant":
+            if i > 0 and messages[i - 1]["role"] == "assistant":
+                # consecutive assistant messages are combined into one turn (the SDK's
+                # `messages` docstring), so their tool calls are answered together
+                used += [b["id"] for b in blocks if b["type"] == "tool_use"]
+                continue
             if used:  # an assistant turn right after one that called tools
                 _unanswered(i - 1, used, set())
             used = [b["id"] for b in blocks if b["type"] == "tool_use"]
@@ -314,6 +323,26 @@ def _unanswered(i: int, used: list[str], answered: set[str]) -> None:
             f"immediately after: {', '.join(missing)}. Each `tool_use` block must have "
             "a corresponding `tool_result` block in the next message.",
         )
+
+
+def check_thread_continuation(body: Body) -> None:
+    """A continuation leaves `system` and `tools` out: the thread keeps those of the request
+    that created it (docs: Message threads; the SDK's `CREATE_ONLY_FIELDS`)."""
+    thread = body.get("thread")
+    if not isinstance(thread, dict) or thread.get("type") != "continue":
+        return
+    for name in ("tools", "system"):
+        if name in body:
+            raise ApiError(
+                400,
+                f"{name}: a request that continues a thread cannot set `{name}`: the thread "
+                f"keeps the `{name}` of the request that created it. Leave `{name}` out, or "
+                'replay the full conversation with `thread: {"type": "create"}` to change it.',
+            )
+
+
+def _thread_continuation(body: Body, model: Model, profile: Profile) -> None:
+    check_thread_continuation(body)
 
 
 def _context_window(body: Body, model: Model, profile: Profile) -> None:
@@ -522,6 +551,12 @@ RULES: tuple[ContractRule, ...] = (
     ),
     ContractRule(
         "context_window", "the prompt fits the context window", _context_window, _huge_prompt
+    ),
+    ContractRule(
+        "thread_continuation_without_tools",
+        "a thread continuation leaves tools and system to the thread",
+        _thread_continuation,
+        _with(tools=[_TOOL], thread={"type": "continue", "previous_message_id": "msg_01Thread"}),
     ),
 )
 
