@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from .. import _json
+from ..contract.errors import ApiError
 from ..contract.validate import check_count_tokens, parse_body
 from ..gateway import accounting
 from . import paging
@@ -29,8 +31,28 @@ def count_tokens(engine: Engine, call: Call) -> WireResponse:
     return json_answer({"input_tokens": accounting.input_tokens(body)}, engine.request_id())
 
 
+LIFECYCLES = ("active", "deprecated", "retired")
+
+
+def _lifecycles(query: str) -> tuple[str, ...]:
+    """`lifecycle[]=…` (the SDKs' bracket form) or `lifecycle=…`, repeated: the stages to
+    list; by default active and deprecated models (retired ones only when asked for)."""
+    asked = [
+        v for k, vs in parse_qs(query).items() if k in ("lifecycle", "lifecycle[]") for v in vs
+    ]
+    for value in asked:
+        if value not in LIFECYCLES:
+            raise ApiError(400, "lifecycle: Input should be 'active', 'deprecated' or 'retired'")
+    return tuple(asked) or ("active", "deprecated")
+
+
 def list_models(engine: Engine, call: Call) -> WireResponse:
-    models = sorted(engine.profile.models, key=lambda m: m.created_at, reverse=True)
+    stages = _lifecycles(call.request.query)
+    models = sorted(
+        (m for m in (*engine.profile.models, *engine.profile.retired) if m.lifecycle in stages),
+        key=lambda m: m.created_at,
+        reverse=True,
+    )
     chosen, has_more = paging.page(
         models, [m.id for m in models], paging.query_of(call.request.query)
     )
@@ -38,4 +60,5 @@ def list_models(engine: Engine, call: Call) -> WireResponse:
 
 
 def get_model(engine: Engine, call: Call) -> WireResponse:
-    return json_answer(engine.profile.model(call.params["model_id"]).info(), engine.request_id())
+    model = engine.profile.model_info(call.params["model_id"])
+    return json_answer(model.info(), engine.request_id())
