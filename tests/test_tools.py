@@ -129,9 +129,7 @@ def test_the_typescript_sdk_is_read_from_its_declarations(tmp_path: Path) -> Non
 
 
 def test_the_checked_in_data_is_what_regenerate_writes() -> None:
-    stale = [
-        str(path) for path, text in regenerate.generate().items() if path.read_text() != text
-    ]
+    stale = [str(path) for path, text in regenerate.generate().items() if path.read_text() != text]
     assert not stale, "run `python -m tools.regenerate` (or `nox -s regenerate`): " + str(stale)
 
 

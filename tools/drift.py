@@ -281,6 +281,13 @@ def _models_in(tp: Any) -> list[Any]:
     return out
 
 
+def _values(tp: Any) -> list[str]:
+    """The literal values an annotation allows (through Optional and Annotated)."""
+    if typing.get_origin(tp) in (typing.Literal, te.Literal):
+        return [str(v) for v in typing.get_args(tp)]
+    return [v for arg in typing.get_args(tp) for v in _values(arg)]
+
+
 def _tag(cls: Any) -> str | None:
     info = cls.model_fields.get("type")
     values = literals(info.annotation) if info is not None else []
@@ -303,6 +310,12 @@ class ReplyWalker:
 
     def missing_tag(self, cls: Any, tag: str, branches: list[dict[str, Any]], where: str) -> None:
         self.gaps.append(Gap("reply", f"{where} type `{tag}`", f"{self.source}: {cls.__name__}"))
+
+    def missing_value(
+        self, cls: Any, name: str, value: str, allowed: list[Any], where: str
+    ) -> None:
+        why = f"{self.source}: {cls.__name__}.{name}"
+        self.gaps.append(Gap("reply", f"{where}.{name} value `{value}`", why))
 
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -356,6 +369,11 @@ class ReplyWalker:
             inner = _models_in(info.annotation)
             if inner:
                 self.models(inner, props[name], f"{where}.{name}")
+            allowed = self.resolve(props[name]).get("enum")
+            if allowed is not None and name != "type":
+                for value in _values(info.annotation):
+                    if value not in allowed:
+                        self.missing_value(cls, name, value, allowed, where)
 
 
 def reply_gaps(responses: dict[str, Any]) -> list[Gap]:

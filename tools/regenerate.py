@@ -171,6 +171,13 @@ class Filler(ReplyWalker):
         self.responses[name] = object_schema(cls)
         owner["discriminator"]["mapping"][tag] = RESPONSES_REF + name
         owner["properties"]["type"]["enum"].append(tag)
+        if "oneOf" in owner:
+            owner["oneOf"].append({"$ref": RESPONSES_REF + name})
+
+    def missing_value(
+        self, cls: Any, name: str, value: str, allowed: list[Any], where: str
+    ) -> None:
+        allowed.insert(len(allowed) - (None in allowed), value)  # before a final null
 
 
 def responses(old: dict[str, Any]) -> dict[str, Any]:
@@ -188,6 +195,10 @@ def responses(old: dict[str, Any]) -> dict[str, Any]:
             filler.models(events, {"$ref": RESPONSES_REF + "StreamEvent"}, "event")
         if dumps(out) == before:
             break
+    for node in out.values():  # a tagged union's `oneOf` lists what its mapping names
+        mapping = node.get("discriminator", {}).get("mapping") if isinstance(node, dict) else None
+        if mapping is not None and "oneOf" in node:
+            node["oneOf"] = [{"$ref": ref} for ref in dict.fromkeys(mapping.values())]
     return out
 
 
