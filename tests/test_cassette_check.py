@@ -1,6 +1,7 @@
 """`mockspike cassette check` on the 2026 surface: recorded compaction blocks and advisor
 results are answers the contract knows, a file uploaded earlier in the cassette is followed by
-id, and `count_tokens` on a model the contract does not serve is flagged."""
+id, `count_tokens` on a model the contract does not know is flagged, and a recording made
+before a model retired is judged as the API judged it then."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from mockspike.cassettes.format import Cassette
 MESSAGES = [{"role": "user", "content": "Summarise our chat so far."}]
 
 
-def _check(path: Path) -> subprocess.CompletedProcess[str]:
+def _check(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mockspike", "cassette", "check", str(path)],
+        [sys.executable, "-m", "mockspike", "cassette", "check", str(path), *options],
         capture_output=True,
         text=True,
         timeout=60,
@@ -112,7 +113,7 @@ def test_a_file_uploaded_earlier_in_the_cassette_is_followed(tmp_path: Path) -> 
 
 
 def test_count_tokens_on_a_model_the_contract_does_not_serve_is_flagged(tmp_path: Path) -> None:
-    body = {"model": "claude-sonnet-4-5", "messages": MESSAGES}
+    body = {"model": "claude-opus-9", "messages": MESSAGES}
     path = _cassette(
         tmp_path,
         (_post("/v1/messages/count_tokens", body), {"status": 200, "body": {"input_tokens": 9}}),
@@ -121,5 +122,14 @@ def test_count_tokens_on_a_model_the_contract_does_not_serve_is_flagged(tmp_path
     assert result.returncode == 1
     assert (
         "interaction 0: recorded 200, but the contract answers 404 not_found_error: "
-        "model: claude-sonnet-4-5" in result.stdout
+        "model: claude-opus-9" in result.stdout
     )
+
+
+def test_a_model_retired_since_the_recording_is_judged_as_it_was_then(tmp_path: Path) -> None:
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": MESSAGES}
+    reply = {**_message([{"type": "text", "text": "Hi."}]), "model": "claude-sonnet-4-5-20250929"}
+    path = _cassette(tmp_path, (_post("/v1/messages", body), {"status": 200, "body": reply}))
+    assert _check(path).returncode == 1  # the gateway never served it
+    result = _check(path, "--profile", "anthropic")
+    assert result.returncode == 0, result.stdout

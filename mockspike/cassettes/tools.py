@@ -15,6 +15,7 @@ from jsonschema.exceptions import best_match
 
 from .. import _json
 from ..contract import betas
+from ..contract.catalog import load_profile
 from ..core.engine import Engine
 from ..core.wire import WireRequest
 from .format import Cassette, CassetteError
@@ -107,7 +108,7 @@ def _restore_upload(engine: Engine, response: Any) -> None:
 def check(cassette: Cassette, profile: str) -> int:
     """Every recorded answer should be what the contract says: a recorded success must be a
     request the fake accepts, a recorded error the same status, type and message."""
-    engine = Engine(profile)
+    engine = Engine(load_profile(profile).with_retired_served())
     problems = 0
     for number, interaction in enumerate(cassette.interactions):
         request, response = interaction["request"], interaction["response"]

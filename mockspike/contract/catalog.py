@@ -138,6 +138,14 @@ class Profile:
         found = self._retired_by_name.get(name)
         return found if found is not None else self.model(name)
 
+    def with_retired_served(self) -> Profile:
+        """This profile with its retired models served again, as they were before they
+        retired: `mockspike cassette check` judges a recording made then as the API did."""
+        revived = tuple(dataclasses.replace(m, lifecycle="active") for m in self.retired)
+        return dataclasses.replace(
+            self, models=self.models + revived, retired=(), _by_name={}, _retired_by_name={}
+        )
+
     def response_model(self, requested: str, model: Model) -> str:
         """The `model` field of a reply: echoed (gateway) or the dated id (upstream)."""
         return requested if self.echo_model else model.id
