@@ -305,8 +305,9 @@ class ReplyWalker:
         self._seen: set[tuple[Any, int]] = set()
 
     def missing_field(self, cls: Any, name: str, props: dict[str, Any], where: str) -> None:
+        key = cls.model_fields[name].alias or name
         why = f"{self.source}: {cls.__name__}.{name}"
-        self.gaps.append(Gap("reply", f"{where}.{name}", why))
+        self.gaps.append(Gap("reply", f"{where}.{key}", why))
 
     def missing_tag(self, cls: Any, tag: str, branches: list[dict[str, Any]], where: str) -> None:
         self.gaps.append(Gap("reply", f"{where} type `{tag}`", f"{self.source}: {cls.__name__}"))
@@ -362,9 +363,10 @@ class ReplyWalker:
         props = node.get("properties")
         if props is None or node.get("additionalProperties") is True:
             return  # free-form in the schema (a tool's input)
-        for name, info in cls.model_fields.items():
+        for field_name, info in cls.model_fields.items():
+            name = info.alias or field_name  # the JSON key (`from` for `from_`)
             if name not in props:
-                self.missing_field(cls, name, props, where)
+                self.missing_field(cls, field_name, props, where)
                 continue
             inner = _models_in(info.annotation)
             if inner:

@@ -146,7 +146,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def object_schema(cls: Any, depth: int = 0) -> dict[str, Any]:
     """A model's fields; its `type` tag, when it has one, as a `const` (how responses.json
     marks a tagged member)."""
-    fields = cls.model_fields
+    fields = {f.alias or n: f for n, f in cls.model_fields.items()}  # JSON keys
     props = {n: schema_of(f.annotation, depth) for n, f in fields.items()}
     tag = _tag(cls)
     if tag is not None:
@@ -159,7 +159,8 @@ class Filler(ReplyWalker):
     """The drift walker, adding what it finds missing instead of listing it."""
 
     def missing_field(self, cls: Any, name: str, props: dict[str, Any], where: str) -> None:
-        props[name] = schema_of(cls.model_fields[name].annotation)
+        info = cls.model_fields[name]
+        props[info.alias or name] = schema_of(info.annotation)
 
     def missing_tag(self, cls: Any, tag: str, branches: list[dict[str, Any]], where: str) -> None:
         owner = next((b for b in branches if "discriminator" in b), None)
