@@ -108,7 +108,7 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
     engine.state.sync(engine.script)
-    rule, response = engine.script.decide(body)
+    rule, response, entry.scenario = engine.script.decide(body, entry.headers)
     described = entry.rule = rule.describe() if rule else None
     entry.response = response
     if response is None and engine.strict:

@@ -9,7 +9,7 @@ from .. import _json
 from ..contract.errors import ApiError
 from ..contract.validate import check_count_tokens, parse_body
 from ..gateway import accounting
-from . import paging
+from . import openai_chat, paging
 from .wire import WireResponse
 
 if TYPE_CHECKING:
@@ -47,6 +47,11 @@ def _lifecycles(query: str) -> tuple[str, ...]:
 
 
 def list_models(engine: Engine, call: Call) -> WireResponse:
+    if openai_chat.asks_openai(call.request):  # the OpenAI SDK's `models.list()`
+        call.entry.dialect = openai_chat.DIALECT
+        served = sorted(engine.profile.models, key=lambda m: m.created_at, reverse=True)
+        listing = openai_chat.model_list([m.info() for m in served])
+        return json_answer(listing, engine.request_id())
     stages = _lifecycles(call.request.query)
     models = sorted(
         (m for m in (*engine.profile.models, *engine.profile.retired) if m.lifecycle in stages),
@@ -60,5 +65,9 @@ def list_models(engine: Engine, call: Call) -> WireResponse:
 
 
 def get_model(engine: Engine, call: Call) -> WireResponse:
+    if openai_chat.asks_openai(call.request):  # the OpenAI SDK's `models.retrieve()`
+        call.entry.dialect = openai_chat.DIALECT
+        info = engine.profile.model(call.params["model_id"]).info()
+        return json_answer(openai_chat.model(info), engine.request_id())
     model = engine.profile.model_info(call.params["model_id"])
     return json_answer(model.info(), engine.request_id())

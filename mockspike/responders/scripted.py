@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import checks
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
-from . import server_tools
+from . import server_tools, templates
 from .matchers import MATCHERS, check_names
 from .regex import RegexError
 
 Predicate = Callable[[dict[str, Any]], bool]
+Claimed = tuple[int, "str | None"]
+"""A claimed use: its position in the rule's sequence, the scenario state it saw."""
+RULE_FIELDS = ("times", "name", "scenario", "state", "next_state")
+"""A rule's own fields, beside its matchers, in `on()` and script files."""
 
 
 @dataclass
@@ -30,7 +34,7 @@ class Rule:
     matchers: dict[str, Any]
     times: int | None = None
     name: str | None = None
-    responses: list[Response] = field(default_factory=list)
+    responses: list[Response | templates.Templated] = field(default_factory=list)
     calls: int = 0
     unanswered: int = 0
     """Requests this rule matched but could not answer: no reply was chained to it."""
@@ -39,8 +43,26 @@ class Rule:
     """A one-shot (`fake.reply(...)`, admin `/replies`): answers before the standing rules."""
     statuses: frozenset[int] | None = field(default=None, repr=False)
     """The statuses the profile can send; `fail()` refuses others."""
+    scenario: str | None = None
+    """The scenario this rule belongs to (its state starts as "started")."""
+    state: str | None = None
+    """The scenario state this rule answers in (None: any)."""
+    next_state: str | None = None
+    """The state the scenario moves to when this rule answers (None: it stays)."""
+
+    @classmethod
+    def of(cls, given: Mapping[str, Any], **extra: Any) -> Rule:
+        """A rule from `on()`'s keywords: the rule's own fields by name, matchers the rest."""
+        own = {k: v for k, v in given.items() if k in RULE_FIELDS}
+        return cls({k: v for k, v in given.items() if k not in RULE_FIELDS}, **own, **extra)
 
     def __post_init__(self) -> None:
+        for name in ("scenario", "state", "next_state"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        if self.scenario is None and (self.state or self.next_state):
+            raise ValueError("state and next_state need a scenario=")
         check_names(self.matchers)
         try:
             self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
@@ -176,13 +198,13 @@ class Rule:
             "matching a request"
         )
 
-    def take(self) -> Response:
+    def take(self) -> Response | templates.Templated:
         """The next response of the sequence (the last one repeats)."""
         response = self.response_at(self.calls)
         self.calls += 1
         return response
 
-    def response_at(self, position: int) -> Response:
+    def response_at(self, position: int) -> Response | templates.Templated:
         """The response for the `position`-th use (0 first; the last one repeats)."""
         if not self.responses:
             raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
@@ -194,19 +216,52 @@ class Rule:
             for k, v in self.matchers.items()
         )
         label = f" {self.name!r}" if self.name else ""
-        return f"rule #{self.number}{label} on({shown})"
+        described = f"rule #{self.number}{label} on({shown})"
+        if self.scenario is not None:
+            described += f" in scenario {self.scenario!r}"
+            described += f" at {self.state!r}" if self.state else ""
+            described += f" -> {self.next_state!r}" if self.next_state else ""
+        return described
 
 
-def _claim_here(rule: Rule) -> int | None:
-    """One use of `rule` counted in this process."""
+class Decision(NamedTuple):
+    """What the script decided: the rule that answers, its answer, and for a rule in a
+    scenario `{"name", "state" (as it found it), "next_state"}` (for the journal)."""
+
+    rule: Rule | None
+    response: Response | None
+    scenario: dict[str, str | None] | None = None
+
+
+def _scenario(rule: Rule, seen: str | None) -> dict[str, str | None] | None:
+    if rule.scenario is None:
+        return None
+    return {"name": rule.scenario, "state": seen, "next_state": rule.next_state or seen}
+
+
+def _rendered(
+    rule: Rule, position: int, body: dict[str, Any], headers: Mapping[str, str]
+) -> Response:
+    response = rule.response_at(position)
+    if not isinstance(response, templates.Templated):
+        return response
+    values = templates.context(body, headers, count=position + 1, state=None)
+    try:
+        return response.render(values)
+    except templates.TemplateError as exc:
+        raise checks.AnswerError(f"mockspike: {rule.describe()}: {exc}") from None
+
+
+def _claim_here(rule: Rule) -> Claimed | None:
+    """One use of `rule` counted in this process (scenarios: a `State` claims)."""
     rule.calls += 1
-    return rule.calls - 1
+    return rule.calls - 1, None
 
 
 class Script:
     """The ordered rules of one fake; safe to use from several threads."""
 
-    def __init__(self, claim: Callable[[Rule], int | None] | None = None) -> None:
+    def __init__(self, claim: Callable[[Rule], Claimed | None] | None = None) -> None:
         self.rules: list[Rule] = []
         self._claim = claim or _claim_here
         self._lock = threading.Lock()
@@ -218,7 +273,9 @@ class Script:
             self.rules.append(rule)
         return rule
 
-    def decide(self, body: dict[str, Any]) -> tuple[Rule | None, Response | None]:
+    def decide(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Decision:
+        """The first rule that matches `body`, has a use left and (in a scenario) finds it
+        in its state, and its answer (templates rendered from the request and `headers`)."""
         with self._lock:
             for queued in (True, False):  # queued one-shots first, then standing rules
                 for rule in self.rules:
@@ -227,10 +284,12 @@ class Script:
                     if not rule.responses:
                         rule.unanswered += 1
                         continue
-                    position = self._claim(rule)
-                    if position is not None:
-                        return rule, rule.response_at(position)
-        return None, None
+                    claimed = self._claim(rule)
+                    if claimed is not None:
+                        position, seen = claimed
+                        response = _rendered(rule, position, body, headers or {})
+                        return Decision(rule, response, _scenario(rule, seen))
+        return Decision(None, None)
 
     def explain_miss(self, body: dict[str, Any]) -> str:
         """Name the closest rule and why it did not match (for strict mode)."""
@@ -239,7 +298,22 @@ class Script:
             used = f" ({len(self.rules)} used up)" if self.rules else ""
             return f"no rule is left to answer it{used}"
         closest = min(live, key=lambda r: len(r.mismatches(body)))
-        return f"the closest is {closest.describe()}: " + "; ".join(closest.mismatches(body))
+        why = closest.mismatches(body)
+        if not why and closest.state is not None:  # it matched; its scenario was elsewhere
+            why = [f"scenario {closest.scenario!r} was not in state {closest.state!r}"]
+        return f"the closest is {closest.describe()}: " + "; ".join(why)
+
+    def swap(self, old: list[Rule], new: list[Rule]) -> None:
+        """Put `new` rules where `old` ones stood (at the front when none is left), in one
+        step: a request sees the old rules or the new, never some of each."""
+        with self._lock:
+            for rule in new:
+                rule.number = next(self._numbers)
+            gone = {id(r) for r in old}
+            at = next((i for i, r in enumerate(self.rules) if id(r) in gone), 0)
+            kept = [r for r in self.rules if id(r) not in gone]
+            before = sum(1 for r in self.rules[:at] if id(r) not in gone)
+            self.rules = kept[:before] + list(new) + kept[before:]
 
     def remove(self, rules: list[Rule]) -> None:
         """Take rules back out (a script that failed half-way; an admin DELETE)."""

@@ -56,6 +56,7 @@ function row(e) {
     el("td", { textContent: e.number }),
     el("td", { textContent: e.method }),
     el("td", { textContent: e.path }),
+    el("td", { className: "dialect", textContent: e.dialect || "anthropic" }),
     el("td", { className: "status", textContent: e.status || "dropped" }),
     el("td", { textContent: e.model || "" }),
     el("td", { textContent: tokens }),
@@ -109,6 +110,9 @@ async function showDetail(number) {
   }
   $("detail-request").textContent = e.body_summary ? pretty(e.body_summary) : pretty(e.body);
   $("detail-headers").textContent = pretty(e.headers);
+  $("detail-openai").hidden = e.dialect !== "openai" || !e.translated;
+  $("detail-ignored").textContent = e.ignored && e.ignored.length ? e.ignored.join("\n") : "nothing";
+  $("detail-translated").textContent = pretty(e.translated);
   const reply = e.reply || {};
   if (reply.events && reply.events.length) {
     $("detail-reply-title").textContent = `Stream events (${reply.events.length}, ended: ${reply.end})`;
@@ -139,6 +143,10 @@ async function refreshState() {
     const t = state.totals;
     $("totals").replaceChildren(...Object.entries(t).flatMap(([k, v]) => [el("dt", { textContent: k.replace("_", " ") }), el("dd", { textContent: v })]));
     list("rules", state.rules, (r) => `${r.rule} — ${r.calls}${r.times === null ? "" : "/" + r.times} calls`);
+    list("scripts", state.scripts, (s) => s.error
+      ? `${s.path}: not reloaded — ${s.error} (${s.rules} rules before it stay)`
+      : `${s.path}: ${s.rules} rules, loaded ${new Date(s.loaded_at * 1000).toLocaleTimeString()}`);
+    list("scenarios", Object.entries(state.scenarios), ([name, at]) => `${name}: ${at}`);
     list("wallets", state.wallets, (w) => `${w.key}: ${w.balance.toFixed(4)} credits`);
     list("buckets", state.buckets, (b) => `${b.key} ${b.bucket}: ${b.remaining}/${b.capacity}`);
     list("cache", state.cache, (c) => `${c.api_key} ${c.model}: ${c.tokens} tokens, ${c.expires_in}s left`);
