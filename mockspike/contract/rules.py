@@ -237,15 +237,12 @@ def _message_content(body: Body, model: Model, profile: Profile) -> None:
     last = len(messages) - 1
     for i, message in enumerate(messages):
         content = message["content"]
-        if _is_empty(content):
-            if message["role"] == "user":
-                raise ApiError(400, f"messages.{i}: user messages must have non-empty content")
-            if i != last:
-                raise ApiError(
-                    400,
-                    f"messages.{i}: all messages must have non-empty content except for the "
-                    "optional final assistant message",
-                )
+        if _is_empty(content) and (message["role"] == "user" or i != last):
+            raise ApiError(
+                400,
+                f"messages.{i}: all messages must have non-empty content except for the "
+                "optional final assistant message",
+            )
         if _only_blank_text(content):
             raise ApiError(400, "messages: text content blocks must contain non-whitespace text")
     if _only_blank_text(body.get("system"), refuse_empty=False):
@@ -414,6 +411,14 @@ def _has_quirk(quirk: str) -> Callable[[Model], bool]:
     return lambda model: quirk in model.quirks
 
 
+def _fallback_credit_token(body: Body, model: Model, profile: Profile) -> None:
+    """A token is redeemable only if a refusal minted it (the SDK's `fallback_credit_token`
+    docstring: "a mismatch is a 400"). The fake mints none, so any token it is handed is one
+    it cannot have issued: refused as the API words a token it cannot read."""
+    if body.get("fallback_credit_token") is not None:
+        raise ApiError(400, "fallback_credit_token: invalid or malformed")
+
+
 RULES: tuple[ContractRule, ...] = (
     ContractRule(
         "messages_non_empty", "at least one message", _messages_non_empty, _with(messages=[])
@@ -501,7 +506,7 @@ RULES: tuple[ContractRule, ...] = (
     ),
     ContractRule(
         "user_content_non_empty",
-        "user messages have content",
+        "messages have content (but a final assistant turn)",
         _message_content,
         _with(messages=[{"role": "user", "content": ""}]),
     ),
@@ -558,6 +563,12 @@ RULES: tuple[ContractRule, ...] = (
         _thread_continuation,
         _with(tools=[_TOOL], thread={"type": "continue", "previous_message_id": "msg_01Thread"}),
     ),
+    ContractRule(
+        "fallback_credit_minted",
+        "a fallback_credit_token was minted by a refusal",
+        _fallback_credit_token,
+        _with(fallback_credit_token="fct_not_minted"),
+    ),
 )
 
 #: Rules the JSON Schema and the catalog enforce; listed so docs and strategies cover them too.
@@ -566,7 +577,7 @@ SCHEMA_CASES: tuple[ContractRule, ...] = (
     ContractRule("field_required", "required fields present", None, _without("max_tokens")),
     ContractRule("extra_field", "no unknown fields", None, _with(temprature=0.5)),
     ContractRule("wrong_type", "fields have the right type", None, _with(max_tokens="1024")),
-    ContractRule("max_tokens_min", "max_tokens at least 1", None, _with(max_tokens=0)),
+    ContractRule("max_tokens_min", "max_tokens at least 0", None, _with(max_tokens=-1)),
     ContractRule("temperature_range", "temperature in 0..1", None, _with(temperature=1.5)),
     ContractRule(
         "tool_name_pattern",
