@@ -285,9 +285,10 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
             pytrace=False,
         )
     args: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    if args.get("cassette") is True:  # the test's own cassette, as pytest-recording names it
-        args["cassette"] = f"{request.node.path.stem}/{request.node.name}"
     config = request.config
+    own = args.get("cassette") is True
+    if own:  # the test's own cassette, named as pytest-recording names it
+        args["cassette"] = _own_cassette(request)
     if args.get("profile") is None:
         args["profile"] = config.getoption("--mockspike-profile") or config.getini(
             "mockspike_profile"
@@ -304,6 +305,8 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
             folder = config.rootpath / folder
         name = str(args["cassette"])
         args["cassette"] = folder / (name if name.endswith(".json") else f"{name}.json")
+        if own:
+            _moved(request, folder, args["cassette"])
         if args.get("record_mode") is None:
             args["record_mode"] = config.getoption("--mockspike-record-mode") or config.getini(
                 "mockspike_record_mode"
@@ -323,6 +326,54 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         pytest.fail(f"mockspike marker: unknown argument(s) {unknown}; {exc.hint}", pytrace=False)
     except (TypeError, ValueError) as exc:
         pytest.fail(f"mockspike: {exc}", pytrace=False)
+
+
+_UNSAFE = str.maketrans({c: "-" for c in "<>?%*:|\"'/\\"})
+"""Characters pytest-recording replaces in a cassette's name (unsafe in file names)."""
+
+
+def _own_cassette(request: pytest.FixtureRequest) -> Path:
+    """`cassette=True`'s file, as pytest-recording names it: `cassettes/<module>/` beside
+    the test module, `Class.test[id]` with unsafe characters replaced by `-`. With a cassette
+    dir set (option or ini), the module's path under the rootdir is kept inside it."""
+    node = request.node
+    name = f"{request.cls.__name__}.{node.name}" if request.cls else node.name
+    module = Path(node.path)
+    config = request.config
+    chosen = config.getoption("--mockspike-cassette-dir") or (
+        config.getini("mockspike_cassette_dir") if "mockspike_cassette_dir" in config.inicfg else None
+    )
+    if chosen:
+        folder = Path(chosen)
+        if not folder.is_absolute():
+            folder = config.rootpath / folder
+        try:
+            relative = module.with_suffix("").relative_to(config.rootpath)
+        except ValueError:
+            relative = Path(module.stem)
+        return folder / relative / f"{name.translate(_UNSAFE)}.json"
+    return module.parent / "cassettes" / module.stem / f"{name.translate(_UNSAFE)}.json"
+
+
+def _moved(request: pytest.FixtureRequest, folder: Path, path: Path) -> None:
+    """Fail, saying how to move it, when the test's cassette is still where mockspike 0.x
+    named it (`<cassette dir>/<module stem>/<test>.json`) and not yet at its new path."""
+    old = folder / request.node.path.stem / f"{request.node.name}.json"
+    if old != path and old.exists() and not path.exists():
+        pytest.fail(
+            f"mockspike: cassette=True now names {_shown(path, request)} (as pytest-recording "
+            f"does: beside the test module, class included); this test's cassette is still at "
+            f"{_shown(old, request)}. Move it:\n  mkdir -p {_shown(path.parent, request)} && "
+            f"git mv '{_shown(old, request)}' '{_shown(path, request)}'",
+            pytrace=False,
+        )
+
+
+def _shown(path: Path, request: pytest.FixtureRequest) -> str:
+    try:
+        return str(path.relative_to(request.config.rootpath))
+    except ValueError:
+        return str(path)
 
 
 def _finish(request: pytest.FixtureRequest, name: str, fake: MockSpike, settings: Settings) -> None:

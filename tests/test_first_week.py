@@ -1,0 +1,93 @@
+"""A new user's first week, run for real: cassette names, xdist reports, scripting and
+config mistakes caught when written, recording litter, the network block, strategies."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from pathlib import Path
+
+import pytest
+
+for _name in ("anthropic", "httpx", "httpcore", "httpx2", "httpcore2"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_name)
+
+pytest_plugins = ["pytester"]
+
+RECORDING_TEST = """
+import pytest
+
+def call(client):
+    return client.messages.create(
+        model="claude-haiku-4-5", max_tokens=8,
+        messages=[{"role": "user", "content": "hi"}]).content[0].text
+
+@pytest.mark.mockspike(cassette=True)
+def test_call(anthropic_client):
+    assert call(anthropic_client) == "recorded"
+
+class TestApi:
+    @pytest.mark.mockspike(cassette=True)
+    def test_call(self, anthropic_client):
+        assert call(anthropic_client) == "recorded"
+
+@pytest.mark.mockspike(cassette=True)
+@pytest.mark.parametrize("x", ["a/b", "a:b"])
+def test_param(anthropic_client, x):
+    assert call(anthropic_client) == "recorded"
+"""
+
+
+@pytest.mark.sdk
+def test_own_cassettes_are_named_as_pytest_recording_names_them(
+    pytester: pytest.Pytester,
+) -> None:
+    from mockspike import MockSpike
+
+    for package in ("a", "b"):
+        (pytester.path / "tests" / package).mkdir(parents=True)
+        (pytester.path / "tests" / package / "test_api.py").write_text(RECORDING_TEST)
+        (pytester.path / "tests" / package / "__init__.py").write_text("")
+    (pytester.path / "tests" / "__init__.py").write_text("")
+    origin = MockSpike()
+    origin.on().reply("recorded")
+    with origin.serve() as url:
+        result = pytester.runpytest("--mockspike-record-mode", "once", "--mockspike-upstream", url)
+    result.assert_outcomes(passed=8)
+    found = sorted(
+        str(p.relative_to(pytester.path)) for p in pytester.path.rglob("*.json") if p.is_file()
+    )
+    expected = [
+        f"tests/{package}/cassettes/test_api/{name}.json"
+        for package in ("a", "b")
+        for name in ("TestApi.test_call", "test_call", "test_param[a-b]", "test_param[a-b]")
+    ]
+    assert sorted(set(found)) == sorted(set(expected))
+    assert len(origin.requests) == 6  # a/b and a:b share one file, as pytest-recording's do
+    pytester.runpytest().assert_outcomes(passed=8)  # and replays offline
+
+
+def test_a_cassette_at_the_old_path_says_how_to_move_it(pytester: pytest.Pytester) -> None:
+    old = pytester.path / "tests" / "cassettes" / "test_old" / "test_it.json"
+    old.parent.mkdir(parents=True)
+    old.write_text('{"version": 1, "interactions": []}')
+    pytester.makepyfile(
+        test_old="""
+        import pytest
+
+        @pytest.mark.mockspike(cassette=True)
+        def test_it(mockspike):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cassette=True now names cassettes/test_old/test_it.json*still at "
+            "tests/cassettes/test_old/test_it.json*",
+            "*git mv 'tests/cassettes/test_old/test_it.json' 'cassettes/test_old/test_it.json'",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
