@@ -91,3 +91,36 @@ def test_a_cassette_at_the_old_path_says_how_to_move_it(pytester: pytest.Pyteste
         ]
     )
     assert "Traceback" not in result.stdout.str()
+
+
+XDIST_TESTS = """
+import httpx
+import pytest
+
+HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+BODY = {"model": "claude-haiku-4-5", "max_tokens": 8,
+        "messages": [{"role": "user", "content": "hi"}]}
+
+@pytest.mark.parametrize("n", range(4))
+def test_hammers(mockspike, n):
+    mockspike.fail(400)
+    with httpx.Client(transport=mockspike.transport(), base_url="http://x") as c:
+        c.post("/v1/messages", json=BODY, headers=HEADERS)
+        c.post("/v1/messages", json=BODY, headers=HEADERS)
+"""
+
+
+def _mockspike_summary(output: str) -> str:
+    return output.split("mockspike verdict", 1)[1].split("passed", 1)[0]
+
+
+def test_reports_are_the_same_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_xdist=XDIST_TESTS)
+    serial = pytester.runpytest_subprocess("-p", "xdist", "-n", "0", "--mockspike-verdict")
+    parallel = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "--mockspike-verdict")
+    serial.assert_outcomes(passed=4)
+    parallel.assert_outcomes(passed=4)
+    summary = _mockspike_summary(serial.stdout.str())
+    assert "8 requests served by mockspike fakes" in summary
+    assert summary.count("retried-non-retryable") == 4
+    assert _mockspike_summary(parallel.stdout.str()) == summary

@@ -169,8 +169,33 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         guard.restore()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands what its tests' fakes served to the controller,
+    which prints the one summary (`pytest_testnodedown`)."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        stats = session.config.stash.get(_STATS, None)
+        output["mockspike"] = {
+            "stats": vars(stats) if stats else {},
+            "verdicts": session.config.stash.get(_VERDICTS, []),
+        }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller adds up what each pytest-xdist worker's fakes served."""
+    data = getattr(node, "workeroutput", {}).get("mockspike")
+    if not data:
+        return
+    config = node.config
+    stats = config.stash[_STATS]
+    for name, value in data["stats"].items():
+        setattr(stats, name, getattr(stats, name) + value)
+    config.stash[_VERDICTS].extend(data["verdicts"])
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    verdicts = config.stash.get(_VERDICTS, [])
+    verdicts = sorted(config.stash.get(_VERDICTS, []))  # by test id: the same under xdist
     if verdicts:
         terminalreporter.write_sep("-", "mockspike verdict")
         for line in verdicts:
