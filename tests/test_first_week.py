@@ -45,11 +45,12 @@ def test_own_cassettes_are_named_as_pytest_recording_names_them(
 ) -> None:
     from mockspike import MockSpike
 
+    root = pytester.path / "app_tests"  # a package name the outer run has not imported
     for package in ("a", "b"):
-        (pytester.path / "tests" / package).mkdir(parents=True)
-        (pytester.path / "tests" / package / "test_api.py").write_text(RECORDING_TEST)
-        (pytester.path / "tests" / package / "__init__.py").write_text("")
-    (pytester.path / "tests" / "__init__.py").write_text("")
+        (root / package).mkdir(parents=True)
+        (root / package / "test_api.py").write_text(RECORDING_TEST)
+        (root / package / "__init__.py").write_text("")
+    (root / "__init__.py").write_text("")
     origin = MockSpike()
     origin.on().reply("recorded")
     with origin.serve() as url:
@@ -59,7 +60,7 @@ def test_own_cassettes_are_named_as_pytest_recording_names_them(
         str(p.relative_to(pytester.path)) for p in pytester.path.rglob("*.json") if p.is_file()
     )
     expected = [
-        f"tests/{package}/cassettes/test_api/{name}.json"
+        f"app_tests/{package}/cassettes/test_api/{name}.json"
         for package in ("a", "b")
         for name in ("TestApi.test_call", "test_call", "test_param[a-b]", "test_param[a-b]")
     ]
@@ -124,3 +125,35 @@ def test_reports_are_the_same_under_xdist(pytester: pytest.Pytester) -> None:
     assert "8 requests served by mockspike fakes" in summary
     assert summary.count("retried-non-retryable") == 4
     assert _mockspike_summary(parallel.stdout.str()) == summary
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (
+            lambda f: f.reply("hi", usage={"output_tokens": "many"}),
+            "reply: usage.output_tokens must be a whole number, not 'many'",
+        ),
+        (lambda f: f.on(text=5), "on: text must be a string, not 5"),
+        (lambda f: f.on(where="x"), "on: where must be a function of the request body"),
+        (lambda f: f.on(stream="yes"), "on: stream must be true or false, not 'yes'"),
+        (lambda f: f.on(tools=5), "on: tools must be a string or a list of strings, not 5"),
+        (lambda f: f.on(tools=[{"name": "x"}]), "on: tools: 0 must be a string, not {'name': 'x'}"),
+        (
+            lambda f: f.on(model="claude-haiku-4.5"),
+            "on: model='claude-haiku-4.5' can never match: the profile serves no such model "
+            "(a request for it is answered 404 before any rule); did you mean 'claude-haiku-4-5'?",
+        ),
+    ],
+)
+def test_scripting_mistakes_are_refused_when_written(script: object, message: str) -> None:
+    from mockspike import MockSpike
+    from mockspike.core.checks import ScriptValueError
+
+    fake = MockSpike()
+    with pytest.raises(ScriptValueError) as caught:
+        script(fake)  # type: ignore[operator]
+    assert str(caught.value).startswith(message)
+    assert not fake.rules  # a refused rule leaves nothing behind
+
+

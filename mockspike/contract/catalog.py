@@ -114,6 +114,11 @@ class Profile:
             for alias in model.aliases:
                 self._by_name[alias] = model
 
+    @property
+    def model_names(self) -> frozenset[str]:
+        """Every id and alias the profile serves."""
+        return frozenset(self._by_name)
+
     def model(self, name: str) -> Model:
         """Resolve an id or alias; unknown names are the API's 404."""
         try:

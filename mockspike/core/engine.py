@@ -161,7 +161,14 @@ class Engine:
                 "load_script({...}), a --script file or the admin API (Python rules and "
                 "where= predicates cannot reach the other processes)"
             )
-        rule = Rule(matchers, times=times, name=name, queued=queued, statuses=self.profile.statuses)
+        rule = Rule(
+            matchers,
+            times=times,
+            name=name,
+            queued=queued,
+            statuses=self.profile.statuses,
+            models=self.profile.model_names,
+        )
         return self.script.add(rule)
 
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
@@ -179,7 +186,13 @@ class Engine:
         statuses = self.profile.statuses
 
         def check(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
-            return Rule(matchers, times=times, name=name, statuses=statuses)
+            return Rule(
+                matchers,
+                times=times,
+                name=name,
+                statuses=statuses,
+                models=self.profile.model_names,
+            )
 
         added = script_files.build_rules(spec, check)
         stored = self.state.store_rules(spec.get("rules", [spec]), first=first)

@@ -39,9 +39,12 @@ class Rule:
     """A one-shot (`fake.reply(...)`, admin `/replies`): answers before the standing rules."""
     statuses: frozenset[int] | None = field(default=None, repr=False)
     """The statuses the profile can send; `fail()` refuses others."""
+    models: frozenset[str] | None = field(default=None, repr=False)
+    """The model ids and aliases the profile serves; `model=` refuses others."""
 
     def __post_init__(self) -> None:
         check_names(self.matchers)
+        checks.check_matchers(self.matchers, self.models)
         try:
             self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
         except RegexError as exc:  # say which rule

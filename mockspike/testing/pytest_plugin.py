@@ -126,7 +126,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
     parser.addini("mockspike_state", "Redis URL of the state of mockspike_server", default="")
     parser.addini("mockspike_record_mode", "cassette record mode", default="none")
-    parser.addini("mockspike_cassette_dir", "where cassettes live", default="tests/cassettes")
+    parser.addini(
+        "mockspike_cassette_dir", "where cassettes live (default: tests/cassettes)", default=""
+    )
     parser.addini("mockspike_strict", "fakes refuse unmatched requests", type="bool", default=False)
     parser.addini(
         "mockspike_allow_real_hosts", "let tests reach real hosts", type="bool", default=False
@@ -324,7 +326,9 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         )
     if args.get("cassette"):
         folder = Path(
-            config.getoption("--mockspike-cassette-dir") or config.getini("mockspike_cassette_dir")
+            config.getoption("--mockspike-cassette-dir")
+            or config.getini("mockspike_cassette_dir")
+            or "tests/cassettes"
         )
         if not folder.is_absolute():
             folder = config.rootpath / folder
@@ -365,9 +369,7 @@ def _own_cassette(request: pytest.FixtureRequest) -> Path:
     name = f"{request.cls.__name__}.{node.name}" if request.cls else node.name
     module = Path(node.path)
     config = request.config
-    chosen = config.getoption("--mockspike-cassette-dir") or (
-        config.getini("mockspike_cassette_dir") if "mockspike_cassette_dir" in config.inicfg else None
-    )
+    chosen = config.getoption("--mockspike-cassette-dir") or config.getini("mockspike_cassette_dir")
     if chosen:
         folder = Path(chosen)
         if not folder.is_absolute():
