@@ -157,3 +157,55 @@ def test_scripting_mistakes_are_refused_when_written(script: object, message: st
     assert not fake.rules  # a refused rule leaves nothing behind
 
 
+
+
+ASK = {
+    "model": "claude-haiku-4-5",
+    "max_tokens": 16,
+    "messages": [{"role": "user", "content": "x marks the spot"}],
+}
+
+
+@pytest.mark.sdk
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_stall_waited_out_answers_with_the_scripted_reply(stream: bool) -> None:
+    from mockspike import MockSpike
+
+    fake = MockSpike()
+    fake.on(text="x").reply("scripted")
+    fake.fault("stall", seconds=0.05)
+    with fake.anthropic_client(max_retries=0) as client:
+        if stream:
+            with client.messages.stream(**ASK) as events:
+                text = events.get_final_message().content[0].text  # type: ignore[union-attr]
+        else:
+            text = client.messages.create(**ASK).content[0].text  # type: ignore[union-attr]
+    assert text == "scripted"
+    assert [e.rule for e in fake.requests] == [
+        "rule #1 on(text='x'), through rule #2 fault('stall', seconds=0.05)"
+    ]
+    assert all(rule.calls == 1 for rule in fake.rules)
+
+
+@pytest.mark.sdk
+def test_queued_answers_are_journaled_as_written() -> None:
+    import anthropic
+
+    from mockspike import MockSpike
+
+    fake = MockSpike()
+    fake.fail(429, times=2)
+    fake.reply("Hello!")
+    fake.reply_tool_use("lookup", {"id": 1})
+    with fake.anthropic_client(max_retries=0) as client:
+        for _ in range(2):
+            with pytest.raises(anthropic.RateLimitError):
+                client.messages.create(**ASK)
+        client.messages.create(**ASK)
+        client.messages.create(**ASK, tools=[{"name": "lookup", "input_schema": {"type": "object"}}])
+    assert [e.rule for e in fake.requests] == [
+        "rule #1 fail(429, times=2)",
+        "rule #1 fail(429, times=2)",
+        "rule #2 reply('Hello!')",
+        "rule #3 reply_tool_use('lookup')",
+    ]

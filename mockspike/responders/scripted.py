@@ -192,12 +192,35 @@ class Rule:
         return self.responses[min(position, len(self.responses) - 1)]
 
     def describe(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        if self.queued and self.responses and not self.matchers:  # what the user wrote
+            times = f", times={self.times}" if self.times and self.times > 1 else ""
+            return f"rule #{self.number}{label} {_written(self.responses[0])[:-1]}{times})"
         shown = ", ".join(
             f"{k}={'<predicate>' if k == 'where' else getattr(v, 'pattern', v)!r}"
             for k, v in self.matchers.items()
         )
-        label = f" {self.name!r}" if self.name else ""
         return f"rule #{self.number}{label} on({shown})"
+
+
+def _written(response: Response) -> str:
+    """A queued answer as it was scripted: `fail(429)`, `fault('stall', seconds=5)`,
+    `reply('Hello!')`, `reply_tool_use('get_weather')`."""
+    if isinstance(response, Failure):
+        return f"fail({response.status})"
+    if isinstance(response, Fault):
+        extra = [f"seconds={response.seconds:g}"] if response.seconds else []
+        extra += [f"after={response.after}"] if response.after else []
+        extra += [f"error={response.error.status}"] if response.error else []
+        return f"fault({', '.join([repr(response.kind), *extra])})"
+    for block in response.content:
+        if block.get("type") == "tool_use":
+            return f"reply_tool_use({block.get('name')!r})"
+    texts = [b.get("text", "") for b in response.content if b.get("type") == "text"]
+    if len(response.content) == 1 and texts:
+        text = texts[0] if len(texts[0]) <= 40 else texts[0][:39] + "…"
+        return f"reply({text!r})"
+    return f"reply(content=[{len(response.content)} block(s)])"
 
 
 def _claim_here(rule: Rule) -> int | None:
@@ -221,11 +244,18 @@ class Script:
             self.rules.append(rule)
         return rule
 
-    def decide(self, body: dict[str, Any]) -> tuple[Rule | None, Response | None]:
+    def decide(
+        self, body: dict[str, Any], *, behind: Rule | None = None
+    ) -> tuple[Rule | None, Response | None]:
+        """The rule that answers `body` and its response. `behind`: a rule whose fault
+        (a stall, a cut) wraps the answer; the standing rules other than it answer, as
+        they would without the fault (queued one-shots stay for the next requests)."""
         with self._lock:
-            for queued in (True, False):  # queued one-shots first, then standing rules
+            for queued in (True, False) if behind is None else (False,):
                 for rule in self.rules:
                     if rule.queued is not queued or rule.exhausted or not rule.matches(body):
+                        continue
+                    if rule is behind:
                         continue
                     if not rule.responses:
                         rule.unanswered += 1
