@@ -168,6 +168,7 @@ class Settings:
     """pytest only: with `strict`, fail a test whose requests did not all match a rule."""
 
     def __post_init__(self) -> None:
+        _check_types(self)
         load_profile(self.profile)  # a clear ValueError names the profiles that exist
         from .responders.synthetic import MODES
 
@@ -211,6 +212,28 @@ class Settings:
         elif given:
             raise TypeError(f"{', '.join(sorted(given))} given without a cassette")
         return cls(cassette=cassette, **options)
+
+
+_SIMPLE = {
+    "bool": ((bool,), "True or False"),
+    "float": ((int, float), "a number"),
+    "int": ((int,), "a whole number"),
+    "str": ((str,), "a string"),
+    "str | None": ((str, type(None)), "a string or None"),
+}
+
+
+def _check_types(settings: Settings) -> None:
+    """A value of the wrong type (`strict="yes"`, from a marker or kwargs) is refused, not
+    taken for what its truth value happens to be."""
+    for f in fields(settings):
+        kinds = _SIMPLE.get(str(f.type))
+        value = getattr(settings, f.name)
+        if kinds is None:
+            continue
+        wrong_bool = isinstance(value, bool) and bool not in kinds[0]
+        if not isinstance(value, kinds[0]) or wrong_bool:
+            raise TypeError(f"{f.name} must be {kinds[1]}, not {value!r}")
 
 
 def _gateway_config(value: Any) -> GatewayConfig:

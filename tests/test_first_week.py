@@ -209,3 +209,30 @@ def test_queued_answers_are_journaled_as_written() -> None:
         "rule #2 reply('Hello!')",
         "rule #3 reply_tool_use('lookup')",
     ]
+
+
+def test_an_ini_key_typo_stops_the_run_with_the_nearest_key(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nmockspike_strikt = true\n")
+    pytester.makepyfile("def test_it(mockspike):\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*mockspike: unknown ini key 'mockspike_strikt'; did you mean 'mockspike_strict'?"]
+    )
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_a_marker_value_of_the_wrong_type_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mockspike(strict="yes")
+        def test_it(mockspike):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*mockspike: strict must be True or False, not 'yes'"])
+    assert "Traceback" not in result.stdout.str()

@@ -147,6 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "time_scale=1.0, state=None): configure the mockspike fake of this test (keywords only; "
         "cassette=True: the test's own, <module>/<test>.json)",
     )
+    _check_ini_keys(config)
     config.stash[_STATS] = _Stats()
     config.stash[_VERDICTS] = []
     allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
@@ -157,6 +158,34 @@ def pytest_configure(config: pytest.Config) -> None:
         hosts |= set(config.getini("mockspike_blocked_hosts"))
         guard = config.stash[_GUARD] = _Guard(frozenset(hosts))
         guard.install()
+
+
+_INI_KEYS = (
+    "mockspike_profile",
+    "mockspike_state",
+    "mockspike_record_mode",
+    "mockspike_cassette_dir",
+    "mockspike_strict",
+    "mockspike_allow_real_hosts",
+    "mockspike_blocked_hosts",
+    "mockspike_block_network",
+    "mockspike_allowed_hosts",
+)
+
+
+def _check_ini_keys(config: pytest.Config) -> None:
+    """An ini key that looks like mockspike's but is none of them (`mockspike_strikt`)
+    stops the run with the nearest one, instead of pytest's warning and a passing run."""
+    import difflib
+
+    unknown = getattr(config, "_get_unknown_ini_keys", lambda: set())()
+    for key in sorted(unknown):
+        close = difflib.get_close_matches(key, _INI_KEYS, n=1, cutoff=0.75)
+        if key.startswith("mockspike") or close:
+            hint = f"did you mean {close[0]!r}?" if close else "mockspike's are " + ", ".join(
+                _INI_KEYS
+            )
+            raise pytest.UsageError(f"mockspike: unknown ini key {key!r}; {hint}")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
