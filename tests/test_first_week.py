@@ -236,3 +236,28 @@ def test_a_marker_value_of_the_wrong_type_is_refused(pytester: pytest.Pytester) 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*mockspike: strict must be True or False, not 'yes'"])
     assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.sdk
+def test_recording_leaves_the_documented_lock_and_the_umasks_mode(tmp_path: Path) -> None:
+    import os
+    import re
+
+    from mockspike import MockSpike
+
+    origin = MockSpike()
+    origin.on().reply("recorded")
+    cassette = tmp_path / "triage.json"
+    old = os.umask(0o027)
+    try:
+        with origin.serve() as url:
+            with MockSpike(cassette=cassette, record_mode="once", upstream=url) as fake:
+                with fake.anthropic_client(max_retries=0) as client:
+                    client.messages.create(**ASK)
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".triage.json.lock", "triage.json"]
+    assert cassette.stat().st_mode & 0o777 == 0o640
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert re.search(r"`\.NAME\.json\.lock`", readme)
+    assert "`.*.json.lock` to your `.gitignore`" in readme
