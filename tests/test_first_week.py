@@ -261,3 +261,54 @@ def test_recording_leaves_the_documented_lock_and_the_umasks_mode(tmp_path: Path
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert re.search(r"`\.NAME\.json\.lock`", readme)
     assert "`.*.json.lock` to your `.gitignore`" in readme
+
+
+@pytest.mark.sdk
+def test_never_used_says_why_the_requests_missed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        ASK = dict(model="claude-haiku-4-5", max_tokens=8,
+                   messages=[{"role": "user", "content": "hi"}])
+
+        def test_missed(mockspike, anthropic_client):
+            mockspike.on(text="refund").reply("Billing.")
+            anthropic_client.messages.create(**ASK)
+
+        def test_beaten(mockspike, anthropic_client):
+            mockspike.on(text="hi").reply("first")
+            mockspike.on(model="claude-haiku-4-5").reply("second")
+            anthropic_client.messages.create(**ASK)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*rule #1 on(text='refund'): the closest request, #1, did not match: "
+            "last user text 'hi' does not contain 'refund'",
+            "*rule #2 on(model='claude-haiku-4-5'): request #1 matched, but "
+            "rule #1 on(text='hi') answered it first",
+        ]
+    )
+
+
+def test_setup_errors_print_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mockspike(strikt=True)
+        def test_typo(mockspike):
+            pass
+
+        @pytest.mark.mockspike(cassette="nope")
+        def test_missing(mockspike):
+            pass
+        """
+    )
+    result = pytester.runpytest("-rN")  # no short summary: each error's own report only
+    result.assert_outcomes(errors=2)
+    output = result.stdout.str()
+    assert "During handling of the above exception" not in output
+    assert output.count("did you mean 'strict'?") == 1
+    assert output.count("no cassette at") == 1

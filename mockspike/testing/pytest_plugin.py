@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -328,6 +328,13 @@ def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]
 
 # -- fixtures ----------------------------------------------------------------------------
 
+
+def _fail(message: str) -> NoReturn:
+    """Fail the test with `message` alone: raised inside an `except`, without the error it
+    replaces (pytest would print both, joined by "During handling of the above exception")."""
+    raise pytest.fail.Exception(message, pytrace=False) from None
+
+
 T = TypeVar("T")
 
 
@@ -381,9 +388,9 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         return Settings.build(**args)
     except UnknownOption as exc:
         unknown = ", ".join(sorted(exc.names))
-        pytest.fail(f"mockspike marker: unknown argument(s) {unknown}; {exc.hint}", pytrace=False)
+        _fail(f"mockspike marker: unknown argument(s) {unknown}; {exc.hint}")
     except (TypeError, ValueError) as exc:
-        pytest.fail(f"mockspike: {exc}", pytrace=False)
+        _fail(f"mockspike: {exc}")
 
 
 _UNSAFE = str.maketrans({c: "-" for c in "<>?%*:|\"'/\\"})
@@ -464,13 +471,14 @@ def _problems(name: str, fake: MockSpike, settings: Settings, state: _TestState)
             + "\n  ".join(f"{r.describe()} (matched {r.unanswered} request(s))" for r in silent)
             + "\n(chain .reply(...), .fail(...) or .fault(...) to the on(...))"
         )
-    unused = [r.describe() for r in fake.rules if not r.used and r.responses]
+    never = [r for r in fake.rules if not r.used and r.responses]
+    unused = [r.describe() for r in never]
     if unused and settings.assert_all_used and not fake.requests:
         problems.append(_no_requests(name, unused, state))
     elif unused and settings.assert_all_used:
         problems.append(
             "mockspike: scripted replies were never used:\n  "
-            + "\n  ".join(unused)
+            + "\n  ".join(f"{r.describe()}{_why_unused(r, fake)}" for r in never)
             + "\n(mark the test @pytest.mark.mockspike(assert_all_used=False) if that is fine)"
         )
     if settings.strict and settings.assert_all_matched:
@@ -486,6 +494,27 @@ def _problems(name: str, fake: MockSpike, settings: Settings, state: _TestState)
     if misses:
         problems.append("\n".join(misses))
     return problems
+
+
+def _why_unused(rule: Any, fake: MockSpike) -> str:
+    """Why no request used `rule`, as strict mode says it: the closest Messages request and
+    what did not match, or the rule that answered it first."""
+    asked = [e for e in fake.requests if e.endpoint == "messages" and isinstance(e.body, dict)]
+    if not asked:
+        return ": no request to /v1/messages reached the fake"
+    try:
+        entry, mismatches = min(
+            ((e, rule.mismatches(e.body)) for e in asked), key=lambda pair: len(pair[1])
+        )
+    except Exception:  # a where= predicate that raises: said by the fake-error check
+        return ""
+    if mismatches:
+        return f": the closest request, #{entry.number}, did not match: " + "; ".join(mismatches)
+    if entry.status >= 400 and entry.rule is None:
+        error = entry.error["message"] if entry.error else entry.status
+        return f": request #{entry.number} matched, but was refused before any rule ({error})"
+    by = entry.rule or "the synthetic default"
+    return f": request #{entry.number} matched, but {by} answered it first"
 
 
 def _no_requests(name: str, unused: list[str], state: _TestState) -> str:
@@ -522,7 +551,7 @@ def _start(make: Callable[[], T]) -> T:
     try:
         return make()
     except CassetteError as exc:
-        pytest.fail(f"mockspike: {exc}", pytrace=False)
+        _fail(f"mockspike: {exc}")
 
 
 @pytest.fixture
@@ -576,7 +605,7 @@ def _mockspike_servers() -> Iterator[Callable[[str, str | None], MockSpike]]:
                 try:
                     fake = MockSpike(profile, state=state)
                 except ConnectionError as exc:  # a Redis that cannot be reached
-                    pytest.fail(f"mockspike: {exc}", pytrace=False)
+                    _fail(f"mockspike: {exc}")
                 stack.callback(fake.close)  # after the server stops
                 stack.enter_context(fake.serve())
                 servers[name] = fake
