@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from . import _json
 from ._version import __version__
 from .adapters.bounds import Bounds
-from .adapters.guard import bind_warning
+from .adapters.guard import ADMIN_PREFIX, bind_warning, is_loopback
 from .cassettes import tools as cassette_tools
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
@@ -60,10 +61,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--verbose", action="store_true", help="log each request's body and full messages too"
     )
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
-    serve.add_argument(
+    admin = serve.add_mutually_exclusive_group()
+    admin.add_argument(
         "--admin-token",
-        help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
-        "the admin API when bound to a non-loopback address",
+        default=os.environ.get("MOCKSPIKE_ADMIN_TOKEN") or None,
+        help="require this token (x-mockspike-admin-token, or open the dashboard once as "
+        "/_mockspike/?token=TOKEN) on /_mockspike/ (default: $MOCKSPIKE_ADMIN_TOKEN; bound "
+        "beyond loopback without it or --admin-open, serve makes one and prints it)",
+    )
+    admin.add_argument(
+        "--admin-open",
+        action="store_true",
+        help="serve the admin API and dashboard to any client, without a token (a server "
+        "bound beyond loopback on a network you trust)",
     )
     serve.add_argument(
         "--allowed-host",
@@ -235,6 +245,7 @@ def _serve(args: argparse.Namespace) -> int:
         "config": args.config,
         "synthetic": args.synthetic,
         "admin_token": args.admin_token,
+        "admin_open": args.admin_open or None,
         "cassette": args.cassette,
         "record_mode": args.record_mode,
         "upstream": args.upstream,
@@ -271,6 +282,10 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    made_token = not args.admin_token and not args.admin_open and not is_loopback(args.host)
+    if made_token:  # reachable from elsewhere: protected by a token the banner shows
+        options["admin_token"] = secrets.token_urlsafe(18)
+        options["admin_loopback"] = True
     try:
         options["pacing"] = _pacing(pace)
         options["bounds"] = Bounds(
@@ -309,13 +324,16 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if not args.quiet:
         fake.requests.subscribe(request_log.printer(verbose=args.verbose))
-    banner = f"mockspike {__version__} ({args.profile} profile) serving on {serving.base_url(sock)}"
-    warning = bind_warning(args.host, args.admin_token)
+    url = serving.base_url(sock, openable=True)
+    banner = f"mockspike {__version__} ({args.profile} profile) serving on {url}"
+    warning = bind_warning(args.host, settings.admin_token, open=args.admin_open)
     if warning:
         print(warning, file=sys.stderr)
 
     def announce() -> None:
         print(banner, flush=True)
+        for line in _admin_lines(args.host, url, settings, made_token):
+            print(line, flush=True)
 
     if args.workers > 1:
         fake.close()  # each worker opens its own connection to the state
@@ -341,6 +359,35 @@ def _serve(args: argparse.Namespace) -> int:
     with fake:
         serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
+
+
+def _admin_lines(host: str, url: str, settings: Settings, made_token: bool) -> list[str]:
+    """What a user needs to reach the admin API of a server bound beyond loopback (in a
+    container, `docker run -p 8000:8000`): the address to open, and how it is protected."""
+    if is_loopback(host):
+        return []
+    lines = [
+        f"mockspike: bound to {host}: open {url} here; from elsewhere, this machine's "
+        "address (from a container's host: the published port, http://localhost:PORT)"
+    ]
+    dashboard = f"{url}{ADMIN_PREFIX}"
+    if settings.admin_open:
+        lines.append(
+            f"mockspike: admin API open to any client (--admin-open); dashboard {dashboard}"
+        )
+    elif made_token:
+        token = settings.admin_token
+        lines.append(
+            f"mockspike: admin token {token} (made at start; choose one with --admin-token or "
+            "MOCKSPIKE_ADMIN_TOKEN, or --admin-open): send it as x-mockspike-admin-token; "
+            f"dashboard {dashboard}?token={token}"
+        )
+    else:
+        lines.append(
+            "mockspike: admin API protected by your --admin-token (x-mockspike-admin-token); "
+            f"dashboard {dashboard}?token=YOUR_TOKEN"
+        )
+    return lines
 
 
 def _validate(path: str, profile: str) -> int:

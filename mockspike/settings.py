@@ -146,6 +146,13 @@ class Settings:
     """Keys, scopes, wallets, rate limits (a `GatewayConfig`, its dict, or a file path)."""
     clock: Clock | None = None
     admin_token: str | None = None
+    """Every admin request must send it (`x-mockspike-admin-token`, or the dashboard's cookie)."""
+    admin_open: bool = False
+    """Serve the admin API to any client without a token (a server bound beyond loopback,
+    on a network the user trusts: `mockspike serve --admin-open`)."""
+    admin_loopback: bool = False
+    """With `admin_token`, loopback clients need none (the token `mockspike serve` makes
+    itself when bound beyond loopback without either option)."""
     cassette: CassetteOptions | None = None
     files_dir: Path | None = None
     """Keep Files API uploads in this directory instead of memory."""
@@ -185,6 +192,10 @@ class Settings:
         if isinstance(self.allowed_hosts, str):
             object.__setattr__(self, "allowed_hosts", (self.allowed_hosts,))
         object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
+        if self.admin_open and self.admin_token:
+            raise ValueError(
+                "admin_open serves the admin API without a token: give one or the other"
+            )
         if self.journal_size < 1:
             raise ValueError("journal_size must be at least 1")
         if self.config is not None and not isinstance(self.config, GatewayConfig):

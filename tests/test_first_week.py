@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,8 +159,6 @@ def test_scripting_mistakes_are_refused_when_written(script: object, message: st
     assert not fake.rules  # a refused rule leaves nothing behind
 
 
-
-
 ASK = {
     "model": "claude-haiku-4-5",
     "max_tokens": 16,
@@ -202,7 +202,9 @@ def test_queued_answers_are_journaled_as_written() -> None:
             with pytest.raises(anthropic.RateLimitError):
                 client.messages.create(**ASK)
         client.messages.create(**ASK)
-        client.messages.create(**ASK, tools=[{"name": "lookup", "input_schema": {"type": "object"}}])
+        client.messages.create(
+            **ASK, tools=[{"name": "lookup", "input_schema": {"type": "object"}}]
+        )
     assert [e.rule for e in fake.requests] == [
         "rule #1 fail(429, times=2)",
         "rule #1 fail(429, times=2)",
@@ -250,10 +252,12 @@ def test_recording_leaves_the_documented_lock_and_the_umasks_mode(tmp_path: Path
     cassette = tmp_path / "triage.json"
     old = os.umask(0o027)
     try:
-        with origin.serve() as url:
-            with MockSpike(cassette=cassette, record_mode="once", upstream=url) as fake:
-                with fake.anthropic_client(max_retries=0) as client:
-                    client.messages.create(**ASK)
+        with (
+            origin.serve() as url,
+            MockSpike(cassette=cassette, record_mode="once", upstream=url) as fake,
+            fake.anthropic_client(max_retries=0) as client,
+        ):
+            client.messages.create(**ASK)
     finally:
         os.umask(old)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".triage.json.lock", "triage.json"]
@@ -312,3 +316,164 @@ def test_setup_errors_print_once(pytester: pytest.Pytester) -> None:
     assert "During handling of the above exception" not in output
     assert output.count("did you mean 'strict'?") == 1
     assert output.count("no cassette at") == 1
+
+
+# -- the Docker image's command line, called from outside its network namespace -----------
+
+
+def _image_command(args: str = "") -> list[str]:
+    """The Dockerfile's CMD with its ENV defaults (and MOCKSPIKE_ARGS=`args`), after
+    `mockspike`: the command line the image runs."""
+    import json
+    import shlex
+
+    dockerfile = (Path(__file__).resolve().parents[1] / "Dockerfile").read_text()
+    cmd = json.loads(next(line for line in dockerfile.splitlines() if line.startswith("CMD "))[4:])
+    script = cmd[-1].replace('"$MOCKSPIKE_STATE"', "memory").replace('"$MOCKSPIKE_WORKERS"', "1")
+    words = shlex.split(script.replace("$MOCKSPIKE_ARGS", args))
+    assert words[:2] == ["exec", "mockspike"], words
+    return words[2:]
+
+
+@contextlib.contextmanager
+def _namespace() -> Iterator[tuple[str, str, str]]:
+    """A network namespace of this test's own, joined to this one by a veth pair, as a
+    container is to its host: (namespace, the host's address, the namespace's address)."""
+    import os
+    import secrets
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.skip("needs root and iproute2 (ip netns) to stand in for a container")
+    tag = f"{os.getpid() % 100000}{secrets.token_hex(2)}"
+    ns, outer, inner = f"ms{tag}", f"vo{tag}"[:15], f"vi{tag}"[:15]
+    net = f"10.{200 + secrets.randbelow(50)}.{secrets.randbelow(250)}"
+    host_ip, ns_ip = f"{net}.1", f"{net}.2"
+
+    def ip(*args: str) -> None:
+        subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+    try:
+        ip("netns", "add", ns)
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"cannot make a network namespace here: {exc.stderr!r}")
+    try:
+        ip("link", "add", outer, "type", "veth", "peer", "name", inner)
+        ip("link", "set", inner, "netns", ns)
+        ip("addr", "add", f"{host_ip}/30", "dev", outer)
+        ip("link", "set", outer, "up")
+        ip("-n", ns, "addr", "add", f"{ns_ip}/30", "dev", inner)
+        ip("-n", ns, "link", "set", inner, "up")
+        ip("-n", ns, "link", "set", "lo", "up")
+        yield ns, host_ip, ns_ip
+    finally:
+        subprocess.run(["ip", "link", "del", outer], capture_output=True, timeout=10)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+
+
+def _serve_in(ns: str, *args: str) -> tuple[Any, list[str]]:
+    """`mockspike ARGS…` in the namespace; its first banner lines once it serves."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, "-m", "mockspike", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(3)]
+    if "serving on " not in lines[0]:
+        process.kill()
+        raise RuntimeError(f"mockspike serve did not start: {lines}{process.communicate()[1]}")
+    return process, [line.strip() for line in lines]
+
+
+def test_the_images_command_is_scriptable_from_outside_its_namespace() -> None:
+    import re
+
+    import httpx
+
+    with _namespace() as (ns, _host_ip, ns_ip):
+        process, banner = _serve_in(ns, *_image_command())
+        try:
+            # a URL one can open, never 0.0.0.0; the token it made, and how to use it
+            assert banner[0].endswith("serving on http://127.0.0.1:8000")
+            found = re.search(r"admin token (\S+) .*dashboard (http://\S+\?token=\S+)", banner[2])
+            assert found, banner
+            token = found[1]
+            assert found[2] == f"http://127.0.0.1:8000/_mockspike/?token={token}"
+            outside = f"http://{ns_ip}:8000"  # as `docker run -p 8000:8000` is reached
+            with httpx.Client(base_url=outside, timeout=10) as client:
+                assert client.get("/_mockspike/health").status_code == 200
+                refused = client.get("/_mockspike/requests")
+                assert refused.status_code == 403
+                assert "x-mockspike-admin-token" in refused.json()["error"]["message"]
+                admin = {"x-mockspike-admin-token": token}
+                assert client.post("/_mockspike/reset", headers=admin).json() == {
+                    "status": "reset"
+                }  # bodiless, as curl -X POST sends it
+                added = client.post(
+                    "/_mockspike/rules",
+                    headers=admin,
+                    json={
+                        "rules": [
+                            {"match": {"text": "hi"}, "respond": {"reply": {"text": "scripted"}}}
+                        ]
+                    },
+                )
+                assert added.status_code in (200, 201), added.text
+                answer = client.post(
+                    "/v1/messages",
+                    headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+                    json={**ASK, "messages": [{"role": "user", "content": "hi"}]},
+                )
+                assert answer.json()["content"][0]["text"] == "scripted"
+                # the dashboard: opened once with ?token=, then the browser's cookie
+                opened = client.get(f"/_mockspike/?token={token}")
+                assert opened.status_code == 303 and opened.headers["location"] == "/_mockspike/"
+                assert "SameSite=Strict" in opened.headers["set-cookie"]
+                assert client.get("/_mockspike/").status_code == 200  # with the cookie now
+                assert client.get("/_mockspike/requests").json()["requests"]
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_admin_open_is_a_choice_the_banner_shows() -> None:
+    import httpx
+
+    with _namespace() as (ns, _host_ip, ns_ip):
+        process, banner = _serve_in(ns, *_image_command("--admin-open"))
+        try:
+            assert "admin API open to any client (--admin-open)" in banner[2]
+            with httpx.Client(base_url=f"http://{ns_ip}:8000", timeout=10) as client:
+                assert client.get("/_mockspike/requests").status_code == 200
+                assert client.post("/_mockspike/reset").status_code == 200
+                # a page on another origin is still refused
+                page = client.post("/_mockspike/reset", headers={"origin": "http://evil.test"})
+                assert page.status_code == 403
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.mark.anyio
+async def test_health_needs_no_token_and_bodiless_writes_need_no_content_type() -> None:
+    from mockspike import MockSpike
+    from tests.conftest import call_asgi
+
+    app = MockSpike(admin_token="s3cret").app
+    outside = ("192.0.2.10", 5000)
+    health = await call_asgi(app, "GET", "/_mockspike/health", client=outside)
+    assert health[0]["status"] == 200
+    token = {"x-mockspike-admin-token": "s3cret"}
+    reset = await call_asgi(app, "POST", "/_mockspike/reset", headers=token, client=outside)
+    assert reset[0]["status"] == 200
+    form = {**token, "content-type": "text/plain"}
+    refused = await call_asgi(
+        app, "POST", "/_mockspike/reset", headers=form, body=b"{}", client=outside
+    )
+    assert refused[0]["status"] == 415  # a body still comes as JSON

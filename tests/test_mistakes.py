@@ -59,8 +59,8 @@ def test_it(mockspike, anthropic_client):
     result.stdout.fnmatch_lines(
         [
             "*the fake could not answer*",
-            "*rule #1 reply_tool_use('get_weather') matched, but it answers with a tool_use block calling 'get_weather'"
-            " and the request offered no tools; send tools=*",
+            "*rule #1 reply_tool_use('get_weather') matched, but it answers with a tool_use "
+            "block calling 'get_weather' and the request offered no tools; send tools=*",
         ]
     )
 

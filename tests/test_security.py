@@ -161,11 +161,11 @@ async def test_loopback_clients_of_an_ipv6_wildcard_bind_get_the_admin_api() -> 
     app = MockSpike().app
     for client in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.8.9.10"):
         sent = await call_asgi(
-            app, "GET", "/_mockspike/health", server=("::", 8000), client=(client, 1)
+            app, "GET", "/_mockspike/rules", server=("::", 8000), client=(client, 1)
         )
         assert sent[0]["status"] == 200, client
     sent = await call_asgi(
-        app, "GET", "/_mockspike/health", server=("::", 8000), client=("2001:db8::1", 1)
+        app, "GET", "/_mockspike/rules", server=("::", 8000), client=("2001:db8::1", 1)
     )
     assert sent[0]["status"] == 403
 

@@ -178,12 +178,14 @@ def _check_ini_keys(config: pytest.Config) -> None:
     stops the run with the nearest one, instead of pytest's warning and a passing run."""
     import difflib
 
-    unknown = getattr(config, "_get_unknown_ini_keys", lambda: set())()
+    unknown: set[str] = getattr(config, "_get_unknown_ini_keys", set)()
     for key in sorted(unknown):
         close = difflib.get_close_matches(key, _INI_KEYS, n=1, cutoff=0.75)
         if key.startswith("mockspike") or close:
-            hint = f"did you mean {close[0]!r}?" if close else "mockspike's are " + ", ".join(
-                _INI_KEYS
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "mockspike's are " + ", ".join(_INI_KEYS)
             )
             raise pytest.UsageError(f"mockspike: unknown ini key {key!r}; {hint}")
 
@@ -226,7 +228,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    verdicts = sorted(config.stash.get(_VERDICTS, []))  # by test id: the same under xdist
+    found: list[str] = config.stash.get(_VERDICTS, [])
+    verdicts = sorted(found)  # by test id: the same order under xdist
     if verdicts:
         terminalreporter.write_sep("-", "mockspike verdict")
         for line in verdicts:
