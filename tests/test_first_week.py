@@ -477,3 +477,83 @@ async def test_health_needs_no_token_and_bodiless_writes_need_no_content_type() 
         app, "POST", "/_mockspike/reset", headers=form, body=b"{}", client=outside
     )
     assert refused[0]["status"] == 415  # a body still comes as JSON
+
+
+def test_other_http_libraries_cannot_reach_the_real_hosts(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import urllib.request
+
+        def test_urllib():
+            try:
+                urllib.request.urlopen("https://api.anthropic.com/v1/models", timeout=5)
+            except OSError:
+                pass  # the code under test swallows it
+
+        def test_requests():
+            import requests
+
+            try:
+                requests.post("https://llm.bytespike.ai/v1/messages", timeout=5)
+            except requests.RequestException:
+                pass
+
+        def test_aiohttp():
+            import pytest
+
+            aiohttp = pytest.importorskip("aiohttp")
+
+            async def call():
+                async with aiohttp.ClientSession() as session:
+                    try:
+                        await session.get("https://api.anthropic.com/v1/models")
+                    except aiohttp.ClientError:
+                        pass
+
+            asyncio.run(call())
+        """
+    )
+    import importlib.util
+
+    has_aiohttp = importlib.util.find_spec("aiohttp") is not None
+    result = pytester.runpytest("-rN")
+    if has_aiohttp:
+        result.assert_outcomes(passed=3, errors=3)
+    else:
+        result.assert_outcomes(passed=2, errors=2, skipped=1)
+    output = result.stdout.str()
+    assert output.count("a test tried to reach the real host api.anthropic.com") == (
+        2 if has_aiohttp else 1
+    )
+    assert output.count("a test tried to reach the real host llm.bytespike.ai") == 1
+    assert "--mockspike-allow-real-hosts on purpose" in output
+
+
+def test_block_network_allows_loopback_only(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import socket
+
+        import httpx
+
+        def test_elsewhere():
+            with socket.socket() as sock:
+                sock.settimeout(5)
+                try:
+                    sock.connect(("192.0.2.1", 80))  # TEST-NET-1: never reached
+                except OSError:
+                    pass
+
+        def test_loopback(mockspike_server):
+            assert httpx.get(mockspike_server.base_url + "/_mockspike/health").is_success
+        """
+    )
+    result = pytester.runpytest("-rN", "--mockspike-block-network")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*--mockspike-block-network stopped a connection to 192.0.2.1:80; only loopback "
+            "is allowed. Allow a host with --mockspike-allowed-hosts=NAME*",
+        ]
+    )

@@ -25,6 +25,7 @@ from ..settings import RECORD_MODES, Settings, UnknownOption
 
 if TYPE_CHECKING:
     from ..mock import MockSpike
+    from .network import SocketGuard
 
 # Importing this module (pytest does, in every session of every project that has mockspike
 # installed) loads no server, no validator and no HTTP library: the fixtures import the fake
@@ -71,6 +72,7 @@ class _TestState:
 _STATS = pytest.StashKey[_Stats]()
 _VERDICTS = pytest.StashKey[list[str]]()
 _GUARD = pytest.StashKey["_Guard"]()
+_SOCKETS: pytest.StashKey[SocketGuard] = pytest.StashKey()
 _TEST = pytest.StashKey[_TestState]()
 _violations: list[str] = []
 
@@ -123,6 +125,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="keep the state of mockspike_server in Redis (redis://HOST:PORT/DB), shared "
         "with mockspike serve processes on it (the in-process fixtures keep theirs in memory)",
     )
+    group.addoption(
+        "--mockspike-block-network",
+        action="store_true",
+        default=None,
+        help="no socket connects beyond loopback (as pytest-recording's --block-network)",
+    )
+    group.addoption(
+        "--mockspike-allowed-hosts",
+        default=None,
+        help="with --mockspike-block-network: hosts still allowed (comma-separated)",
+    )
     parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
     parser.addini("mockspike_state", "Redis URL of the state of mockspike_server", default="")
     parser.addini("mockspike_record_mode", "cassette record mode", default="none")
@@ -135,6 +148,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "mockspike_blocked_hosts", "more hosts no test may reach", type="linelist", default=[]
+    )
+    parser.addini(
+        "mockspike_block_network", "no socket beyond loopback", type="bool", default=False
+    )
+    parser.addini(
+        "mockspike_allowed_hosts",
+        "hosts allowed despite mockspike_block_network",
+        type="linelist",
+        default=[],
     )
 
 
@@ -153,11 +175,22 @@ def pytest_configure(config: pytest.Config) -> None:
     allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
         "mockspike_allow_real_hosts"
     )
+    hosts: set[str] = set()
     if not allow:
         hosts = {urlsplit(load_profile(n).base_url).hostname or "" for n in profile_names()}
         hosts |= set(config.getini("mockspike_blocked_hosts"))
         guard = config.stash[_GUARD] = _Guard(frozenset(hosts))
         guard.install()
+    block = bool(
+        config.getoption("--mockspike-block-network") or config.getini("mockspike_block_network")
+    )
+    if hosts or block:  # every other HTTP library, at the socket
+        from .network import SocketGuard
+
+        given = config.getoption("--mockspike-allowed-hosts")
+        allowed = given.split(",") if given else config.getini("mockspike_allowed_hosts")
+        sockets = config.stash[_SOCKETS] = SocketGuard(hosts, _violations.append)
+        sockets.install(block=block, allowed=allowed)
 
 
 _INI_KEYS = (
@@ -200,6 +233,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     guard = config.stash.get(_GUARD, None)
     if guard is not None:
         guard.restore()
+    sockets = config.stash.get(_SOCKETS, None)
+    if sockets is not None:
+        sockets.restore()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -320,7 +356,10 @@ def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]
         guard.install()
     _violations.clear()
     state = request.node.stash[_TEST] = _TestState()
+    sockets = request.config.stash.get(_SOCKETS, None)
     yield
+    if sockets is not None:
+        sockets.recording.clear()
     # every mockspike check of the test, said once (pytest would group several teardown
     # failures into one unreadable exception group)
     found = list(dict.fromkeys(_violations)) + state.problems
@@ -547,6 +586,16 @@ def _no_requests(name: str, unused: list[str], state: _TestState) -> str:
     )
 
 
+def _recording(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """A cassette that records reaches its upstream: its host resolves during this test."""
+    cassette = settings.cassette
+    sockets = request.config.stash.get(_SOCKETS, None)
+    if sockets is None or cassette is None or cassette.upstream is None:
+        return
+    if cassette.record_mode.value != "none":
+        sockets.recording.add((urlsplit(cassette.upstream).hostname or "").lower())
+
+
 def _start(make: Callable[[], T]) -> T:
     """`make()`, a cassette that cannot be used failing the test in one sentence."""
     from ..cassettes.format import CassetteError
@@ -563,6 +612,7 @@ def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
     from ..mock import MockSpike
 
     settings = _settings(request)
+    _recording(request, settings)
     fake = _start(lambda: MockSpike.from_settings(settings))
     request.node.stash[_TEST].fakes["mockspike"] = fake
     yield fake
@@ -639,6 +689,7 @@ def mockspike_server(
     from ..render.pacing import Pacing
 
     settings = _settings(request)
+    _recording(request, settings)
     state = settings.state or _server_state(request.config)
     fake = _mockspike_servers(settings.profile, state)
     fake.reset()
