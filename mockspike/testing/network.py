@@ -56,7 +56,7 @@ class SocketGuard:
     def install(self, *, block: bool = False, allowed: Iterable[str] = ()) -> None:
         original = socket.getaddrinfo
         if not getattr(original, "_mockspike_guard", False):
-            socket.getaddrinfo = self._resolver(original)  # type: ignore[assignment]
+            socket.getaddrinfo = self._resolver(original)
             self.patched.append((socket, "getaddrinfo", original))
         self.block = block
         if block:
