@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+
+from mockspike import strategies as ms
 
 for _name in ("anthropic", "httpx", "httpcore", "httpx2", "httpcore2"):
     with contextlib.suppress(ImportError):
@@ -557,3 +560,22 @@ def test_block_network_allows_loopback_only(pytester: pytest.Pytester) -> None:
             "is allowed. Allow a host with --mockspike-allowed-hosts=NAME*",
         ]
     )
+
+
+@settings(max_examples=25)
+@given(ms.message_requests(tools=["lookup_order", "refund"], stream=False))
+def test_message_requests_take_tool_names_as_replies_do(body: dict[str, Any]) -> None:
+    assert {"lookup_order", "refund"} <= {t["name"] for t in body["tools"]}
+
+
+@pytest.mark.sdk
+@settings(max_examples=40)
+@given(ms.replies())
+def test_replies_without_tools_always_answer_a_request_without_tools(reply: Any) -> None:
+    from mockspike import MockSpike
+
+    fake = MockSpike()
+    fake.reply(reply)
+    with fake.anthropic_client(max_retries=0) as client:
+        client.messages.create(**ASK)  # offers no tools
+    assert fake.requests.last.status == 200, fake.requests.last.error
