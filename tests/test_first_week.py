@@ -579,3 +579,93 @@ def test_replies_without_tools_always_answer_a_request_without_tools(reply: Any)
     with fake.anthropic_client(max_retries=0) as client:
         client.messages.create(**ASK)  # offers no tools
     assert fake.requests.last.status == 200, fake.requests.last.error
+
+
+# -- the dashboard in a real Chromium --------------------------------------------------------
+
+
+def _busy_fake() -> Any:
+    from mockspike import MockSpike
+
+    fake = MockSpike()
+    fake.on(text="ticket", name="triage for the support queue").reply("Logistics.")
+    fake.on(text="x").reply("scripted")
+    fake.fault("stall", seconds=0.01)
+    fake.fail(429, times=2)
+    return fake
+
+
+def _ask(base: str, text: str) -> None:
+    import httpx
+
+    body = {**ASK, "messages": [{"role": "user", "content": text}]}
+    httpx.post(
+        base + "/v1/messages",
+        json=body,
+        headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+        timeout=10,
+    )
+
+
+@pytest.mark.parametrize("width", [1000, 1200, 1400])
+def test_the_answered_by_column_is_visible_at_common_widths(width: int, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from tests.conftest import chromium
+
+    fake = _busy_fake()
+    with fake.dashboard() as url, chromium() as browser:
+        base = url.removesuffix("/_mockspike/")
+        for text in ("x marks", "a ticket about a late order", "hi", "hi", "x again"):
+            _ask(base, text)
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(url)
+        rows = page.locator("#journal tbody tr")
+        expect(rows).to_have_count(5)
+        for opened in (False, True):
+            if opened:
+                rows.first.click()
+                expect(page.locator("#detail")).to_be_visible()
+            panel = page.locator("#journal-panel")
+            fits = panel.evaluate("p => p.scrollWidth <= p.clientWidth")
+            header = page.locator("#journal th", has_text="answered by").bounding_box()
+            box = panel.bounding_box()
+            assert header is not None and box is not None
+            assert fits and header["x"] + header["width"] <= box["x"] + box["width"], (
+                width,
+                opened,
+            )
+            page.screenshot(path=str(tmp_path / f"dashboard-{width}-{opened}.png"))
+        expect(page.locator("#journal")).to_contain_text("through rule #3 fault('stall'")
+
+
+def test_the_page_settles_for_headless_tools(tmp_path: Path) -> None:
+    """`chromium --headless --screenshot --virtual-time-budget` returns: the page holds no
+    request open (an event stream would keep virtual time from ever passing)."""
+    import os
+    import subprocess
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no system Chromium at {CHROMIUM}")
+    fake = _busy_fake()
+    shot = tmp_path / "shot.png"
+    with fake.dashboard() as url:
+        _ask(url.removesuffix("/_mockspike/"), "x marks")
+        done = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                *CHROMIUM_ARGS,
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--window-size=1200,800",
+                "--virtual-time-budget=3000",
+                f"--screenshot={shot}",
+                url,
+            ],
+            capture_output=True,
+            timeout=90,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert shot.stat().st_size > 0
