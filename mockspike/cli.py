@@ -278,7 +278,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "mockspike: --upstream has no effect in record mode none (replay only); add "
             "--record-mode once (record if the cassette does not exist yet), new_episodes "
-            "(record what it lacks) or all (record everything again)",
+            "(record what it lacks) or rewrite (record everything again; also all)",
             file=sys.stderr,
         )
         return 2

@@ -26,8 +26,14 @@ class RecordMode(str, Enum):
     """Record only if the cassette file did not exist."""
     NEW_EPISODES = "new_episodes"
     """Replay hits, record misses."""
-    ALL = "all"
-    """Record everything, replacing the cassette's contents."""
+    REWRITE = "rewrite"
+    """Record everything, replacing the cassette's contents (pytest-recording's name)."""
+    ALL = "rewrite"
+    """VCR's name for `rewrite`, kept: `RecordMode("all")` is `RecordMode.REWRITE`."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> RecordMode | None:
+        return cls.REWRITE if value == "all" else None
 
 
 class ReplayTiming(str, Enum):
@@ -36,7 +42,8 @@ class ReplayTiming(str, Enum):
     """Wait as long as the recording did."""
 
 
-RECORD_MODES = tuple(mode.value for mode in RecordMode)
+RECORD_MODES = (*(mode.value for mode in RecordMode), "all")
+"""Every name a record mode takes (`all` is `rewrite`)."""
 
 
 class UnknownOption(TypeError):

@@ -669,3 +669,32 @@ def test_the_page_settles_for_headless_tools(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.stat().st_size > 0
+
+
+# -- conventions users know -------------------------------------------------------------------
+
+
+@pytest.mark.sdk
+@pytest.mark.parametrize("mode", ["rewrite", "all"])
+def test_rewrite_records_everything_again_and_all_is_its_alias(mode: str, tmp_path: Path) -> None:
+    from mockspike import MockSpike
+    from mockspike.cassettes import Cassette
+    from mockspike.settings import RecordMode
+
+    origin = MockSpike()
+    origin.on().reply("recorded")
+    path = tmp_path / "c.json"
+    with origin.serve() as url:
+        for text, record_mode in (("first", "once"), ("second", mode)):
+            with (
+                MockSpike(cassette=path, record_mode=record_mode, upstream=url) as fake,
+                fake.anthropic_client(max_retries=0) as client,
+            ):
+                client.messages.create(**{**ASK, "messages": [{"role": "user", "content": text}]})
+                assert fake.settings.cassette is not None
+                recorded = fake.settings.cassette.record_mode
+    assert recorded is RecordMode.REWRITE
+    contents = [
+        i["request"]["body"]["messages"][0]["content"] for i in Cassette.load(path).interactions
+    ]
+    assert contents == ["second"]

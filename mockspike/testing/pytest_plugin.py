@@ -101,7 +101,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockspike-record-mode",
         choices=RECORD_MODES,
         default=None,
-        help="cassette record mode: none (replay only, the default), once, new_episodes, all",
+        help="cassette record mode: none (replay only, the default), once, new_episodes, "
+        "rewrite (all: the same)",
     )
     group.addoption(
         "--mockspike-cassette-dir",
