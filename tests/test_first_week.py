@@ -187,7 +187,7 @@ def test_a_stall_waited_out_answers_with_the_scripted_reply(stream: bool) -> Non
     assert [e.rule for e in fake.requests] == [
         "rule #1 on(text='x'), through rule #2 fault('stall', seconds=0.05)"
     ]
-    assert all(rule.calls == 1 for rule in fake.rules)
+    assert all(rule.call_count == 1 for rule in fake.rules)
 
 
 @pytest.mark.sdk
@@ -698,3 +698,22 @@ def test_rewrite_records_everything_again_and_all_is_its_alias(mode: str, tmp_pa
         i["request"]["body"]["messages"][0]["content"] for i in Cassette.load(path).interactions
     ]
     assert contents == ["second"]
+
+
+@pytest.mark.sdk
+def test_rules_say_called_call_count_and_calls_as_respx_routes_do() -> None:
+    from mockspike import MockSpike
+
+    fake = MockSpike()
+    route = fake.on(text="refund").reply("Billing.")
+    other = fake.on(text="never").reply("-")
+    assert not route.called and route.call_count == 0 and route.calls == []
+    with fake.anthropic_client(max_retries=0) as client:
+        for text in ("refund please", "hi", "another refund"):
+            client.messages.create(**{**ASK, "messages": [{"role": "user", "content": text}]})
+    assert route.called and route.call_count == 2
+    assert [e.number for e in route.calls] == [1, 3]
+    assert route.calls.last.body["messages"][0]["content"] == "another refund"
+    assert not other.called
+    with pytest.raises(IndexError, match="answered no request yet"):
+        other.calls.last  # noqa: B018

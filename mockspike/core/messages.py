@@ -110,6 +110,8 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     engine.state.sync(engine.script)
     rule, response = engine.script.decide(body)
     described = entry.rule = rule.describe() if rule else None
+    if rule is not None:
+        rule.answered(entry)
     entry.response = response
     if response is None and engine.strict:
         entry.unmatched = True
@@ -132,6 +134,7 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
         if not isinstance(answer, Reply) or behind is None:
             return None, response
         entry.rule = f"{behind.describe()}, through {described}"
+        behind.answered(entry)
         checks.check_answer(behind.describe(), answer.content, body)
         return answer, response
     if response is not None and described is not None:

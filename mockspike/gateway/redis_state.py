@@ -286,9 +286,9 @@ class RedisState:
         times = "" if rule.times is None else rule.times
         position = int(self._claim(keys=[self._keys.calls], args=[rule.number, times]))
         if position < 0:
-            rule.calls = rule.times or rule.calls
+            rule.call_count = rule.times or rule.call_count
             return None
-        rule.calls = position + 1
+        rule.call_count = position + 1
         return position
 
     @_guarded
@@ -307,7 +307,7 @@ class RedisState:
             script.replace(rules)
             self._version = version
         for rule in script.rules:
-            rule.calls = int(calls.get(str(rule.number), 0))
+            rule.call_count = int(calls.get(str(rule.number), 0))
 
     @_guarded
     def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:

@@ -290,10 +290,10 @@ class MemoryState:
             self._cache.clear()
 
     def claim(self, rule: Rule) -> int | None:
-        if rule.times is not None and rule.calls >= rule.times:
+        if rule.times is not None and rule.call_count >= rule.times:
             return None
-        rule.calls += 1
-        return rule.calls - 1
+        rule.call_count += 1
+        return rule.call_count - 1
 
     def sync(self, script: Script) -> None:
         pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,18 @@ from .matchers import MATCHERS, check_names
 from .regex import RegexError
 
 Predicate = Callable[[dict[str, Any]], bool]
+CALLS_KEPT = 1000
+"""Journal entries a rule keeps in `calls` (a load test's rule must not hold them all)."""
+
+
+class CallList(list[Any]):
+    """`rule.calls`: journal entries, oldest first, with `.last` as respx has it."""
+
+    @property
+    def last(self) -> Any:
+        if not self:
+            raise IndexError("the rule answered no request yet")
+        return self[-1]
 
 
 @dataclass
@@ -31,7 +44,8 @@ class Rule:
     times: int | None = None
     name: str | None = None
     responses: list[Response] = field(default_factory=list)
-    calls: int = 0
+    call_count: int = 0
+    """Requests this rule answered (in every process sharing the state), as respx counts."""
     unanswered: int = 0
     """Requests this rule matched but could not answer: no reply was chained to it."""
     number: int = 0
@@ -41,6 +55,9 @@ class Rule:
     """The statuses the profile can send; `fail()` refuses others."""
     models: frozenset[str] | None = field(default=None, repr=False)
     """The model ids and aliases the profile serves; `model=` refuses others."""
+    _answered: deque[Any] = field(
+        default_factory=lambda: deque(maxlen=CALLS_KEPT), repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         check_names(self.matchers)
@@ -144,15 +161,32 @@ class Rule:
         self.responses.append(Fault(kind, seconds, after, failure))  # type: ignore[arg-type]
         return self
 
+    # -- what it answered (respx's names) -----------------------------------------------
+
+    @property
+    def called(self) -> bool:
+        """True once the rule answered a request."""
+        return self.call_count > 0
+
+    @property
+    def calls(self) -> CallList:
+        """The journal entries of the requests it answered in this process, oldest first
+        (`.last` the newest; the last `CALLS_KEPT`), as respx's `route.calls`."""
+        return CallList(self._answered)
+
+    def answered(self, entry: Any) -> None:
+        """Note a request this rule answered (its journal entry)."""
+        self._answered.append(entry)
+
     # -- matching ----------------------------------------------------------------------
 
     @property
     def exhausted(self) -> bool:
-        return self.times is not None and self.calls >= self.times
+        return self.times is not None and self.call_count >= self.times
 
     @property
     def used(self) -> bool:
-        return self.calls > 0
+        return self.call_count > 0
 
     def mismatches(self, body: dict[str, Any]) -> list[str]:
         """Why this rule does not match `body`: one line a failed matcher (empty: match)."""
@@ -181,8 +215,8 @@ class Rule:
 
     def take(self) -> Response:
         """The next response of the sequence (the last one repeats)."""
-        response = self.response_at(self.calls)
-        self.calls += 1
+        response = self.response_at(self.call_count)
+        self.call_count += 1
         return response
 
     def response_at(self, position: int) -> Response:
@@ -225,8 +259,8 @@ def _written(response: Response) -> str:
 
 def _claim_here(rule: Rule) -> int | None:
     """One use of `rule` counted in this process."""
-    rule.calls += 1
-    return rule.calls - 1
+    rule.call_count += 1
+    return rule.call_count - 1
 
 
 class Script:
