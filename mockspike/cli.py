@@ -183,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate.add_argument("file", help="a JSON file, or - for standard input")
     validate.add_argument("--profile", default="bytespike", choices=profile_names())
 
-    cassette = commands.add_parser("cassette", help="inspect, redact, check or import cassettes")
+    cassette = commands.add_parser(
+        "cassette", help="inspect, redact, check, import or export cassettes"
+    )
     tools = cassette.add_subparsers(dest="tool", required=True)
     for name, text in (
         ("list", "one line an interaction"),
@@ -203,6 +205,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     imported = tools.add_parser("import", help="convert a vcrpy / pytest-recording YAML cassette")
     imported.add_argument("source")
     imported.add_argument("target")
+    exported = tools.add_parser(
+        "export", help="write a cassette back as a vcrpy / pytest-recording YAML cassette"
+    )
+    exported.add_argument(
+        "--vcr", action="store_true", required=True, help="vcrpy's YAML format (the one offered)"
+    )
+    exported.add_argument("source")
+    exported.add_argument("target")
+    exported.add_argument(
+        "--base-url",
+        default="https://api.anthropic.com",
+        help="the host the exported requests name (default https://api.anthropic.com)",
+    )
 
     args = parser.parse_args(argv)
     try:

@@ -717,3 +717,37 @@ def test_rules_say_called_call_count_and_calls_as_respx_routes_do() -> None:
     assert not other.called
     with pytest.raises(IndexError, match="answered no request yet"):
         other.calls.last  # noqa: B018
+
+
+@pytest.mark.parametrize("name", ["text.json", "tool_use.json", "streaming.json", "error.json"])
+def test_a_cassette_exports_to_vcr_and_imports_back_the_same(name: str, tmp_path: Path) -> None:
+    import yaml
+
+    from mockspike import examples
+    from mockspike.cassettes import Cassette
+    from mockspike.cli import main
+
+    source = Path(examples.path(name))
+    exported, back = tmp_path / "vcr.yaml", tmp_path / "back.json"
+    assert main(["cassette", "export", "--vcr", str(source), str(exported)]) == 0
+    document = yaml.safe_load(exported.read_text())
+    assert document["version"] == 1
+    first = document["interactions"][0]
+    assert first["request"]["uri"] == "https://api.anthropic.com/v1/messages"
+    assert isinstance(first["response"]["body"]["string"], str)
+    assert main(["cassette", "import", str(exported), str(back)]) == 0
+
+    def plain(path: Path) -> list[Any]:
+        out = []
+        for i in Cassette.load(path).interactions:
+            response = dict(i["response"])
+            response.pop("elapsed", None)  # nor has vcrpy a place for the time it took
+            if "events" in response:  # vcrpy keeps no event times
+                response["events"] = [{**e, "t": 0.0} for e in response["events"]]
+            out.append(
+                (i["request"]["method"], i["request"]["path"], i["request"]["body"], response)
+            )
+        return out
+
+    assert plain(back) == plain(source)
+    assert main(["cassette", "export", "--vcr", str(source), str(exported)]) == 2  # exists
