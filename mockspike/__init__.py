@@ -3,14 +3,12 @@
 The public names below are imported on first use (PEP 562), so `import mockspike` (and the
 pytest plugin, in every session) stays cheap until a fake is made."""
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from ._version import __version__
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from . import strategies
     from .contract.errors import ApiError
     from .core.engine import Engine
@@ -70,16 +68,19 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name == "strategies":
-        return importlib.import_module(".strategies", __name__)
+        return _importlib.import_module(".strategies", __name__)
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'mockspike' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
+    value = getattr(_importlib.import_module(home, __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public names (`__all__`) and the module's own dunders: what `dir()`, completion
+    and `from mockspike import *` should offer. Subpackages imported meanwhile are reached
+    by their own import (`mockspike.testing.strategies`), not listed here."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})

@@ -33,7 +33,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one")
     serve.add_argument("--profile", default="bytespike", choices=profile_names())
-    serve.add_argument("--script", help="a JSON or YAML file of rules to load at start")
+    serve.add_argument(
+        "--script",
+        metavar="PATH",
+        help="a JSON or YAML file of rules, or a folder of them, to load at start",
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="with --script: load it again whenever its files change (the journal, wallets "
+        "and limits stay; a file that does not load is refused and the last good rules stay)",
+    )
     serve.add_argument(
         "--strict",
         action="store_true",
@@ -179,9 +189,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep Files API uploads in this directory (default: in memory)",
     )
 
-    validate = commands.add_parser("validate", help="check a request body against the contract")
+    validate = commands.add_parser(
+        "validate",
+        help="check a request body against the contract, or a script (--script)",
+        description="examples: mockspike validate body.json; mockspike validate --script "
+        "rules.yaml (the message serve --watch gives for a script it refuses)",
+    )
     validate.add_argument("file", help="a JSON file, or - for standard input")
     validate.add_argument("--profile", default="bytespike", choices=profile_names())
+    validate.add_argument(
+        "--script", action="store_true", help="FILE is a script file, or a folder of them"
+    )
 
     cassette = commands.add_parser(
         "cassette", help="inspect, redact, check, import or export cassettes"
@@ -225,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "cassette":
             return cassette_tools.run(args)
+        if args.script:
+            return _validate_script(args.file, args.profile)
         return _validate(args.file, args.profile)
     except BrokenPipeError:  # `mockspike cassette show … | head`: the reader left, fine
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -315,21 +335,22 @@ def _serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
+    if args.watch and not args.script:
+        print("mockspike: --watch reloads a --script file: add --script PATH", file=sys.stderr)
+        return 2
     if args.script:
-        from .responders.script_files import load_file
-
         try:
-            if not fake.engine.state.shared:
-                fake.load_script(args.script)
-            elif not fake.engine.share_rules_first(load_file(args.script)):
-                print(
-                    f"mockspike: {args.script} not loaded: the shared state already has rules "
-                    "(POST /_mockspike/reset to start over)",
-                    file=sys.stderr,
-                )
-        except (OSError, ValueError) as exc:
+            watcher = fake.watch_script(args.script, watch=args.watch)
+        except ValueError as exc:
             print(f"mockspike: cannot load script {args.script}: {exc}", file=sys.stderr)
+            fake.close()
             return 2
+        if not watcher.status.applied:
+            print(
+                f"mockspike: {args.script} not loaded: the shared state already has rules "
+                "from these files",
+                file=sys.stderr,
+            )
     try:
         sock = serving.bind(args.host, args.port)
     except OSError as exc:
@@ -351,7 +372,8 @@ def _serve(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     if args.workers > 1:
-        fake.close()  # each worker opens its own connection to the state
+        if not args.watch:  # each worker opens its own connection to the state; with
+            fake.close()  # --watch, this process keeps one to store the script's changes
 
         def worker_app() -> Any:
             try:
@@ -363,14 +385,15 @@ def _serve(args: argparse.Namespace) -> int:
                 worker.requests.subscribe(request_log.printer(verbose=args.verbose))
             return worker.app
 
-        return serving.run_workers(
-            worker_app,
-            sock,
-            args.workers,
-            announce,
-            settings.bounds,
-            settings.forwarded_allow_ips,
-        )
+        with fake:
+            return serving.run_workers(
+                worker_app,
+                sock,
+                args.workers,
+                announce,
+                settings.bounds,
+                settings.forwarded_allow_ips,
+            )
     with fake:
         serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
@@ -403,6 +426,21 @@ def _admin_lines(host: str, url: str, settings: Settings, made_token: bool) -> l
             f"dashboard {dashboard}?token=YOUR_TOKEN"
         )
     return lines
+
+
+def _validate_script(path: str, profile: str) -> int:
+    from .mock import MockSpike
+    from .responders.script_files import SpecError
+    from .responders.script_source import ScriptSource
+
+    fake = MockSpike(profile=profile)
+    try:
+        loaded = ScriptSource(path).load(fake.engine.check_rule)
+    except SpecError as exc:
+        print(f"mockspike: {exc}", file=sys.stderr)
+        return 1
+    print(f"ok: {loaded.summary()}")
+    return 0
 
 
 def _validate(path: str, profile: str) -> int:

@@ -25,9 +25,11 @@ from .core.faults import Fault
 from .core.journal import Journal
 from .core.outcomes import Failure, Reply
 from .gateway.clock import Clock
+from .gateway.state import STARTED
 from .render.pacing import Pacing
 from .responders import matchers as matchers_table
 from .responders import script_files
+from .responders.script_source import ScriptSource, Watcher
 from .responders.scripted import Rule
 from .settings import CassetteOptions, Settings
 
@@ -100,6 +102,8 @@ class MockSpike:
             )
         )
         self._recorder: Recorder | None = None
+        self.watchers: list[Watcher] = []
+        """The script sources loaded with `watch_script` (their status: `.status`)."""
         if settings.cassette is not None:
             self.use_cassette(settings.cassette)
         self.base_url: str | None = None
@@ -149,6 +153,8 @@ class MockSpike:
     def close(self) -> None:
         """Release what the fake holds (a cassette's connection to its upstream, the
         connection to a shared state)."""
+        for watcher in self.watchers:
+            watcher.stop()
         self.eject_cassette()
         self.engine.state.close()
 
@@ -165,11 +171,24 @@ class MockSpike:
 
     # -- scripting ---------------------------------------------------------------------
 
-    def on(self, *, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
+    def on(
+        self,
+        *,
+        times: int | None = None,
+        name: str | None = None,
+        scenario: str | None = None,
+        state: str | None = None,
+        next_state: str | None = None,
+        **matchers: Any,
+    ) -> Rule:
         """A rule for requests that match every matcher given (the table below, from
         `mockspike.responders.matchers`). Chain `.reply()`, `.fail()`, `.fault()` for what
-        to answer, in sequence."""
-        return self.engine.new_rule(times=times, name=name, **matchers)
+        to answer, in sequence. In a `scenario` (which starts in state "started"), it
+        answers only while the scenario is in `state` (None: any) and then moves it to
+        `next_state`."""
+        own: dict[str, Any] = {"scenario": scenario, "state": state, "next_state": next_state}
+        given = {k: v for k, v in own.items() if v is not None}
+        return self.engine.new_rule(times=times, name=name, **given, **matchers)
 
     on.__doc__ = f"{on.__doc__}\n\n" + textwrap.indent(matchers_table.describe(), " " * 8)
 
@@ -275,6 +294,21 @@ class MockSpike:
             return self.engine.share_rules(data)
         return script_files.build_rules(data, self.engine.new_rule, self.engine.script.remove)
 
+    def watch_script(self, path: str | Path, *, watch: bool = True) -> Watcher:
+        """Load a script file, or a folder of them, as one script; with `watch`, load it
+        again whenever its files change (on a thread, until `close()`): the new rules
+        replace the ones it loaded before, all at once, and everything else stays. A
+        version that does not load is refused (logged, and in `.status.error`) and the
+        rules before it stay in force; the first load raises a `SpecError` instead."""
+        watcher = Watcher(ScriptSource(path), self.engine.check_rule, self.engine.load_source)
+        watcher.load()
+        if watcher.status.error is not None:
+            raise script_files.SpecError(watcher.status.error)
+        self.watchers.append(watcher)
+        if watch:
+            watcher.start()
+        return watcher
+
     def remove_rule(self, number: int) -> Rule:
         """Take rule #`number` out of the script (a `LookupError` if there is none)."""
         found = [r for r in self.engine.script.rules if r.number == number]
@@ -288,6 +322,25 @@ class MockSpike:
     def rules(self) -> list[Rule]:
         self.engine.state.sync(self.engine.script)
         return list(self.engine.script.rules)
+
+    @property
+    def scenarios(self) -> dict[str, str]:
+        """Every scenario's state: those the rules name (`"started"` until moved) and any
+        set by hand."""
+        stored = self.engine.state.scenarios()
+        named = {r.scenario: STARTED for r in self.rules if r.scenario is not None}
+        return {**named, **stored}
+
+    def set_scenario(self, name: str, state: str) -> None:
+        """Put scenario `name` in `state` (as if a rule had moved it there)."""
+        for what, value in (("scenario", name), ("state", state)):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{what} must be a non-empty string, not {value!r}")
+        self.engine.state.set_scenario(name, state)
+
+    def reset_scenarios(self) -> None:
+        """Every scenario back to "started" (the rules and the journal stay)."""
+        self.engine.state.reset_scenarios()
 
     @property
     def requests(self) -> Journal:

@@ -47,6 +47,10 @@ def admin_routes(fake: MockSpike) -> list[Route]:
         route("replies", _one_shot("reply"), ["POST"], 201),
         route("failures", _one_shot("fail"), ["POST"], 201),
         route("faults", _one_shot("fault"), ["POST"], 201),
+        route("script", _script, ["GET"]),
+        route("scenarios", _scenarios, ["GET"]),
+        route("scenarios/reset", _reset_scenarios, ["POST"]),
+        route("scenarios/{name}", _set_scenario, ["PUT"]),
         route("requests", _requests, ["GET"]),
         route("reset", _reset, ["POST"]),
         route("wallets", _wallets, ["GET"]),
@@ -92,6 +96,30 @@ async def _remove_rule(fake: MockSpike, request: Request) -> Any:
         return {"removed": _rule_json(fake.remove_rule(int(number)))}
     except LookupError as exc:
         return admin_error(404, "not_found_error", f"mockspike admin: {exc.args[0]}")
+
+
+async def _script(fake: MockSpike, request: Request) -> Any:
+    """The script sources loaded (`--script`): their files, rules, when they were loaded and
+    why the newest version was refused, if it was."""
+    return {"sources": [w.status.to_json() for w in fake.watchers]}
+
+
+async def _scenarios(fake: MockSpike, request: Request) -> Any:
+    return {"scenarios": fake.scenarios}
+
+
+async def _set_scenario(fake: MockSpike, request: Request) -> Any:
+    name = request.path_params["name"]
+    state = (await _json_body(request)).get("state")
+    if not isinstance(state, str) or not state:
+        raise SpecError(f'scenarios/{name}: give {{"state": "…"}}, a non-empty string')
+    fake.set_scenario(name, state)
+    return {"scenario": name, "state": state}
+
+
+async def _reset_scenarios(fake: MockSpike, request: Request) -> Any:
+    fake.reset_scenarios()
+    return {"scenarios": fake.scenarios}
 
 
 async def _requests(fake: MockSpike, request: Request) -> Any:
@@ -203,6 +231,9 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "rule": rule.describe(),
         "calls": rule.call_count,
         "times": rule.times,
+        "scenario": rule.scenario,
+        "state": rule.state,
+        "next_state": rule.next_state,
     }
 
 

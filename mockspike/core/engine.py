@@ -29,6 +29,7 @@ from ..gateway.limits import Gateway, initial_wallets
 from ..gateway.state import State, open_state
 from ..render.pacing import NO_DELAY, Pacing
 from ..responders import script_files
+from ..responders.script_source import Loaded
 from ..responders.scripted import Rule, Script
 from ..responders.synthetic import MODES
 from . import checks
@@ -94,6 +95,8 @@ class Engine:
             raise ValueError("time_scale must not be negative")
         self.time_scale = time_scale
         self.script = Script(state.claim)
+        self._source_rules: list[Rule] = []
+        """The rules of the script source in force (`load_source`), in memory."""
         self.journal: Journal = state.journal
         self.batches: BatchStorage = state.batch_store()
         """Message Batches, processed on `clock` (`core/batches.py`)."""
@@ -145,26 +148,17 @@ class Engine:
         """True when answering may wait on the network (recording through an upstream)."""
         return self.front is not None and self.front.blocking
 
-    def new_rule(
-        self,
-        *,
-        times: int | None = None,
-        name: str | None = None,
-        queued: bool = False,
-        **matchers: Any,
-    ) -> Rule:
-        """Add a scripted rule (the one implementation behind Python, files and admin API);
-        `queued`: a one-shot, tried before the standing rules."""
+    def new_rule(self, *, queued: bool = False, **given: Any) -> Rule:
+        """Add a scripted rule (the one implementation behind Python, files and admin API)
+        from `on()`'s keywords; `queued`: a one-shot, tried before the standing rules."""
         if self.state.shared:
             raise TypeError(
                 "with shared state, rules are shared as data: add them with "
                 "load_script({...}), a --script file or the admin API (Python rules and "
                 "where= predicates cannot reach the other processes)"
             )
-        rule = Rule(
-            matchers,
-            times=times,
-            name=name,
+        rule = Rule.of(
+            given,
             queued=queued,
             statuses=self.profile.statuses,
             models=self.profile.model_names,
@@ -173,31 +167,28 @@ class Engine:
 
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
         """Check rules in their script-file form, then add them for every process."""
-        added = self._share(spec, first=False)
-        return self.script.rules[-added:] if added else []
-
-    def share_rules_first(self, spec: dict[str, Any]) -> bool:
-        """`share_rules`, only if no process has shared rules yet (a `--script` file at
-        start-up: of processes starting at once, one loads it). False when one had."""
-        return self._share(spec, first=True) is not None
-
-    def _share(self, spec: dict[str, Any], *, first: bool) -> int | None:
-        """How many rules were shared (None: not stored, as `first` said)."""
-        statuses = self.profile.statuses
-
-        def check(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
-            return Rule(
-                matchers,
-                times=times,
-                name=name,
-                statuses=statuses,
-                models=self.profile.model_names,
-            )
-
-        added = script_files.build_rules(spec, check)
-        stored = self.state.store_rules(spec.get("rules", [spec]), first=first)
+        added = script_files.build_rules(spec, self.check_rule)
+        self.state.store_rules(spec.get("rules", [spec]))
         self.state.sync(self.script)
-        return len(added) if stored else None
+        return self.script.rules[-len(added) :] if added else []
+
+    def check_rule(self, **given: Any) -> Rule:
+        """A rule as `new_rule` makes it, checked but not added (scripts loaded as a whole,
+        or shared as data)."""
+        return Rule.of(given, statuses=self.profile.statuses, models=self.profile.model_names)
+
+    def load_source(self, loaded: Loaded) -> bool:
+        """Put a script source's rules in force in place of those it had before (all of
+        them at once). With shared state, in every process, once: False when the state
+        already holds these very rules."""
+        if self.state.shared:
+            stored = self.state.store_script(loaded.spec["rules"], loaded.digest)
+            self.state.sync(self.script)
+            return stored
+        rules = script_files.build_rules(loaded.spec, self.check_rule)
+        self.script.swap(self._source_rules, rules)
+        self._source_rules = rules
+        return True
 
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""

@@ -41,6 +41,8 @@ class Entry:
     """The endpoint's name in `core/endpoints.py` (None: no endpoint has that path)."""
     rule: str | None = None
     """The rule that answered (`rule #1 on(...)`), None for the synthetic default."""
+    scenario: dict[str, str | None] | None = None
+    """For a rule in a scenario: `{"name", "state" (as the request found it), "next_state"}`."""
     response: Response | None = None
     started_at: float = 0.0
     """Wall-clock time (`time.time()`) when the request arrived."""

@@ -108,7 +108,7 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
     engine.state.sync(engine.script)
-    rule, response = engine.script.decide(body)
+    rule, response, entry.scenario = engine.script.decide(body, entry.headers)
     described = entry.rule = rule.describe() if rule else None
     if rule is not None:
         rule.answered(entry)
@@ -128,7 +128,7 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
             return None, response
         # a stall or a cut wraps the answer the rest of the script gives (the synthetic
         # default when none does), and the journal credits both rules
-        behind, answer = engine.script.decide(body, behind=rule)
+        behind, answer, _ = engine.script.decide(body, entry.headers, behind=rule)
         if isinstance(answer, Failure):
             raise scripted_error(engine.profile, answer)
         if not isinstance(answer, Reply) or behind is None:

@@ -30,9 +30,18 @@ from redis.retry import Retry
 from .. import _json
 from ..core.journal import HIDDEN_FIELDS, Entry, Journal
 from ..responders import script_files
-from ..responders.scripted import Rule, Script
+from ..responders.scripted import Claimed, Rule, Script
 from .keys import RateLimits
-from .state import BUCKETS, Bucket, Buckets, CachedPrefix, StateUnavailable, Taken, capacities
+from .state import (
+    BUCKETS,
+    STARTED,
+    Bucket,
+    Buckets,
+    CachedPrefix,
+    StateUnavailable,
+    Taken,
+    capacities,
+)
 
 if TYPE_CHECKING:
     from ..core.batches import BatchStorage
@@ -110,16 +119,49 @@ return {tostring(levels[1]), tostring(levels[2]), tostring(levels[3]), tostring(
 # the use's position in the rule's sequence, or -1.
 _CLAIM = """
 local calls = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or 0)
-if ARGV[2] ~= '' and calls >= tonumber(ARGV[2]) then return -1 end
+if ARGV[2] ~= '' and calls >= tonumber(ARGV[2]) then return {-1, false} end
+local seen = false
+if ARGV[3] ~= '' then
+  seen = redis.call('HGET', KEYS[2], ARGV[3]) or ARGV[6]
+  if ARGV[4] ~= '' and seen ~= ARGV[4] then return {-2, false} end
+  if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[5]) end
+end
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-return calls
+return {calls, seen}
 """
+
+# A rule in scenario ARGV[3] answers only while the scenario, in hash KEYS[2], is in state
+# ARGV[4] (when given; ARGV[6] until set; else -2), and moves it to ARGV[5] (when given).
+# Returns {the use claimed, the scenario's state it saw}.
 
 # Append rules ARGV[2..] to list KEYS[1] and bump the version KEYS[2]: 1. With ARGV[1] set,
 # only when the list is empty (else 0), so of processes starting at once one stores them.
 _STORE = """
 if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+redis.call('INCR', KEYS[2])
+return 1
+"""
+
+# A script source's rules ARGV[2..] in place of the source's before (the first GET KEYS[5]
+# of list KEYS[1]), unless KEYS[4] already holds their digest ARGV[1] (then 0). The other
+# rules' uses (hash KEYS[3], by number) move with them; the source's start at 0. Bumps the
+# version KEYS[2].
+_STORE_SCRIPT = """
+if redis.call('GET', KEYS[4]) == ARGV[1] then return 0 end
+local before = tonumber(redis.call('GET', KEYS[5]) or 0)
+local after = #ARGV - 1
+local rest = redis.call('LRANGE', KEYS[1], before, -1)
+local calls = redis.call('HGETALL', KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[3])
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+for _, spec in ipairs(rest) do redis.call('RPUSH', KEYS[1], spec) end
+for i = 1, #calls, 2 do
+  local number = tonumber(calls[i])
+  if number > before then redis.call('HSET', KEYS[3], number - before + after, calls[i + 1]) end
+end
+redis.call('SET', KEYS[4], ARGV[1])
+redis.call('SET', KEYS[5], after)
 redis.call('INCR', KEYS[2])
 return 1
 """
@@ -165,6 +207,7 @@ class RedisState:
         self._settle = self.client.register_script(_SETTLE)
         self._claim = self.client.register_script(_CLAIM)
         self._store = self.client.register_script(_STORE)
+        self._store_script = self.client.register_script(_STORE_SCRIPT)
         self._version: str | None = None
         self.journal: Journal = RedisJournal(self.client, self._keys.journal, Journal())
 
@@ -282,14 +325,30 @@ class RedisState:
     # -- scripted rules -------------------------------------------------------------------
 
     @_guarded
-    def claim(self, rule: Rule) -> int | None:
+    def claim(self, rule: Rule) -> Claimed | None:
         times = "" if rule.times is None else rule.times
-        position = int(self._claim(keys=[self._keys.calls], args=[rule.number, times]))
-        if position < 0:
+        scenario = [rule.scenario or "", rule.state or "", rule.next_state or "", STARTED]
+        position, seen = self._claim(
+            keys=[self._keys.calls, self._keys.scenarios], args=[rule.number, times, *scenario]
+        )
+        if int(position) == -1:  # used up
             rule.call_count = rule.times or rule.call_count
+        if int(position) < 0:  # used up, or its scenario is in another state
             return None
-        rule.call_count = position + 1
-        return position
+        rule.call_count = int(position) + 1
+        return int(position), seen
+
+    @_guarded
+    def scenarios(self) -> dict[str, str]:
+        return cast(dict[str, str], self.client.hgetall(self._keys.scenarios))
+
+    @_guarded
+    def set_scenario(self, name: str, state: str) -> None:
+        self.client.hset(self._keys.scenarios, name, state)
+
+    @_guarded
+    def reset_scenarios(self) -> None:
+        self.client.delete(self._keys.scenarios)
 
     @_guarded
     def sync(self, script: Script) -> None:
@@ -318,9 +377,20 @@ class RedisState:
         return bool(stored)
 
     @_guarded
+    def store_script(self, specs: list[dict[str, Any]], digest: str) -> bool:
+        keys = self._keys
+        stored = self._store_script(
+            keys=[keys.rules, keys.version, keys.calls, keys.script_digest, keys.script_rules],
+            args=[digest, *[_json.dumps(s).decode() for s in specs]],
+        )
+        return bool(stored)
+
+    @_guarded
     def clear(self) -> None:
         pipe = self.client.pipeline(transaction=True)
-        pipe.delete(self._keys.rules, self._keys.calls, self._keys.journal)
+        keys = self._keys
+        pipe.delete(keys.rules, keys.calls, keys.journal, keys.scenarios)
+        pipe.delete(keys.script_digest, keys.script_rules)
         pipe.incr(self._keys.version)
         pipe.execute()
 
@@ -365,8 +435,8 @@ def _connect(url: str, *, decode: bool) -> redis.Redis:
     )
 
 
-def _shared_rule(*, times: int | None = None, name: str | None = None, **matchers: Any) -> Rule:
-    return Rule(matchers, times=times, name=name)
+def _shared_rule(**given: Any) -> Rule:
+    return Rule.of(given)
 
 
 def _buckets(limits: RateLimits, result: list[Any]) -> Buckets:
@@ -400,6 +470,18 @@ class _Keys:
     @property
     def journal(self) -> str:
         return self.prefix + "journal"
+
+    @property
+    def scenarios(self) -> str:
+        return self.prefix + "scenarios"
+
+    @property
+    def script_digest(self) -> str:
+        return self.prefix + "rules:script:digest"
+
+    @property
+    def script_rules(self) -> str:
+        return self.prefix + "rules:script:count"
 
     def buckets(self, key: str) -> str:
         return f"{self.prefix}buckets:{key}"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..core.batches import BatchStorage
     from ..core.files import FileStorage
     from ..core.journal import Journal
-    from ..responders.scripted import Rule, Script
+    from ..responders.scripted import Claimed, Rule, Script
 
 BUCKETS = ("requests", "input-tokens", "output-tokens")
 
@@ -92,6 +92,10 @@ class Taken:
     """When the wallet held less than the estimate: its balance (nothing was taken)."""
 
 
+STARTED = "started"
+"""Every scenario's state until a rule moves it (or it is set)."""
+
+
 @dataclass
 class CachedPrefix:
     tokens: int
@@ -150,10 +154,19 @@ class State(Protocol):
     def cache_clear(self) -> None: ...
 
     # scripted rules
-    def claim(self, rule: Rule) -> int | None:
-        """Take one use of `rule`: its position in the rule's sequence (0 first), or None
-        when its uses ran out. Called with the script's lock held."""
+    def claim(self, rule: Rule) -> Claimed | None:
+        """Take one use of `rule`: its position in the rule's sequence (0 first) and, for a
+        rule in a scenario, the state it saw; None when its uses ran out or its scenario is
+        not in the state it needs. A scenario rule's `next_state` is set in the same step.
+        Called with the script's lock held."""
         ...
+
+    def scenarios(self) -> dict[str, str]:
+        """The state of every scenario that has moved from `STARTED`."""
+        ...
+
+    def set_scenario(self, name: str, state: str) -> None: ...
+    def reset_scenarios(self) -> None: ...
 
     def sync(self, script: Script) -> None:
         """Bring `script` up to date with rules other processes added (no-op in memory)."""
@@ -165,8 +178,15 @@ class State(Protocol):
         script store it once); False when they were not stored."""
         ...
 
+    def store_script(self, specs: list[dict[str, Any]], digest: str) -> bool:
+        """Share a script source's rules in place of the source's rules before them, ahead
+        of the rules added otherwise, in one step; False (nothing done) when the rules in
+        force already came from a source of this `digest` (processes loading or reloading
+        the same files at once store them once). Uses of the other rules are kept."""
+        ...
+
     def clear(self) -> None:
-        """Forget the rules and the journal."""
+        """Forget the rules, the scenarios' states and the journal."""
         ...
 
     def close(self) -> None: ...
@@ -195,6 +215,7 @@ class MemoryState:
         self._buckets: dict[str, Buckets] = {}
         self._wallets = dict(wallets)
         self._cache: dict[tuple[str, str, str], CachedPrefix] = {}
+        self._scenarios: dict[str, str] = {}
 
     def _buckets_of(self, key: str, limits: RateLimits, now: float) -> Buckets:
         buckets = self._buckets.get(key)
@@ -289,11 +310,31 @@ class MemoryState:
         with self._lock:
             self._cache.clear()
 
-    def claim(self, rule: Rule) -> int | None:
+    def claim(self, rule: Rule) -> Claimed | None:
         if rule.times is not None and rule.call_count >= rule.times:
             return None
+        seen = None
+        if rule.scenario is not None:
+            with self._lock:
+                seen = self._scenarios.get(rule.scenario, STARTED)
+                if rule.state is not None and seen != rule.state:
+                    return None
+                if rule.next_state is not None:
+                    self._scenarios[rule.scenario] = rule.next_state
         rule.call_count += 1
-        return rule.call_count - 1
+        return rule.call_count - 1, seen
+
+    def scenarios(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._scenarios)
+
+    def set_scenario(self, name: str, state: str) -> None:
+        with self._lock:
+            self._scenarios[name] = state
+
+    def reset_scenarios(self) -> None:
+        with self._lock:
+            self._scenarios.clear()
 
     def sync(self, script: Script) -> None:
         pass
@@ -301,7 +342,12 @@ class MemoryState:
     def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
         return True
 
+    def store_script(self, specs: list[dict[str, Any]], digest: str) -> bool:
+        return True
+
     def clear(self) -> None:
+        with self._lock:
+            self._scenarios.clear()
         self.journal.clear()
 
     def close(self) -> None:

@@ -13,20 +13,46 @@ rules:
       - fail: {status: 429, retry_after: 0.01}
       - fault: {kind: break, after: 3, error: {status: 529}}
 ```
+
+Reply text, tool input and failure messages may be templates built from the request
+(`{{ text }}`, `{{ body.metadata.user_id }}`: `responders/templates.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .._files import load_data
 from ..core import checks
-from ..core.outcomes import Failure
+from ..core.outcomes import Failure, Reply
+from . import templates
 from .matchers import check_names
-from .scripted import Rule
+from .scripted import RULE_FIELDS, Rule
 
-_ACTIONS = ("reply", "reply_tool_use", "reply_web_search", "reply_code_execution", "fail", "fault")
+
+def _fault(rule: Rule, args: dict[str, Any]) -> Rule:
+    if isinstance(args.get("error"), dict):
+        args["error"] = Failure(**args["error"])
+    return rule.fault(args.pop("kind"), **args)
+
+
+ANSWERS: Mapping[str, Callable[[Rule, dict[str, Any]], Rule]] = MappingProxyType(
+    {
+        "reply": lambda rule, args: rule.reply(args.pop("text", None), **args),
+        "reply_tool_use": lambda rule, args: rule.reply_tool_use(
+            args.pop("name"), args.pop("input", {}), **args
+        ),
+        "reply_web_search": lambda rule, args: rule.reply_web_search(**args),
+        "reply_code_execution": lambda rule, args: rule.reply_code_execution(**args),
+        "fail": lambda rule, args: rule.fail(args.pop("status"), **args),
+        "fault": _fault,
+    }
+)
+"""The answer verbs a script's `respond` may use, each as the `Rule` method it calls with
+its checked arguments (the admin API's `/replies`, `/failures`, `/faults` come here too)."""
 
 
 class SpecError(ValueError):
@@ -70,7 +96,8 @@ def _rule(item: Any, make_rule: Any, where: str, made: list[Rule]) -> None:
     _checked(f"{where}.match", check_names, match, in_files=True)
     respond = item["respond"]
     actions = respond if isinstance(respond, list) else [respond]
-    rule: Rule = _checked(where, make_rule, times=item.get("times"), name=item.get("name"), **match)
+    own = {k: item[k] for k in RULE_FIELDS if item.get(k) is not None}
+    rule: Rule = _checked(where, make_rule, **own, **match)
     made.append(rule)
     for j, action in enumerate(actions):
         _apply(rule, action, f"{where}.respond[{j}]")
@@ -88,24 +115,27 @@ def _checked(where: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _apply(rule: Rule, action: Any, where: str) -> None:
-    if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in _ACTIONS:
-        raise SpecError(f"{where}: one of {', '.join(_ACTIONS)} with its arguments")
+    if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in ANSWERS:
+        raise SpecError(f"{where}: one of {', '.join(ANSWERS)} with its arguments")
     ((verb, args),) = action.items()
     if args is not None and not isinstance(args, dict):
         raise SpecError(f"{where}: {verb} takes an object of arguments, not {args!r}")
     args = dict(args or {})
     _checked(where, checks.check, verb, args)
-    if verb == "reply":
-        _checked(where, rule.reply, args.pop("text", None), **args)
-    elif verb == "reply_tool_use":
-        _checked(where, rule.reply_tool_use, args.pop("name"), args.pop("input", {}), **args)
-    elif verb == "reply_web_search":
-        _checked(where, rule.reply_web_search, **args)
-    elif verb == "reply_code_execution":
-        _checked(where, rule.reply_code_execution, **args)
-    elif verb == "fail":
-        _checked(where, rule.fail, args.pop("status"), **args)
+    tokens_given = "output_tokens" in (args.get("usage") or {})
+    _checked(where, ANSWERS[verb], rule, args)
+    _checked(where, _templated, rule, tokens_given)
+
+
+def _templated(rule: Rule, tokens_given: bool) -> None:
+    """The answer just added, with its `{{ … }}` templates found and checked (a reply's
+    content, a failure's message), rendered for each request it answers."""
+    response = rule.responses[-1]
+    if isinstance(response, Reply):
+        found = templates.find(response.content)
+    elif isinstance(response, Failure) and response.message:
+        found = templates.find(response.message, ("message",))
     else:
-        if isinstance(args.get("error"), dict):
-            args["error"] = Failure(**args["error"])
-        _checked(where, rule.fault, args.pop("kind"), **args)
+        return
+    if found:
+        rule.responses[-1] = templates.Templated(response, tuple(found), tokens_given)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import checks
 from ..core.faults import Fault
 from ..core.outcomes import Failure, Reply, Response, make_reply, tool_use_block
-from . import server_tools
+from . import server_tools, templates
 from .matchers import MATCHERS, check_names
 from .regex import RegexError
 
@@ -35,6 +35,12 @@ class CallList(list[Any]):
         return self[-1]
 
 
+Claimed = tuple[int, "str | None"]
+"""A claimed use: its position in the rule's sequence, the scenario state it saw."""
+RULE_FIELDS = ("times", "name", "scenario", "state", "next_state")
+"""A rule's own fields, beside its matchers, in `on()` and script files."""
+
+
 @dataclass
 class Rule:
     """One scripted rule. Build with `fake.on(...)` and chain `.reply()`, `.fail()`,
@@ -43,7 +49,7 @@ class Rule:
     matchers: dict[str, Any]
     times: int | None = None
     name: str | None = None
-    responses: list[Response] = field(default_factory=list)
+    responses: list[Response | templates.Templated] = field(default_factory=list)
     call_count: int = 0
     """Requests this rule answered (in every process sharing the state), as respx counts."""
     unanswered: int = 0
@@ -58,8 +64,26 @@ class Rule:
     _answered: deque[Any] = field(
         default_factory=lambda: deque(maxlen=CALLS_KEPT), repr=False, compare=False
     )
+    scenario: str | None = None
+    """The scenario this rule belongs to (its state starts as "started")."""
+    state: str | None = None
+    """The scenario state this rule answers in (None: any)."""
+    next_state: str | None = None
+    """The state the scenario moves to when this rule answers (None: it stays)."""
+
+    @classmethod
+    def of(cls, given: Mapping[str, Any], **extra: Any) -> Rule:
+        """A rule from `on()`'s keywords: the rule's own fields by name, matchers the rest."""
+        own = {k: v for k, v in given.items() if k in RULE_FIELDS}
+        return cls({k: v for k, v in given.items() if k not in RULE_FIELDS}, **own, **extra)
 
     def __post_init__(self) -> None:
+        for name in ("scenario", "state", "next_state"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        if self.scenario is None and (self.state or self.next_state):
+            raise ValueError("state and next_state need a scenario=")
         check_names(self.matchers)
         checks.check_matchers(self.matchers, self.models)
         try:
@@ -213,13 +237,13 @@ class Rule:
             "matching a request"
         )
 
-    def take(self) -> Response:
+    def take(self) -> Response | templates.Templated:
         """The next response of the sequence (the last one repeats)."""
         response = self.response_at(self.call_count)
         self.call_count += 1
         return response
 
-    def response_at(self, position: int) -> Response:
+    def response_at(self, position: int) -> Response | templates.Templated:
         """The response for the `position`-th use (0 first; the last one repeats)."""
         if not self.responses:
             raise ValueError(f"{self.describe()} has no reply; chain .reply(), .fail() or .fault()")
@@ -234,12 +258,19 @@ class Rule:
             f"{k}={'<predicate>' if k == 'where' else getattr(v, 'pattern', v)!r}"
             for k, v in self.matchers.items()
         )
-        return f"rule #{self.number}{label} on({shown})"
+        described = f"rule #{self.number}{label} on({shown})"
+        if self.scenario is not None:
+            described += f" in scenario {self.scenario!r}"
+            described += f" at {self.state!r}" if self.state else ""
+            described += f" -> {self.next_state!r}" if self.next_state else ""
+        return described
 
 
-def _written(response: Response) -> str:
+def _written(response: Response | templates.Templated) -> str:
     """A queued answer as it was scripted: `fail(429)`, `fault('stall', seconds=5)`,
     `reply('Hello!')`, `reply_tool_use('get_weather')`."""
+    if isinstance(response, templates.Templated):
+        response = response.response
     if isinstance(response, Failure):
         return f"fail({response.status})"
     if isinstance(response, Fault):
@@ -257,16 +288,44 @@ def _written(response: Response) -> str:
     return f"reply(content=[{len(response.content)} block(s)])"
 
 
-def _claim_here(rule: Rule) -> int | None:
-    """One use of `rule` counted in this process."""
+class Decision(NamedTuple):
+    """What the script decided: the rule that answers, its answer, and for a rule in a
+    scenario `{"name", "state" (as it found it), "next_state"}` (for the journal)."""
+
+    rule: Rule | None
+    response: Response | None
+    scenario: dict[str, str | None] | None = None
+
+
+def _scenario(rule: Rule, seen: str | None) -> dict[str, str | None] | None:
+    if rule.scenario is None:
+        return None
+    return {"name": rule.scenario, "state": seen, "next_state": rule.next_state or seen}
+
+
+def _rendered(
+    rule: Rule, position: int, body: dict[str, Any], headers: Mapping[str, str]
+) -> Response:
+    response = rule.response_at(position)
+    if not isinstance(response, templates.Templated):
+        return response
+    values = templates.context(body, headers, count=position + 1, state=None)
+    try:
+        return response.render(values)
+    except templates.TemplateError as exc:
+        raise checks.AnswerError(f"mockspike: {rule.describe()}: {exc}") from None
+
+
+def _claim_here(rule: Rule) -> Claimed | None:
+    """One use of `rule` counted in this process (scenarios: a `State` claims)."""
     rule.call_count += 1
-    return rule.call_count - 1
+    return rule.call_count - 1, None
 
 
 class Script:
     """The ordered rules of one fake; safe to use from several threads."""
 
-    def __init__(self, claim: Callable[[Rule], int | None] | None = None) -> None:
+    def __init__(self, claim: Callable[[Rule], Claimed | None] | None = None) -> None:
         self.rules: list[Rule] = []
         self._claim = claim or _claim_here
         self._lock = threading.Lock()
@@ -279,11 +338,17 @@ class Script:
         return rule
 
     def decide(
-        self, body: dict[str, Any], *, behind: Rule | None = None
-    ) -> tuple[Rule | None, Response | None]:
-        """The rule that answers `body` and its response. `behind`: a rule whose fault
-        (a stall, a cut) wraps the answer; the standing rules other than it answer, as
-        they would without the fault (queued one-shots stay for the next requests)."""
+        self,
+        body: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
+        *,
+        behind: Rule | None = None,
+    ) -> Decision:
+        """The first rule that matches `body`, has a use left and (in a scenario) finds it
+        in its state, and its answer (templates rendered from the request and `headers`).
+        `behind`: a rule whose fault (a stall, a cut) wraps the answer; the standing rules
+        other than it answer, as they would without the fault (queued one-shots stay for
+        the next requests)."""
         with self._lock:
             for queued in (True, False) if behind is None else (False,):
                 for rule in self.rules:
@@ -294,10 +359,12 @@ class Script:
                     if not rule.responses:
                         rule.unanswered += 1
                         continue
-                    position = self._claim(rule)
-                    if position is not None:
-                        return rule, rule.response_at(position)
-        return None, None
+                    claimed = self._claim(rule)
+                    if claimed is not None:
+                        position, seen = claimed
+                        response = _rendered(rule, position, body, headers or {})
+                        return Decision(rule, response, _scenario(rule, seen))
+        return Decision(None, None)
 
     def explain_miss(self, body: dict[str, Any]) -> str:
         """Name the closest rule and why it did not match (for strict mode)."""
@@ -306,7 +373,22 @@ class Script:
             used = f" ({len(self.rules)} used up)" if self.rules else ""
             return f"no rule is left to answer it{used}"
         closest = min(live, key=lambda r: len(r.mismatches(body)))
-        return f"the closest is {closest.describe()}: " + "; ".join(closest.mismatches(body))
+        why = closest.mismatches(body)
+        if not why and closest.state is not None:  # it matched; its scenario was elsewhere
+            why = [f"scenario {closest.scenario!r} was not in state {closest.state!r}"]
+        return f"the closest is {closest.describe()}: " + "; ".join(why)
+
+    def swap(self, old: list[Rule], new: list[Rule]) -> None:
+        """Put `new` rules where `old` ones stood (at the front when none is left), in one
+        step: a request sees the old rules or the new, never some of each."""
+        with self._lock:
+            for rule in new:
+                rule.number = next(self._numbers)
+            gone = {id(r) for r in old}
+            at = next((i for i, r in enumerate(self.rules) if id(r) in gone), 0)
+            kept = [r for r in self.rules if id(r) not in gone]
+            before = sum(1 for r in self.rules[:at] if id(r) not in gone)
+            self.rules = kept[:before] + list(new) + kept[before:]
 
     def remove(self, rules: list[Rule]) -> None:
         """Take rules back out (a script that failed half-way; an admin DELETE)."""

@@ -38,6 +38,25 @@ def test_all_is_pinned() -> None:
     assert sorted(mockspike.__all__) == sorted(PUBLIC)
 
 
+def test_the_public_names_are_exactly_all() -> None:
+    """As httpx pins it: what `dir()` offers is `__all__`, and nothing else the package
+    module holds is public by accident (a helper import, a typing name)."""
+    import types
+
+    import mockspike.cli  # loads what the package may set on itself
+    import mockspike.testing.pytest_plugin
+
+    offered = {name for name in dir(mockspike) if not name.startswith("_")}
+    assert offered == set(mockspike.__all__) - {"__version__"}
+    held = {
+        name
+        for name, value in vars(mockspike).items()
+        if not name.startswith("_")
+        and not (isinstance(value, types.ModuleType) and value.__name__ != "mockspike.strategies")
+    }
+    assert held <= set(mockspike.__all__), held - set(mockspike.__all__)
+
+
 @pytest.mark.parametrize("name", PUBLIC)
 def test_every_public_name_resolves(name: str) -> None:
     assert getattr(mockspike, name) is not None

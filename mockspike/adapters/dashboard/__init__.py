@@ -89,6 +89,8 @@ async def _state(fake: MockSpike, request: Request) -> Any:
             {"number": r.number, "rule": r.describe(), "calls": r.call_count, "times": r.times}
             for r in fake.rules
         ],
+        "scripts": [w.status.to_json() for w in fake.watchers],
+        "scenarios": fake.scenarios,
         "wallets": [{"key": mask(k), "balance": v} for k, v in fake.wallets.items()],
         "buckets": [{**b, "key": mask(b["key"])} for b in fake.engine.gateway.buckets()],
         "cache": [{**c, "api_key": mask(c["api_key"])} for c in fake.cache],

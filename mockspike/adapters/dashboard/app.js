@@ -139,6 +139,10 @@ async function refreshState() {
     const t = state.totals;
     $("totals").replaceChildren(...Object.entries(t).flatMap(([k, v]) => [el("dt", { textContent: k.replace("_", " ") }), el("dd", { textContent: v })]));
     list("rules", state.rules, (r) => `${r.rule} — ${r.calls}${r.times === null ? "" : "/" + r.times} calls`);
+    list("scripts", state.scripts, (s) => s.error
+      ? `${s.path}: not reloaded — ${s.error} (${s.rules} rules before it stay)`
+      : `${s.path}: ${s.rules} rules, loaded ${new Date(s.loaded_at * 1000).toLocaleTimeString()}`);
+    list("scenarios", Object.entries(state.scenarios), ([name, at]) => `${name}: ${at}`);
     list("wallets", state.wallets, (w) => `${w.key}: ${w.balance.toFixed(4)} credits`);
     list("buckets", state.buckets, (b) => `${b.key} ${b.bucket}: ${b.remaining}/${b.capacity}`);
     list("cache", state.cache, (c) => `${c.api_key} ${c.model}: ${c.tokens} tokens, ${c.expires_in}s left`);
