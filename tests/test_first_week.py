@@ -751,3 +751,26 @@ def test_a_cassette_exports_to_vcr_and_imports_back_the_same(name: str, tmp_path
 
     assert plain(back) == plain(source)
     assert main(["cassette", "export", "--vcr", str(source), str(exported)]) == 2  # exists
+
+
+def test_the_dashboard_opens_in_a_browser_with_the_admin_token() -> None:
+    from playwright.sync_api import expect
+
+    from mockspike import MockSpike
+    from tests.conftest import chromium
+
+    fake = MockSpike(admin_token="s3cret")
+    fake.on(text="x").reply("scripted")
+    with fake.dashboard() as url, chromium() as browser:
+        _ask(url.removesuffix("/_mockspike/"), "x marks")
+        stranger = browser.new_page()
+        assert stranger.goto(url).status == 403  # type: ignore[union-attr]
+        page = browser.new_context().new_page()
+        page.goto(url + "?token=s3cret")
+        assert page.url == url  # the token left the address bar for a cookie
+        answered = page.locator("#journal tbody tr", has_text="rule #1 on(text='x')")
+        expect(answered).to_have_count(1)
+        expect(page.locator("#rules")).to_contain_text("rule #1 on(text='x') — 1 calls")
+        page.click("#reset")  # a write, with the cookie
+        expect(page.locator("#journal tbody tr")).to_have_count(0)
+    assert not fake.rules
