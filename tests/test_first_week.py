@@ -774,3 +774,40 @@ def test_the_dashboard_opens_in_a_browser_with_the_admin_token() -> None:
         page.click("#reset")  # a write, with the cookie
         expect(page.locator("#journal tbody tr")).to_have_count(0)
     assert not fake.rules
+
+
+@pytest.mark.sdk
+def test_block_network_lets_a_recording_reach_its_upstream(pytester: pytest.Pytester) -> None:
+    """As pytest-recording lifts its block while recording: the upstream, off loopback in a
+    network namespace of the test's own, is reached by the recording test only."""
+    with _namespace() as (ns, _host_ip, ns_ip):
+        process, _ = _serve_in(ns, *_image_command("--admin-open"))
+        try:
+            upstream = f"http://{ns_ip}:8000"
+            pytester.makepyfile(
+                f"""
+                import httpx
+                import pytest
+
+                ASK = dict(model="claude-haiku-4-5", max_tokens=8,
+                           messages=[{{"role": "user", "content": "hi"}}])
+
+                @pytest.mark.mockspike(cassette="rec", record_mode="once",
+                                       upstream="{upstream}")
+                def test_records(anthropic_client):
+                    anthropic_client.messages.create(**ASK)
+
+                def test_elsewhere():
+                    try:
+                        httpx.get("{upstream}/_mockspike/health")
+                    except httpx.ConnectError:
+                        pass
+                """
+            )
+            result = pytester.runpytest("-rN", "--mockspike-block-network")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines([f"*stopped a connection to {ns_ip}:8000*"])
+    assert (pytester.path / "tests" / "cassettes" / "rec.json").exists()

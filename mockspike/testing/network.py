@@ -6,7 +6,8 @@ aiohttp, httpx…), not only the ones whose transports it patches:
   client never learns an address to connect to (a cassette's upstream resolves while it
   records);
 - with `--mockspike-block-network`, as pytest-recording's `--block-network`, no socket
-  connects beyond loopback (and Unix sockets) except to `--mockspike-allowed-hosts`.
+  connects beyond loopback (and Unix sockets) except to `--mockspike-allowed-hosts`, and to
+  the upstream of a cassette that records during the test.
 
 Both raise `NetworkBlocked`, an `OSError` (so libraries report it as the connection error
 it stands for) whose message says what to do; the plugin also fails the test with it.
@@ -48,7 +49,9 @@ class SocketGuard:
         self.hosts = frozenset(h.lower().rstrip(".") for h in hosts)
         self.report = report
         self.recording: set[str] = set()
-        """Real hosts a cassette records from during the current test (they resolve)."""
+        """Hosts a cassette records from during the current test: they resolve, and (as
+        pytest-recording lifts its block while recording) their addresses connect."""
+        self.recording_addresses: set[str] = set()
         self.block = False
         self.allowed: frozenset[str] = frozenset()
         self.patched: list[tuple[Any, str, Any]] = []
@@ -72,6 +75,15 @@ class SocketGuard:
         for owner, name, original in reversed(self.patched):
             setattr(owner, name, original)
         self.patched.clear()
+
+    def record_from(self, host: str) -> None:
+        """Let the current test's cassette reach its upstream `host`."""
+        self.recording.add(host)
+        self.recording_addresses |= self._addresses([host])
+
+    def test_done(self) -> None:
+        self.recording.clear()
+        self.recording_addresses.clear()
 
     def _addresses(self, hosts: Iterable[str]) -> set[str]:
         """The allowed names and every address they resolve to now."""
@@ -112,7 +124,8 @@ class SocketGuard:
         def connect(sock: socket.socket, address: Any) -> Any:
             if guard.block and sock.family in (socket.AF_INET, socket.AF_INET6):
                 host = str(address[0]).lower()
-                if not _loopback(host) and host not in guard.allowed:
+                allowed = host in guard.allowed or host in guard.recording_addresses
+                if not _loopback(host) and not allowed:
                     message = (
                         f"mockspike: --mockspike-block-network stopped a connection to "
                         f"{host}:{address[1]}; only loopback is allowed. Allow a host with "

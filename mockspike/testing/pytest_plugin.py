@@ -360,7 +360,7 @@ def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]
     sockets = request.config.stash.get(_SOCKETS, None)
     yield
     if sockets is not None:
-        sockets.recording.clear()
+        sockets.test_done()
     # every mockspike check of the test, said once (pytest would group several teardown
     # failures into one unreadable exception group)
     found = list(dict.fromkeys(_violations)) + state.problems
@@ -594,7 +594,7 @@ def _recording(request: pytest.FixtureRequest, settings: Settings) -> None:
     if sockets is None or cassette is None or cassette.upstream is None:
         return
     if cassette.record_mode.value != "none":
-        sockets.recording.add((urlsplit(cassette.upstream).hostname or "").lower())
+        sockets.record_from((urlsplit(cassette.upstream).hostname or "").lower())
 
 
 def _start(make: Callable[[], T]) -> T:
