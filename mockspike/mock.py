@@ -490,6 +490,33 @@ class MockSpike:
         http_client = anthropic.DefaultAsyncHttpxClient(transport=self.async_transport(library))
         return anthropic.AsyncAnthropic(**self._client_args(kwargs), http_client=http_client)
 
+    def openai_client(self, **kwargs: Any) -> Any:
+        """A real `openai.OpenAI` wired to this fake in-process: Claude through the OpenAI
+        SDK (`POST /v1/chat/completions`, `GET /v1/models`). Keyword arguments go to the
+        client (`max_retries`, …)."""
+        openai = require("openai", "openai", "MockSpike.openai_client()")
+
+        from .adapters.transports import sdk_http_library
+
+        transport = self.transport(sdk_http_library("openai"))
+        http_client = openai.DefaultHttpxClient(transport=transport)
+        return openai.OpenAI(**self._openai_args(kwargs), http_client=http_client)
+
+    def async_openai_client(self, **kwargs: Any) -> Any:
+        """A real `openai.AsyncOpenAI` wired to this fake in-process."""
+        openai = require("openai", "openai", "MockSpike.async_openai_client()")
+
+        from .adapters.transports import sdk_http_library
+
+        transport = self.async_transport(sdk_http_library("openai"))
+        http_client = openai.DefaultAsyncHttpxClient(transport=transport)
+        return openai.AsyncOpenAI(**self._openai_args(kwargs), http_client=http_client)
+
+    @staticmethod
+    def _openai_args(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The OpenAI SDK's base URL ends in `/v1/` (it appends `chat/completions`)."""
+        return {"api_key": IN_PROCESS_KEY, "base_url": IN_PROCESS_URL + "/v1/", **kwargs}
+
     @staticmethod
     def _client_args(kwargs: dict[str, Any]) -> dict[str, Any]:
         return {"api_key": IN_PROCESS_KEY, "base_url": IN_PROCESS_URL, **kwargs}

@@ -154,3 +154,27 @@ def test_state_verdict_and_one_request_over_http() -> None:
             assert "/_mockspike/dashboard/app.js" in page.text
         script = client.get("/_mockspike/dashboard/app.js").text
         assert "http://" not in script and "https://" not in script  # nothing from elsewhere
+
+
+def test_the_page_shows_each_requests_dialect(browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    fake = MockSpike()
+    with fake.dashboard() as url:
+        base = url.removesuffix("/_mockspike/")
+        post(base, BODY)
+        chat = {"model": "claude-haiku-4-5", "messages": BODY["messages"], "seed": 7}
+        httpx.post(
+            base + "/v1/chat/completions", json=chat, headers={"authorization": "Bearer sk-x"}
+        ).raise_for_status()
+        page = browser.new_page(viewport={"width": 1500, "height": 820})
+        page.goto(url)
+        rows = page.locator("#journal tbody tr")
+        expect(rows).to_have_count(2)
+        expect(page.locator("#journal tbody td.dialect")).to_have_text(["openai", "anthropic"])
+        rows.filter(has_text="/v1/chat/completions").click()
+        expect(page.locator("#detail-ignored")).to_have_text("seed")
+        expect(page.locator("#detail-translated")).to_contain_text('"max_tokens": 8192')
+        rows.filter(has_text="/v1/messages").click()
+        expect(page.locator("#detail-openai")).to_be_hidden()
+        page.close()

@@ -13,6 +13,7 @@ from typing import Any
 from .._version import __version__
 from ..contract.catalog import load_profile
 from ..contract.validate import count_tokens_schema, message_schema
+from ..core import openai_chat
 from ..core.endpoints import ENDPOINTS, Endpoint
 
 _REF = "#/components/schemas/"
@@ -45,11 +46,8 @@ def _content(name: str, media: str) -> dict[str, Any]:
     return {media: {"schema": {"$ref": _REF + name}}}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {
-        str(s): {"description": "error", "content": _json_content("ErrorEnvelope")}
-        for s in statuses
-    }
+def _errors(*statuses: int, envelope: str = "ErrorEnvelope") -> dict[str, Any]:
+    return {str(s): {"description": "error", "content": _json_content(envelope)} for s in statuses}
 
 
 def _with_models(request: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -78,6 +76,8 @@ def _document(profile: str = "bytespike") -> dict[str, Any]:
         "CountTokensRequest": _with_models(_request(count_tokens_schema()), names),
         **answers,
         **bulk,
+        **_relocate(openai_chat.request_schema()["$defs"]),
+        "ChatCompletionRequest": _with_models(_request(openai_chat.request_schema()), names),
     }
     profile_ = load_profile(profile)
     paths: dict[str, dict[str, Any]] = {}
@@ -113,7 +113,8 @@ _VERSION_HEADER = {
 def _operation(endpoint: Endpoint, profile_statuses: frozenset[int]) -> dict[str, Any]:
     """One operation from its row in the endpoint table; error statuses are those the
     endpoint can answer that the profile sends."""
-    parameters: list[dict[str, Any]] = [_VERSION_HEADER] if endpoint.needs_version else []
+    versioned = endpoint.needs_version and endpoint.version_header
+    parameters: list[dict[str, Any]] = [_VERSION_HEADER] if versioned else []
     parameters += [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in endpoint.params
@@ -136,9 +137,14 @@ def _operation(endpoint: Endpoint, profile_statuses: frozenset[int]) -> dict[str
         }
     operation["responses"] = {
         "200": {"description": endpoint.returns_text, "content": content},
-        **_errors(*sorted(set(statuses) & profile_statuses)),
+        **_errors(*sorted(set(statuses) & profile_statuses), envelope=_envelope(endpoint)),
     }
     return operation
+
+
+def _envelope(endpoint: Endpoint) -> str:
+    """The error envelope of the endpoint's dialect."""
+    return "ChatErrorEnvelope" if endpoint.dialect == openai_chat.DIALECT else "ErrorEnvelope"
 
 
 def openapi_document(profile: str = "bytespike") -> dict[str, Any]:

@@ -25,9 +25,10 @@ from . import delivery
 LIBRARIES = ("httpx", "httpx2")
 
 
-def sdk_http_library() -> str:
-    """`httpx2` for the anthropic SDK 1.x/2.x, `httpx` for the 0.x line."""
-    base = importlib.import_module("anthropic._base_client")
+def sdk_http_library(sdk: str = "anthropic") -> str:
+    """`httpx2` for the anthropic SDK 1.x/2.x, `httpx` for the 0.x line (`sdk="openai"`:
+    the same question of the installed OpenAI SDK)."""
+    base = importlib.import_module(f"{sdk}._base_client")
     return "httpx2" if hasattr(base, "httpx2") else "httpx"
 
 

@@ -229,6 +229,7 @@ class _Recording:
         self._chunks = flight.response.iter_bytes()
         self._parser = sse.EventParser()
         self._events: list[dict[str, Any]] = []
+        self._kept = False
 
     def __iter__(self) -> Iterator[Chunk]:
         return self
@@ -238,12 +239,7 @@ class _Recording:
             chunk = next(self._chunks)
         except StopIteration:
             self._flight.close()
-            response = {
-                "status": self._flight.response.status_code,
-                "headers": self._headers,
-                "events": self._events,
-            }
-            self._recorder.keep(self._record, response, self._entry)
+            self._keep()
             raise
         except httpx.HTTPError as exc:  # the upstream cut the stream: cut the client's too
             self._flight.close()
@@ -253,7 +249,21 @@ class _Recording:
         self._events += [
             {"t": t, "event": name, "data": data} for name, data in self._parser.feed(chunk)
         ]
+        if self._events and self._events[-1]["data"] == "[DONE]":
+            self._keep()  # the OpenAI dialect's last event: its client stops reading here
         return 0.0, chunk
+
+    def _keep(self) -> None:
+        """Keep the recording, once."""
+        if self._kept:
+            return
+        self._kept = True
+        response = {
+            "status": self._flight.response.status_code,
+            "headers": self._headers,
+            "events": self._events,
+        }
+        self._recorder.keep(self._record, response, self._entry)
 
     def close(self) -> None:
         self._flight.close()

@@ -86,7 +86,13 @@ def _recorded(stream: Iterator[Chunk], captured: Captured) -> Iterator[Chunk]:
 
 
 def _event_name(frame: bytes) -> str | None:
-    """`message_stop` for `event: message_stop\ndata: …` (None for a broken frame)."""
+    """`message_stop` for `event: message_stop\ndata: …` (None for a broken frame); in the
+    OpenAI dialect, which names no events, `[DONE]` for its last frame and `error` for an
+    error object."""
+    if frame.startswith(b"data: ") and frame.endswith(b"\n\n"):
+        if frame == b"data: [DONE]\n\n":
+            return "[DONE]"
+        return "error" if frame.startswith(b'data: {"error":') else "data"
     if not frame.startswith(b"event: ") or not frame.endswith(b"\n\n"):
         return None
     return frame[7 : frame.index(b"\n")].decode("utf-8", "replace")

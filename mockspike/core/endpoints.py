@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..contract.errors import ApiError
-from . import batches, batches_api, files, files_api, messages, models_api
+from . import batches, batches_api, chat_completions, files, files_api, messages, models_api
 from .journal import Entry
 from .wire import WireRequest, WireResponse
 
@@ -70,6 +70,11 @@ class Endpoint:
     """The media type of the request body in OpenAPI."""
     returns_media: str = "application/json"
     """The media type of a 200 answer in OpenAPI."""
+    dialect: str = "anthropic"
+    """The API it speaks, errors included: `anthropic`, or `openai` (`openai_chat.py`)."""
+    version_header: bool = True
+    """With `needs_version`: whether `anthropic-version` is required (the OpenAI SDK
+    sends none)."""
 
     @property
     def params(self) -> list[str]:
@@ -286,6 +291,26 @@ ENDPOINTS += (
         returns="DeletedFile",
         returns_text="the deleted file's id",
         statuses=(404, *_COMMON),
+    ),
+)
+
+ENDPOINTS += (
+    Endpoint(
+        name="chat_completions",
+        method="POST",
+        path="/v1/chat/completions",
+        handler=chat_completions.handle,
+        summary="Create a chat completion through the OpenAI SDK compatibility layer "
+        "(JSON, or `chat.completion.chunk` events when `stream` is true)",
+        operation_id="createChatCompletion",
+        returns="ChatCompletion",
+        returns_text="a chat completion, or its chunks when stream is true",
+        needs_version=True,
+        version_header=False,
+        request_schema="ChatCompletionRequest",
+        streams=True,
+        billed=True,
+        dialect="openai",
     ),
 )
 

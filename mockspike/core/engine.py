@@ -32,7 +32,7 @@ from ..responders import script_files
 from ..responders.script_source import Loaded
 from ..responders.scripted import Rule, Script
 from ..responders.synthetic import MODES
-from . import checks
+from . import checks, openai_chat
 from .batches import BatchStorage
 from .capture import capture
 from .endpoints import ROUTER, Call, Endpoint
@@ -115,14 +115,14 @@ class Engine:
         try:
             response = self._route(request, entry)
         except ApiError as error:
-            response = self.reject(error)
+            response = self.reject(error, entry.dialect)
             entry.error = {"type": error.type, "message": error.message}
             entry.cassette_miss = isinstance(error, CassetteMiss)
         except Exception as exc:  # a bug of ours must still answer in the envelope
             broken = checks.fake_error(exc)
             if not isinstance(exc, checks.AnswerError):
                 log.exception("mockspike: internal error")
-            response = self.reject(broken)
+            response = self.reject(broken, entry.dialect)
             entry.error = {"type": broken.type, "message": broken.message}
             entry.fake_error = broken.message
         entry.status = response.status
@@ -195,12 +195,17 @@ class Engine:
         self.script.clear()
         self.state.clear()
 
-    def reject(self, error: ApiError) -> WireResponse:
-        """The error envelope, for the engine and for adapters that refuse early (413)."""
+    def reject(self, error: ApiError, dialect: str = openai_chat.ANTHROPIC) -> WireResponse:
+        """The error envelope, for the engine and for adapters that refuse early (413); in
+        OpenAI's shape for a request in that dialect."""
         request_id = new_request_id()
         headers = {"content-type": JSON, "request-id": request_id, **error.headers}
+        envelope = error_body
+        if dialect == openai_chat.DIALECT:
+            envelope = openai_chat.error_body
+            headers.update(openai_chat.headers(headers))
         return WireResponse(
-            error.status, headers, _json.dumps(error_body(error.type, error.message, request_id))
+            error.status, headers, _json.dumps(envelope(error.type, error.message, request_id))
         )
 
     def too_large(self) -> WireResponse:
@@ -228,6 +233,7 @@ class Engine:
         if endpoint.name in self.profile.not_served:
             raise ApiError(404, "Not Found")
         entry.endpoint = endpoint.name
+        entry.dialect = endpoint.dialect
         if self.front is not None and not endpoint.local:
             entry.body = _json.loads_object(request.body)
             response = self.front.handle(request, entry)
@@ -254,11 +260,11 @@ class Engine:
         except ApiError:
             return self.too_large()
         if endpoint.too_large is None:
-            return self.too_large()
-        return self.reject(endpoint.too_large())
+            return self.reject(self._too_large_error(), endpoint.dialect)
+        return self.reject(endpoint.too_large(), endpoint.dialect)
 
     def _check_headers(self, request: WireRequest, endpoint: Endpoint) -> None:
-        if not request.header("anthropic-version"):
+        if endpoint.version_header and not request.header("anthropic-version"):
             raise ApiError(400, "anthropic-version: header is required")
         ctype = (request.header("content-type") or JSON).split(";")[0].strip().lower()
         if ctype != JSON:

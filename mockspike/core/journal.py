@@ -75,6 +75,15 @@ class Entry:
     """For a body too large to keep: `{"bytes", "sha256", "prefix"}` (and `body` is None)."""
     size: int = 0
     """Bytes of request body and reply this entry holds (counted against the budget)."""
+    dialect: str = "anthropic"
+    """How the client spoke: `anthropic` (the Messages API) or `openai` (the OpenAI SDK
+    compatibility layer, `core/openai_chat.py`)."""
+    ignored: list[str] | None = None
+    """OpenAI dialect: the request's fields the compatibility layer accepted and ignored
+    (dotted paths: `logprobs`, `tools.0.function.strict`)."""
+    translated: dict[str, Any] | None = None
+    """OpenAI dialect: the Messages request the compatibility layer made of `body` (left
+    out when body paths are redacted: they name the request as sent)."""
     _raw: bytes | None = None
     """The JSON text `body` is parsed from when first read. The journal keeps a Messages
     body as the bytes it came in: one object a sixth the size, where the parsed body is
@@ -137,7 +146,7 @@ PREFIX_BYTES = 1024
 @dataclass
 class Journal:
     """The last requests, newest last: `fake.requests[-1].body["system"]`, `.last`,
-    `len(...)`, `.filter(path=..., model=..., status=...)`."""
+    `len(...)`, `.filter(path=..., model=..., status=..., dialect=...)`."""
 
     max_entries: int = MAX_ENTRIES
     max_bytes: int = MAX_BYTES
@@ -164,6 +173,7 @@ class Journal:
             entry.headers = self.redaction.header_values(entry.headers)
             if self.redaction.paths:
                 entry.body = self.redaction.body(entry.body)
+                entry.translated = None  # the paths name the request as sent, not this
         if len(raw) > self.summary_bytes:
             shown = _json.dumps(entry.body) if entry.body is not None else raw
             entry.body_summary = {
@@ -256,13 +266,16 @@ class Journal:
         model: str | None = None,
         status: int | None = None,
         where: Callable[[Entry], bool] | None = None,
+        dialect: str | None = None,
     ) -> list[Entry]:
+        """The entries that match every filter given (`dialect`: `anthropic` or `openai`)."""
         return [
             e
             for e in self
             if (path is None or e.path == path)
             and (model is None or e.model == model)
             and (status is None or e.status == status)
+            and (dialect is None or e.dialect == dialect)
             and (where is None or where(e))
         ]
 

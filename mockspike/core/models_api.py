@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _json
 from ..contract.validate import check_count_tokens, parse_body
 from ..gateway import accounting
-from . import paging
+from . import openai_chat, paging
 from .wire import WireResponse
 
 if TYPE_CHECKING:
@@ -31,6 +31,10 @@ def count_tokens(engine: Engine, call: Call) -> WireResponse:
 
 def list_models(engine: Engine, call: Call) -> WireResponse:
     models = sorted(engine.profile.models, key=lambda m: m.created_at, reverse=True)
+    if openai_chat.asks_openai(call.request):  # the OpenAI SDK's `models.list()`
+        call.entry.dialect = openai_chat.DIALECT
+        listing = openai_chat.model_list([m.info() for m in models])
+        return json_answer(listing, engine.request_id())
     chosen, has_more = paging.page(
         models, [m.id for m in models], paging.query_of(call.request.query)
     )
@@ -38,4 +42,8 @@ def list_models(engine: Engine, call: Call) -> WireResponse:
 
 
 def get_model(engine: Engine, call: Call) -> WireResponse:
+    if openai_chat.asks_openai(call.request):  # the OpenAI SDK's `models.retrieve()`
+        call.entry.dialect = openai_chat.DIALECT
+        info = engine.profile.model(call.params["model_id"]).info()
+        return json_answer(openai_chat.model(info), engine.request_id())
     return json_answer(engine.profile.model(call.params["model_id"]).info(), engine.request_id())

@@ -38,7 +38,8 @@ MAX_JUDGED_RETRY_AFTER = 60.0
 """A longer `retry-after` is not judged: clients may cap it (the 0.x SDK ignores it)."""
 SLACK = 0.005
 """Seconds of timing slack (header values are rounded to milliseconds)."""
-COMPLETE = "message_stop"
+COMPLETE = ("message_stop", "[DONE]")
+"""How a whole stream ends: a Messages stream, and a chat-completions one."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def _failure(entry: Entry) -> str | None:
     if (
         reply is not None
         and reply.end is not None
-        and reply.end not in (COMPLETE, "closed", "open")
+        and reply.end not in (*COMPLETE, "closed", "open")
     ):
         return "cut"
     if isinstance(entry.response, Fault) and entry.response.kind == "stall":

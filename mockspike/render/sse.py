@@ -30,6 +30,8 @@ def frame(event: str, data: dict[str, Any] | str) -> bytes:
     if event == "ping" and data == {"type": "ping"}:
         return PING
     payload = data.encode() if isinstance(data, str) else _json.dumps(data)
+    if event == "message":  # SSE's default name: a stream that names no events (OpenAI's)
+        return b"data: " + payload + b"\n\n"
     return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
 
 

@@ -635,11 +635,26 @@ def async_anthropic_client(mockspike: MockSpike) -> Any:
     return _sdk_client(mockspike.async_anthropic_client)
 
 
-def _sdk_client(make: Callable[[], Any]) -> Any:
+@pytest.fixture
+def openai_client(mockspike: MockSpike) -> Any:
+    """A real `openai.OpenAI` wired in-process to the `mockspike` fake (Claude through the
+    OpenAI SDK compatibility layer)."""
+    client = _sdk_client(mockspike.openai_client, "openai")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def async_openai_client(mockspike: MockSpike) -> Any:
+    """A real `openai.AsyncOpenAI` wired in-process to the `mockspike` fake."""
+    return _sdk_client(mockspike.async_openai_client, "openai")
+
+
+def _sdk_client(make: Callable[[], Any], sdk: str = "anthropic") -> Any:
     try:
         return make()
     except ModuleNotFoundError as exc:
-        if exc.name != "anthropic":
+        if exc.name != sdk:
             raise
         missing = str(exc)
     pytest.fail(f"mockspike: the {missing}", pytrace=False)
@@ -682,7 +697,8 @@ def mockspike_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MockSpike]:
     """A real uvicorn server on 127.0.0.1 (one per session, profile and state), reset for
-    this test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` point at it while the test runs.
+    this test; `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY` (and the OpenAI SDK's
+    `OPENAI_BASE_URL` / `OPENAI_API_KEY`) point at it while the test runs.
     Its state is in this process unless the marker's `state=` (or `--mockspike-state`, or
     the ini's `mockspike_state`) names a Redis shared with other `mockspike serve`
     processes: resetting it then resets theirs."""
@@ -706,6 +722,8 @@ def mockspike_server(
     assert fake.base_url is not None
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", IN_PROCESS_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url + "/v1")  # the OpenAI SDK's
+    monkeypatch.setenv("OPENAI_API_KEY", IN_PROCESS_KEY)
     request.node.stash[_TEST].fakes["mockspike_server"] = fake
     try:
         yield fake

@@ -11,7 +11,9 @@ uses (`mockspike.contract.rules`), so the strategies, the fake and the docs cann
   `reply_blocks()`, `server_tool_turns()`, `citations()`), `stream_events()`,
   `error_replies()`, `faults()` — which
   drive a fake in one line: `fake.reply(drawn)`, `fake.fail(drawn)`, `fake.fault(drawn)`;
-- structured-output schemas the fake answers with valid JSON: `output_schemas()`.
+- structured-output schemas the fake answers with valid JSON: `output_schemas()`;
+- Claude through the OpenAI SDK: `openai_chat_requests()`, chat-completions bodies the
+  compatibility layer accepts.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ __all__ = [
     "invalid_message_requests",
     "message_requests",
     "messages",
+    "openai_chat_requests",
     "output_schemas",
     "replies",
     "reply_blocks",
@@ -819,3 +822,132 @@ def sdk_arguments(body: dict[str, Any], create: Callable[..., Any]) -> dict[str,
     if extra:
         arguments["extra_body"] = extra
     return arguments
+
+
+# -- the OpenAI dialect (`POST /v1/chat/completions`) ---------------------------------------
+
+#: Fields the compatibility layer accepts and ignores, with values the OpenAI SDK sends.
+_IGNORED_CHAT_FIELDS: dict[str, SearchStrategy[Any]] = {
+    "logprobs": st.booleans(),
+    "seed": st.integers(0, 2**31),
+    "user": st.text(string.ascii_letters, min_size=1, max_size=12),
+    "metadata": st.just({"team": "support"}),
+    "presence_penalty": st.floats(-2, 2),
+    "frequency_penalty": st.floats(-2, 2),
+    "response_format": st.just({"type": "json_object"}),
+    "reasoning_effort": st.sampled_from(["low", "medium", "high"]),
+    "store": st.booleans(),
+}
+#: A small valid PNG (1x1), for image parts as data URLs.
+_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+    "rkJggg=="
+)
+
+
+def _chat_user_content() -> SearchStrategy[str | list[dict[str, Any]]]:
+    """A user turn's content: text, or parts (text, an image as a data URL or a URL)."""
+    text_part = _text().map(lambda t: {"type": "text", "text": t})
+    image_part = st.sampled_from(
+        [f"data:image/png;base64,{_PNG}", "https://example.com/ticket.png"]
+    ).flatmap(
+        lambda url: st.fixed_dictionaries(
+            {"url": st.just(url)}, optional={"detail": st.sampled_from(["low", "high", "auto"])}
+        ).map(lambda image: {"type": "image_url", "image_url": image})
+    )
+    parts = st.tuples(text_part, st.lists(text_part | image_part, max_size=2)).map(
+        lambda drawn: [drawn[0], *drawn[1]]
+    )
+    return _text() | parts
+
+
+@st.composite
+def openai_chat_requests(
+    draw: st.DrawFn,
+    *,
+    model: str | None = None,
+    stream: bool | None = None,
+    tools: bool | None = None,
+    profile: str = "bytespike",
+) -> dict[str, Any]:
+    """A `POST /v1/chat/completions` body (Claude through the OpenAI SDK) that the layer
+    accepts and the profile answers: system and developer messages anywhere, text and image
+    parts, a tool-call round with its results, tools with `strict`, `tool_choice`,
+    `max_tokens` or `max_completion_tokens`, sampling, `stop`, `stream_options`, and some of
+    the fields the layer ignores. `model=`, `stream=` and `tools=` narrow the draw as they
+    do for `message_requests()`."""
+    prof = load_profile(profile)
+    resolved, name = (prof.model(model), model) if model else draw(_models(prof))
+    use_tools = draw(st.booleans()) if tools is None else tools
+    functions = draw(_tool_lists()) if use_tools else []
+    chat: list[dict[str, Any]] = []
+
+    def instructions() -> None:
+        if draw(st.integers(0, 3)) == 0:
+            role = draw(st.sampled_from(["system", "developer"]))
+            chat.append({"role": role, "content": draw(_text())})
+
+    instructions()
+    chat.append({"role": "user", "content": draw(_chat_user_content())})
+    answered: bool = draw(st.booleans())
+    if functions and answered:  # one tool-call round, answered
+        called = draw(st.lists(st.sampled_from(functions), min_size=1, max_size=2))
+        calls = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": tool["name"], "arguments": '{"city": "Paris"}'},
+            }
+            for i, tool in enumerate(called)
+        ]
+        chat.append(
+            {"role": "assistant", "content": draw(st.none() | _text()), "tool_calls": calls}
+        )
+        chat += [
+            {"role": "tool", "tool_call_id": call["id"], "content": draw(_text())} for call in calls
+        ]
+        instructions()
+        chat.append({"role": "user", "content": draw(_text())})
+    body: dict[str, Any] = {"model": name, "messages": chat}
+    if functions:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": tool["name"],
+                    **({"description": tool["description"]} if "description" in tool else {}),
+                    "parameters": tool["input_schema"],
+                    **({"strict": draw(st.booleans())} if draw(st.booleans()) else {}),
+                },
+            }
+            for tool in functions
+        ]
+        choice = draw(st.sampled_from(["absent", "auto", "none", "required", "named"]))
+        if choice == "named":
+            body["tool_choice"] = {
+                "type": "function",
+                "function": {"name": draw(st.sampled_from(functions))["name"]},
+            }
+        elif choice != "absent":
+            body["tool_choice"] = choice
+        if draw(st.booleans()):
+            body["parallel_tool_calls"] = draw(st.booleans())
+    cap = min(resolved.max_tokens, 4096)
+    budget = draw(st.sampled_from(["absent", "max_tokens", "max_completion_tokens"]))
+    if budget != "absent":
+        body[budget] = draw(st.integers(1, cap))
+    sampling = draw(st.sampled_from(["none", "temperature", "top_p"]))
+    if sampling == "temperature":
+        body["temperature"] = draw(st.floats(0, 2))  # above 1 is capped at 1
+    elif sampling == "top_p":
+        body["top_p"] = draw(st.floats(0, 1))
+    if draw(st.booleans()):
+        body["stop"] = draw(_text(2) | st.lists(_text(2), min_size=1, max_size=4))
+    body["stream"] = draw(st.booleans()) if stream is None else stream
+    if body["stream"] and draw(st.booleans()):
+        body["stream_options"] = {"include_usage": draw(st.booleans())}
+    for field in draw(
+        st.lists(st.sampled_from(sorted(_IGNORED_CHAT_FIELDS)), unique=True, max_size=3)
+    ):
+        body[field] = draw(_IGNORED_CHAT_FIELDS[field])
+    return body

@@ -43,7 +43,14 @@ def test_every_endpoint_routes_to_its_row() -> None:
 
 
 def test_scopes_come_from_the_table() -> None:
-    assert SCOPES == ("messages", "count_tokens", "models", "message_batches", "files")
+    assert SCOPES == (
+        "messages",
+        "count_tokens",
+        "models",
+        "message_batches",
+        "files",
+        "chat_completions",
+    )
 
 
 @pytest.mark.parametrize(

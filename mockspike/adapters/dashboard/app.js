@@ -56,8 +56,9 @@ function row(e) {
     el("td", { textContent: e.number }),
     el("td", { textContent: e.method }),
     el("td", { className: "path", textContent: e.path }),
+    el("td", { className: "dialect", textContent: e.dialect || "anthropic" }),
     el("td", { className: "status", textContent: e.status || "dropped" }),
-    el("td", { textContent: e.model || "" }),
+    el("td", { className: "model", textContent: e.model || "" }),
     el("td", { textContent: tokens }),
     el("td", { textContent: e.credits ? e.credits.toFixed(4) : "" }),
     el("td", { textContent: (e.duration * 1000).toFixed(1) }),
@@ -109,6 +110,9 @@ async function showDetail(number) {
   }
   $("detail-request").textContent = e.body_summary ? pretty(e.body_summary) : pretty(e.body);
   $("detail-headers").textContent = pretty(e.headers);
+  $("detail-openai").hidden = e.dialect !== "openai" || !e.translated;
+  $("detail-ignored").textContent = e.ignored && e.ignored.length ? e.ignored.join("\n") : "nothing";
+  $("detail-translated").textContent = pretty(e.translated);
   const reply = e.reply || {};
   if (reply.events && reply.events.length) {
     $("detail-reply-title").textContent = `Stream events (${reply.events.length}, ended: ${reply.end})`;
