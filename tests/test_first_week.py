@@ -811,3 +811,43 @@ def test_block_network_lets_a_recording_reach_its_upstream(pytester: pytest.Pyte
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines([f"*stopped a connection to {ns_ip}:8000*"])
     assert (pytester.path / "tests" / "cassettes" / "rec.json").exists()
+
+
+@pytest.mark.sdk
+def test_a_recording_made_in_the_test_still_reaches_a_guarded_upstream(
+    pytester: pytest.Pytester,
+) -> None:
+    """`localhost` stands in for the real gateway (added to the guarded hosts): urllib cannot
+    resolve it, and a cassette that records from it in the test itself still does."""
+    from mockspike import MockSpike
+
+    origin = MockSpike()
+    origin.on().reply("recorded")
+    with origin.serve() as url:
+        upstream = url.replace("127.0.0.1", "localhost")
+        pytester.makeini("[pytest]\nmockspike_blocked_hosts = localhost\n")
+        pytester.makepyfile(
+            f"""
+            import urllib.request
+
+            from mockspike import MockSpike
+
+            ASK = dict(model="claude-haiku-4-5", max_tokens=8,
+                       messages=[{{"role": "user", "content": "hi"}}])
+
+            def test_urllib():
+                try:
+                    urllib.request.urlopen("{upstream}/_mockspike/health", timeout=5)
+                except OSError:
+                    pass
+
+            def test_records(tmp_path):
+                fake = MockSpike(cassette=tmp_path / "c.json", record_mode="once",
+                                 upstream="{upstream}")
+                with fake, fake.anthropic_client(max_retries=0) as client:
+                    assert client.messages.create(**ASK).content[0].text == "recorded"
+            """
+        )
+        result = pytester.runpytest_subprocess("-rN")  # this run's guard, not the outer one's
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*a test tried to reach the real host localhost*"])

@@ -4,7 +4,7 @@ aiohttp, httpx…), not only the ones whose transports it patches:
 - the real hosts (the profiles' gateway and `api.anthropic.com`, plus
   `mockspike_blocked_hosts`) do not resolve: `socket.getaddrinfo` refuses their names, so a
   client never learns an address to connect to (a cassette's upstream resolves while it
-  records);
+  records: in the recording test, and in any thread sending a recording upstream);
 - with `--mockspike-block-network`, as pytest-recording's `--block-network`, no socket
   connects beyond loopback (and Unix sockets) except to `--mockspike-allowed-hosts`, and to
   the upstream of a cassette that records during the test.
@@ -19,6 +19,7 @@ import contextlib
 import functools
 import ipaddress
 import socket
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,6 +28,13 @@ ALLOW_REAL_HOSTS = "--mockspike-allow-real-hosts"
 
 class NetworkBlocked(OSError):
     """A connection the plugin stopped; the message names it and how to allow it."""
+
+
+def _upstream_sending() -> bool:
+    """True in a thread sending a recording's request upstream (`cassettes/upstream.py`,
+    looked up only if loaded: recording is the one way a test reaches a real host)."""
+    module = sys.modules.get("mockspike.cassettes.upstream")
+    return bool(getattr(getattr(module, "SENDING", None), "active", False))
 
 
 def _loopback(host: str) -> bool:
@@ -103,7 +111,7 @@ class SocketGuard:
             name = host.decode() if isinstance(host, bytes) else host
             if isinstance(name, str):
                 name = name.lower().rstrip(".")
-                if name in self.hosts and name not in self.recording:
+                if name in self.hosts and name not in self.recording and not _upstream_sending():
                     message = (
                         f"mockspike: a test tried to reach the real host {name}; that would "
                         "cost money. Use the mockspike fixtures (code that builds its own "
@@ -124,7 +132,11 @@ class SocketGuard:
         def connect(sock: socket.socket, address: Any) -> Any:
             if guard.block and sock.family in (socket.AF_INET, socket.AF_INET6):
                 host = str(address[0]).lower()
-                allowed = host in guard.allowed or host in guard.recording_addresses
+                allowed = (
+                    host in guard.allowed
+                    or host in guard.recording_addresses
+                    or _upstream_sending()
+                )
                 if not _loopback(host) and not allowed:
                     message = (
                         f"mockspike: --mockspike-block-network stopped a connection to "
