@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -77,10 +78,10 @@ CASES = [
         id="wrong-type-list",
     ),
     pytest.param(
-        body(max_tokens=0),
+        body(max_tokens=-1),
         400,
-        "max_tokens: Input should be greater than or equal to 1",
-        id="max_tokens-zero",
+        "max_tokens: Input should be greater than or equal to 0",
+        id="max_tokens-negative",
     ),
     pytest.param(
         body(temperature=1.5),
@@ -158,13 +159,15 @@ CASES = [
     pytest.param(
         body(messages=[{"role": "user", "content": ""}]),
         400,
-        "messages.0: user messages must have non-empty content",
+        "messages.0: all messages must have non-empty content except for the optional final "
+        "assistant message",
         id="empty-user-content",
     ),
     pytest.param(
         body(messages=[{"role": "user", "content": []}]),
         400,
-        "messages.0: user messages must have non-empty content",
+        "messages.0: all messages must have non-empty content except for the optional final "
+        "assistant message",
         id="empty-user-list",
     ),
     pytest.param(
@@ -357,3 +360,98 @@ def test_tool_loop_turns_are_accepted(http: httpx.Client) -> None:
         ),
     )
     assert response.status_code == 200, response.text
+
+
+# -- the December 2026 surface (anthropic 2.17.0) ------------------------------------------
+
+
+@pytest.fixture
+def upstream(anthropic_server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=anthropic_server_url, headers=HEADERS, timeout=30) as client:
+        yield client
+
+
+def test_max_tokens_zero_warms_the_cache_without_generating(upstream: httpx.Client) -> None:
+    """The SDK's `max_tokens` docstring: 0 populates the prompt cache and generates nothing."""
+    system = [{"type": "text", "text": "policy " * 3000, "cache_control": {"type": "ephemeral"}}]
+    warm = body(model="claude-sonnet-4-6", max_tokens=0, system=system)
+    reply = upstream.post("/v1/messages", json=warm).json()
+    assert (reply["content"], reply["stop_reason"]) == ([], "max_tokens")
+    assert reply["usage"]["output_tokens"] == 0
+    assert reply["usage"]["cache_creation_input_tokens"] > 0
+    again = upstream.post("/v1/messages", json={**warm, "max_tokens": 100}).json()
+    assert (
+        again["usage"]["cache_read_input_tokens"] == reply["usage"]["cache_creation_input_tokens"]
+    )
+    with upstream.stream("POST", "/v1/messages", json={**warm, "stream": True}) as streamed:
+        events = [line[7:] for line in streamed.iter_lines() if line.startswith("event: ")]
+    assert events == ["message_start", "message_delta", "message_stop"]
+
+
+def test_a_retired_model_is_answered_as_the_api_answers_it(upstream: httpx.Client) -> None:
+    """Sonnet 4.5 reached end of life on 2026-11-30: a request naming it is a 404 worded as for
+    an unknown model; `/v1/models` lists it only when retired models are asked for."""
+    for name in ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"):
+        assert_error(
+            upstream.post("/v1/messages", json=body(model=name)),
+            404,
+            "not_found_error",
+            f"model: {name}",
+        )
+    listed = [m["id"] for m in upstream.get("/v1/models", params={"limit": 100}).json()["data"]]
+    assert "claude-sonnet-4-5-20250929" not in listed and "claude-opus-5-5" in listed
+    retired = upstream.get("/v1/models?lifecycle[]=retired&limit=100").json()["data"]
+    assert {m["id"]: m["lifecycle"] for m in retired} == {
+        "claude-sonnet-4-5-20250929": "retired",
+        "claude-opus-4-1-20250805": "retired",
+        "claude-sonnet-4-20250514": "retired",
+    }
+    one = upstream.get("/v1/models/claude-sonnet-4-5").json()
+    assert (one["lifecycle"], one["retires_at"]) == ("retired", "2026-11-30T00:00:00Z")
+    deprecated = upstream.get("/v1/models/claude-opus-4-5").json()
+    assert (deprecated["lifecycle"], deprecated["retires_at"]) == (
+        "deprecated",
+        "2027-01-22T00:00:00Z",
+    )
+    assert upstream.get("/v1/models?lifecycle[]=dormant").status_code == 400
+
+
+def test_the_gateway_keeps_its_own_catalog(http: httpx.Client) -> None:
+    listed = [m["id"] for m in http.get("/v1/models").json()["data"]]
+    assert sorted(listed) == ["claude-haiku-4-5-20251001", "claude-opus-4-7", "claude-sonnet-4-6"]
+    assert http.get("/v1/models/claude-haiku-4-5").json()["max_tokens"] == 8192
+
+
+def test_betas_the_sdks_add_themselves_are_accepted(upstream: httpx.Client) -> None:
+    """TS 1.17's `beta.messages.parse()` adds structured-outputs-2025-12-15; both SDKs' OIDC
+    federation adds oidc-federation-2026-04-01."""
+    for beta in ("structured-outputs-2025-12-15", "oidc-federation-2026-04-01"):
+        sent = upstream.post("/v1/messages", json=SEED_BODY, headers={"anthropic-beta": beta})
+        assert sent.status_code == 200, sent.text
+
+
+def test_a_fallback_credit_token_no_refusal_minted_is_refused(upstream: httpx.Client) -> None:
+    for token in ("fct_made_up", {"token": "fct_made_up", "mode": "best_effort"}):
+        assert_error(
+            upstream.post(
+                "/v1/messages?beta=true",
+                json=body(fallback_credit_token=token),
+                headers={"anthropic-beta": "fallback-credit-2026-07-01"},
+            ),
+            400,
+            "invalid_request_error",
+            "fallback_credit_token: invalid or malformed",
+        )
+
+
+def test_every_model_the_sdk_lists_is_served_with_its_facts(upstream: httpx.Client) -> None:
+    from anthropic.types.model_param import ModelParam
+
+    from tools.drift import literals
+
+    for name in literals(ModelParam):
+        info = upstream.get(f"/v1/models/{name}").json()
+        assert info["lifecycle"] in ("active", "deprecated"), name
+        assert info["max_input_tokens"] >= 200_000 and info["max_tokens"] >= 64_000, name
+        sent = upstream.post("/v1/messages", json=body(model=name, max_tokens=16))
+        assert sent.status_code == 200, (name, sent.text)

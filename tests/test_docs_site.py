@@ -49,8 +49,8 @@ def test_the_examples_on_the_page_run(page: Path, pytester: pytest.Pytester) -> 
     code = "\n\n".join(python_blocks(page))
     tests = re.findall(r"^(?:async )?def (test_\w+)", code, re.M)
     assert tests, f"{page.name}: its ```python blocks define no test (use ```py for a snippet)"
-    # a module name no test of the suite has (a page `dashboard.md` beside test_dashboard.py
-    # would clash with it in a worker that imported that one first)
-    pytester.makepyfile(**{"test_page_" + page.stem.replace("-", "_"): code})
+    # a module name no test of the suite has (pytester runs in this process)
+    name = "test_docs_" + re.sub(r"\W", "_", str(page.relative_to(DOCS).with_suffix("")))
+    pytester.makepyfile(**{name: code})
     result = pytester.runpytest("-p", "anyio", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=len(tests))

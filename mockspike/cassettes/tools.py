@@ -15,6 +15,7 @@ from jsonschema.exceptions import best_match
 
 from .. import _json
 from ..contract import betas
+from ..contract.catalog import load_profile
 from ..core.engine import Engine
 from ..core.wire import WireRequest
 from .format import Cassette, CassetteError
@@ -87,10 +88,29 @@ def _redact(args: argparse.Namespace) -> int:
     return 0
 
 
+CHECKED_PATHS = ("/v1/messages", "/v1/messages/count_tokens")
+"""Requests whose recorded answer the contract can judge (both name a model)."""
+
+
+def _restore_upload(engine: Engine, response: Any) -> None:
+    """Keep a file a recorded upload created, under its recorded id, so the requests after
+    it that name the id are judged as the API judged them (the file's bytes are not in the
+    cassette: the check needs only its type)."""
+    meta = response.get("body") if isinstance(response, dict) else None
+    if response.get("status") != 200 or not isinstance(meta, dict) or "id" not in meta:
+        return
+    engine.files.restore(
+        str(meta["id"]),
+        str(meta.get("filename", "upload")),
+        str(meta.get("mime_type", "application/octet-stream")),
+        now=engine.clock.now(),
+    )
+
+
 def check(cassette: Cassette, profile: str) -> int:
     """Every recorded answer should be what the contract says: a recorded success must be a
     request the fake accepts, a recorded error the same status, type and message."""
-    engine = Engine(profile)
+    engine = Engine(load_profile(profile).with_retired_served())
     problems = 0
     for number, interaction in enumerate(cassette.interactions):
         request, response = interaction["request"], interaction["response"]
@@ -99,7 +119,11 @@ def check(cassette: Cassette, profile: str) -> int:
             problems += 1
             print(f"interaction {number}: {shape}")
             continue
-        if request["path"] != "/v1/messages" or not isinstance(request.get("body"), dict):
+        path = request["path"].split("?")[0]
+        if path == "/v1/files" and request["method"] == "POST":
+            _restore_upload(engine, response)
+            continue
+        if path not in CHECKED_PATHS or not isinstance(request.get("body"), dict):
             continue
         body = {k: v for k, v in request["body"].items() if k != "stream"}
         headers = {"x-api-key": "check", "anthropic-version": "2023-06-01"}
@@ -108,7 +132,7 @@ def check(cassette: Cassette, profile: str) -> int:
             beta = ",".join(v[0] for k, v in betas.gated_fields().items() if k in body)
         if beta:
             headers["anthropic-beta"] = beta
-        wire = WireRequest("POST", "/v1/messages", headers, _json.dumps(body))
+        wire = WireRequest("POST", path, headers, _json.dumps(body))
         ours = engine.handle(wire)
         recorded = response["status"]
         if recorded == 200 and ours.status != 200:

@@ -35,6 +35,11 @@ class Model:
     (the `context-1m` beta widens the context window to 1M tokens)."""
     effort: tuple[str, ...] = ()
     """The `output_config.effort` levels the model takes (empty: no effort parameter)."""
+    lifecycle: str = "active"
+    """`active`, `deprecated` (still served) or `retired` (listed by `/v1/models` on request,
+    refused by every other endpoint as the API refuses an unknown model)."""
+    deprecated_at: str | None = None
+    retires_at: str | None = None
 
     def info(self) -> dict[str, Any]:
         """The ModelInfo object `GET /v1/models` returns, with the fields the API has today."""
@@ -45,10 +50,10 @@ class Model:
             "created_at": self.created_at,
             "max_input_tokens": self.context_window,
             "max_tokens": self.max_tokens,
-            "lifecycle": "active",
+            "lifecycle": self.lifecycle,
             "line": self.family,
-            "deprecated_at": None,
-            "retires_at": None,
+            "deprecated_at": self.deprecated_at,
+            "retires_at": self.retires_at,
             "capabilities": self.capabilities(),
         }
 
@@ -103,16 +108,21 @@ class Profile:
     """Per key, when the configuration sets none: requests and tokens a minute."""
     upstream_errors: dict[str, Any] | None
     """How the gateway wraps 5xx: a message prefix and headers (None: passed as is)."""
+    retired: tuple[Model, ...] = ()
+    """Models the profile once served, now retired: described by `/v1/models` (listed only
+    when asked for), refused everywhere else as unknown."""
     not_served: frozenset[str] = frozenset()
     """Endpoint names (`core/endpoints.py`) this profile answers with 404, as a path it
     does not route (docs/contract.md says why)."""
     _by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
+    _retired_by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for model in self.models:
-            self._by_name[model.id] = model
-            for alias in model.aliases:
-                self._by_name[alias] = model
+        for models, names in ((self.models, self._by_name), (self.retired, self._retired_by_name)):
+            for model in models:
+                names[model.id] = model
+                for alias in model.aliases:
+                    names[alias] = model
 
     @property
     def model_names(self) -> frozenset[str]:
@@ -120,11 +130,26 @@ class Profile:
         return frozenset(self._by_name)
 
     def model(self, name: str) -> Model:
-        """Resolve an id or alias; unknown names are the API's 404."""
+        """Resolve an id or alias; unknown and retired names are the API's 404 (it words a
+        retired model as an unknown one)."""
         try:
             return self._by_name[name]
         except KeyError:
             raise ApiError(404, f"model: {name}") from None
+
+    def model_info(self, name: str) -> Model:
+        """Resolve an id or alias, retired ones too (`GET /v1/models/{id}` still describes
+        them: the catalogue keeps the record of a retirement)."""
+        found = self._retired_by_name.get(name)
+        return found if found is not None else self.model(name)
+
+    def with_retired_served(self) -> Profile:
+        """This profile with its retired models served again, as they were before they
+        retired: `mockspike cassette check` judges a recording made then as the API did."""
+        revived = tuple(dataclasses.replace(m, lifecycle="active") for m in self.retired)
+        return dataclasses.replace(
+            self, models=self.models + revived, retired=(), _by_name={}, _retired_by_name={}
+        )
 
     def response_model(self, requested: str, model: Model) -> str:
         """The `model` field of a reply: echoed (gateway) or the dated id (upstream)."""
@@ -153,6 +178,9 @@ def _catalog() -> dict[str, Model]:
             unsupported=tuple(m["unsupported"]),
             features=frozenset(m.get("features", ())),
             effort=tuple(m.get("effort", ())),
+            lifecycle=m.get("lifecycle", "active"),
+            deprecated_at=m.get("deprecated_at"),
+            retires_at=m.get("retires_at"),
         )
     return out
 
@@ -176,13 +204,15 @@ def load_profile(name: str) -> Profile:
         raise ValueError(f"unknown profile {name!r}; choose one of: {', '.join(profile_names())}")
     raw = _data(f"profiles/{name}.json")
     catalog = _catalog()
+    models = [
+        dataclasses.replace(catalog[i], **raw.get("model_overrides", {}).get(i, {}))
+        for i in raw["models"]
+    ]
     return Profile(
         name=raw["name"],
         base_url=raw["base_url"],
-        models=tuple(
-            dataclasses.replace(catalog[i], **raw.get("model_overrides", {}).get(i, {}))
-            for i in raw["models"]
-        ),
+        models=tuple(m for m in models if m.lifecycle != "retired"),
+        retired=tuple(m for m in models if m.lifecycle == "retired"),
         echo_model=raw["echo_model"],
         message_id_prefix=raw["message_id_prefix"],
         unsupported_param_status=raw["unsupported_param_status"],

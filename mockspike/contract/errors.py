@@ -53,17 +53,26 @@ class ApiError(Exception):
         message: str,
         type: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.type = type or ERROR_TYPES.get(status, "api_error")
         self.headers = headers or {}
+        self.details = details
+        """`error.details` (`{"error_code": ...}`), which the SDK maps to its own classes."""
 
     def __repr__(self) -> str:
         return f"ApiError({self.status}, {self.type!r}, {self.message!r})"
 
 
-def error_body(type: str, message: str, request_id: str) -> dict[str, Any]:
-    """The exact envelope: `{"type":"error","error":{...},"request_id":...}`."""
-    return {"type": "error", "error": {"type": type, "message": message}, "request_id": request_id}
+def error_body(
+    type: str, message: str, request_id: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The exact envelope: `{"type":"error","error":{...},"request_id":...}`, with
+    `error.details` when the error has a code."""
+    error: dict[str, Any] = {"type": type, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"type": "error", "error": error, "request_id": request_id}

@@ -161,10 +161,13 @@ def _thinking_tool_loop(body: Body, model: Model, profile: Profile) -> None:
         return
     if not any(b["type"] == "tool_result" for b in _blocks(messages[last]["content"])):
         return
-    turn = messages[last - 1]
-    if turn["role"] != "assistant":
+    if messages[last - 1]["role"] != "assistant":
         return
-    content = turn["content"]
+    first = last - 1  # consecutive assistant messages are one turn: it starts at the first
+    while first > 0 and messages[first - 1]["role"] == "assistant":
+        first -= 1
+    last = first + 1
+    content = messages[first]["content"]
     found = "text" if isinstance(content, str) else (content[0]["type"] if content else "")
     if found and found not in ("thinking", "redacted_thinking"):
         raise ApiError(
@@ -234,15 +237,12 @@ def _message_content(body: Body, model: Model, profile: Profile) -> None:
     last = len(messages) - 1
     for i, message in enumerate(messages):
         content = message["content"]
-        if _is_empty(content):
-            if message["role"] == "user":
-                raise ApiError(400, f"messages.{i}: user messages must have non-empty content")
-            if i != last:
-                raise ApiError(
-                    400,
-                    f"messages.{i}: all messages must have non-empty content except for the "
-                    "optional final assistant message",
-                )
+        if _is_empty(content) and (message["role"] == "user" or i != last):
+            raise ApiError(
+                400,
+                f"messages.{i}: all messages must have non-empty content except for the "
+                "optional final assistant message",
+            )
         if _only_blank_text(content):
             raise ApiError(400, "messages: text content blocks must contain non-whitespace text")
     if _only_blank_text(body.get("system"), refuse_empty=False):
@@ -280,11 +280,17 @@ def _tool_pairing(body: Body, model: Model, profile: Profile) -> None:
     blocks in the user turn right after it (checked first), and each `tool_result` must
     answer a `tool_use` of the turn right before it. A final assistant turn may call tools
     unanswered."""
-    used: list[str] = []  # the tool_use ids of the message before, if an assistant's
-    for i, message in enumerate(body["messages"]):
+    used: list[str] = []  # the tool_use ids of the turn before, if an assistant's
+    messages = body["messages"]
+    for i, message in enumerate(messages):
         content = message["content"]
         blocks = content if isinstance(content, list) else ()
         if message["role"] == "assistant":
+            if i > 0 and messages[i - 1]["role"] == "assistant":
+                # consecutive assistant messages are combined into one turn (the SDK's
+                # `messages` docstring), so their tool calls are answered together
+                used += [b["id"] for b in blocks if b["type"] == "tool_use"]
+                continue
             if used:  # an assistant turn right after one that called tools
                 _unanswered(i - 1, used, set())
             used = [b["id"] for b in blocks if b["type"] == "tool_use"]
@@ -314,6 +320,26 @@ def _unanswered(i: int, used: list[str], answered: set[str]) -> None:
             f"immediately after: {', '.join(missing)}. Each `tool_use` block must have "
             "a corresponding `tool_result` block in the next message.",
         )
+
+
+def check_thread_continuation(body: Body) -> None:
+    """A continuation leaves `system` and `tools` out: the thread keeps those of the request
+    that created it (docs: Message threads; the SDK's `CREATE_ONLY_FIELDS`)."""
+    thread = body.get("thread")
+    if not isinstance(thread, dict) or thread.get("type") != "continue":
+        return
+    for name in ("tools", "system"):
+        if name in body:
+            raise ApiError(
+                400,
+                f"{name}: a request that continues a thread cannot set `{name}`: the thread "
+                f"keeps the `{name}` of the request that created it. Leave `{name}` out, or "
+                'replay the full conversation with `thread: {"type": "create"}` to change it.',
+            )
+
+
+def _thread_continuation(body: Body, model: Model, profile: Profile) -> None:
+    check_thread_continuation(body)
 
 
 def _context_window(body: Body, model: Model, profile: Profile) -> None:
@@ -383,6 +409,14 @@ def _unsupported(body: Body, model: Model) -> Body:
 
 def _has_quirk(quirk: str) -> Callable[[Model], bool]:
     return lambda model: quirk in model.quirks
+
+
+def _fallback_credit_token(body: Body, model: Model, profile: Profile) -> None:
+    """A token is redeemable only if a refusal minted it (the SDK's `fallback_credit_token`
+    docstring: "a mismatch is a 400"). The fake mints none, so any token it is handed is one
+    it cannot have issued: refused as the API words a token it cannot read."""
+    if body.get("fallback_credit_token") is not None:
+        raise ApiError(400, "fallback_credit_token: invalid or malformed")
 
 
 RULES: tuple[ContractRule, ...] = (
@@ -472,7 +506,7 @@ RULES: tuple[ContractRule, ...] = (
     ),
     ContractRule(
         "user_content_non_empty",
-        "user messages have content",
+        "messages have content (but a final assistant turn)",
         _message_content,
         _with(messages=[{"role": "user", "content": ""}]),
     ),
@@ -523,6 +557,18 @@ RULES: tuple[ContractRule, ...] = (
     ContractRule(
         "context_window", "the prompt fits the context window", _context_window, _huge_prompt
     ),
+    ContractRule(
+        "thread_continuation_without_tools",
+        "a thread continuation leaves tools and system to the thread",
+        _thread_continuation,
+        _with(tools=[_TOOL], thread={"type": "continue", "previous_message_id": "msg_01Thread"}),
+    ),
+    ContractRule(
+        "fallback_credit_minted",
+        "a fallback_credit_token was minted by a refusal",
+        _fallback_credit_token,
+        _with(fallback_credit_token="fct_not_minted"),
+    ),
 )
 
 #: Rules the JSON Schema and the catalog enforce; listed so docs and strategies cover them too.
@@ -531,7 +577,7 @@ SCHEMA_CASES: tuple[ContractRule, ...] = (
     ContractRule("field_required", "required fields present", None, _without("max_tokens")),
     ContractRule("extra_field", "no unknown fields", None, _with(temprature=0.5)),
     ContractRule("wrong_type", "fields have the right type", None, _with(max_tokens="1024")),
-    ContractRule("max_tokens_min", "max_tokens at least 1", None, _with(max_tokens=0)),
+    ContractRule("max_tokens_min", "max_tokens at least 0", None, _with(max_tokens=-1)),
     ContractRule("temperature_range", "temperature in 0..1", None, _with(temperature=1.5)),
     ContractRule(
         "tool_name_pattern",

@@ -31,7 +31,8 @@ UNION_TYPES: tuple[Any, ...] = (typing.Union, getattr(__import__("types"), "Unio
 #: Constraints the SDK's types do not carry, keyed by a path into the generated schema
 #: (`/`-separated keys); each value is merged into the schema found there.
 OVERLAY: dict[str, dict[str, Any]] = {
-    "properties/max_tokens": {"minimum": 1},
+    # 0 populates the prompt cache without generating (the SDK's `max_tokens` docstring).
+    "properties/max_tokens": {"minimum": 0},
     # Sampling options: current SDKs no longer type them, older ones do, the API takes them.
     "properties/temperature": {"type": "number", "minimum": 0, "maximum": 1},
     "properties/top_p": {"type": "number", "minimum": 0, "maximum": 1},
@@ -406,15 +407,20 @@ def build() -> dict[str, Any]:
     }
     schema = builder.finish(schema)
     schema["required"] = ["model", "messages", "max_tokens"]
+    overlay(schema)
+    props = schema["properties"]
+    schema["properties"] = {k: props[k] for k in (*FIRST, *props) if k in props}
+    return schema
+
+
+def overlay(schema: dict[str, Any]) -> None:
+    """Write `OVERLAY`'s constraints into `schema` (they win over what it had)."""
     for path, extra in OVERLAY.items():
         node: Any = schema
         *parents, last = path.split("/")
         for key in parents:
             node = node[key]
         node.setdefault(last, {}).update(extra)
-    props = schema["properties"]
-    schema["properties"] = {k: props[k] for k in (*FIRST, *props) if k in props}
-    return schema
 
 
 def combine(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -435,6 +441,7 @@ def combine(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
     out["x-count-tokens"] = sorted({*old.get("x-count-tokens", []), *new["x-count-tokens"]})
     out["x-merged"] = dict(sorted({**old.get("x-merged", {}), **new["x-merged"]}.items()))
+    overlay(out)
     return out
 
 

@@ -98,6 +98,13 @@ def check_message_request(
     return model
 
 
+def check_shape(body: dict[str, Any], beta_header: str | None = None) -> None:
+    """The schema and the beta-gated fields only: what a body must pass before its fields
+    are read (a thread continuation, checked whole once the thread supplies the rest)."""
+    _check_schema(body, "messages")
+    _betas.check_fields(body, _betas.parse(beta_header))
+
+
 def check_count_tokens(
     body: dict[str, Any], profile: Profile, beta_header: str | None = None
 ) -> Model:

@@ -41,6 +41,7 @@ from .front import CassetteMiss, FrontStage
 from .journal import Entry, Journal
 from .messages import scripted_error
 from .outcomes import Failure
+from .threads import ThreadStorage
 from .wire import WireRequest, WireResponse
 
 JSON = "application/json"
@@ -102,6 +103,8 @@ class Engine:
         """Message Batches, processed on `clock` (`core/batches.py`)."""
         self.files: FileStorage = state.file_store(Path(files_dir) if files_dir else None)
         """Files API storage: in memory, in `files_dir` or shared (`core/files.py`)."""
+        self.threads: ThreadStorage = state.thread_store()
+        """Server-held message threads (`core/threads.py`)."""
         self._sequence = itertools.count()
 
     # -- entry points ------------------------------------------------------------------
@@ -200,13 +203,12 @@ class Engine:
         OpenAI's shape for a request in that dialect."""
         request_id = new_request_id()
         headers = {"content-type": JSON, "request-id": request_id, **error.headers}
-        envelope = error_body
         if dialect == openai_chat.DIALECT:
-            envelope = openai_chat.error_body
+            body = openai_chat.error_body(error.type, error.message, request_id)
             headers.update(openai_chat.headers(headers))
-        return WireResponse(
-            error.status, headers, _json.dumps(envelope(error.type, error.message, request_id))
-        )
+        else:
+            body = error_body(error.type, error.message, request_id, error.details)
+        return WireResponse(error.status, headers, _json.dumps(body))
 
     def too_large(self) -> WireResponse:
         """The 413 for adapters that stop reading a body past the profile's limit."""

@@ -103,6 +103,15 @@ class FileStorage(abc.ABC):
         self._keep(stored, content)
         return stored
 
+    def restore(self, file_id: str, filename: str, mime_type: str, *, now: float) -> StoredFile:
+        """Keep a file under the id a recording gave it (`mockspike cassette check` replays
+        uploads it cannot repeat). Its bytes are a placeholder: the contract reads a file's
+        type, never its bytes."""
+        content = b"recorded upload"
+        stored = StoredFile(file_id, filename, mime_type, len(content), now)
+        self._keep(stored, content)
+        return stored
+
     @abc.abstractmethod
     def _keep(self, stored: StoredFile, content: bytes) -> None: ...
 

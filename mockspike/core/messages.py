@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,9 @@ from ..gateway.limits import Admission
 from ..render import sse
 from ..render.message import Rendered
 from ..render.pacing import Pacer
+from ..responders import thinking
 from ..responders.synthetic import request_seed
-from . import checks
+from . import checks, threads
 from .faults import Fault
 from .journal import Entry
 from .outcomes import Failure, Reply
@@ -42,13 +44,28 @@ def handle(engine: Engine, call: Call) -> WireResponse:
     betas = call.request.header("anthropic-beta")
     body = parse_body(call.request.body)
     call.entry.parsed_from_request(body)
-    with accounting.one_walk(body, call.request.body):
-        order = admit(engine, call.key, body, betas=betas)
-        try:
-            return answer(engine, call, order)
-        except (ApiError, checks.AnswerError):
-            engine.gateway.settle(order.admission, 0, 0.0)
-            raise
+    turn = threads.begin(engine, body, betas)
+    if turn is None:
+        with accounting.one_walk(body, call.request.body):
+            return _admit_and_answer(engine, call, body, betas, None)
+    try:
+        # a continuation is the whole conversation: a new body, walked on its own
+        with accounting.one_walk(turn.body, None if turn.continues else call.request.body):
+            return _admit_and_answer(engine, call, turn.body, betas, turn)
+    except BaseException:
+        turn.abandon()
+        raise
+
+
+def _admit_and_answer(
+    engine: Engine, call: Call, body: dict[str, Any], betas: str | None, turn: threads.Turn | None
+) -> WireResponse:
+    order = admit(engine, call.key, body, betas=betas)
+    try:
+        return answer(engine, call, order, turn)
+    except (ApiError, checks.AnswerError):
+        engine.gateway.settle(order.admission, 0, 0.0)
+        raise
 
 
 def admit(
@@ -88,16 +105,27 @@ class Order:
     """The share of list price billed: 1, or the Message Batches discount."""
 
 
-def answer(engine: Engine, call: Call, order: Order) -> WireResponse:
+def answer(
+    engine: Engine, call: Call, order: Order, turn: threads.Turn | None = None
+) -> WireResponse:
+    """Decide, bill and deliver; a threaded turn is kept with its reply once delivered (a
+    stream: once its last frame is sent)."""
     reply, fault = decide(engine, order.body, call.entry)
     if fault is not None and not fault.renders:
         engine.gateway.settle(order.admission, 0, 0.0)
+        if turn is not None:
+            turn.abandon()
         return fault.apply(WireResponse(0, {}), _no_error_frame)
     reply = reply or engine.synthetic(order.body, None)
-    rendered, headers = bill(engine, call, order, reply)
-    response = deliver(
-        rendered, headers, pacer(engine, reply, order.body), stream=bool(order.body.get("stream"))
-    )
+    rendered, headers = bill(engine, call, order, reply, shared_ids=turn is not None)
+    stream = bool(order.body.get("stream"))
+    response = deliver(rendered, headers, pacer(engine, reply, order.body), stream=stream)
+    if turn is not None:
+        now = engine.clock.now()
+        if response.stream is not None:
+            response.stream = turn.frames(response.stream, rendered, order.model.id, now)
+        else:
+            turn.keep(rendered, order.model.id, now)
     if fault is None:
         return response
     request_id = headers["request-id"]
@@ -149,10 +177,15 @@ def pacer(engine: Engine, reply: Reply, body: dict[str, Any]) -> Pacer:
     return pacing.pacer(b"" if pacing.is_instant else request_seed(body), engine.time_scale)
 
 
-def bill(engine: Engine, call: Call, order: Order, reply: Reply) -> tuple[Rendered, dict[str, str]]:
+def bill(
+    engine: Engine, call: Call, order: Order, reply: Reply, *, shared_ids: bool = False
+) -> tuple[Rendered, dict[str, str]]:
     """Use the prompt cache, price the answer, settle the admission: the rendered message
-    and the headers (rate limits, request id, credits)."""
+    and the headers (rate limits, request id, credits). `shared_ids`: the message id names
+    stored state (a thread), so under a shared state it is drawn at random, not derived
+    from the request and this process's call count (two processes would repeat it)."""
     model, body = order.model, order.body
+    reply = completed(reply, body)
     cache = engine.cache.use(call.key, model, body)
     uncached = order.prompt_tokens - cache.read - cache.written
     if reply.container is not None and "expires_at" not in reply.container:
@@ -160,13 +193,17 @@ def bill(engine: Engine, call: Call, order: Order, reply: Reply) -> tuple[Render
         reply = dataclasses.replace(reply, container={**reply.container, "expires_at": expires_at})
     geo = body.get("inference_geo")
     rendered = Rendered(
-        id=engine.message_id(call.request.body, engine.profile.message_id_stem(model)),
+        id=engine.message_id(
+            call.request.body + (os.urandom(16) if shared_ids and engine.state.shared else b""),
+            engine.profile.message_id_stem(model),
+        ),
         model=reply.model or engine.profile.response_model(body["model"], model),
         reply=reply,
         input_tokens=uncached,
         full_usage=engine.profile.full_usage,
         cache=cache,
         inference_geo=geo if isinstance(geo, str) else "global",
+        iterations=reports_iterations(body),
     )
     cost = order.price * accounting.credits(
         model, uncached, reply.output_tokens, cache.read, cache.write_5m, cache.write_1h
@@ -178,6 +215,25 @@ def bill(engine: Engine, call: Call, order: Order, reply: Reply) -> tuple[Render
     if engine.profile.credits_header:
         headers[engine.profile.credits_header] = accounting.format_credits(order.estimate)
     return rendered, headers
+
+
+def completed(reply: Reply, body: dict[str, Any]) -> Reply:
+    """The reply with what the API adds to any reply, scripted or not, for this request:
+    thinking before a tool call (and omitted thinking), and the `context_management` a
+    request that asked for it is told (nothing applied, here)."""
+    reply = thinking.before_tools(reply, body)
+    if body.get("context_management") is not None and reply.context_management is None:
+        reply = dataclasses.replace(reply, context_management={"applied_edits": []})
+    return reply
+
+
+def reports_iterations(body: dict[str, Any]) -> bool:
+    """Whether the reply's usage lists its sampling iterations (`usage.iterations`): with
+    compaction (a `compact_20260112` edit) or a task budget (`output_config.task_budget`)
+    (a choice where the sources are silent on other requests; docs/contract.md)."""
+    edits = (body.get("context_management") or {}).get("edits") or []
+    compacts = any(edit.get("type") == "compact_20260112" for edit in edits)
+    return compacts or (body.get("output_config") or {}).get("task_budget") is not None
 
 
 #: How long a code-execution container lives after its last use (an assumption; see

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from .. import _json
+from ..contract.errors import ApiError
 from ..contract.validate import check_count_tokens, parse_body
 from ..gateway import accounting
 from . import openai_chat, paging
@@ -29,12 +31,33 @@ def count_tokens(engine: Engine, call: Call) -> WireResponse:
     return json_answer({"input_tokens": accounting.input_tokens(body)}, engine.request_id())
 
 
+LIFECYCLES = ("active", "deprecated", "retired")
+
+
+def _lifecycles(query: str) -> tuple[str, ...]:
+    """`lifecycle[]=…` (the SDKs' bracket form) or `lifecycle=…`, repeated: the stages to
+    list; by default active and deprecated models (retired ones only when asked for)."""
+    asked = [
+        v for k, vs in parse_qs(query).items() if k in ("lifecycle", "lifecycle[]") for v in vs
+    ]
+    for value in asked:
+        if value not in LIFECYCLES:
+            raise ApiError(400, "lifecycle: Input should be 'active', 'deprecated' or 'retired'")
+    return tuple(asked) or ("active", "deprecated")
+
+
 def list_models(engine: Engine, call: Call) -> WireResponse:
-    models = sorted(engine.profile.models, key=lambda m: m.created_at, reverse=True)
     if openai_chat.asks_openai(call.request):  # the OpenAI SDK's `models.list()`
         call.entry.dialect = openai_chat.DIALECT
-        listing = openai_chat.model_list([m.info() for m in models])
+        served = sorted(engine.profile.models, key=lambda m: m.created_at, reverse=True)
+        listing = openai_chat.model_list([m.info() for m in served])
         return json_answer(listing, engine.request_id())
+    stages = _lifecycles(call.request.query)
+    models = sorted(
+        (m for m in (*engine.profile.models, *engine.profile.retired) if m.lifecycle in stages),
+        key=lambda m: m.created_at,
+        reverse=True,
+    )
     chosen, has_more = paging.page(
         models, [m.id for m in models], paging.query_of(call.request.query)
     )
@@ -46,4 +69,5 @@ def get_model(engine: Engine, call: Call) -> WireResponse:
         call.entry.dialect = openai_chat.DIALECT
         info = engine.profile.model(call.params["model_id"]).info()
         return json_answer(openai_chat.model(info), engine.request_id())
-    return json_answer(engine.profile.model(call.params["model_id"]).info(), engine.request_id())
+    model = engine.profile.model_info(call.params["model_id"])
+    return json_answer(model.info(), engine.request_id())

@@ -41,29 +41,49 @@ class _Breakpoint:
     tokens: int
     digest: str
     ttl: str
+    earlier: tuple[tuple[int, str], ...] = ()
+    """The prefixes ending at the `LOOKBACK` items before it (size, digest), nearest first:
+    where a read may also hit."""
+
+
+LOOKBACK = 20
+"""How many blocks before a breakpoint the API looks for an earlier cached prefix (the
+prompt-caching docs: "up to 20 blocks before the explicit breakpoint"). Counted in prompt
+items: blocks, plus one for each message's turn."""
 
 
 def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
     """Each breakpoint's prefix: its size (the same estimate as `input_tokens`) and a digest
-    of its content without the `cache_control` markers."""
+    of its content without the `cache_control` markers. A top-level `cache_control` marks
+    the last cacheable block (the SDK's `cache_control` docstring: it "automatically applies
+    a cache_control marker to the last cacheable block in the request"): the prompt's last
+    item, the final message's last block or its text."""
     prompt = accounting.prompt_of(body)
-    if not prompt.marked:
+    automatic = body.get("cache_control")
+    if not prompt.marked and not automatic:
         return []
     items = prompt.items
+    last = len(items) - 1 if isinstance(automatic, dict) else -1
     hasher = hashlib.sha256(body["model"].encode())
     tokens = accounting.REQUEST_OVERHEAD
     found: list[_Breakpoint] = []
-    for item_tokens, item in items:
+    boundaries: list[tuple[int, str]] = []
+    for index, (item_tokens, item) in enumerate(items):
         tokens += item_tokens
         marker = item.get("cache_control") if isinstance(item, dict) else None
+        if index == last:
+            marker = marker or automatic
         content = (
             {k: v for k, v in item.items() if k != "cache_control"}
             if isinstance(item, dict)
             else item
         )
         hasher.update(_json.canonical(content))
+        digest = hasher.hexdigest()
         if marker:
-            found.append(_Breakpoint(tokens, hasher.hexdigest(), marker.get("ttl") or "5m"))
+            earlier = tuple(reversed(boundaries[-LOOKBACK:]))
+            found.append(_Breakpoint(tokens, digest, marker.get("ttl") or "5m", earlier))
+        boundaries.append((tokens, digest))
     return found
 
 
@@ -80,15 +100,10 @@ class PromptCache:
         if not points:
             return _UNUSED
         now = self.clock.now()
-        hit = -1
-        for i in range(len(points) - 1, -1, -1):
-            if self.state.cache_get((scope, model.id, points[i].digest), TTL_SECONDS, now):
-                hit = i
-                break
-        read = points[hit].tokens if hit >= 0 else 0
+        read = self._longest_hit(scope, model, points, now)
         written, by_ttl = read, {"5m": 0, "1h": 0}
-        for point in points[hit + 1 :]:
-            if point.tokens < model.cache_min_tokens:
+        for point in points:
+            if point.tokens <= read or point.tokens < model.cache_min_tokens:
                 continue
             self.state.cache_put(
                 (scope, model.id, point.digest),
@@ -97,6 +112,21 @@ class PromptCache:
             by_ttl[point.ttl] += point.tokens - written
             written = point.tokens
         return CacheUsage(read, by_ttl["5m"], by_ttl["1h"], in_play=True)
+
+    def _longest_hit(self, scope: str, model: Model, points: list[_Breakpoint], now: float) -> int:
+        """The size of the longest fresh cached prefix ending at a breakpoint or in the
+        lookback window before one (refreshed as it is read); 0 when none is."""
+        candidates: dict[str, int] = {}
+        for point in points:
+            candidates[point.digest] = point.tokens
+            for tokens, digest in point.earlier:
+                candidates.setdefault(digest, tokens)
+        for digest, tokens in sorted(candidates.items(), key=lambda c: -c[1]):
+            if tokens < model.cache_min_tokens:
+                break  # nothing this short was ever written
+            if self.state.cache_get((scope, model.id, digest), TTL_SECONDS, now):
+                return tokens
+        return 0
 
     def entries(self) -> list[dict[str, Any]]:
         """What is cached now: key, model, prefix size, TTL and seconds left."""

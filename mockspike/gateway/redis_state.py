@@ -46,6 +46,7 @@ from .state import (
 if TYPE_CHECKING:
     from ..core.batches import BatchStorage
     from ..core.files import FileStorage
+    from ..core.threads import ThreadStorage
 
 log = logging.getLogger("mockspike")
 
@@ -422,6 +423,11 @@ class RedisState:
             self._raw = _connect(self.url, decode=False)
         return RedisFileStore(self.client, self._raw, self._keys)
 
+    def thread_store(self) -> ThreadStorage:
+        from .redis_stores import RedisThreadStore
+
+        return RedisThreadStore(self.client, self._keys)
+
 
 def _connect(url: str, *, decode: bool) -> redis.Redis:
     """A client whose every call gives up after `TIMEOUT` (retried once)."""
@@ -514,6 +520,16 @@ class _Keys:
 
     def file(self, file_id: str) -> str:
         return f"{self.prefix}file:{file_id}"
+
+    def thread(self, message_id: str) -> str:
+        return f"{self.prefix}thread:{message_id}"
+
+    def thread_next(self, message_id: str) -> str:
+        return f"{self.prefix}thread:{message_id}:next"
+
+    @property
+    def threads(self) -> str:
+        return self.prefix + "threads"
 
 
 @dataclass

@@ -5,6 +5,9 @@ and processes the same ones.
   creation order by one Redis list; the settings of new batches are one hash. Every change
   of a batch (answering what is due, cancelling) holds a Redis lock on it, loads it, and
   saves it before letting go: two processes never answer the same request twice.
+- A thread is one JSON value a reply (`Record.to_state`), and beside it what became of the
+  reply: continued (`done`), or claimed by a continuation until a time. Claiming is one Lua
+  script, so of two processes continuing the same reply one is refused.
 - A file is its metadata (a hash field) and its bytes (a key of their own, up to the API's
   500 MB cap, within Redis's default 512 MB value limit), listed in upload order by one
   Redis list. Bytes stay in Redis, so replicas need no shared disk.
@@ -26,6 +29,8 @@ from .. import _json
 from ..core.batches import Batch, BatchSettings, changed_settings, new_batch, not_found
 from ..core.files import FileStorage, StoredFile
 from ..core.files import not_found as file_not_found
+from ..core.threads import Record, already_continued, in_flight
+from ..core.threads import not_found as thread_not_found
 from .redis_state import _guarded, _Keys
 
 LOCK_SECONDS = 120.0
@@ -163,3 +168,74 @@ class RedisFileStore(FileStorage):
     @_guarded
     def __len__(self) -> int:
         return int(self._client.hlen(self._keys.files))
+
+
+KEEP_SECONDS = 3600
+"""How long Redis keeps a thread's keys: the API deletes a thread within an hour of its last
+use; expiry itself is on the fake's clock (`Record.expires`)."""
+
+_CLAIM_THREAD = """
+local record = redis.call('GET', KEYS[1])
+if not record then return {'missing'} end
+if tonumber(cjson.decode(record)['expires']) <= tonumber(ARGV[1]) then return {'missing'} end
+local next = redis.call('GET', KEYS[2])
+if next == 'done' then return {'done'} end
+if next and tonumber(next) > tonumber(ARGV[1]) then return {'flight'} end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return {'ok', record}
+"""
+
+_RELEASE_THREAD = """
+local next = redis.call('GET', KEYS[1])
+if next and next ~= 'done' then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisThreadStore:
+    """`ThreadStorage` in Redis."""
+
+    def __init__(self, client: redis.Redis, keys: _Keys) -> None:
+        self._client = client
+        self._keys = keys
+        self._claim = client.register_script(_CLAIM_THREAD)
+        self._release = client.register_script(_RELEASE_THREAD)
+
+    @_guarded
+    def claim(self, message_id: str, now: float) -> Record:
+        from ..core.threads import FLIGHT_SECONDS
+
+        keys = [self._keys.thread(message_id), self._keys.thread_next(message_id)]
+        found = cast(
+            list[str], self._claim(keys=keys, args=[now, now + FLIGHT_SECONDS, KEEP_SECONDS])
+        )
+        if found[0] == "missing":
+            raise thread_not_found(message_id)
+        if found[0] == "done":
+            raise already_continued(message_id)
+        if found[0] == "flight":
+            raise in_flight(message_id)
+        return Record.from_state(_json.loads(found[1]))
+
+    @_guarded
+    def keep(self, message_id: str, record: Record, previous: str | None) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.set(self._keys.thread(message_id), _json.dumps(record.to_state()), ex=KEEP_SECONDS)
+        pipe.sadd(self._keys.threads, message_id)
+        if previous is not None:
+            pipe.set(self._keys.thread_next(previous), "done", ex=KEEP_SECONDS)
+        pipe.execute()
+
+    @_guarded
+    def release(self, message_id: str) -> None:
+        self._release(keys=[self._keys.thread_next(message_id)])
+
+    @_guarded
+    def clear(self) -> None:
+        ids = cast(set[str], self._client.smembers(self._keys.threads))
+        names = [self._keys.thread(i) for i in ids] + [self._keys.thread_next(i) for i in ids]
+        self._client.delete(self._keys.threads, *names)
+
+    @_guarded
+    def __len__(self) -> int:
+        return int(self._client.scard(self._keys.threads))

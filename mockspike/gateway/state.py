@@ -1,5 +1,5 @@
 """The gateway's mutable state behind one interface: rate-limit buckets, wallets, the prompt
-cache, scripted-rule uses, the journal, Message Batches and Files.
+cache, scripted-rule uses, the journal, Message Batches, Files and message threads.
 
 `MemoryState` (the default) keeps it in this process, as fast as plain dicts.
 `gateway/redis_state.py` keeps it in Redis so several processes behave as one fake. Every
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..core.batches import BatchStorage
     from ..core.files import FileStorage
     from ..core.journal import Journal
+    from ..core.threads import ThreadStorage
     from ..responders.scripted import Claimed, Rule, Script
 
 BUCKETS = ("requests", "input-tokens", "output-tokens")
@@ -200,6 +201,10 @@ class State(Protocol):
         """Where uploads are kept; `directory`: in that folder (memory state only)."""
         ...
 
+    def thread_store(self) -> ThreadStorage:
+        """Where server-held message threads are kept (`core/threads.py`)."""
+        ...
+
 
 class MemoryState:
     """This process's state: today's behaviour and speed. Thread-safe."""
@@ -366,6 +371,11 @@ class MemoryState:
         from ..core.files import FileStore
 
         return FileStore(directory)
+
+    def thread_store(self) -> ThreadStorage:
+        from ..core.threads import ThreadStore
+
+        return ThreadStore()
 
 
 def open_state(url: str | None, wallets: Mapping[str, float]) -> State:

@@ -23,6 +23,9 @@ class Rendered:
     inference_geo: str = "global"
     """Where the model ran (`usage.inference_geo`): the request's `inference_geo`, or the
     API's default."""
+    iterations: bool = False
+    """Report `usage.iterations` (one `message` iteration: the fake samples once), as the
+    API does for requests with compaction or a task budget."""
 
     def usage(self, output_tokens: int) -> dict[str, Any]:
         usage: dict[str, Any] = {"input_tokens": self.input_tokens}
@@ -41,6 +44,17 @@ class Rendered:
         if self.full_usage:
             usage["service_tier"] = "standard"
             usage["inference_geo"] = self.inference_geo
+        if self.iterations:
+            usage["iterations"] = [
+                {
+                    "type": "message",
+                    "model": self.model,
+                    "input_tokens": self.input_tokens,
+                    "output_tokens": output_tokens,
+                    "cache_creation_input_tokens": self.cache.written,
+                    "cache_read_input_tokens": self.cache.read,
+                }
+            ]
         usage.update(self.reply.usage)
         return usage
 

@@ -70,7 +70,7 @@ def _event(block: bytes) -> tuple[str, Any] | None:
 
 
 #: Usage fields the API sends once, at the end (`message_delta`), not in `message_start`.
-_FINAL_ONLY = ("server_tool_use", "output_tokens_details")
+_FINAL_ONLY = ("server_tool_use", "output_tokens_details", "iterations")
 #: Usage fields of `message_start` that `message_delta` does not repeat.
 _START_ONLY = ("service_tier", "cache_creation", "inference_geo")
 
@@ -199,7 +199,8 @@ def _delta_pieces(block: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
         for piece in _word_chunks(block["text"]):
             yield "text_delta", "text", piece
     elif kind == "thinking":
-        for piece in _word_chunks(block["thinking"]):
+        # omitted thinking (`display: "omitted"`) is empty: only its signature streams
+        for piece in _word_chunks(block["thinking"]) if block["thinking"] else ():
             yield "thinking_delta", "thinking", piece
         yield "signature_delta", "signature", block["signature"]
     elif kind in _STREAMED_INPUT:

@@ -616,11 +616,59 @@ def server_tool_turns(draw: st.DrawFn) -> list[dict[str, Any]]:
     return [blocks_kit.container_upload("file_011CNha8iCJcU1wXNR6q4V8w")]
 
 
+def _compaction(draw: st.DrawFn) -> dict[str, Any]:
+    return {"type": "compaction", "content": draw(_text()), "signature": draw(_text(2))}
+
+
+def _fallback(draw: st.DrawFn) -> dict[str, Any]:
+    category = draw(st.none() | st.sampled_from(REFUSAL_CATEGORIES))
+    return {
+        "type": "fallback",
+        "from": {"model": "claude-opus-5-5"},
+        "to": {"model": draw(st.sampled_from(["claude-opus-4-8", "claude-sonnet-5-5"]))},
+        "trigger": {"type": "refusal", "category": category},
+    }
+
+
+def _tool_listing(draw: st.DrawFn) -> dict[str, Any]:
+    name = draw(_TOOL_NAME)
+    return {
+        "type": "mcp_tool_listing",
+        "mcp_server_name": "crm",
+        "tools": [{"name": name, "description": None, "input_schema": {"type": "object"}}],
+    }
+
+
+#: Blocks that open a reply of the 2026 beta surface (anthropic 2.17's `BetaCompactionBlock`,
+#: `BetaFallbackBlock`, `BetaMCPToolListingBlock`).
+_LEAD_BLOCKS = {"compaction": _compaction, "fallback": _fallback, "mcp_tool_listing": _tool_listing}
+
+
+@st.composite
+def advisor_turns(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """The advisor tool's turn (anthropic 2.17's `BetaAdvisorToolResultBlock`): its call, then
+    its advice, the advice redacted, or its error."""
+    use = blocks_kit.server_tool_use("advisor", {})
+    result = draw(
+        st.sampled_from(
+            [
+                {"type": "advisor_result", "text": "Check the edge cases first."},
+                {"type": "advisor_redacted_result", "encrypted_content": "EqQBCkYIBxgC"},
+                {"type": "advisor_tool_result_error", "error_code": "overloaded"},
+            ]
+        )
+    )
+    return [use, {"type": "advisor_tool_result", "tool_use_id": use["id"], "content": result}]
+
+
 @st.composite
 def reply_blocks(draw: st.DrawFn, *, server_tools: bool = True) -> list[dict[str, Any]]:
     """Blocks of any kind a reply carries: thinking (or redacted), a server-tool turn, text
     with or without citations (`server_tools=False`: neither turn nor citations)."""
     out: list[dict[str, Any]] = []
+    lead = draw(st.sampled_from(["none", "compaction", "fallback", "mcp_tool_listing"]))
+    if lead != "none":
+        out.append(_LEAD_BLOCKS[lead](draw))
     thinking = draw(st.sampled_from(["none", "thinking", "redacted"]))
     if thinking == "thinking":
         signature = draw(st.text(string.ascii_letters, min_size=8, max_size=32))
@@ -629,6 +677,8 @@ def reply_blocks(draw: st.DrawFn, *, server_tools: bool = True) -> list[dict[str
         out.append({"type": "redacted_thinking", "data": base64.b64encode(b"opaque").decode()})
     if server_tools and draw(st.booleans()):
         out.extend(draw(server_tool_turns()))
+    if server_tools and draw(st.booleans()):
+        out.extend(draw(advisor_turns()))
     text: dict[str, Any] = {"type": "text", "text": draw(_text(30))}
     if server_tools and draw(st.booleans()):
         text["citations"] = draw(st.lists(citations(), min_size=1, max_size=2))
@@ -681,12 +731,16 @@ def replies(draw: st.DrawFn, *, tools: list[str] | str | None = None) -> Reply:
             "category": draw(st.none() | st.sampled_from(REFUSAL_CATEGORIES)),
             "explanation": draw(st.none() | _text(8)),
         }
+    # A fallback block names the model that served the turn, which the reply's `model` then
+    # is (the SDK's stream accumulator relabels the message with it; anthropic 2.17).
+    served = [b["to"]["model"] for b in blocks if b["type"] == "fallback"]
     return make_reply(
         content=blocks,
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
         stop_details=details,
         usage=usage,
+        model=served[-1] if served else None,
     )
 
 

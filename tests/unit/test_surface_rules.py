@@ -52,7 +52,7 @@ def test_context_management_needs_its_beta(engine: Engine) -> None:
 
 def test_context_1m_beta_widens_the_window_only_where_the_model_has_it(engine: Engine) -> None:
     long = {"role": "user", "content": "word " * 300_000}
-    body = {**BODY, "model": "claude-sonnet-4-5", "messages": [long]}
+    body = {**BODY, "model": "claude-opus-4-6", "messages": [long]}
     assert error(post(engine, body))[1].startswith("prompt is too long")
     assert post(engine, body, "context-1m-2025-08-07").status == 200
     haiku = {**body, "model": "claude-haiku-4-5"}
