@@ -70,7 +70,12 @@ def create_app(fake: MockSpike) -> App:
     other = Starlette(routes=routes, exception_handlers=handlers)
     guarded = Guard(
         BodyReader(other, bodies, body_limit=engine.body_limit),
-        access=Access.of(settings.admin_token, settings.allowed_hosts),
+        access=Access.of(
+            settings.admin_token,
+            settings.allowed_hosts,
+            open=settings.admin_open,
+            loopback_free=settings.admin_loopback,
+        ),
     )
     return App(engine, bodies, guarded)
 
