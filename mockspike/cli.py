@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from . import _json
 from ._version import __version__
 from .adapters.bounds import Bounds
-from .adapters.guard import bind_warning
+from .adapters.guard import ADMIN_PREFIX, bind_warning, is_loopback
 from .cassettes import tools as cassette_tools
 from .contract.catalog import load_profile, profile_names
 from .contract.errors import ApiError, error_body
@@ -70,10 +71,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--verbose", action="store_true", help="log each request's body and full messages too"
     )
     serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
-    serve.add_argument(
+    admin = serve.add_mutually_exclusive_group()
+    admin.add_argument(
         "--admin-token",
-        help="require this token (x-mockspike-admin-token) on /_mockspike/; needed to use "
-        "the admin API when bound to a non-loopback address",
+        default=os.environ.get("MOCKSPIKE_ADMIN_TOKEN") or None,
+        help="require this token (x-mockspike-admin-token, or open the dashboard once as "
+        "/_mockspike/?token=TOKEN) on /_mockspike/ (default: $MOCKSPIKE_ADMIN_TOKEN; bound "
+        "beyond loopback without it or --admin-open, serve makes one and prints it)",
+    )
+    admin.add_argument(
+        "--admin-open",
+        action="store_true",
+        help="serve the admin API and dashboard to any client, without a token (a server "
+        "bound beyond loopback on a network you trust)",
     )
     serve.add_argument(
         "--allowed-host",
@@ -191,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--script", action="store_true", help="FILE is a script file, or a folder of them"
     )
 
-    cassette = commands.add_parser("cassette", help="inspect, redact, check or import cassettes")
+    cassette = commands.add_parser(
+        "cassette", help="inspect, redact, check, import or export cassettes"
+    )
     tools = cassette.add_subparsers(dest="tool", required=True)
     for name, text in (
         ("list", "one line an interaction"),
@@ -211,6 +223,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     imported = tools.add_parser("import", help="convert a vcrpy / pytest-recording YAML cassette")
     imported.add_argument("source")
     imported.add_argument("target")
+    exported = tools.add_parser(
+        "export", help="write a cassette back as a vcrpy / pytest-recording YAML cassette"
+    )
+    exported.add_argument(
+        "--vcr", action="store_true", required=True, help="vcrpy's YAML format (the one offered)"
+    )
+    exported.add_argument("source")
+    exported.add_argument("target")
+    exported.add_argument(
+        "--base-url",
+        default="https://api.anthropic.com",
+        help="the host the exported requests name (default https://api.anthropic.com)",
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -255,6 +280,7 @@ def _serve(args: argparse.Namespace) -> int:
         "config": args.config,
         "synthetic": args.synthetic,
         "admin_token": args.admin_token,
+        "admin_open": args.admin_open or None,
         "cassette": args.cassette,
         "record_mode": args.record_mode,
         "upstream": args.upstream,
@@ -287,10 +313,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             "mockspike: --upstream has no effect in record mode none (replay only); add "
             "--record-mode once (record if the cassette does not exist yet), new_episodes "
-            "(record what it lacks) or all (record everything again)",
+            "(record what it lacks) or rewrite (record everything again; also all)",
             file=sys.stderr,
         )
         return 2
+    made_token = not args.admin_token and not args.admin_open and not is_loopback(args.host)
+    if made_token:  # reachable from elsewhere: protected by a token the banner shows
+        options["admin_token"] = secrets.token_urlsafe(18)
+        options["admin_loopback"] = True
     try:
         options["pacing"] = _pacing(pace)
         options["bounds"] = Bounds(
@@ -330,13 +360,16 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if not args.quiet:
         fake.requests.subscribe(request_log.printer(verbose=args.verbose))
-    banner = f"mockspike {__version__} ({args.profile} profile) serving on {serving.base_url(sock)}"
-    warning = bind_warning(args.host, args.admin_token)
+    url = serving.base_url(sock, openable=True)
+    banner = f"mockspike {__version__} ({args.profile} profile) serving on {url}"
+    warning = bind_warning(args.host, settings.admin_token, open=args.admin_open)
     if warning:
         print(warning, file=sys.stderr)
 
     def announce() -> None:
         print(banner, flush=True)
+        for line in _admin_lines(args.host, url, settings, made_token):
+            print(line, flush=True)
 
     if args.workers > 1:
         if not args.watch:  # each worker opens its own connection to the state; with
@@ -364,6 +397,35 @@ def _serve(args: argparse.Namespace) -> int:
     with fake:
         serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
+
+
+def _admin_lines(host: str, url: str, settings: Settings, made_token: bool) -> list[str]:
+    """What a user needs to reach the admin API of a server bound beyond loopback (in a
+    container, `docker run -p 8000:8000`): the address to open, and how it is protected."""
+    if is_loopback(host):
+        return []
+    lines = [
+        f"mockspike: bound to {host}: open {url} here; from elsewhere, this machine's "
+        "address (from a container's host: the published port, http://localhost:PORT)"
+    ]
+    dashboard = f"{url}{ADMIN_PREFIX}"
+    if settings.admin_open:
+        lines.append(
+            f"mockspike: admin API open to any client (--admin-open); dashboard {dashboard}"
+        )
+    elif made_token:
+        token = settings.admin_token
+        lines.append(
+            f"mockspike: admin token {token} (made at start; choose one with --admin-token or "
+            "MOCKSPIKE_ADMIN_TOKEN, or --admin-open): send it as x-mockspike-admin-token; "
+            f"dashboard {dashboard}?token={token}"
+        )
+    else:
+        lines.append(
+            "mockspike: admin API protected by your --admin-token (x-mockspike-admin-token); "
+            f"dashboard {dashboard}?token=YOUR_TOKEN"
+        )
+    return lines
 
 
 def _validate_script(path: str, profile: str) -> int:

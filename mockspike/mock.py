@@ -558,7 +558,8 @@ class MockSpike:
             return
         with self.serve(host, port) as base:
             url = base + DASHBOARD_PATH
-            print(f"mockspike dashboard: {url}")
+            token = f"?token={self.admin_token}" if self.admin_token else ""
+            print(f"mockspike dashboard: {url}{token}")  # a browser opens it as is
             yield url
 
 

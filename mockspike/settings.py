@@ -26,8 +26,14 @@ class RecordMode(str, Enum):
     """Record only if the cassette file did not exist."""
     NEW_EPISODES = "new_episodes"
     """Replay hits, record misses."""
-    ALL = "all"
-    """Record everything, replacing the cassette's contents."""
+    REWRITE = "rewrite"
+    """Record everything, replacing the cassette's contents (pytest-recording's name)."""
+    ALL = "rewrite"
+    """VCR's name for `rewrite`, kept: `RecordMode("all")` is `RecordMode.REWRITE`."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> RecordMode | None:
+        return cls.REWRITE if value == "all" else None
 
 
 class ReplayTiming(str, Enum):
@@ -36,7 +42,8 @@ class ReplayTiming(str, Enum):
     """Wait as long as the recording did."""
 
 
-RECORD_MODES = tuple(mode.value for mode in RecordMode)
+RECORD_MODES = (*(mode.value for mode in RecordMode), "all")
+"""Every name a record mode takes (`all` is `rewrite`)."""
 
 
 class UnknownOption(TypeError):
@@ -146,6 +153,13 @@ class Settings:
     """Keys, scopes, wallets, rate limits (a `GatewayConfig`, its dict, or a file path)."""
     clock: Clock | None = None
     admin_token: str | None = None
+    """Every admin request must send it (`x-mockspike-admin-token`, or the dashboard's cookie)."""
+    admin_open: bool = False
+    """Serve the admin API to any client without a token (a server bound beyond loopback,
+    on a network the user trusts: `mockspike serve --admin-open`)."""
+    admin_loopback: bool = False
+    """With `admin_token`, loopback clients need none (the token `mockspike serve` makes
+    itself when bound beyond loopback without either option)."""
     cassette: CassetteOptions | None = None
     files_dir: Path | None = None
     """Keep Files API uploads in this directory instead of memory."""
@@ -168,6 +182,7 @@ class Settings:
     """pytest only: with `strict`, fail a test whose requests did not all match a rule."""
 
     def __post_init__(self) -> None:
+        _check_types(self)
         load_profile(self.profile)  # a clear ValueError names the profiles that exist
         from .responders.synthetic import MODES
 
@@ -184,6 +199,10 @@ class Settings:
         if isinstance(self.allowed_hosts, str):
             object.__setattr__(self, "allowed_hosts", (self.allowed_hosts,))
         object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
+        if self.admin_open and self.admin_token:
+            raise ValueError(
+                "admin_open serves the admin API without a token: give one or the other"
+            )
         if self.journal_size < 1:
             raise ValueError("journal_size must be at least 1")
         if self.config is not None and not isinstance(self.config, GatewayConfig):
@@ -211,6 +230,28 @@ class Settings:
         elif given:
             raise TypeError(f"{', '.join(sorted(given))} given without a cassette")
         return cls(cassette=cassette, **options)
+
+
+_SIMPLE = {
+    "bool": ((bool,), "True or False"),
+    "float": ((int, float), "a number"),
+    "int": ((int,), "a whole number"),
+    "str": ((str,), "a string"),
+    "str | None": ((str, type(None)), "a string or None"),
+}
+
+
+def _check_types(settings: Settings) -> None:
+    """A value of the wrong type (`strict="yes"`, from a marker or kwargs) is refused, not
+    taken for what its truth value happens to be."""
+    for f in fields(settings):
+        kinds = _SIMPLE.get(str(f.type))
+        value = getattr(settings, f.name)
+        if kinds is None:
+            continue
+        wrong_bool = isinstance(value, bool) and bool not in kinds[0]
+        if not isinstance(value, kinds[0]) or wrong_bool:
+            raise TypeError(f"{f.name} must be {kinds[1]}, not {value!r}")
 
 
 def _gateway_config(value: Any) -> GatewayConfig:

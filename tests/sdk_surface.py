@@ -13,26 +13,11 @@ from mockspike.contract import surface
 
 
 def classes(roots: list[Any]) -> dict[Any, str]:
-    """Every TypedDict reachable from `roots`, with the path it was first reached by."""
-    found: dict[Any, str] = {}
+    """Every TypedDict reachable from `roots`, with the path it was first reached by (the
+    drift report's own walk)."""
+    from tools.drift import request_classes
 
-    def visit(tp: Any, path: str) -> None:
-        for member in _members(tp):
-            if te.is_typeddict(member):
-                if member in found:
-                    continue
-                found[member] = path
-                for name, (field_tp, _) in surface.fields(member).items():
-                    visit(field_tp, f"{path}.{name}")
-            else:
-                for arg in typing.get_args(member):
-                    visit(arg, path)
-
-    for root in roots:
-        for name, (tp, _) in surface.fields(root).items():
-            if name not in surface.HEADER_FIELDS:
-                visit(tp, name)
-    return found
+    return request_classes(roots)
 
 
 def _members(tp: Any) -> Iterator[Any]:

@@ -100,7 +100,7 @@ def test_bad_admin_specs_are_clear_400s(
 
 
 async def _call(app: Any, client: tuple[str, int], headers: dict[str, str]) -> int:
-    sent = await call_asgi(app, "GET", "/_mockspike/health", headers=headers, client=client)
+    sent = await call_asgi(app, "GET", "/_mockspike/rules", headers=headers, client=client)
     return int(sent[0]["status"])
 
 
@@ -142,10 +142,11 @@ def test_serve_with_script_and_admin_token(tmp_path: Path) -> None:
     with serve_process("--script", str(path), "--admin-token", "tok") as (process, url):
         with httpx.Client(base_url=url) as client:
             assert ask(client).json()["content"][0]["text"] == "scripted"
-            assert client.get("/_mockspike/health").status_code == 403
+            assert client.get("/_mockspike/health").status_code == 200  # needs no token
+            assert client.get("/_mockspike/rules").status_code == 403
             assert (
                 client.get(
-                    "/_mockspike/health", headers={"x-mockspike-admin-token": "tok"}
+                    "/_mockspike/rules", headers={"x-mockspike-admin-token": "tok"}
                 ).status_code
                 == 200
             )

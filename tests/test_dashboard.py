@@ -46,7 +46,7 @@ def test_requests_appear_live_open_filter_and_misses_show_their_diff(
     with fake.dashboard() as url:
         base = url.removesuffix("/_mockspike/")
         page = browser.new_page(viewport={"width": 1500, "height": 820})
-        page.goto(url)
+        page.goto(url + "?live=stream")  # a headless browser would poll by default
         expect(page.locator("#live")).to_have_text("live")
         rows = page.locator("#journal tbody tr")
         expect(rows).to_have_count(0)

@@ -59,8 +59,8 @@ def test_it(mockspike, anthropic_client):
     result.stdout.fnmatch_lines(
         [
             "*the fake could not answer*",
-            "*rule #1 on() matched, but it answers with a tool_use block calling 'get_weather'"
-            " and the request offered no tools; send tools=*",
+            "*rule #1 reply_tool_use('get_weather') matched, but it answers with a tool_use "
+            "block calling 'get_weather' and the request offered no tools; send tools=*",
         ]
     )
 
@@ -532,12 +532,7 @@ def test_it(mockspike):
 
 
 def test_marker_cassette_options_and_the_tests_own_cassette(pytester: pytest.Pytester) -> None:
-    folder = (
-        pytester.path
-        / "tests"
-        / "cassettes"
-        / "test_marker_cassette_options_and_the_tests_own_cassette"
-    )
+    folder = pytester.path / "cassettes" / "test_marker_cassette_options_and_the_tests_own_cassette"
     folder.mkdir(parents=True)
     (folder / "test_own.json").write_text((FIXTURES / "text.json").read_text())
     recorded = json.loads((FIXTURES / "text.json").read_text())["interactions"][0]["request"]

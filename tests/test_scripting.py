@@ -299,4 +299,4 @@ def test_invalid_requests_are_refused_before_scripts(
     fake.reply("never")
     with pytest.raises(anthropic.BadRequestError):
         client.messages.create(model="claude-haiku-4-5", max_tokens=9000, messages=PROMPT)
-    assert fake.rules[0].calls == 0
+    assert fake.rules[0].call_count == 0

@@ -111,7 +111,7 @@ def test_a_page_on_another_origin_cannot_script_the_fake(served: tuple[MockSpike
         page.goto(page_url)
         page.wait_for_function("document.title === 'done'", timeout=20_000)
     assert [e.path for e in fake.requests] == ["/v1/models"]  # the browser did reach it
-    assert [r.describe() for r in fake.rules] == ["rule #1 on()"]  # and scripted nothing
+    assert [r.describe() for r in fake.rules] == ["rule #1 reply('set by the test')"]  # unchanged
 
 
 # -- access ---------------------------------------------------------------------------------
@@ -161,11 +161,11 @@ async def test_loopback_clients_of_an_ipv6_wildcard_bind_get_the_admin_api() -> 
     app = MockSpike().app
     for client in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.8.9.10"):
         sent = await call_asgi(
-            app, "GET", "/_mockspike/health", server=("::", 8000), client=(client, 1)
+            app, "GET", "/_mockspike/rules", server=("::", 8000), client=(client, 1)
         )
         assert sent[0]["status"] == 200, client
     sent = await call_asgi(
-        app, "GET", "/_mockspike/health", server=("::", 8000), client=("2001:db8::1", 1)
+        app, "GET", "/_mockspike/rules", server=("::", 8000), client=("2001:db8::1", 1)
     )
     assert sent[0]["status"] == 403
 

@@ -229,7 +229,7 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
     return {
         "number": rule.number,
         "rule": rule.describe(),
-        "calls": rule.calls,
+        "calls": rule.call_count,
         "times": rule.times,
         "scenario": rule.scenario,
         "state": rule.state,

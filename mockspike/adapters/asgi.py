@@ -68,7 +68,12 @@ def create_app(fake: MockSpike) -> App:
     bodies = Bodies(settings.bounds, too_large)
     handlers = {HTTPException: _http_error}
     other = Starlette(routes=routes, exception_handlers=handlers)
-    access = Access.of(settings.admin_token, settings.allowed_hosts)
+    access = Access.of(
+        settings.admin_token,
+        settings.allowed_hosts,
+        open=settings.admin_open,
+        loopback_free=settings.admin_loopback,
+    )
     guarded = Guard(BodyReader(other, bodies, body_limit=engine.body_limit), access=access)
     return App(engine, bodies, guarded, access)
 

@@ -11,7 +11,13 @@ So, before any admin route runs:
 - writes must be `content-type: application/json`, which a page can only send after a CORS
   preflight, and preflights (`OPTIONS`) are refused; no answer carries CORS headers;
 - without an admin token only loopback clients are served (every loopback address, IPv4,
-  IPv6 and IPv4-mapped); with a token, the token is required, compared in constant time;
+  IPv6 and IPv4-mapped); with a token, the token is required, compared in constant time,
+  from the header, or from the cookie a browser gets by opening the dashboard once as
+  `/_mockspike/?token=TOKEN` (`HttpOnly`, `SameSite=Strict`); `admin_open` serves any client
+  (a choice the user makes, printed by `mockspike serve`);
+- a write with no body and no content type (`curl -X POST …/reset`) is served: a page cannot
+  send one without an `Origin`, which is checked above;
+- `GET /_mockspike/health` needs no token (it says only that the fake is up);
 - beyond the admin API, the same Host rule holds for what a rebinding page could read or
   spend: stored files and batch results (`GET /v1/files…`, `GET …/batches/{id}/results`)
   and every request a recorder would forward with credentials taken from its upstream URL
@@ -62,10 +68,23 @@ class Access:
     """When set, every admin request must send it in `x-mockspike-admin-token`."""
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
     """Host names (beyond IP addresses and `localhost`) the admin API answers under."""
+    open: bool = False
+    """Serve the admin API to any client without a token (`--admin-open`)."""
+    loopback_free: bool = False
+    """With a token, loopback clients need none (the token `mockspike serve` makes itself
+    when bound beyond loopback)."""
 
     @classmethod
-    def of(cls, token: str | None = None, allowed_hosts: Iterable[str] = ()) -> Access:
-        return cls(token, frozenset(h.strip().lower().rstrip(".") for h in allowed_hosts))
+    def of(
+        cls,
+        token: str | None = None,
+        allowed_hosts: Iterable[str] = (),
+        *,
+        open: bool = False,
+        loopback_free: bool = False,
+    ) -> Access:
+        hosts = frozenset(h.strip().lower().rstrip(".") for h in allowed_hosts)
+        return cls(token, hosts, open, loopback_free)
 
 
 def is_loopback(host: str) -> bool:
@@ -126,6 +145,7 @@ def refusal(
     client: str,
     scheme: str = "http",
     server_host: str = "",
+    path: str = "",
 ) -> Refusal | None:
     """Why an admin request is refused, or None. `headers` have lower-cased names;
     `client` is the peer's address; `server_host` stands in for a missing `Host`."""
@@ -150,19 +170,25 @@ def refusal(
         return 405, "invalid_request_error", "mockspike admin: no CORS; OPTIONS is refused"
     if method not in _READS:
         ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if ctype != JSON:
+        if ctype != JSON and not _bodiless(headers):
             return (
                 415,
                 "invalid_request_error",
                 f"mockspike admin: send writes as content-type: {JSON} (got {ctype or 'none'!r})",
             )
+    if access.open or (method in _READS and path == HEALTH_PATH):
+        return None
     if access.token is not None:
-        sent = headers.get(ADMIN_TOKEN_HEADER, "")
+        if access.loopback_free and is_loopback(client):
+            return None
+        sent = headers.get(ADMIN_TOKEN_HEADER) or _cookie(headers, TOKEN_COOKIE) or ""
         if not hmac.compare_digest(sent.encode(), access.token.encode()):
             return (
                 403,
                 "permission_error",
-                f"mockspike admin: send the admin token in the {ADMIN_TOKEN_HEADER} header",
+                f"mockspike admin: send the admin token in the {ADMIN_TOKEN_HEADER} header "
+                f"(a browser: open {ADMIN_PREFIX}?token=TOKEN once); `mockspike serve` "
+                "prints it when it starts",
             )
         return None
     if not is_loopback(client):
@@ -200,15 +226,41 @@ def api_refusal(
     )
 
 
-def bind_warning(host: str, token: str | None) -> str | None:
+HEALTH_PATH = ADMIN_PREFIX + "health"
+TOKEN_COOKIE = "mockspike_admin_token"
+
+
+def _bodiless(headers: dict[str, str]) -> bool:
+    """No body and no content type: what `curl -X POST` sends."""
+    return (
+        "content-type" not in headers
+        and "transfer-encoding" not in headers
+        and headers.get("content-length", "0").strip() == "0"
+    )
+
+
+def _cookie(headers: dict[str, str], name: str) -> str | None:
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+def bind_warning(host: str, token: str | None, *, open: bool = False) -> str | None:
     """What to tell the user who binds beyond loopback, or None."""
     if is_loopback(host):
         return None
-    admin = (
-        "the admin API needs the admin token"
-        if token
-        else "the admin API still answers only loopback clients (use --admin-token to open it)"
-    )
+    if open:
+        admin = "so can the admin API (--admin-open)"
+    elif token:
+        admin = "the admin API needs the admin token"
+    else:
+        admin = "the admin API still answers only loopback clients (use --admin-token to open it)"
     return (
         f"mockspike: listening on {host}, reachable from other machines: anyone who can "
         f"reach it can use the fake API; {admin}"
@@ -251,6 +303,9 @@ class Guard:
         headers = scope_headers(scope)
         server = scope.get("server")
         client = scope.get("client")
+        given = _query_token(scope) if scope["method"] == "GET" else None
+        if given is not None:  # the dashboard opened with ?token=: checked as the header
+            headers[ADMIN_TOKEN_HEADER] = given
         refused = refusal(
             self.access,
             method=scope["method"],
@@ -258,12 +313,39 @@ class Guard:
             client=client[0] if client else "",
             scheme=scope.get("scheme", "http"),
             server_host=_authority(server) if server else "",
+            path=scope["path"],
         )
+        if refused is None and given is not None and self.access.token is not None:
+            for message in _with_cookie(scope["path"], given):  # the URL drops the token
+                await send(message)
+            return
         if refused is None:
             await self.app(scope, receive, unframed)
             return
         for message in envelope(*refused):
             await unframed(message)
+
+
+def _query_token(scope: Any) -> str | None:
+    from urllib.parse import parse_qs
+
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return query["token"][0] if query.get("token") else None
+
+
+def _with_cookie(path: str, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A redirect to `path` (without the token) that gives the browser the token's cookie."""
+    cookie = f"{TOKEN_COOKIE}={token}; Path={ADMIN_PREFIX}; HttpOnly; SameSite=Strict"
+    headers = [
+        (b"location", path.encode("latin-1")),
+        (b"set-cookie", cookie.encode("latin-1")),
+        (b"content-length", b"0"),
+        (b"cache-control", b"no-store"),
+    ]
+    return (
+        {"type": "http.response.start", "status": 303, "headers": headers},
+        {"type": "http.response.body", "body": b""},
+    )
 
 
 def _authority(server: tuple[str, int | None]) -> str:

@@ -35,8 +35,12 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def base_url(sock: socket.socket) -> str:
+def base_url(sock: socket.socket, *, openable: bool = False) -> str:
+    """`http://HOST:PORT` of a bound socket; `openable`: a wildcard address (0.0.0.0, ::),
+    which no browser opens, as the loopback address of the same family."""
     host, port = sock.getsockname()[:2]
+    if openable and host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 

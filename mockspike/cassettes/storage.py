@@ -4,8 +4,10 @@ symlinks atomically.
 - **Shape**: a document is checked against `cassette.schema.json` when read (jsonschema-rs
   for the common valid case; jsonschema only to explain a refusal), so a file of the wrong
   shape is refused with the entry and the problem, never replayed into a 500.
-- **Lock**: a `filelock` lock file beside the cassette (`.NAME.lock`) serialises writers in
-  every process; the recorder merges with what is on disk while holding it.
+- **Lock**: a `filelock` lock file beside the cassette (`.NAME.json.lock`, made the first
+  time the cassette is saved, and kept: removing a lock file another process may be waiting
+  on would let two writers in) serialises writers in every process; the recorder merges with
+  what is on disk while holding it.
 - **Write**: a temporary file (`.NAME.<random>.tmp`) in the *target's* directory, fsync,
   then `os.replace` onto the target: a symlinked cassette stays a link and its target gets
   the data; a failed write (a full disk) leaves the previous file as it was.
@@ -20,8 +22,8 @@ import functools
 import glob
 import json
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -193,9 +195,10 @@ def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, fsync it, rename it onto `path`. On
     any failure the temporary file is removed and `path` is untouched. Keeps the mode of
-    the file it replaces (new files are private to their owner, 0600)."""
+    the file it replaces; a new file gets the umask's mode (0644 under the usual 022), as
+    any file the user writes, so a checkout's other users can replay it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = _create_temp(path)
     try:
         try:
             with contextlib.suppress(FileNotFoundError):
@@ -210,6 +213,19 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new `.NAME.<random>.tmp` beside `path`, opened as `mkstemp` opens one but with mode
+    0666 less the umask (the kernel applies it, so no thread ever changes the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temp = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path.parent}: no free temporary name for {path.name}")
 
 
 def leftovers(path: Path) -> list[Path]:

@@ -19,13 +19,15 @@ from ..contract.catalog import load_profile
 from ..core.engine import Engine
 from ..core.wire import WireRequest
 from .format import Cassette, CassetteError
-from .vcr import import_vcr
+from .vcr import export_vcr, import_vcr
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         if args.tool == "import":
             return import_vcr(Path(args.source), Path(args.target))
+        if args.tool == "export":
+            return export_vcr(Path(args.source), Path(args.target), args.base_url)
         cassette = Cassette.load(args.path)
         if not Path(args.path).exists():
             raise CassetteError(f"{args.path}: no such cassette")

@@ -183,6 +183,11 @@ def _land(response: httpx.Response, release: Callable[[], None]) -> None:
         release()
 
 
+SENDING = threading.local()
+"""`SENDING.active` is true while this thread sends a recording's request upstream: the pytest
+plugin's socket-level guard lets that one connection resolve a real host and connect."""
+
+
 class Upstream:
     """Forwards requests to one upstream base URL, at most `max_recordings` at a time."""
 
@@ -257,6 +262,7 @@ class Upstream:
             extensions={"mockspike_upstream": True},
         )
         auth = self._auth if self._auth and "authorization" not in headers else None
+        SENDING.active = True
         try:
             return self._client.send(outgoing, stream=True, auth=auth)
         except httpx.HTTPError as exc:
@@ -271,6 +277,8 @@ class Upstream:
                 502,
                 f"mockspike recorder: cannot reach the upstream {self.url}: {self.hide(str(exc))}",
             ) from None
+        finally:
+            SENDING.active = False
 
     @property
     def credentialed(self) -> bool:

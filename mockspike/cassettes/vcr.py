@@ -1,9 +1,12 @@
-"""Importing vcrpy / pytest-recording YAML cassettes of Messages traffic."""
+"""vcrpy / pytest-recording YAML cassettes of Messages traffic: imported into mockspike's
+format, and exported back to it (a stream as its SSE text, headers as lists, the status with
+its reason phrase), so a team can move either way."""
 
 from __future__ import annotations
 
 import gzip
 import zlib
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,3 +81,60 @@ def _bytes(value: Any) -> bytes:
     if value is None:
         return b""
     return value if isinstance(value, bytes) else str(value).encode()
+
+
+EXPORT_BASE_URL = "https://api.anthropic.com"
+"""The host exported requests name (a mockspike cassette keeps paths, not hosts)."""
+
+
+def export_vcr(source: Path, target: Path, base_url: str = EXPORT_BASE_URL) -> int:
+    """Write the mockspike cassette `source` as a vcrpy YAML cassette at `target`."""
+    import yaml
+
+    if not source.exists():
+        raise CassetteError(f"{source}: no such cassette")
+    if target.exists():
+        raise CassetteError(f"{target} exists; not overwriting it")
+    cassette = Cassette.load(source)
+    interactions = [
+        {
+            "request": _vcr_request(i["request"], base_url.rstrip("/")),
+            "response": _vcr_out(i["response"]),
+        }
+        for i in cassette.interactions
+    ]
+    text = yaml.safe_dump(
+        {"interactions": interactions, "version": 1}, sort_keys=False, allow_unicode=True
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"exported {len(interactions)} interactions into {target}")
+    return 0
+
+
+def _vcr_request(request: dict[str, Any], base_url: str) -> dict[str, Any]:
+    body = request.get("body")
+    return {
+        "body": body if isinstance(body, str) or body is None else _json.dumps(body).decode(),
+        "headers": {k: [str(v)] for k, v in (request.get("headers") or {}).items()},
+        "method": request["method"],
+        "uri": base_url + request["path"],
+    }
+
+
+def _vcr_out(response: dict[str, Any]) -> dict[str, Any]:
+    status = int(response["status"])
+    if "events" in response:
+        raw = b"".join(sse.frame(e["event"], e["data"]) for e in response["events"])
+    else:
+        body = response.get("body")
+        raw = body.encode() if isinstance(body, str) else _json.dumps(body)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    return {
+        "body": {"string": raw.decode("utf-8")},
+        "headers": {k: [str(v)] for k, v in (response.get("headers") or {}).items()},
+        "status": {"code": status, "message": phrase},
+    }

@@ -124,6 +124,11 @@ class Profile:
                 for alias in model.aliases:
                     names[alias] = model
 
+    @property
+    def model_names(self) -> frozenset[str]:
+        """Every id and alias the profile serves."""
+        return frozenset(self._by_name)
+
     def model(self, name: str) -> Model:
         """Resolve an id or alias; unknown and retired names are the API's 404 (it words a
         retired model as an unknown one)."""

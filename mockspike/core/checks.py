@@ -91,6 +91,49 @@ def check(verb: str, args: Mapping[str, Any]) -> None:
     raise ScriptValueError(message)
 
 
+@cache
+def _matcher_validator(name: str) -> Draft202012Validator | None:
+    from jsonschema import Draft202012Validator
+
+    from ..responders.matchers import MATCHERS
+
+    schema = MATCHERS[name].schema
+    return Draft202012Validator(dict(schema)) if schema else None
+
+
+def check_matchers(matchers: Mapping[str, Any], models: Iterable[str] | None = None) -> None:
+    """Refuse matcher values that could never match (a `ScriptValueError` naming the matcher
+    and what it takes), as script files and the admin API do: each value by its `MATCHERS`
+    row's schema, `where=` a callable, `model=` one the profile serves (the nearest named)."""
+    from jsonschema.exceptions import best_match
+
+    for name, value in matchers.items():
+        if name == "where":
+            if not callable(value):
+                raise ScriptValueError(
+                    f"on: where must be a function of the request body that returns true "
+                    f"or false (where=lambda body: ...), not {value!r}"
+                )
+            continue
+        validator = _matcher_validator(name)
+        if validator is None or hasattr(value, "pattern"):  # a compiled regex is fine
+            continue
+        error = best_match(validator.iter_errors(value))
+        if error is not None and error.validator == "anyOf":
+            kinds = [_TYPE_WORDS.get(a.get("type"), "a value") for a in error.schema["anyOf"]]
+            kinds = [k if k != "a list" else "a list of strings" for k in kinds]
+            raise ScriptValueError(f"on: {name} must be {' or '.join(kinds)}, not {value!r}")
+        if error is not None:
+            raise ScriptValueError(describe(f"on: {name}", error))
+        if name == "model" and models is not None:
+            known = sorted(models)
+            if value not in known:
+                raise ScriptValueError(
+                    f"on: model={value!r} can never match: the profile serves no such model "
+                    f"(a request for it is answered 404 before any rule); {nearest(value, known)}"
+                )
+
+
 _ANSWERS = ("reply", "reply_tool_use", "reply_web_search", "reply_code_execution", "fail", "fault")
 
 

@@ -170,7 +170,12 @@ class Engine:
                 "load_script({...}), a --script file or the admin API (Python rules and "
                 "where= predicates cannot reach the other processes)"
             )
-        rule = Rule.of(given, queued=queued, statuses=self.profile.statuses)
+        rule = Rule.of(
+            given,
+            queued=queued,
+            statuses=self.profile.statuses,
+            models=self.profile.model_names,
+        )
         return self.script.add(rule)
 
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
@@ -183,7 +188,7 @@ class Engine:
     def check_rule(self, **given: Any) -> Rule:
         """A rule as `new_rule` makes it, checked but not added (scripts loaded as a whole,
         or shared as data)."""
-        return Rule.of(given, statuses=self.profile.statuses)
+        return Rule.of(given, statuses=self.profile.statuses, models=self.profile.model_names)
 
     def load_source(self, loaded: Loaded) -> bool:
         """Put a script source's rules in force in place of those it had before (all of

@@ -138,6 +138,8 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     engine.state.sync(engine.script)
     rule, response, entry.scenario = engine.script.decide(body, entry.headers)
     described = entry.rule = rule.describe() if rule else None
+    if rule is not None:
+        rule.answered(entry)
     entry.response = response
     if response is None and engine.strict:
         entry.unmatched = True
@@ -150,7 +152,19 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     if isinstance(response, Failure):
         raise scripted_error(engine.profile, response)
     if isinstance(response, Fault):
-        return None, response
+        if not response.renders or rule is None:
+            return None, response
+        # a stall or a cut wraps the answer the rest of the script gives (the synthetic
+        # default when none does), and the journal credits both rules
+        behind, answer, _ = engine.script.decide(body, entry.headers, behind=rule)
+        if isinstance(answer, Failure):
+            raise scripted_error(engine.profile, answer)
+        if not isinstance(answer, Reply) or behind is None:
+            return None, response
+        entry.rule = f"{behind.describe()}, through {described}"
+        behind.answered(entry)
+        checks.check_answer(behind.describe(), answer.content, body)
+        return answer, response
     if response is not None and described is not None:
         checks.check_answer(described, response.content, body)
     return response, None

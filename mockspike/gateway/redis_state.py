@@ -405,10 +405,10 @@ class RedisState:
             keys=[self._keys.calls, self._keys.scenarios], args=[rule.number, times, *scenario]
         )
         if int(position) == -1:  # used up
-            rule.calls = rule.times or rule.calls
+            rule.call_count = rule.times or rule.call_count
         if int(position) < 0:  # used up, or its scenario is in another state
             return None
-        rule.calls = int(position) + 1
+        rule.call_count = int(position) + 1
         return int(position), seen
 
     @_guarded
@@ -439,7 +439,7 @@ class RedisState:
             script.replace(rules)
             self._version = version
         for rule in script.rules:
-            rule.calls = int(calls.get(str(rule.number), 0))
+            rule.call_count = int(calls.get(str(rule.number), 0))
 
     @_guarded
     def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:

@@ -316,7 +316,7 @@ class MemoryState:
             self._cache.clear()
 
     def claim(self, rule: Rule) -> Claimed | None:
-        if rule.times is not None and rule.calls >= rule.times:
+        if rule.times is not None and rule.call_count >= rule.times:
             return None
         seen = None
         if rule.scenario is not None:
@@ -326,8 +326,8 @@ class MemoryState:
                     return None
                 if rule.next_state is not None:
                     self._scenarios[rule.scenario] = rule.next_state
-        rule.calls += 1
-        return rule.calls - 1, seen
+        rule.call_count += 1
+        return rule.call_count - 1, seen
 
     def scenarios(self) -> dict[str, str]:
         with self._lock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -20,6 +21,20 @@ from .matchers import MATCHERS, check_names
 from .regex import RegexError
 
 Predicate = Callable[[dict[str, Any]], bool]
+CALLS_KEPT = 1000
+"""Journal entries a rule keeps in `calls` (a load test's rule must not hold them all)."""
+
+
+class CallList(list[Any]):
+    """`rule.calls`: journal entries, oldest first, with `.last` as respx has it."""
+
+    @property
+    def last(self) -> Any:
+        if not self:
+            raise IndexError("the rule answered no request yet")
+        return self[-1]
+
+
 Claimed = tuple[int, "str | None"]
 """A claimed use: its position in the rule's sequence, the scenario state it saw."""
 RULE_FIELDS = ("times", "name", "scenario", "state", "next_state")
@@ -35,7 +50,8 @@ class Rule:
     times: int | None = None
     name: str | None = None
     responses: list[Response | templates.Templated] = field(default_factory=list)
-    calls: int = 0
+    call_count: int = 0
+    """Requests this rule answered (in every process sharing the state), as respx counts."""
     unanswered: int = 0
     """Requests this rule matched but could not answer: no reply was chained to it."""
     number: int = 0
@@ -43,6 +59,11 @@ class Rule:
     """A one-shot (`fake.reply(...)`, admin `/replies`): answers before the standing rules."""
     statuses: frozenset[int] | None = field(default=None, repr=False)
     """The statuses the profile can send; `fail()` refuses others."""
+    models: frozenset[str] | None = field(default=None, repr=False)
+    """The model ids and aliases the profile serves; `model=` refuses others."""
+    _answered: deque[Any] = field(
+        default_factory=lambda: deque(maxlen=CALLS_KEPT), repr=False, compare=False
+    )
     scenario: str | None = None
     """The scenario this rule belongs to (its state starts as "started")."""
     state: str | None = None
@@ -64,6 +85,7 @@ class Rule:
         if self.scenario is None and (self.state or self.next_state):
             raise ValueError("state and next_state need a scenario=")
         check_names(self.matchers)
+        checks.check_matchers(self.matchers, self.models)
         try:
             self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
         except RegexError as exc:  # say which rule
@@ -163,15 +185,32 @@ class Rule:
         self.responses.append(Fault(kind, seconds, after, failure))  # type: ignore[arg-type]
         return self
 
+    # -- what it answered (respx's names) -----------------------------------------------
+
+    @property
+    def called(self) -> bool:
+        """True once the rule answered a request."""
+        return self.call_count > 0
+
+    @property
+    def calls(self) -> CallList:
+        """The journal entries of the requests it answered in this process, oldest first
+        (`.last` the newest; the last `CALLS_KEPT`), as respx's `route.calls`."""
+        return CallList(self._answered)
+
+    def answered(self, entry: Any) -> None:
+        """Note a request this rule answered (its journal entry)."""
+        self._answered.append(entry)
+
     # -- matching ----------------------------------------------------------------------
 
     @property
     def exhausted(self) -> bool:
-        return self.times is not None and self.calls >= self.times
+        return self.times is not None and self.call_count >= self.times
 
     @property
     def used(self) -> bool:
-        return self.calls > 0
+        return self.call_count > 0
 
     def mismatches(self, body: dict[str, Any]) -> list[str]:
         """Why this rule does not match `body`: one line a failed matcher (empty: match)."""
@@ -200,8 +239,8 @@ class Rule:
 
     def take(self) -> Response | templates.Templated:
         """The next response of the sequence (the last one repeats)."""
-        response = self.response_at(self.calls)
-        self.calls += 1
+        response = self.response_at(self.call_count)
+        self.call_count += 1
         return response
 
     def response_at(self, position: int) -> Response | templates.Templated:
@@ -211,17 +250,42 @@ class Rule:
         return self.responses[min(position, len(self.responses) - 1)]
 
     def describe(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        if self.queued and self.responses and not self.matchers:  # what the user wrote
+            times = f", times={self.times}" if self.times and self.times > 1 else ""
+            return f"rule #{self.number}{label} {_written(self.responses[0])[:-1]}{times})"
         shown = ", ".join(
             f"{k}={'<predicate>' if k == 'where' else getattr(v, 'pattern', v)!r}"
             for k, v in self.matchers.items()
         )
-        label = f" {self.name!r}" if self.name else ""
         described = f"rule #{self.number}{label} on({shown})"
         if self.scenario is not None:
             described += f" in scenario {self.scenario!r}"
             described += f" at {self.state!r}" if self.state else ""
             described += f" -> {self.next_state!r}" if self.next_state else ""
         return described
+
+
+def _written(response: Response | templates.Templated) -> str:
+    """A queued answer as it was scripted: `fail(429)`, `fault('stall', seconds=5)`,
+    `reply('Hello!')`, `reply_tool_use('get_weather')`."""
+    if isinstance(response, templates.Templated):
+        response = response.response
+    if isinstance(response, Failure):
+        return f"fail({response.status})"
+    if isinstance(response, Fault):
+        extra = [f"seconds={response.seconds:g}"] if response.seconds else []
+        extra += [f"after={response.after}"] if response.after else []
+        extra += [f"error={response.error.status}"] if response.error else []
+        return f"fault({', '.join([repr(response.kind), *extra])})"
+    for block in response.content:
+        if block.get("type") == "tool_use":
+            return f"reply_tool_use({block.get('name')!r})"
+    texts = [b.get("text", "") for b in response.content if b.get("type") == "text"]
+    if len(response.content) == 1 and texts:
+        text = texts[0] if len(texts[0]) <= 40 else texts[0][:39] + "…"
+        return f"reply({text!r})"
+    return f"reply(content=[{len(response.content)} block(s)])"
 
 
 class Decision(NamedTuple):
@@ -254,8 +318,8 @@ def _rendered(
 
 def _claim_here(rule: Rule) -> Claimed | None:
     """One use of `rule` counted in this process (scenarios: a `State` claims)."""
-    rule.calls += 1
-    return rule.calls - 1, None
+    rule.call_count += 1
+    return rule.call_count - 1, None
 
 
 class Script:
@@ -273,13 +337,24 @@ class Script:
             self.rules.append(rule)
         return rule
 
-    def decide(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Decision:
+    def decide(
+        self,
+        body: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
+        *,
+        behind: Rule | None = None,
+    ) -> Decision:
         """The first rule that matches `body`, has a use left and (in a scenario) finds it
-        in its state, and its answer (templates rendered from the request and `headers`)."""
+        in its state, and its answer (templates rendered from the request and `headers`).
+        `behind`: a rule whose fault (a stall, a cut) wraps the answer; the standing rules
+        other than it answer, as they would without the fault (queued one-shots stay for
+        the next requests)."""
         with self._lock:
-            for queued in (True, False):  # queued one-shots first, then standing rules
+            for queued in (True, False) if behind is None else (False,):
                 for rule in self.rules:
                     if rule.queued is not queued or rule.exhausted or not rule.matches(body):
+                        continue
+                    if rule is behind:
                         continue
                     if not rule.responses:
                         rule.unanswered += 1

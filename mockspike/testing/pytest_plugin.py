@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,6 +25,7 @@ from ..settings import RECORD_MODES, Settings, UnknownOption
 
 if TYPE_CHECKING:
     from ..mock import MockSpike
+    from .network import SocketGuard
 
 # Importing this module (pytest does, in every session of every project that has mockspike
 # installed) loads no server, no validator and no HTTP library: the fixtures import the fake
@@ -71,6 +72,7 @@ class _TestState:
 _STATS = pytest.StashKey[_Stats]()
 _VERDICTS = pytest.StashKey[list[str]]()
 _GUARD = pytest.StashKey["_Guard"]()
+_SOCKETS: pytest.StashKey[SocketGuard] = pytest.StashKey()
 _TEST = pytest.StashKey[_TestState]()
 _violations: list[str] = []
 
@@ -99,7 +101,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockspike-record-mode",
         choices=RECORD_MODES,
         default=None,
-        help="cassette record mode: none (replay only, the default), once, new_episodes, all",
+        help="cassette record mode: none (replay only, the default), once, new_episodes, "
+        "rewrite (all: the same)",
     )
     group.addoption(
         "--mockspike-cassette-dir",
@@ -123,16 +126,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="keep the state of mockspike_server in Redis (redis://HOST:PORT/DB), shared "
         "with mockspike serve processes on it (the in-process fixtures keep theirs in memory)",
     )
+    group.addoption(
+        "--mockspike-block-network",
+        action="store_true",
+        default=None,
+        help="no socket connects beyond loopback (as pytest-recording's --block-network)",
+    )
+    group.addoption(
+        "--mockspike-allowed-hosts",
+        default=None,
+        help="with --mockspike-block-network: hosts still allowed (comma-separated)",
+    )
     parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
     parser.addini("mockspike_state", "Redis URL of the state of mockspike_server", default="")
     parser.addini("mockspike_record_mode", "cassette record mode", default="none")
-    parser.addini("mockspike_cassette_dir", "where cassettes live", default="tests/cassettes")
+    parser.addini(
+        "mockspike_cassette_dir", "where cassettes live (default: tests/cassettes)", default=""
+    )
     parser.addini("mockspike_strict", "fakes refuse unmatched requests", type="bool", default=False)
     parser.addini(
         "mockspike_allow_real_hosts", "let tests reach real hosts", type="bool", default=False
     )
     parser.addini(
         "mockspike_blocked_hosts", "more hosts no test may reach", type="linelist", default=[]
+    )
+    parser.addini(
+        "mockspike_block_network", "no socket beyond loopback", type="bool", default=False
+    )
+    parser.addini(
+        "mockspike_allowed_hosts",
+        "hosts allowed despite mockspike_block_network",
+        type="linelist",
+        default=[],
     )
 
 
@@ -145,16 +170,58 @@ def pytest_configure(config: pytest.Config) -> None:
         "time_scale=1.0, state=None): configure the mockspike fake of this test (keywords only; "
         "cassette=True: the test's own, <module>/<test>.json)",
     )
+    _check_ini_keys(config)
     config.stash[_STATS] = _Stats()
     config.stash[_VERDICTS] = []
     allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
         "mockspike_allow_real_hosts"
     )
+    hosts: set[str] = set()
     if not allow:
         hosts = {urlsplit(load_profile(n).base_url).hostname or "" for n in profile_names()}
         hosts |= set(config.getini("mockspike_blocked_hosts"))
         guard = config.stash[_GUARD] = _Guard(frozenset(hosts))
         guard.install()
+    block = bool(
+        config.getoption("--mockspike-block-network") or config.getini("mockspike_block_network")
+    )
+    if hosts or block:  # every other HTTP library, at the socket
+        from .network import SocketGuard
+
+        given = config.getoption("--mockspike-allowed-hosts")
+        allowed = given.split(",") if given else config.getini("mockspike_allowed_hosts")
+        sockets = config.stash[_SOCKETS] = SocketGuard(hosts, _violations.append)
+        sockets.install(block=block, allowed=allowed)
+
+
+_INI_KEYS = (
+    "mockspike_profile",
+    "mockspike_state",
+    "mockspike_record_mode",
+    "mockspike_cassette_dir",
+    "mockspike_strict",
+    "mockspike_allow_real_hosts",
+    "mockspike_blocked_hosts",
+    "mockspike_block_network",
+    "mockspike_allowed_hosts",
+)
+
+
+def _check_ini_keys(config: pytest.Config) -> None:
+    """An ini key that looks like mockspike's but is none of them (`mockspike_strikt`)
+    stops the run with the nearest one, instead of pytest's warning and a passing run."""
+    import difflib
+
+    unknown: set[str] = getattr(config, "_get_unknown_ini_keys", set)()
+    for key in sorted(unknown):
+        close = difflib.get_close_matches(key, _INI_KEYS, n=1, cutoff=0.75)
+        if key.startswith("mockspike") or close:
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "mockspike's are " + ", ".join(_INI_KEYS)
+            )
+            raise pytest.UsageError(f"mockspike: unknown ini key {key!r}; {hint}")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -167,10 +234,39 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     guard = config.stash.get(_GUARD, None)
     if guard is not None:
         guard.restore()
+    sockets = config.stash.get(_SOCKETS, None)
+    if sockets is not None:
+        sockets.restore()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands what its tests' fakes served to the controller,
+    which prints the one summary (`pytest_testnodedown`)."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        stats = session.config.stash.get(_STATS, None)
+        output["mockspike"] = {
+            "stats": vars(stats) if stats else {},
+            "verdicts": session.config.stash.get(_VERDICTS, []),
+        }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller adds up what each pytest-xdist worker's fakes served."""
+    data = getattr(node, "workeroutput", {}).get("mockspike")
+    if not data:
+        return
+    config = node.config
+    stats = config.stash[_STATS]
+    for name, value in data["stats"].items():
+        setattr(stats, name, getattr(stats, name) + value)
+    config.stash[_VERDICTS].extend(data["verdicts"])
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    verdicts = config.stash.get(_VERDICTS, [])
+    found: list[str] = config.stash.get(_VERDICTS, [])
+    verdicts = sorted(found)  # by test id: the same order under xdist
     if verdicts:
         terminalreporter.write_sep("-", "mockspike verdict")
         for line in verdicts:
@@ -261,7 +357,10 @@ def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]
         guard.install()
     _violations.clear()
     state = request.node.stash[_TEST] = _TestState()
+    sockets = request.config.stash.get(_SOCKETS, None)
     yield
+    if sockets is not None:
+        sockets.test_done()
     # every mockspike check of the test, said once (pytest would group several teardown
     # failures into one unreadable exception group)
     found = list(dict.fromkeys(_violations)) + state.problems
@@ -271,6 +370,13 @@ def _mockspike_real_host_guard(request: pytest.FixtureRequest) -> Iterator[None]
 
 
 # -- fixtures ----------------------------------------------------------------------------
+
+
+def _fail(message: str) -> NoReturn:
+    """Fail the test with `message` alone: raised inside an `except`, without the error it
+    replaces (pytest would print both, joined by "During handling of the above exception")."""
+    raise pytest.fail.Exception(message, pytrace=False) from None
+
 
 T = TypeVar("T")
 
@@ -285,9 +391,10 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
             pytrace=False,
         )
     args: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    if args.get("cassette") is True:  # the test's own cassette, as pytest-recording names it
-        args["cassette"] = f"{request.node.path.stem}/{request.node.name}"
     config = request.config
+    own = args.get("cassette") is True
+    if own:  # the test's own cassette, named as pytest-recording names it
+        args["cassette"] = _own_cassette(request)
     if args.get("profile") is None:
         args["profile"] = config.getoption("--mockspike-profile") or config.getini(
             "mockspike_profile"
@@ -298,12 +405,16 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         )
     if args.get("cassette"):
         folder = Path(
-            config.getoption("--mockspike-cassette-dir") or config.getini("mockspike_cassette_dir")
+            config.getoption("--mockspike-cassette-dir")
+            or config.getini("mockspike_cassette_dir")
+            or "tests/cassettes"
         )
         if not folder.is_absolute():
             folder = config.rootpath / folder
         name = str(args["cassette"])
         args["cassette"] = folder / (name if name.endswith(".json") else f"{name}.json")
+        if own:
+            _moved(request, folder, args["cassette"])
         if args.get("record_mode") is None:
             args["record_mode"] = config.getoption("--mockspike-record-mode") or config.getini(
                 "mockspike_record_mode"
@@ -320,9 +431,55 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         return Settings.build(**args)
     except UnknownOption as exc:
         unknown = ", ".join(sorted(exc.names))
-        pytest.fail(f"mockspike marker: unknown argument(s) {unknown}; {exc.hint}", pytrace=False)
+        _fail(f"mockspike marker: unknown argument(s) {unknown}; {exc.hint}")
     except (TypeError, ValueError) as exc:
-        pytest.fail(f"mockspike: {exc}", pytrace=False)
+        _fail(f"mockspike: {exc}")
+
+
+_UNSAFE = str.maketrans({c: "-" for c in "<>?%*:|\"'/\\"})
+"""Characters pytest-recording replaces in a cassette's name (unsafe in file names)."""
+
+
+def _own_cassette(request: pytest.FixtureRequest) -> Path:
+    """`cassette=True`'s file, as pytest-recording names it: `cassettes/<module>/` beside
+    the test module, `Class.test[id]` with unsafe characters replaced by `-`. With a cassette
+    dir set (option or ini), the module's path under the rootdir is kept inside it."""
+    node = request.node
+    name = f"{request.cls.__name__}.{node.name}" if request.cls else node.name
+    module = Path(node.path)
+    config = request.config
+    chosen = config.getoption("--mockspike-cassette-dir") or config.getini("mockspike_cassette_dir")
+    if chosen:
+        folder = Path(chosen)
+        if not folder.is_absolute():
+            folder = config.rootpath / folder
+        try:
+            relative = module.with_suffix("").relative_to(config.rootpath)
+        except ValueError:
+            relative = Path(module.stem)
+        return folder / relative / f"{name.translate(_UNSAFE)}.json"
+    return module.parent / "cassettes" / module.stem / f"{name.translate(_UNSAFE)}.json"
+
+
+def _moved(request: pytest.FixtureRequest, folder: Path, path: Path) -> None:
+    """Fail, saying how to move it, when the test's cassette is still where mockspike 0.x
+    named it (`<cassette dir>/<module stem>/<test>.json`) and not yet at its new path."""
+    old = folder / request.node.path.stem / f"{request.node.name}.json"
+    if old != path and old.exists() and not path.exists():
+        pytest.fail(
+            f"mockspike: cassette=True now names {_shown(path, request)} (as pytest-recording "
+            f"does: beside the test module, class included); this test's cassette is still at "
+            f"{_shown(old, request)}. Move it:\n  mkdir -p {_shown(path.parent, request)} && "
+            f"git mv '{_shown(old, request)}' '{_shown(path, request)}'",
+            pytrace=False,
+        )
+
+
+def _shown(path: Path, request: pytest.FixtureRequest) -> str:
+    try:
+        return str(path.relative_to(request.config.rootpath))
+    except ValueError:
+        return str(path)
 
 
 def _finish(request: pytest.FixtureRequest, name: str, fake: MockSpike, settings: Settings) -> None:
@@ -357,13 +514,14 @@ def _problems(name: str, fake: MockSpike, settings: Settings, state: _TestState)
             + "\n  ".join(f"{r.describe()} (matched {r.unanswered} request(s))" for r in silent)
             + "\n(chain .reply(...), .fail(...) or .fault(...) to the on(...))"
         )
-    unused = [r.describe() for r in fake.rules if not r.used and r.responses]
+    never = [r for r in fake.rules if not r.used and r.responses]
+    unused = [r.describe() for r in never]
     if unused and settings.assert_all_used and not fake.requests:
         problems.append(_no_requests(name, unused, state))
     elif unused and settings.assert_all_used:
         problems.append(
             "mockspike: scripted replies were never used:\n  "
-            + "\n  ".join(unused)
+            + "\n  ".join(f"{r.describe()}{_why_unused(r, fake)}" for r in never)
             + "\n(mark the test @pytest.mark.mockspike(assert_all_used=False) if that is fine)"
         )
     if settings.strict and settings.assert_all_matched:
@@ -379,6 +537,27 @@ def _problems(name: str, fake: MockSpike, settings: Settings, state: _TestState)
     if misses:
         problems.append("\n".join(misses))
     return problems
+
+
+def _why_unused(rule: Any, fake: MockSpike) -> str:
+    """Why no request used `rule`, as strict mode says it: the closest Messages request and
+    what did not match, or the rule that answered it first."""
+    asked = [e for e in fake.requests if e.endpoint == "messages" and isinstance(e.body, dict)]
+    if not asked:
+        return ": no request to /v1/messages reached the fake"
+    try:
+        entry, mismatches = min(
+            ((e, rule.mismatches(e.body)) for e in asked), key=lambda pair: len(pair[1])
+        )
+    except Exception:  # a where= predicate that raises: said by the fake-error check
+        return ""
+    if mismatches:
+        return f": the closest request, #{entry.number}, did not match: " + "; ".join(mismatches)
+    if entry.status >= 400 and entry.rule is None:
+        error = entry.error["message"] if entry.error else entry.status
+        return f": request #{entry.number} matched, but was refused before any rule ({error})"
+    by = entry.rule or "the synthetic default"
+    return f": request #{entry.number} matched, but {by} answered it first"
 
 
 def _no_requests(name: str, unused: list[str], state: _TestState) -> str:
@@ -408,6 +587,16 @@ def _no_requests(name: str, unused: list[str], state: _TestState) -> str:
     )
 
 
+def _recording(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """A cassette that records reaches its upstream: its host resolves during this test."""
+    cassette = settings.cassette
+    sockets = request.config.stash.get(_SOCKETS, None)
+    if sockets is None or cassette is None or cassette.upstream is None:
+        return
+    if cassette.record_mode.value != "none":
+        sockets.record_from((urlsplit(cassette.upstream).hostname or "").lower())
+
+
 def _start(make: Callable[[], T]) -> T:
     """`make()`, a cassette that cannot be used failing the test in one sentence."""
     from ..cassettes.format import CassetteError
@@ -415,7 +604,7 @@ def _start(make: Callable[[], T]) -> T:
     try:
         return make()
     except CassetteError as exc:
-        pytest.fail(f"mockspike: {exc}", pytrace=False)
+        _fail(f"mockspike: {exc}")
 
 
 @pytest.fixture
@@ -424,6 +613,7 @@ def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
     from ..mock import MockSpike
 
     settings = _settings(request)
+    _recording(request, settings)
     fake = _start(lambda: MockSpike.from_settings(settings))
     request.node.stash[_TEST].fakes["mockspike"] = fake
     yield fake
@@ -484,7 +674,7 @@ def _mockspike_servers() -> Iterator[Callable[[str, str | None], MockSpike]]:
                 try:
                     fake = MockSpike(profile, state=state)
                 except ConnectionError as exc:  # a Redis that cannot be reached
-                    pytest.fail(f"mockspike: {exc}", pytrace=False)
+                    _fail(f"mockspike: {exc}")
                 stack.callback(fake.close)  # after the server stops
                 stack.enter_context(fake.serve())
                 servers[name] = fake
@@ -514,6 +704,7 @@ def mockspike_server(
     processes: resetting it then resets theirs."""
 
     settings = _settings(request)
+    _recording(request, settings)
     state = settings.state or _server_state(request.config)
     fake = _mockspike_servers(settings.profile, state)
     turn = getattr(fake.engine.state, "turn", None)  # a shared state: one test at a time

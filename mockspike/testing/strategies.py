@@ -345,13 +345,14 @@ def message_requests(
     *,
     model: str | None = None,
     stream: bool | None = None,
-    tools: bool | list[dict[str, Any]] | None = None,
+    tools: bool | list[dict[str, Any] | str] | None = None,
     max_tokens: int | SearchStrategy[int] | None = None,
     profile: str = "bytespike",
 ) -> dict[str, Any]:
     """A `POST /v1/messages` body the profile accepts. Each keyword narrows the draw:
     `model=` a name, `stream=` True/False, `tools=` True (always some), False (never) or a
-    list, `max_tokens=` an int or a strategy."""
+    list of tool names (as `replies(tools=...)` takes) or definitions, `max_tokens=` an int
+    or a strategy."""
     prof = load_profile(profile)
     resolved, name = (prof.model(model), model) if model else draw(_models(prof))
     tool_list = _tools_for(draw, tools)
@@ -431,9 +432,22 @@ def _lead_tool_loop_with_thinking(turns: list[dict[str, Any]]) -> None:
     turns[-2]["content"] = [thought, *turns[-2]["content"]]
 
 
-def _tools_for(draw: st.DrawFn, tools: bool | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    if isinstance(tools, list):
-        return tools
+def _tools_for(
+    draw: st.DrawFn, tools: bool | list[dict[str, Any] | str] | None
+) -> list[dict[str, Any]]:
+    if isinstance(tools, (str, dict)):
+        tools = [tools]
+    if isinstance(tools, (list, tuple)):
+        out = []
+        for tool in tools:
+            if isinstance(tool, str):  # a name: a drawn definition of that name
+                tool = {**draw(_tool_lists(min_size=1, max_size=1))[0], "name": tool}
+            elif not isinstance(tool, dict):
+                raise TypeError(
+                    f"message_requests(tools=...) takes tool names or definitions, not {tool!r}"
+                )
+            out.append(tool)
+        return out
     if tools is None:
         tools = draw(st.booleans())
     return draw(_tool_lists()) if tools else []
@@ -677,16 +691,21 @@ _STOP_REASONS = STOP_REASONS
 
 
 @st.composite
-def replies(draw: st.DrawFn, *, tools: list[str] | None = None) -> Reply:
+def replies(draw: st.DrawFn, *, tools: list[str] | str | None = None) -> Reply:
     """A reply the API could send: every block kind (text with citations, `tool_use` of
-    `tools` by name if given, thinking, server-tool turns, MCP, container uploads), every
-    stop reason (a refusal with its `stop_details`), usage with and without cache fields.
-    A `tool_use` turn, which a client sends back with its results, carries thinking, text
-    and its tool calls; server-tool turns and citations come with the other stop reasons."""
-    stop_reason = draw(st.sampled_from(_STOP_REASONS))
+    `tools` by name, thinking, server-tool turns, MCP, container uploads), every stop reason
+    (a refusal with its `stop_details`), usage with and without cache fields. A `tool_use`
+    turn, which a client sends back with its results, carries thinking, text and its tool
+    calls; server-tool turns and citations come with the other stop reasons. Without
+    `tools`, no `tool_use` turn is drawn: the API calls only tools a request offers, and the
+    fake refuses a `tool_use` reply to a request that offered none."""
+    if isinstance(tools, str):
+        tools = [tools]
+    reasons = _STOP_REASONS if tools else [r for r in _STOP_REASONS if r != "tool_use"]
+    stop_reason = draw(st.sampled_from(reasons))
     blocks = draw(reply_blocks(server_tools=stop_reason != "tool_use"))
     if stop_reason == "tool_use":
-        names = tools or [draw(_TOOL_NAME)]
+        names = list(tools or ())
         for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=2)):
             blocks.append(
                 {

@@ -39,7 +39,7 @@ def test_flat_options_build_the_cassette_settings(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"record_mode": "sometimes"}, "record mode is one of none, once, new_episodes, all"),
+        ({"record_mode": "sometimes"}, "record mode is one of none, once, new_episodes, rewrite"),
         ({"replay_timing": "slow"}, "replay timing is one of instant, recorded"),
     ],
 )

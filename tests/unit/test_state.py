@@ -41,7 +41,7 @@ def test_a_rule_with_times_is_claimed_that_many_times_in_sequence() -> None:
         [{"type": "text", "text": t}] for t in ("a", "b", "b")
     ]
     assert answers[3] is None
-    assert rule.calls == 3
+    assert rule.call_count == 3
 
 
 def test_an_unknown_state_url_is_a_clear_error() -> None:

@@ -89,7 +89,7 @@ async def _state(fake: MockSpike, request: Request) -> Any:
         "strict": fake.engine.strict,
         "cassette": str(fake.cassette.path) if fake.cassette is not None else None,
         "rules": [
-            {"number": r.number, "rule": r.describe(), "calls": r.calls, "times": r.times}
+            {"number": r.number, "rule": r.describe(), "calls": r.call_count, "times": r.times}
             for r in fake.rules
         ],
         "scripts": [w.status.to_json() for w in fake.watchers],

@@ -55,10 +55,10 @@ function row(e) {
   const tr = el("tr", { className: [e.status >= 400 || e.status === 0 ? "error" : "", isMiss(e) ? "miss" : ""].join(" ").trim() },
     el("td", { textContent: e.number }),
     el("td", { textContent: e.method }),
-    el("td", { textContent: e.path }),
+    el("td", { className: "path", textContent: e.path }),
     el("td", { className: "dialect", textContent: e.dialect || "anthropic" }),
     el("td", { className: "status", textContent: e.status || "dropped" }),
-    el("td", { textContent: e.model || "" }),
+    el("td", { className: "model", textContent: e.model || "" }),
     el("td", { textContent: tokens }),
     el("td", { textContent: e.credits ? e.credits.toFixed(4) : "" }),
     el("td", { textContent: (e.duration * 1000).toFixed(1) }),
@@ -173,7 +173,37 @@ async function reload() {
   scheduleState();
 }
 
+// Headless tools (a HeadlessChrome user agent, or navigator.webdriver: Playwright, WebDriver,
+// `chromium --headless --screenshot`) poll the
+// state every second instead: an event stream is a request that never ends, and
+// `--virtual-time-budget` (and "network idle" waits) would wait on it forever. `?live=stream`
+// or `?live=poll` in the page's URL chooses either.
+let seenTotals = null;
+
+async function poll() {
+  try {
+    const state = await getJSON("state");
+    $("live").textContent = "live";
+    $("live").classList.remove("off");
+    const totals = JSON.stringify(state.totals);
+    if (totals !== seenTotals) {
+      seenTotals = totals;
+      await reload();
+    }
+  } catch (_) {
+    $("live").textContent = "offline";
+    $("live").classList.add("off");
+  }
+  setTimeout(poll, 1000);
+}
+
 function connect() {
+  const chosen = new URLSearchParams(location.search).get("live");
+  const headless = navigator.webdriver || /Headless/.test(navigator.userAgent);
+  if (chosen === "poll" || (chosen !== "stream" && headless)) {
+    poll();
+    return;
+  }
   const source = new EventSource(API + "events");
   source.addEventListener("open", () => {
     $("live").textContent = "live";
