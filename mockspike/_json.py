@@ -79,11 +79,12 @@ def _shallow(value: Any) -> bool:
 
 
 def loads_or_text(raw: bytes) -> Any:
-    """The parsed JSON, the text when it is not JSON, None when empty (recorded bodies)."""
+    """The parsed JSON, the text when it is not JSON (or nests deeper than `MAX_DEPTH`:
+    kept as text, every later stage can write it), None when empty (recorded bodies)."""
     if not raw:
         return None
     try:
-        return orjson.loads(raw)
+        return loads(raw)
     except orjson.JSONDecodeError:
         return raw.decode("utf-8", "replace")
 

@@ -199,6 +199,11 @@ def test_a_full_disk_passes_the_answer_through_and_keeps_the_cassette(
 REQUEST = {"method": "POST", "path": "/v1/messages", "body": {}}
 
 
+def with_headers(headers: dict[str, str]) -> dict[str, Any]:
+    """An interaction whose response has `headers` (as a hand edit might leave them)."""
+    return {"request": REQUEST, "response": {"status": 200, "headers": headers, "body": {}}}
+
+
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
@@ -231,6 +236,23 @@ REQUEST = {"method": "POST", "path": "/v1/messages", "body": {}}
             "interaction 0 (response.events.0): 'event', 'data' is missing",
         ),
         ({"version": 1, "interactions": {}}, "interactions: must be a list, not {}"),
+        (
+            {"version": 1, "interactions": [with_headers({"x-split": "a\r\nset-cookie: b"})]},
+            'interaction 0 (response.headers.x-split): the header value "a\\r\\nset-cookie: b" '
+            "must be one line of latin-1 text (no CR, LF or other control characters, no "
+            "character beyond U+00FF)",
+        ),
+        (
+            {"version": 1, "interactions": [with_headers({"x-name": "Zoë ✓"})]},
+            'interaction 0 (response.headers.x-name): the header value "Zoë ✓" must be one '
+            "line of latin-1 text (no CR, LF or other control characters, no character "
+            "beyond U+00FF)",
+        ),
+        (
+            {"version": 1, "interactions": [with_headers({"x spaced": "v"})]},
+            'interaction 0 (response.headers): the header name "x spaced" is not an HTTP '
+            "token (letters, digits and !#$%&'*+-.^_`|~, no spaces)",
+        ),
     ],
 )
 def test_a_cassette_of_the_wrong_shape_is_refused_at_load(

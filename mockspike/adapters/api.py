@@ -12,15 +12,17 @@ dropped or cut connection closed under the client.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
 
 from ..core.engine import Engine
-from ..core.wire import StreamBreak, WireResponse
+from ..core.wire import StreamBreak, WireRequest, WireResponse
 from . import delivery
 from .bounds import Bodies
+from .guard import Access, Refusal, api_refusal, envelope
 from .scope import raw_headers, wire_request
 
 Scope = MutableMapping[str, Any]
@@ -31,15 +33,20 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 PREFIX = "/v1/"
+GUARDED = ("/v1/files", "/v1/messages/batches/")
+"""Paths whose reads the Host rule may refuse (see `guard.api_refusal`)."""
 
 
 class App:
     """The server's ASGI app: `/v1/*` answered here, the rest by `other`."""
 
-    def __init__(self, engine: Engine, bodies: Bodies, other: ASGIApp) -> None:
+    def __init__(
+        self, engine: Engine, bodies: Bodies, other: ASGIApp, access: Access | None = None
+    ) -> None:
         self.engine = engine
         self.bodies = bodies
         self.other = other
+        self.access = access or Access()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -50,6 +57,11 @@ class App:
         ):
             await self.other(scope, receive, send)
             return
+        refused = self._refusal(scope)
+        if refused is not None:
+            for message in envelope(*refused):
+                await send(message)
+            return
         try:
             await self._answer(scope, receive, send)
         except ConnectionAbortedError:  # a drop where the transport is out of reach
@@ -57,14 +69,51 @@ class App:
         except OSError:  # the client went away: nothing more to answer
             return
 
+    def _refusal(self, scope: Scope) -> Refusal | None:
+        """The Host rule for stored content and credentialed forwarding (`guard.py`)."""
+        front = self.engine.front
+        spends = front is not None and front.credentialed
+        method, path = scope["method"], scope["path"]
+        if not spends and (method not in ("GET", "HEAD") or not path.startswith(GUARDED)):
+            return None  # the hot path: one check
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        server = scope.get("server")
+        if not host and server:
+            host = f"{server[0]}:{server[1]}"
+        return api_refusal(
+            self.access, method=method, path=path, host=host, spends_credentials=spends
+        )
+
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         engine = self.engine
         method, path = scope["method"], scope["path"]
         body = await self.bodies.read(scope, receive, send, engine.body_limit(method, path))
         if body is None:
             return  # refused (answered) or the client left
+        request = wire_request(scope, body)
+        if not engine.blocking:
+            await self._respond(request, body, receive, send)
+            return
+        # a recording waits on the network: a client that hangs up ends that wait
+        request.gone = threading.Event()
+        failed: Exception | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(_watch_for_hang_up, receive, request.gone)
+            try:
+                await self._respond(request, body, receive, send)
+            except Exception as exc:  # raised as itself, not wrapped in a group
+                failed = exc
+            finally:
+                group.cancel_scope.cancel()
+        if failed is not None:
+            raise failed
+
+    async def _respond(
+        self, request: WireRequest, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        engine = self.engine
         try:
-            result = await engine.handle_async(wire_request(scope, body))
+            result = await engine.handle_async(request)
             if result.delay:
                 result = await watch_while_waiting(result, receive)
             if result.drop:
@@ -75,6 +124,12 @@ class App:
                 await _send_stream(send, receive, result)
         finally:
             self.bodies.release(body)
+
+
+async def _watch_for_hang_up(receive: Receive, gone: threading.Event) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
 
 
 async def watch_while_waiting(result: WireResponse, receive: Receive) -> WireResponse:

@@ -68,16 +68,14 @@ def create_app(fake: MockSpike) -> App:
     bodies = Bodies(settings.bounds, too_large)
     handlers = {HTTPException: _http_error}
     other = Starlette(routes=routes, exception_handlers=handlers)
-    guarded = Guard(
-        BodyReader(other, bodies, body_limit=engine.body_limit),
-        access=Access.of(
-            settings.admin_token,
-            settings.allowed_hosts,
-            open=settings.admin_open,
-            loopback_free=settings.admin_loopback,
-        ),
+    access = Access.of(
+        settings.admin_token,
+        settings.allowed_hosts,
+        open=settings.admin_open,
+        loopback_free=settings.admin_loopback,
     )
-    return App(engine, bodies, guarded)
+    guarded = Guard(BodyReader(other, bodies, body_limit=engine.body_limit), access=access)
+    return App(engine, bodies, guarded, access)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

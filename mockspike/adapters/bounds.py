@@ -3,7 +3,10 @@ memory bounds, so no request can freeze the fake or exhaust its memory.
 
 - A request's line and headers must arrive within `header_timeout` of the connection
   opening (or of the previous response); a slowloris client trickling bytes is cut then.
-  Headers are at most `max_header_bytes`.
+  Headers are at most `max_header_bytes` on either HTTP stack: h11 bounds them itself
+  (`h11_max_incomplete_event_size`); on httptools, which has no such bound, the protocol
+  counts the bytes of a head still incomplete and answers 431 past the bound (httptools
+  buffers at most one more read).
 - A request's body must arrive whole within `body_timeout` (408), be at most the profile's
   body limit (413), and fit in the server-wide `max_bytes_in_flight` (503); a never-ending
   chunked upload is cut at whichever comes first. A client hanging up mid-upload just ends
@@ -74,6 +77,39 @@ def protocol_class(bounds: Bounds, base: type[Any] | None = None) -> type[asynci
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
             super().connection_lost(exc)
+
+        if hasattr(base, "on_headers_complete"):  # httptools: bound the head ourselves
+            _head_bytes = 0
+            _in_head = True
+
+            def data_received(self, data: bytes) -> None:
+                if self.transport.is_closing():
+                    return
+                in_head = self._in_head
+                super().data_received(data)
+                if not (in_head and self._in_head):
+                    self._head_bytes = 0
+                    return
+                self._head_bytes += len(data)
+                if self._head_bytes > bounds.max_header_bytes:
+                    self.transport.write(
+                        _raw_envelope(
+                            431,
+                            "Request Header Fields Too Large",
+                            "invalid_request_error",
+                            f"mockspike: the request line and headers are over "
+                            f"{bounds.max_header_bytes:,} bytes",
+                        )
+                    )
+                    self.transport.close()
+
+            def on_headers_complete(self) -> None:
+                self._in_head = False
+                super().on_headers_complete()
+
+            def on_message_complete(self) -> None:
+                self._in_head = True
+                super().on_message_complete()
 
         def send_400_response(self, msg: str) -> None:
             self.transport.write(

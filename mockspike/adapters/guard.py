@@ -17,7 +17,15 @@ So, before any admin route runs:
   (a choice the user makes, printed by `mockspike serve`);
 - a write with no body and no content type (`curl -X POST …/reset`) is served: a page cannot
   send one without an `Origin`, which is checked above;
-- `GET /_mockspike/health` needs no token (it says only that the fake is up).
+- `GET /_mockspike/health` needs no token (it says only that the fake is up);
+- beyond the admin API, the same Host rule holds for what a rebinding page could read or
+  spend: stored files and batch results (`GET /v1/files…`, `GET …/batches/{id}/results`)
+  and every request a recorder would forward with credentials taken from its upstream URL
+  (`api_refusal`). Messages, models and the rest stay reachable under any name (a fake
+  behind a proxy or a container's service name);
+- no page may frame an answer (clickjacking: a near-invisible frame of the dashboard and
+  one click): every answer under the prefix says `X-Frame-Options: DENY` and
+  `Content-Security-Policy: frame-ancestors 'none'`.
 
 The decisions are pure functions; `Guard` is the ASGI wrapper that applies them.
 """
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +49,12 @@ ADMIN_PREFIX = "/_mockspike/"
 ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"
 JSON = "application/json"
 _READS = frozenset({"GET", "HEAD"})
+
+FRAME_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+)
+"""On every admin answer: no page, of any origin, may show it in a frame."""
 
 Refusal = tuple[int, str, str]
 """An HTTP status, the envelope's error type, and a message saying what to do."""
@@ -186,6 +201,31 @@ def refusal(
     return None
 
 
+_HOST_BOUND_READS = re.compile(r"^/v1/files(/|$)|^/v1/messages/batches/[^/]+/results$")
+
+
+def api_refusal(
+    access: Access, *, method: str, path: str, host: str, spends_credentials: bool
+) -> Refusal | None:
+    """Why an API request under `host` is refused, or None: stored files and batch results,
+    and requests forwarded with the upstream URL's credentials (`spends_credentials`),
+    answer only under the server's own names, as the admin API does."""
+    reads_stored = method in _READS and _HOST_BOUND_READS.match(path) is not None
+    if not (reads_stored or spends_credentials) or host_allowed(host, access):
+        return None
+    what = (
+        "stored files and batch results answer"
+        if reads_stored
+        else "a recorder forwards requests with its upstream's credentials"
+    )
+    return (
+        403,
+        "permission_error",
+        f"mockspike: refused the Host {host_name(host)!r}: {what} only under the server's own "
+        "names (IP addresses, localhost); add a name with --allowed-host (allowed_hosts=)",
+    )
+
+
 HEALTH_PATH = ADMIN_PREFIX + "health"
 TOKEN_COOKIE = "mockspike_admin_token"
 
@@ -254,6 +294,12 @@ class Guard:
         if scope["type"] != "http" or not scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
+
+        async def unframed(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *FRAME_HEADERS]}
+            await send(message)
+
         headers = scope_headers(scope)
         server = scope.get("server")
         client = scope.get("client")
@@ -274,10 +320,10 @@ class Guard:
                 await send(message)
             return
         if refused is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, unframed)
             return
         for message in envelope(*refused):
-            await send(message)
+            await unframed(message)
 
 
 def _query_token(scope: Any) -> str | None:

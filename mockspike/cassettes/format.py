@@ -229,6 +229,13 @@ class Cassette:
             self._cursor[key] = turn + 1
             return positions[min(turn, len(positions) - 1)]
 
+    def has_turn(self, request: dict[str, Any], repeat_last: bool = True) -> bool:
+        """Whether `take_position` would find an interaction now (taking none)."""
+        key = self.key(request)
+        with self._lock:
+            positions = self._index.get(key) or []
+            return bool(positions) and (repeat_last or self._cursor[key] < len(positions))
+
     def closest(self, request: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
         """The recorded request most like this one, and how they differ (a few lines)."""
         best: tuple[int, dict[str, Any] | None, list[str]] = (1 << 30, None, [])

@@ -8,6 +8,8 @@ request untouched (its own key included, which never reaches the file).
 from __future__ import annotations
 
 import logging
+import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,8 @@ from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from ..render import sse
 from ..settings import CassetteOptions, RecordMode, ReplayTiming
 from .format import HOP_HEADERS, Cassette, CassetteError, request_record
-from .upstream import MAX_RECORDINGS, QUEUE_TIMEOUT, Flight, Upstream
+from .storage import HEADER_NAME, HEADER_VALUE, check_shape
+from .upstream import MAX_ANSWER_BYTES, MAX_RECORDINGS, QUEUE_TIMEOUT, Flight, Upstream, watching
 
 log = logging.getLogger("mockspike")
 
@@ -82,6 +85,18 @@ class Recorder:
     def blocking(self) -> bool:
         """True when answering may wait on the network (adapters then use a thread)."""
         return self.records and self.upstream is not None
+
+    @property
+    def credentialed(self) -> bool:
+        return self.records and self._upstream is not None and self._upstream.credentialed
+
+    def forwards(self, request: WireRequest) -> bool:
+        if not self.records or self.upstream is None:
+            return False
+        if not self.replays:
+            return True
+        record = request_record(request.method, request.path, request.headers, request.body)
+        return not self.cassette.has_turn(record, repeat_last=False)
 
     def describe(self) -> str:
         return f"cassette {self.cassette.path}"
@@ -157,16 +172,15 @@ class Recorder:
     ) -> WireResponse:
         assert self._upstream is not None
         start = time.monotonic()
-        flight = self._upstream.send(request)
+        flight = self._upstream.send(request, request.gone)
         upstream = flight.response
-        headers = {
-            k.lower(): v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS
-        }
+        headers = _headers_of(upstream)
         if headers.get("content-type", "").startswith("text/event-stream"):
-            recording = _Recording(self, flight, record, headers, start, entry)
+            recording = _Recording(self, flight, record, headers, start, entry, request.gone)
             return WireResponse(upstream.status_code, headers, blocking=True, stream=recording)
         try:
-            raw = upstream.read()
+            with watching(request.gone):
+                raw = self._read_bounded(upstream)
         except httpx.HTTPError as exc:
             raise self._upstream_broke(exc) from None
         finally:
@@ -180,6 +194,24 @@ class Recorder:
         self.keep(record, response, entry)
         return WireResponse(upstream.status_code, headers, raw)
 
+    def _read_bounded(self, upstream: httpx.Response) -> bytes:
+        """The body, decoded, up to `MAX_ANSWER_BYTES` (past it: a 502, nothing kept)."""
+        parts: list[bytes] = []
+        size = 0
+        for part in upstream.iter_bytes():
+            size += len(part)
+            if size > MAX_ANSWER_BYTES:
+                message = (
+                    f"mockspike recorder: the upstream {self.upstream}'s answer is over "
+                    f"{MAX_ANSWER_BYTES:,} bytes decoded (content-encoding "
+                    f"{upstream.headers.get('content-encoding', 'none')!r}); it was cut, not "
+                    "passed on or recorded"
+                )
+                log.warning(message)
+                raise ApiError(502, message)
+            parts.append(part)
+        return b"".join(parts)
+
     def _upstream_broke(self, exc: httpx.HTTPError) -> ApiError:
         assert self._upstream is not None
         message = self._upstream.hide(f"{type(exc).__name__}: {exc}")
@@ -190,7 +222,22 @@ class Recorder:
 
     def keep(self, record: dict[str, Any], response: dict[str, Any], entry: Entry | None) -> None:
         """Add the interaction and save. A failed save never fails the answer: it is logged
-        and noted on the journal entry; the interaction stays in memory for the next save."""
+        and noted on the journal entry; the interaction stays in memory for the next save.
+        An interaction the cassette's own shape check would refuse is not kept at all (so
+        the file never becomes one that `mockspike cassette` tools refuse)."""
+        try:
+            check_shape(
+                {"version": 1, "interactions": [{"request": record, "response": response}]}, ""
+            )
+        except CassetteError as exc:
+            message = (
+                f"mockspike recorder: not recorded in {self.cassette.path}: the upstream's "
+                f"answer would make it {str(exc).removeprefix(': ')}"
+            )
+            log.error(message)
+            if entry is not None:
+                entry.cassette_error = message
+            return
         self.cassette.add(record, response)
         try:
             self.cassette.save()
@@ -223,12 +270,15 @@ class _Recording:
         headers: dict[str, str],
         start: float,
         entry: Entry | None,
+        gone: threading.Event | None,
     ) -> None:
         self._recorder, self._flight, self._record = recorder, flight, record
+        self._gone = gone
         self._headers, self._start, self._entry = headers, start, entry
         self._chunks = flight.response.iter_bytes()
         self._parser = sse.EventParser()
         self._events: list[dict[str, Any]] = []
+        self._size = 0
         self._kept = False
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -236,7 +286,8 @@ class _Recording:
 
     def __next__(self) -> Chunk:
         try:
-            chunk = next(self._chunks)
+            with watching(self._gone):
+                chunk = next(self._chunks)
         except StopIteration:
             self._flight.close()
             self._keep()
@@ -245,6 +296,16 @@ class _Recording:
             self._flight.close()
             self._recorder._upstream_broke(exc)
             raise StreamBreak from None
+        self._size += len(chunk)
+        if self._size > MAX_ANSWER_BYTES:  # a bomb: cut it, record nothing
+            self._flight.close()
+            log.warning(
+                "mockspike recorder: the upstream %s's stream is over %s bytes decoded; "
+                "it was cut and not recorded",
+                self._recorder.upstream,
+                f"{MAX_ANSWER_BYTES:,}",
+            )
+            raise StreamBreak
         t = round(time.monotonic() - self._start, 4)
         self._events += [
             {"t": t, "event": name, "data": data} for name, data in self._parser.feed(chunk)
@@ -267,6 +328,24 @@ class _Recording:
 
     def close(self) -> None:
         self._flight.close()
+
+
+_TOKEN = re.compile(HEADER_NAME)
+_LINE = re.compile(HEADER_VALUE)
+
+
+def _headers_of(upstream: httpx.Response) -> dict[str, str]:
+    """The upstream's headers as HTTP carries them: bytes read as latin-1, so a UTF-8 value
+    goes back to the client (and into the cassette) byte for byte; hop-by-hop headers, and
+    any a cassette could not hold (a name that is no token, a control character), left out;
+    a repeated name joined with commas."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in upstream.headers.raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        if name in HOP_HEADERS or not _TOKEN.match(name) or not _LINE.match(value):
+            continue
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
 
 
 def missing(path: Path) -> str:

@@ -139,6 +139,16 @@ def _problem(error: ValidationError) -> str:
         return f"must be {names}, not {_short(found)}"
     if kind in ("minimum", "maximum"):
         return f"{_short(found)} is out of range ({kind} {expected})"
+    if kind == "pattern" and expected == HEADER_NAME:
+        return (
+            f"the header name {_short(found)} is not an HTTP token (letters, digits and "
+            "!#$%&'*+-.^_`|~, no spaces)"
+        )
+    if kind == "pattern" and expected == HEADER_VALUE:
+        return (
+            f"the header value {_short(found)} must be one line of latin-1 text (no CR, LF "
+            "or other control characters, no character beyond U+00FF)"
+        )
     if kind == "pattern":
         return f"{_short(found)} must match {expected}"
     if kind == "minLength":
@@ -146,6 +156,11 @@ def _problem(error: ValidationError) -> str:
     if kind == "const":
         return f"must be {_short(expected)}, not {_short(found)}"
     return error.message[:200]
+
+
+HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+HEADER_VALUE = "^[\\t\\x20-\\x7e\\x80-\\xff]*$"
+"""The schema's patterns for header names and values (`cassette.schema.json`)."""
 
 
 def _short(value: Any) -> str:

@@ -17,6 +17,12 @@ Answering a request is the engine's business (`Runner`); this module only decide
 Where batches are kept is the state's (`BatchStorage`): `BatchStore` in this process, or
 `gateway/redis_stores.py` in Redis, where every change of a batch holds a lock so two
 processes never answer the same request twice.
+
+Requests are answered in slices of `SLICE`: before a slice, the batch notes it as claimed
+(`claimed`) and its store's `checkpoint` saves that (in Redis, and renews the lock's lease).
+A process that dies mid-slice thus leaves a claim without results: whoever advances the
+batch next ends those requests `errored` (saying why) instead of answering them again, so
+no request is answered, journaled or billed twice.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from typing import Any, Protocol
 
 from .. import _json
 from .._ids import random_id
-from ..contract.errors import ApiError
+from ..contract.errors import ApiError, error_body
 from ..gateway.limits import rfc3339
 
 MAX_REQUESTS = 100_000
@@ -40,6 +46,12 @@ EXPIRY_SECONDS = 24 * 3600
 RETENTION_SECONDS = 29 * 24 * 3600
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 OUTCOMES = ("succeeded", "errored", "canceled", "expired")
+SLICE = 100
+"""Requests answered between two checkpoints of a batch (see the module's doc)."""
+LOST = (
+    "mockspike: the process answering this request stopped before it saved the answer; "
+    "the request was not answered again, so that nothing is answered or billed twice"
+)
 
 Runner = Callable[[str, dict[str, Any]], dict[str, Any]]
 """Answers one request (`custom_id`, `params`): its `result` (`succeeded` or `errored`)."""
@@ -86,7 +98,13 @@ class Batch:
     cancel_initiated_at: float | None = None
     ended_at: float | None = None
     archived: bool = False
+    claimed: int = 0
+    """Requests claimed for answering (`answered` up to here: a slice in progress)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    checkpoint: Callable[[Batch], None] | None = field(default=None, repr=False, compare=False)
+    """Set by a store that keeps the batch elsewhere: saves it before each slice."""
+    stale: bool = field(default=False, repr=False, compare=False)
+    """A copy as last saved while another process changes it: shown, never advanced."""
 
     @property
     def expires_at(self) -> float:
@@ -132,6 +150,8 @@ class Batch:
     def advance(self, now: float, run: Runner) -> None:
         """Answer what is due by `now`, then end, expire or archive as the time says (call
         it inside `BatchStorage.changing`)."""
+        if self.stale:
+            return
         if self.ended_at is None:
             self._process(now, run)
         if not self.archived and now >= self.created_at + RETENTION_SECONDS:
@@ -143,13 +163,28 @@ class Batch:
         stop = min(now, self.expires_at)
         if self.cancel_initiated_at is not None:
             stop = min(stop, self.cancel_initiated_at)
-        for item in self.items[self.answered : self._due(stop)]:
-            assert item.params is not None
-            result = run(item.custom_id, item.params)
-            item.outcome = result["type"]
-            item.line = _json.dumps({"custom_id": item.custom_id, "result": result}) + b"\n"
-            item.params = None
-            self.answered += 1
+        if self.claimed > self.answered:  # a process died mid-slice: never answer twice
+            lost = {
+                "type": "errored",
+                "error": error_body("api_error", LOST, random_id("req_011C", 20)),
+            }
+            for item in self.items[self.answered : self.claimed]:
+                item.outcome = "errored"
+                item.line = _json.dumps({"custom_id": item.custom_id, "result": lost}) + b"\n"
+                item.params = None
+            self.answered = self.claimed
+        due = self._due(stop)
+        while self.answered < due:
+            self.claimed = min(due, self.answered + SLICE)
+            if self.checkpoint is not None:
+                self.checkpoint(self)
+            for item in self.items[self.answered : self.claimed]:
+                assert item.params is not None
+                result = run(item.custom_id, item.params)
+                item.outcome = result["type"]
+                item.line = _json.dumps({"custom_id": item.custom_id, "result": result}) + b"\n"
+                item.params = None
+                self.answered += 1
         if self.answered == len(self.items):
             done = self.created_at + self.settings.processing_seconds
             if self.cancel_initiated_at is not None:
@@ -216,6 +251,7 @@ class Batch:
             "cancel_initiated_at": self.cancel_initiated_at,
             "ended_at": self.ended_at,
             "archived": self.archived,
+            "claimed": self.claimed,
         }
 
     @classmethod
@@ -281,6 +317,12 @@ class BatchStorage(Protocol):
         then saved."""
         ...
 
+    def looking(self, batch_id: str) -> contextlib.AbstractContextManager[Batch]:
+        """`changing`, to bring the batch up to date for a look: when another process is
+        changing it right now, the batch as last saved instead (changes are not kept),
+        so a look never waits on another process's work."""
+        ...
+
     def ids(self) -> list[str]:
         """Newest first, as the API lists them."""
         ...
@@ -322,6 +364,9 @@ class BatchStore:
         batch = self.get(batch_id)
         with batch.lock:
             yield batch
+
+    def looking(self, batch_id: str) -> contextlib.AbstractContextManager[Batch]:
+        return self.changing(batch_id)
 
     def ids(self) -> list[str]:
         with self._lock:

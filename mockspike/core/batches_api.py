@@ -95,7 +95,7 @@ def advance(engine: Engine, batch: Batch) -> None:
 
 def looked_at(engine: Engine, batch_id: str) -> Batch:
     """The batch, brought up to date with the clock (the API's 404 when there is none)."""
-    with engine.batches.changing(batch_id) as batch:
+    with engine.batches.looking(batch_id) as batch:
         advance(engine, batch)
     return batch
 

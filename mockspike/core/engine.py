@@ -53,6 +53,11 @@ spends most of its time in Python, which one thread at a time runs, so more thre
 contend for the interpreter (`benchmarks/scale.py`: 40 threads served fewer requests a
 second than 4)."""
 _state_threads = LoopThreads("mockspike_state_threads", STATE_THREADS)
+FORWARD_THREADS = 256
+"""Threads waiting on a recorder's upstream at once, per event loop: apart from anyio's
+default pool, so requests a stalling upstream holds never keep replays (or anything else)
+from a thread."""
+_forward_threads = LoopThreads("mockspike_forward_threads", FORWARD_THREADS)
 log = logging.getLogger("mockspike")
 
 
@@ -138,6 +143,11 @@ class Engine:
         """`handle` for async adapters: large bodies, recordings and shared state (which
         wait on the network) run on a worker thread, so one request never stalls the event
         loop."""
+        front = self.front
+        if front is not None and front.blocking and front.forwards(request):
+            return await anyio.to_thread.run_sync(
+                self.handle, request, limiter=_forward_threads.limiter()
+            )
         if self.state.blocking:
             return await anyio.to_thread.run_sync(
                 self.handle, request, limiter=_state_threads.limiter()

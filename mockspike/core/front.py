@@ -30,6 +30,17 @@ class FrontStage(Protocol):
         """True when answering may wait on the network (adapters then use a thread)."""
         ...
 
+    @property
+    def credentialed(self) -> bool:
+        """True when it forwards with credentials of its own (from the upstream URL): then
+        only requests under the server's own Host names are answered (`guard.py`)."""
+        ...
+
+    def forwards(self, request: WireRequest) -> bool:
+        """True when answering `request` would wait on the network (no replay for it):
+        adapters run those on threads of their own, so replays never queue behind them."""
+        ...
+
     def handle(self, request: WireRequest, entry: Entry | None = None) -> WireResponse:
         """Answer `request`; `entry`, its journal entry, may be annotated (even after the
         answer, while a recording streams: `cassette_error` when it could not be saved)."""

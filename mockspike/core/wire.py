@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +23,9 @@ class WireRequest:
     body: bytes = b""
     query: str = ""
     client_ip: str = "127.0.0.1"
+    gone: threading.Event | None = None
+    """Set by the adapter when the client hangs up: work waiting on the network for this
+    request (a recording) stops waiting."""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

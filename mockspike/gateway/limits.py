@@ -7,6 +7,7 @@ limits, so the `anthropic-ratelimit-*` headers are always there as the real API 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,8 +19,9 @@ from ..core.wire import WireRequest
 from .clock import Clock
 from .keys import GatewayConfig, KeyConfig, RateLimits
 from .state import Bucket as _Bucket
-from .state import MemoryState, State
+from .state import MemoryState, State, StateUnavailable
 
+log = logging.getLogger("mockspike")
 _RATE_LIMIT_DOCS = "https://docs.claude.com/en/api/rate-limits"
 
 
@@ -143,12 +145,26 @@ class Gateway:
         return Admission(key, max_tokens)
 
     def settle(self, admission: Admission, output_tokens: int, credits: float) -> dict[str, str]:
-        """Give back unused output reservation, debit the wallet; the rate-limit headers."""
+        """Give back unused output reservation, debit the wallet; the rate-limit headers.
+
+        Settling never refuses: the answer is decided by now, and a settle that timed out
+        may still be applied (once) by a slow shared state, so answering 503 here would
+        bill a refusal. The answer then goes out without rate-limit headers (logged)."""
         now = self.clock.now()
         give_back = admission.output_reserved - output_tokens if admission.limited else None
-        buckets = self.state.settle(
-            admission.key, self._limits(admission.key), give_back, credits, now
-        )
+        try:
+            buckets = self.state.settle(
+                admission.key, self._limits(admission.key), give_back, credits, now
+            )
+        except StateUnavailable as exc:
+            log.warning(
+                "mockspike: settling a request of key %s (%s credits) not confirmed by the "
+                "shared state (%s); it is applied once if it arrived",
+                admission.key,
+                credits,
+                exc.detail,
+            )
+            return {}
         return self._headers(buckets, now)
 
     def top_up(self, key: str, credits: float) -> float:

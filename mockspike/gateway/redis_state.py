@@ -4,17 +4,26 @@ Each decision is one server-side Lua script (run by EVALSHA): taking rate-limit 
 settling (giving back output tokens and debiting the wallet) and claiming a use of a rule.
 Redis runs a script alone, so two processes never both spend the last token or the last use
 of a rule. Bucket time is Redis's own clock (`TIME`), so machines need not agree on theirs.
-Prompt-cache entries are keys with a TTL; the journal is a capped stream (`XADD MAXLEN ~`).
+Prompt-cache entries are keys with a TTL; the journal is a stream capped by entries and by
+bytes (one Lua step appends and drops the oldest).
 Rules are stored as their script-file form (`responders/script_files.py`), with a version
 number that every process checks before deciding, and rebuilds its rules from on a change.
 
 Every Redis call has a socket timeout: when Redis is gone a request is answered with the
 gateway's retryable 5xx (`StateUnavailable`) instead of waiting, and the connection pool
 reconnects by itself when Redis is back.
+
+**Exactly once.** A call that timed out may still run once Redis wakes up (a busy or paused
+Redis reads it later), so a blind re-send applies it twice. redis-py's own retries are off;
+the four decisions (take, settle, claim, store rules) are idempotent instead: each carries
+an operation id, and its script keeps its result under that id for `OP_SECONDS`, so a
+re-send (ours, after a timeout only, within `PATIENCE` seconds) returns the first result
+without applying anything again. Everything else is sent once (a journal entry, a top-up).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -28,6 +37,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .. import _json
+from .._ids import random_id
 from ..core.journal import HIDDEN_FIELDS, Entry, Journal
 from ..responders import script_files
 from ..responders.scripted import Claimed, Rule, Script
@@ -52,6 +62,12 @@ log = logging.getLogger("mockspike")
 
 #: Seconds a Redis call may take before the request is answered with a 5xx.
 TIMEOUT = 1.0
+#: Seconds within which a decision that timed out is sent again (same operation id).
+PATIENCE = 3.0
+#: Seconds a decision's result is kept under its operation id for such a re-send.
+OP_SECONDS = 30
+#: Seconds a test fixture may hold the shared state alone (`RedisState.turn`).
+TURN_SECONDS = 600.0
 
 # Refill the three buckets of KEYS[1] on Redis's clock; take ARGV[4..6] from them when all
 # fit, else take nothing and name the one that waits longest. ARGV[1..3]: capacities.
@@ -144,6 +160,22 @@ redis.call('INCR', KEYS[2])
 return 1
 """
 
+
+def _once(script: str) -> str:
+    """`script` made idempotent: its last KEYS entry names the operation; a second run
+    with the same operation returns the first run's result and changes nothing."""
+    return f"""
+local op = KEYS[#KEYS]
+local done = redis.call('GET', op)
+if done then return cjson.decode(done) end
+local result = (function()
+{script}
+end)()
+redis.call('SET', op, cjson.encode(result), 'EX', {OP_SECONDS})
+return result
+"""
+
+
 # A script source's rules ARGV[2..] in place of the source's before (the first GET KEYS[5]
 # of list KEYS[1]), unless KEYS[4] already holds their digest ARGV[1] (then 0). The other
 # rules' uses (hash KEYS[3], by number) move with them; the source's start at 0. Bumps the
@@ -165,6 +197,27 @@ redis.call('SET', KEYS[4], ARGV[1])
 redis.call('SET', KEYS[5], after)
 redis.call('INCR', KEYS[2])
 return 1
+"""
+
+# Append entry ARGV[1] to stream KEYS[1] (its size counted in KEYS[2]), then drop the oldest
+# while over ARGV[2] entries or ARGV[3] bytes (the newest always stays).
+_APPEND = """
+local size = string.len(ARGV[1])
+redis.call('XADD', KEYS[1], '*', 'entry', ARGV[1], 'n', size)
+local total = redis.call('INCRBY', KEYS[2], size)
+local count = redis.call('XLEN', KEYS[1])
+local max_entries, max_bytes = tonumber(ARGV[2]), tonumber(ARGV[3])
+while count > 1 and (count > max_entries or total > max_bytes) do
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  local n = 0
+  for i = 1, #oldest[2], 2 do
+    if oldest[2][i] == 'n' then n = tonumber(oldest[2][i + 1]) end
+  end
+  redis.call('XDEL', KEYS[1], oldest[1])
+  total = redis.call('DECRBY', KEYS[2], n)
+  count = count - 1
+end
+return count
 """
 
 P = ParamSpec("P")
@@ -199,18 +252,37 @@ class RedisState:
         self._keys = _Keys(prefix)
         try:
             self.client.ping()
+            _check_eviction(self.client, url)
             for key, credits in wallets.items():
                 self.client.hsetnx(self._keys.wallets, key, repr(credits))
         except redis.RedisError as exc:
             self.client.close()
             raise ConnectionError(f"cannot reach Redis at {url}: {exc}") from None
-        self._take = self.client.register_script(_TAKE)
-        self._settle = self.client.register_script(_SETTLE)
-        self._claim = self.client.register_script(_CLAIM)
-        self._store = self.client.register_script(_STORE)
-        self._store_script = self.client.register_script(_STORE_SCRIPT)
+        self._take = self._decision(_TAKE)
+        self._settle = self._decision(_SETTLE)
+        self._claim = self._decision(_CLAIM)
+        self._store = self._decision(_STORE)
+        self._store_script = self._decision(_STORE_SCRIPT)
         self._version: str | None = None
         self.journal: Journal = RedisJournal(self.client, self._keys.journal, Journal())
+
+    def _decision(self, script: str) -> Callable[..., Any]:
+        """Run `script` (made idempotent) once, whatever the re-sends: after a timeout it
+        is sent again with the same operation id until `PATIENCE` runs out (then the
+        timeout stands: a 5xx). A refused connection is not retried (nothing was sent)."""
+        registered = self.client.register_script(_once(script))
+
+        def run(*, keys: list[str], args: list[Any]) -> Any:
+            operation = self._keys.op(random_id("", 16))
+            deadline = time.monotonic() + PATIENCE
+            while True:
+                try:
+                    return registered(keys=[*keys, operation], args=args)
+                except redis.TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+
+        return run
 
     # -- rate limits and wallets --------------------------------------------------------
 
@@ -390,7 +462,7 @@ class RedisState:
     def clear(self) -> None:
         pipe = self.client.pipeline(transaction=True)
         keys = self._keys
-        pipe.delete(keys.rules, keys.calls, keys.journal, keys.scenarios)
+        pipe.delete(keys.rules, keys.calls, keys.journal, keys.journal + ":bytes", keys.scenarios)
         pipe.delete(keys.script_digest, keys.script_rules)
         pipe.incr(self._keys.version)
         pipe.execute()
@@ -399,6 +471,25 @@ class RedisState:
         self.client.close()
         if self._raw is not None:
             self._raw.close()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold this state alone among the test fixtures sharing it (pytest-xdist workers,
+        other runs on the same Redis), so tests never see each other's rules or journal:
+        a lease of `TURN_SECONDS`, waited for as long. `mockspike serve` processes do not
+        take turns: they are the shared fake."""
+        lock = self.client.lock(
+            self._keys.prefix + "fixture:turn",
+            timeout=TURN_SECONDS,
+            blocking_timeout=TURN_SECONDS,
+        )
+        if not _guarded(lock.acquire)():
+            raise StateUnavailable(f"another test held the shared state over {TURN_SECONDS:g} s")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(redis.RedisError):  # expired, or Redis gone
+                lock.release()
 
     def use_journal(self, journal: Journal) -> Journal:
         self.journal = RedisJournal(self.client, self._keys.journal, journal)
@@ -429,14 +520,35 @@ class RedisState:
         return RedisThreadStore(self.client, self._keys)
 
 
+def _check_eviction(client: redis.Redis, url: str) -> None:
+    """Refuse a Redis that may evict any key when full (`allkeys-*`): the rules, wallets
+    and batches would vanish under memory pressure. `noeviction` (Redis's default) or a
+    `volatile-*` policy (then only keys with a TTL go: rate-limit buckets, cache entries,
+    operation ids) keep them. A Redis whose CONFIG is disabled (a managed one) is trusted."""
+    try:
+        found = cast(dict[str, str], client.config_get("maxmemory-policy"))
+    except redis.ResponseError:
+        return
+    policy = found.get("maxmemory-policy", "")
+    if policy.startswith("allkeys-"):
+        client.close()
+        raise ConnectionError(
+            f"Redis at {url} may evict any key when full (maxmemory-policy {policy}): the "
+            "shared rules, wallets and batches would vanish under memory pressure. Use "
+            "noeviction (the default) or a volatile-* policy: redis-cli CONFIG SET "
+            "maxmemory-policy noeviction"
+        )
+
+
 def _connect(url: str, *, decode: bool) -> redis.Redis:
-    """A client whose every call gives up after `TIMEOUT` (retried once)."""
+    """A client whose every call gives up after `TIMEOUT`, never re-sent by redis-py (a
+    re-sent call that had arrived runs twice; see the module's doc)."""
     return redis.Redis.from_url(
         url,
         decode_responses=decode,
         socket_timeout=TIMEOUT,
         socket_connect_timeout=TIMEOUT,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 0),
         health_check_interval=5,
     )
 
@@ -476,6 +588,9 @@ class _Keys:
     @property
     def journal(self) -> str:
         return self.prefix + "journal"
+
+    def op(self, operation: str) -> str:
+        return f"{self.prefix}op:{operation}"
 
     @property
     def scenarios(self) -> str:
@@ -565,20 +680,27 @@ class RedisJournal(Journal):
         )
         self._client = client
         self._stream = stream
+        self._append = client.register_script(_APPEND)
 
     def append(self, entry: Entry, raw: bytes = b"") -> None:
         """Write the entry, redacted and summarised as in memory (this process keeps its
-        own bounded copy too); a lost Redis loses the entry, never the answer."""
+        own bounded copy too), within `max_entries` and `max_bytes` of entries' JSON; sent
+        once (never re-sent: see the module's doc). A lost or full Redis loses the entry,
+        never the answer, and says so in the log."""
         super().append(entry, raw)
         try:
-            self._client.xadd(
-                self._stream,
-                {"entry": _json.dumps(entry.to_json()).decode()},
-                maxlen=self.max_entries,
-                approximate=True,
+            self._append(
+                keys=[self._stream, self._stream + ":bytes"],
+                args=[_json.dumps(entry.to_json()).decode(), self.max_entries, self.max_bytes],
             )
         except redis.RedisError as exc:
-            log.warning("mockspike: journal entry not written to Redis: %s", exc)
+            full = "maxmemory" in str(exc) or isinstance(exc, redis.exceptions.OutOfMemoryError)
+            log.log(
+                logging.ERROR if full else logging.WARNING,
+                "mockspike: journal entry not written to Redis: %s%s",
+                exc,
+                " (Redis is at maxmemory: raise it, or keep a smaller journal)" if full else "",
+            )
 
     @_guarded
     def _all(self) -> list[Entry]:
@@ -588,7 +710,7 @@ class RedisJournal(Journal):
     @_guarded
     def clear(self) -> None:
         super().clear()
-        self._client.delete(self._stream)
+        self._client.delete(self._stream, self._stream + ":bytes")
 
     @overload
     def __getitem__(self, index: int) -> Entry: ...

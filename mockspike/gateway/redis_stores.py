@@ -4,7 +4,11 @@ and processes the same ones.
 - A batch is one JSON value (`Batch.to_state`: its requests, then its results), listed in
   creation order by one Redis list; the settings of new batches are one hash. Every change
   of a batch (answering what is due, cancelling) holds a Redis lock on it, loads it, and
-  saves it before letting go: two processes never answer the same request twice.
+  saves it before letting go: two processes never answer the same request twice. The lock
+  is a lease of `LEASE_SECONDS`, renewed at each checkpoint (every `batches.SLICE`
+  requests, when the progress is saved too), so a process killed while holding it costs
+  the others at most that long; a look at a batch another process is changing does not
+  wait (`looking`): it sees the batch as last saved.
 - A thread is one JSON value a reply (`Record.to_state`), and beside it what became of the
   reply: continued (`done`), or claimed by a continuation until a time. Claiming is one Lua
   script, so of two processes continuing the same reply one is refused.
@@ -26,6 +30,7 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from .. import _json
+from ..contract.errors import ApiError
 from ..core.batches import Batch, BatchSettings, changed_settings, new_batch, not_found
 from ..core.files import FileStorage, StoredFile
 from ..core.files import not_found as file_not_found
@@ -33,9 +38,11 @@ from ..core.threads import Record, already_continued, in_flight
 from ..core.threads import not_found as thread_not_found
 from .redis_state import _guarded, _Keys
 
-LOCK_SECONDS = 120.0
-"""How long a batch's lock outlives a process that died holding it, and how long another
-change waits for it (a batch of many requests takes a while to answer)."""
+LEASE_SECONDS = 10.0
+"""How long a batch's lock outlives a process that died holding it (renewed by its holder
+at every checkpoint), and how long a change (a cancel) waits for it."""
+LOOK_SECONDS = 0.5
+"""How long a look waits for the lock before taking the batch as last saved."""
 
 
 class RedisBatchStore:
@@ -78,14 +85,39 @@ class RedisBatchStore:
 
     @contextlib.contextmanager
     def changing(self, batch_id: str) -> Iterator[Batch]:
+        with self._holding(batch_id, LEASE_SECONDS, look=False) as batch:
+            yield batch
+
+    @contextlib.contextmanager
+    def looking(self, batch_id: str) -> Iterator[Batch]:
+        with self._holding(batch_id, LOOK_SECONDS, look=True) as batch:
+            yield batch
+
+    @contextlib.contextmanager
+    def _holding(self, batch_id: str, wait: float, *, look: bool) -> Iterator[Batch]:
         lock = self._client.lock(
-            self._keys.batch(batch_id) + ":lock",
-            timeout=LOCK_SECONDS,
-            blocking_timeout=LOCK_SECONDS,
+            self._keys.batch(batch_id) + ":lock", timeout=LEASE_SECONDS, blocking_timeout=wait
         )
-        _guarded(lock.acquire)()
+        if not _guarded(lock.acquire)():
+            if look:  # another process is answering it: its progress as last saved
+                batch = self.get(batch_id)
+                batch.stale = True
+                yield batch
+                return
+            raise ApiError(
+                409,
+                f"Message Batch {batch_id} is being changed by another process of this fake "
+                f"for over {LEASE_SECONDS:g} s; retry.",
+                headers={"x-should-retry": "true"},
+            )
         try:
             batch = self.get(batch_id)
+
+            def checkpoint(progress: Batch) -> None:
+                _guarded(lock.extend)(LEASE_SECONDS, replace_ttl=True)
+                self._save(progress)
+
+            batch.checkpoint = checkpoint
             yield batch
             self._save(batch)
         finally:

@@ -37,14 +37,29 @@ def frame(event: str, data: dict[str, Any] | str) -> bytes:
 
 class EventParser:
     """Parse an SSE body as it arrives: feed it bytes, get the events completed so far as
-    (event name, data parsed as JSON where it is JSON)."""
+    (event name, data parsed as JSON where it is JSON). Linear in the bytes fed: an event
+    still incomplete is held as pieces, joined once, when its blank line arrives (a body
+    without blank lines is never re-scanned from its start)."""
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._pieces: list[bytes] = []
+        self._last = b""
+        self._cr = b""
 
     def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
-        self._buffer += chunk.replace(b"\r\n", b"\n")
-        *blocks, self._buffer = self._buffer.split(b"\n\n")
+        chunk = self._cr + chunk
+        self._cr = b"\r" if chunk.endswith(b"\r") else b""  # a CRLF cut between chunks
+        chunk = chunk[: len(chunk) - len(self._cr)].replace(b"\r\n", b"\n")
+        if not chunk:
+            return []
+        if b"\n\n" not in chunk and not (self._last == b"\n" and chunk[:1] == b"\n"):
+            self._pieces.append(chunk)
+            self._last = chunk[-1:]
+            return []
+        buffer = b"".join([*self._pieces, chunk])
+        *blocks, rest = buffer.split(b"\n\n")
+        self._pieces = [rest] if rest else []
+        self._last = rest[-1:]
         return [event for block in blocks if (event := _event(block)) is not None]
 
 
@@ -56,8 +71,8 @@ def parse(raw: bytes) -> list[tuple[str, Any]]:
 def _event(block: bytes) -> tuple[str, Any] | None:
     name, data_lines = "message", []
     for line in block.split(b"\n"):
-        if line.startswith(b"event:"):
-            name = line[6:].strip().decode()
+        if line.startswith(b"event:"):  # an empty name is the default, as the SSE spec says
+            name = line[6:].strip().decode("utf-8", "replace") or "message"
         elif line.startswith(b"data:"):
             data_lines.append(line[5:].lstrip(b" "))
     if not data_lines:

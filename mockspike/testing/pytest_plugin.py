@@ -702,14 +702,26 @@ def mockspike_server(
     Its state is in this process unless the marker's `state=` (or `--mockspike-state`, or
     the ini's `mockspike_state`) names a Redis shared with other `mockspike serve`
     processes: resetting it then resets theirs."""
-    from ..mock import IN_PROCESS_KEY
-    from ..render.pacing import Pacing
 
     settings = _settings(request)
     _recording(request, settings)
     state = settings.state or _server_state(request.config)
     fake = _mockspike_servers(settings.profile, state)
-    fake.reset()
+    turn = getattr(fake.engine.state, "turn", None)  # a shared state: one test at a time
+    with turn() if turn is not None else contextlib.nullcontext():
+        yield from _serve_one_test(request, fake, settings, monkeypatch)
+
+
+def _serve_one_test(
+    request: pytest.FixtureRequest,
+    fake: MockSpike,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[MockSpike]:
+    from ..mock import IN_PROCESS_KEY
+    from ..render.pacing import Pacing
+
+    _fresh(fake)
     fake.configure(
         strict=settings.strict,
         synthetic=settings.synthetic,
@@ -730,4 +742,21 @@ def mockspike_server(
         _finish(request, "mockspike_server", fake, settings)
     finally:
         fake.eject_cassette()
-        fake.reset()
+        _fresh(fake)
+
+
+def _fresh(fake: MockSpike) -> None:
+    """Everything a test may change on the server fixture back as it started: the script,
+    journal and scenarios, the prompt cache, rate-limit buckets, files, batches and their
+    settings (wallets are the gateway config's, and stay)."""
+    import dataclasses
+
+    from ..core.batches import BatchSettings
+
+    fake.reset()
+    fake.reset_scenarios()
+    fake.clear_cache()
+    fake.engine.gateway.reset_limits()
+    fake.files.clear()
+    fake.batches.clear()
+    fake.batches.settings(**dataclasses.asdict(BatchSettings()))

@@ -27,7 +27,9 @@ def free_port() -> int:
 class RedisServer:
     """`redis-server` on 127.0.0.1 with no persistence; `url` names database 0."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
+        """`options`: more `redis-server` arguments (`--enable-debug-command`, `local`)."""
+        self.options = options
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
@@ -38,7 +40,7 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (the Debian package redis-server)")
-        options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *self.options]
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), *options, "--dir", self._folder.name],
             stdout=subprocess.DEVNULL,

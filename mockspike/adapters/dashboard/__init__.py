@@ -29,6 +29,9 @@ AddRoute = Callable[[str, Handler, list[str]], "Route"]
 QUEUE_SIZE = 1000
 """Entries a slow page may fall behind by; past it, its stream ends and the page reloads
 the journal when it reconnects (an `EventSource` does so by itself)."""
+QUEUE_BYTES = 8 * 1024 * 1024
+"""Bytes of frames a slow page may fall behind by (entries with large bodies), likewise:
+a subscriber that stops reading holds at most this much."""
 PING_SECONDS = 15.0
 WAKE_SECONDS = 0.5
 """How often an idle stream checks that its server is still serving (so stopping
@@ -116,13 +119,23 @@ async def _events(fake: MockSpike, request: Request) -> Response:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
 
+    held = 0
+    dropped = False
+
     def put(frame: bytes) -> None:
+        nonlocal held, dropped
+        if dropped:
+            return
         try:
+            if held + len(frame) > QUEUE_BYTES:
+                raise asyncio.QueueFull
             queue.put_nowait(frame)
+            held += len(frame)
         except asyncio.QueueFull:  # too slow: drop this subscriber, let it reload
             unsubscribe()
             while not queue.empty():
                 queue.get_nowait()
+            held, dropped = 0, True
             queue.put_nowait(None)
 
     def listener(entry: Entry | None) -> None:
@@ -134,6 +147,7 @@ async def _events(fake: MockSpike, request: Request) -> Response:
     served = fake.base_url is not None  # under `fake.serve()`: end when it ends
 
     async def stream() -> AsyncIterator[bytes]:
+        nonlocal held
         try:
             yield b"retry: 1000\n\n"
             idle = 0.0
@@ -148,6 +162,7 @@ async def _events(fake: MockSpike, request: Request) -> Response:
                     continue
                 if frame is None:
                     return
+                held -= len(frame)
                 yield frame
         finally:
             unsubscribe()
