@@ -517,7 +517,7 @@ class RedisState:
     def thread_store(self) -> ThreadStorage:
         from .redis_stores import RedisThreadStore
 
-        return RedisThreadStore(self.client, self._keys)
+        return RedisThreadStore(self.client, self._keys, self._decision)
 
 
 def _check_eviction(client: redis.Redis, url: str) -> None:

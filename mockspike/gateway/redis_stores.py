@@ -22,7 +22,7 @@ Every call goes through `_guarded`: Redis gone is the gateway's retryable 5xx.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, fields
 from typing import Any, cast
 
@@ -227,11 +227,14 @@ return 0
 class RedisThreadStore:
     """`ThreadStorage` in Redis."""
 
-    def __init__(self, client: redis.Redis, keys: _Keys) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: _Keys, decision: Callable[[str], Callable[..., Any]]
+    ) -> None:
         self._client = client
         self._keys = keys
-        self._claim = client.register_script(_CLAIM_THREAD)
-        self._release = client.register_script(_RELEASE_THREAD)
+        # a claim is a decision like a rule's: applied once however often it is re-sent
+        self._claim = decision(_CLAIM_THREAD)
+        self._release = decision(_RELEASE_THREAD)
 
     @_guarded
     def claim(self, message_id: str, now: float) -> Record:
@@ -260,7 +263,7 @@ class RedisThreadStore:
 
     @_guarded
     def release(self, message_id: str) -> None:
-        self._release(keys=[self._keys.thread_next(message_id)])
+        self._release(keys=[self._keys.thread_next(message_id)], args=[])
 
     @_guarded
     def clear(self) -> None:
