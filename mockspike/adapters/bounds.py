@@ -81,13 +81,17 @@ def protocol_class(bounds: Bounds, base: type[Any] | None = None) -> type[asynci
         if hasattr(base, "on_headers_complete"):  # httptools: bound the head ourselves
             _head_bytes = 0
             _in_head = True
+            _completed = False
 
             def data_received(self, data: bytes) -> None:
                 if self.transport.is_closing():
                     return
                 in_head = self._in_head
+                self._completed = False
                 super().data_received(data)
-                if not (in_head and self._in_head):
+                # only bytes of one head still incomplete count: not a read that ended a
+                # head, or a whole request (a keep-alive client's next one starts afresh)
+                if self._completed or not (in_head and self._in_head):
                     self._head_bytes = 0
                     return
                 self._head_bytes += len(data)
@@ -109,6 +113,7 @@ def protocol_class(bounds: Bounds, base: type[Any] | None = None) -> type[asynci
 
             def on_message_complete(self) -> None:
                 self._in_head = True
+                self._completed = True
                 super().on_message_complete()
 
         def send_400_response(self, msg: str) -> None:
