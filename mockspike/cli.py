@@ -24,15 +24,54 @@ from .responders.synthetic import MODES
 from .settings import RECORD_MODES, ReplayTiming, Settings
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mockspike", description=__doc__)
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Each flag's help says its default (when it has one worth saying), and the examples
+    of a command's epilog keep their lines."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, [], argparse.SUPPRESS)
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: {default})" if text else f"default: {default}"
+
+
+SERVE_EXAMPLES = """examples:
+  mockspike serve                                   # the bytespike gateway on 127.0.0.1:8000
+  mockspike serve --profile anthropic --port 9000   # the upstream API
+  mockspike serve --script rules.yaml --watch       # scripted answers, reloaded on change
+  mockspike serve --upstream https://llm.bytespike.ai --cassette tests/cassettes/app.json \\
+      --record-mode once                            # record real traffic, then replay it
+  mockspike serve --state redis://127.0.0.1:6379/0 --workers 2   # several processes, one fake
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line (the reference page `docs/reference/cli.md` is made from it)."""
+    parser = argparse.ArgumentParser(prog="mockspike", description=__doc__, formatter_class=_Help)
     parser.add_argument("--version", action="version", version=f"mockspike {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the fake server")
+    serve = commands.add_parser(
+        "serve",
+        help="run the fake server",
+        description="Run the fake server: the Messages API (and the admin API and dashboard "
+        "under /_mockspike/) on HOST:PORT.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=_Help,
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one")
-    serve.add_argument("--profile", default="bytespike", choices=profile_names())
+    serve.add_argument(
+        "--profile",
+        default="bytespike",
+        choices=profile_names(),
+        help="which API to fake: bytespike (the gateway) or anthropic (the upstream API)",
+    )
     serve.add_argument(
         "--script",
         metavar="PATH",
@@ -131,12 +170,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--record-mode",
         choices=RECORD_MODES,
-        help="none (replay only, the default), once, new_episodes, all",
+        help="none (replay only, the default), once (record if the cassette does not exist), "
+        "new_episodes (record what it lacks), rewrite (record everything again; all is its "
+        "old name)",
     )
     serve.add_argument(
         "--upstream", help="the real gateway to record from, e.g. https://llm.bytespike.ai"
     )
-    serve.add_argument("--replay-timing", choices=[t.value for t in ReplayTiming])
+    serve.add_argument(
+        "--replay-timing",
+        choices=[t.value for t in ReplayTiming],
+        help="instant (the default), or recorded: wait as long as the recording did",
+    )
     serve.add_argument(
         "--redact-header",
         action="append",
@@ -196,7 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rules.yaml (the message serve --watch gives for a script it refuses)",
     )
     validate.add_argument("file", help="a JSON file, or - for standard input")
-    validate.add_argument("--profile", default="bytespike", choices=profile_names())
+    validate.add_argument(
+        "--profile", default="bytespike", choices=profile_names(), help="the API whose rules apply"
+    )
     validate.add_argument(
         "--script", action="store_true", help="FILE is a script file, or a folder of them"
     )
@@ -236,8 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="https://api.anthropic.com",
         help="the host the exported requests name (default https://api.anthropic.com)",
     )
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args)

@@ -40,6 +40,15 @@ def test_the_error_reference_is_current() -> None:
     assert splice(page) == page, "run: python -m mockspike.contract.table docs/reference/errors.md"
 
 
+def test_the_command_line_reference_is_current() -> None:
+    from tools import cli_reference
+
+    made = cli_reference.page()
+    assert cli_reference.PAGE.read_text(encoding="utf-8") == made, (
+        "run: python -m tools.cli_reference"
+    )
+
+
 EXAMPLES = [page for page in PAGES if python_blocks(page)]
 
 
