@@ -49,28 +49,23 @@ def handle(engine: Engine, call: Call) -> WireResponse:
 
 
 def answer(engine: Engine, call: Call, order: messages.Order, include_usage: bool) -> WireResponse:
-    reply, fault = messages.decide(engine, order.body, call.entry)
-    if fault is not None and not fault.renders:
-        engine.gateway.settle(order.admission, 0, 0.0)
-        return fault.apply(WireResponse(0, {}), _no_error_frame)
-    reply = reply or engine.synthetic(order.body, None)
-    rendered, headers = messages.bill(engine, call, order, reply)
-    headers.update(openai_chat.headers(headers))
-    pacer = messages.pacer(engine, reply, order.body)
-    created = int(engine.clock.now())
-    if order.body.get("stream"):
-        response = _stream(rendered, headers, pacer, created, include_usage)
-    else:
+    """`messages.answer`, delivered in this dialect: a `chat.completion`, or its chunks."""
+
+    def delivery(
+        rendered: Rendered, headers: dict[str, str], pacer: Pacer, stream: bool
+    ) -> WireResponse:
+        headers.update(openai_chat.headers(headers))
+        created = int(engine.clock.now())
+        if stream:
+            return _stream(rendered, headers, pacer, created, include_usage)
         headers["content-type"] = JSON
         payload = _json.dumps(openai_chat.completion(rendered, created))
-        delay = pacer.total(rendered.reply.output_tokens)
-        response = WireResponse(200, headers, payload, delay=delay)
-    if fault is None:
-        return response
-    return fault.apply(
-        response,
-        lambda failure: openai_chat.error_frame(messages.scripted_error(engine.profile, failure)),
-    )
+        return WireResponse(200, headers, payload, delay=pacer.total(rendered.reply.output_tokens))
+
+    def failure_frame(failure: Failure, request_id: str) -> bytes:
+        return openai_chat.error_frame(messages.scripted_error(engine.profile, failure))
+
+    return messages.answer(engine, call, order, delivery=delivery, failure_frame=failure_frame)
 
 
 def _stream(
@@ -89,7 +84,3 @@ def _paced(rendered: Rendered, pacer: Pacer, created: int, include_usage: bool) 
         return
     for tokens, frame in frames:
         yield pacer.next(tokens), frame
-
-
-def _no_error_frame(failure: Failure) -> bytes:
-    raise AssertionError("a fault that answers before rendering sends no frames")

@@ -8,7 +8,7 @@ import dataclasses
 import datetime
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,11 +105,25 @@ class Order:
     """The share of list price billed: 1, or the Message Batches discount."""
 
 
+Delivery = Callable[[Rendered, dict[str, str], Pacer, bool], WireResponse]
+"""How a rendered reply goes out (rendered, headers, pacer, stream?): `deliver` for the
+Messages API; another dialect brings its own (`chat_completions.py`)."""
+FailureFrame = Callable[[Failure, str], bytes]
+"""A failure as the event that ends a stream in this dialect (failure, request id)."""
+
+
 def answer(
-    engine: Engine, call: Call, order: Order, turn: threads.Turn | None = None
+    engine: Engine,
+    call: Call,
+    order: Order,
+    turn: threads.Turn | None = None,
+    *,
+    delivery: Delivery | None = None,
+    failure_frame: FailureFrame | None = None,
 ) -> WireResponse:
-    """Decide, bill and deliver; a threaded turn is kept with its reply once delivered (a
-    stream: once its last frame is sent)."""
+    """Decide, bill and deliver (as the Messages API, unless `delivery` / `failure_frame`
+    say otherwise); a threaded turn is kept with its reply once delivered (a stream: once
+    its last frame is sent)."""
     reply, fault = decide(engine, order.body, call.entry)
     if fault is not None and not fault.renders:
         engine.gateway.settle(order.admission, 0, 0.0)
@@ -119,7 +133,11 @@ def answer(
     reply = reply or engine.synthetic(order.body, None)
     rendered, headers = bill(engine, call, order, reply, shared_ids=turn is not None)
     stream = bool(order.body.get("stream"))
-    response = deliver(rendered, headers, pacer(engine, reply, order.body), stream=stream)
+    paced = pacer(engine, reply, order.body)
+    if delivery is None:
+        response = deliver(rendered, headers, paced, stream=stream)
+    else:
+        response = delivery(rendered, headers, paced, stream)
     if turn is not None:
         now = engine.clock.now()
         if response.stream is not None:
@@ -129,7 +147,9 @@ def answer(
     if fault is None:
         return response
     request_id = headers["request-id"]
-    return fault.apply(response, lambda failure: error_frame(engine.profile, failure, request_id))
+    if failure_frame is None:
+        return fault.apply(response, lambda f: error_frame(engine.profile, f, request_id))
+    return fault.apply(response, lambda f: failure_frame(f, request_id))
 
 
 def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | None, Fault | None]:
