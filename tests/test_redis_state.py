@@ -352,7 +352,7 @@ def test_files_dir_and_redis_state_together_are_refused(
         MockSpike(state=redis_server.url, files_dir=tmp_path)
 
 
-def test_of_two_processes_storing_a_script_first_one_stores_it(
+def test_of_two_processes_storing_one_script_one_stores_it(
     redis_server: RedisServer,
 ) -> None:
     from mockspike.gateway.redis_state import RedisState
@@ -361,11 +361,14 @@ def test_of_two_processes_storing_a_script_first_one_stores_it(
     specs = [{"respond": {"reply": {"text": "once"}}}]
     one, other = RedisState(redis_server.url, {}), RedisState(redis_server.url, {})
     try:
-        assert one.store_rules(specs, first=True)
-        assert not other.store_rules(specs, first=True)
-        assert other.store_rules(specs)  # without `first`, rules are added as asked
+        assert one.store_script(specs, "digest-1")
+        assert not other.store_script(specs, "digest-1")  # the same files: stored already
+        other.store_rules(specs)  # rules added otherwise come after the script's
+        assert other.store_script([*specs, *specs], "digest-2")  # an edit replaces them
+        raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
+        assert raw.llen("mockspike:rules") == 3
         other.clear()
-        assert other.store_rules(specs, first=True)
+        assert other.store_script(specs, "digest-1")  # cleared: stored again
     finally:
         one.close()
         other.close()

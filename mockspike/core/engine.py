@@ -170,13 +170,7 @@ class Engine:
                 "load_script({...}), a --script file or the admin API (Python rules and "
                 "where= predicates cannot reach the other processes)"
             )
-        rule = Rule.of(
-            given,
-            queued=queued,
-            statuses=self.profile.statuses,
-            models=self.profile.model_names,
-        )
-        return self.script.add(rule)
+        return self.script.add(self.check_rule(queued=queued, **given))
 
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
         """Check rules in their script-file form, then add them for every process."""
@@ -185,10 +179,11 @@ class Engine:
         self.state.sync(self.script)
         return self.script.rules[-len(added) :] if added else []
 
-    def check_rule(self, **given: Any) -> Rule:
-        """A rule as `new_rule` makes it, checked but not added (scripts loaded as a whole,
-        or shared as data)."""
-        return Rule.of(given, statuses=self.profile.statuses, models=self.profile.model_names)
+    def check_rule(self, *, queued: bool = False, **given: Any) -> Rule:
+        """A rule from `on()`'s keywords for this profile, checked but not added (scripts
+        loaded as a whole, or shared as data; `new_rule` adds it)."""
+        models = self.profile.model_names
+        return Rule.of(given, queued=queued, statuses=self.profile.statuses, models=models)
 
     def load_source(self, loaded: Loaded) -> bool:
         """Put a script source's rules in force in place of those it had before (all of

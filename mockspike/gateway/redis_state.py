@@ -151,11 +151,9 @@ return {calls, seen}
 # ARGV[4] (when given; ARGV[6] until set; else -2), and moves it to ARGV[5] (when given).
 # Returns {the use claimed, the scenario's state it saw}.
 
-# Append rules ARGV[2..] to list KEYS[1] and bump the version KEYS[2]: 1. With ARGV[1] set,
-# only when the list is empty (else 0), so of processes starting at once one stores them.
+# Append rules ARGV[1..] to list KEYS[1] and bump the version KEYS[2].
 _STORE = """
-if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+for i = 1, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 redis.call('INCR', KEYS[2])
 return 1
 """
@@ -442,12 +440,11 @@ class RedisState:
             rule.call_count = int(calls.get(str(rule.number), 0))
 
     @_guarded
-    def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
-        stored = self._store(
+    def store_rules(self, specs: list[dict[str, Any]]) -> None:
+        self._store(
             keys=[self._keys.rules, self._keys.version],
-            args=["first" if first else "", *[_json.dumps(s).decode() for s in specs]],
+            args=[_json.dumps(s).decode() for s in specs],
         )
-        return bool(stored)
 
     @_guarded
     def store_script(self, specs: list[dict[str, Any]], digest: str) -> bool:

@@ -173,10 +173,9 @@ class State(Protocol):
         """Bring `script` up to date with rules other processes added (no-op in memory)."""
         ...
 
-    def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
-        """Share rules in their script-file form (no-op in memory). `first`: only if no
-        rules are shared yet, decided atomically (two processes starting at once with one
-        script store it once); False when they were not stored."""
+    def store_rules(self, specs: list[dict[str, Any]]) -> None:
+        """Share rules in their script-file form, after those shared before (no-op in
+        memory)."""
         ...
 
     def store_script(self, specs: list[dict[str, Any]], digest: str) -> bool:
@@ -344,8 +343,8 @@ class MemoryState:
     def sync(self, script: Script) -> None:
         pass
 
-    def store_rules(self, specs: list[dict[str, Any]], *, first: bool = False) -> bool:
-        return True
+    def store_rules(self, specs: list[dict[str, Any]]) -> None:
+        pass
 
     def store_script(self, specs: list[dict[str, Any]], digest: str) -> bool:
         return True

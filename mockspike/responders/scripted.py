@@ -237,12 +237,6 @@ class Rule:
             "matching a request"
         )
 
-    def take(self) -> Response | templates.Templated:
-        """The next response of the sequence (the last one repeats)."""
-        response = self.response_at(self.call_count)
-        self.call_count += 1
-        return response
-
     def response_at(self, position: int) -> Response | templates.Templated:
         """The response for the `position`-th use (0 first; the last one repeats)."""
         if not self.responses:
@@ -386,9 +380,8 @@ class Script:
                 rule.number = next(self._numbers)
             gone = {id(r) for r in old}
             at = next((i for i, r in enumerate(self.rules) if id(r) in gone), 0)
-            kept = [r for r in self.rules if id(r) not in gone]
-            before = sum(1 for r in self.rules[:at] if id(r) not in gone)
-            self.rules = kept[:before] + list(new) + kept[before:]
+            kept = [r for r in self.rules if id(r) not in gone]  # none of `old` is before `at`
+            self.rules = kept[:at] + list(new) + kept[at:]
 
     def remove(self, rules: list[Rule]) -> None:
         """Take rules back out (a script that failed half-way; an admin DELETE)."""
