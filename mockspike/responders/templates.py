@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..core.outcomes import Failure, Reply
@@ -158,8 +158,9 @@ class Template:
         return "".join(out)
 
 
-@cache
+@lru_cache(maxsize=1024)
 def _compiled(source: str) -> Any:
+    """Compiled once per template text (bounded: `--watch` reloads bring new texts)."""
     return _env().from_string(source)
 
 
