@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from mockspike import _json
 from mockspike.contract.validate import parse_body
 from mockspike.engine import messages
-from mockspike.gateway import accounting
 from mockspike.model.errors import ApiError
 from mockspike.model.outcomes import Failure
 from mockspike.model.pacing import Pacer
+from mockspike.model.tokens import one_walk
 from mockspike.model.wire import Chunk, WireResponse
 from mockspike.render import openai_chat, sse
 from mockspike.render.message import Rendered
@@ -40,7 +40,7 @@ def handle(engine: Engine, call: Call) -> WireResponse:
     translation = openai_chat.translate(sent, engine.profile)
     entry.ignored = translation.ignored
     entry.translated = body = translation.body
-    with accounting.one_walk(body):
+    with one_walk(body):
         order = messages.admit(engine, call.key, body)
         try:
             return answer(engine, call, order, translation.include_usage)

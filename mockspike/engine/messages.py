@@ -22,6 +22,7 @@ from mockspike.model.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, erro
 from mockspike.model.faults import Fault
 from mockspike.model.outcomes import Failure, Reply
 from mockspike.model.pacing import Pacer
+from mockspike.model.tokens import input_tokens, one_walk
 from mockspike.model.wire import Chunk, WireResponse
 from mockspike.render import sse
 from mockspike.render.message import Rendered
@@ -40,18 +41,18 @@ UNMATCHED_HEADER = "x-mockspike-unmatched"
 
 def handle(engine: Engine, call: Call) -> WireResponse:
     """Check the body, admit the caller, then answer; a refused answer is not billed. The
-    prompt is walked once for the rules, the bill and the cache (`accounting.one_walk`;
+    prompt is walked once for the rules, the bill and the cache (`tokens.one_walk`;
     a body whose file sources are resolved is a new body, walked on its own)."""
     betas = call.request.header("anthropic-beta")
     body = parse_body(call.request.body)
     call.entry.parsed_from_request(body)
     turn = threads.begin(engine, body, betas)
     if turn is None:
-        with accounting.one_walk(body, call.request.body):
+        with one_walk(body, call.request.body):
             return _admit_and_answer(engine, call, body, betas, None)
     try:
         # a continuation is the whole conversation: a new body, walked on its own
-        with accounting.one_walk(turn.body, None if turn.continues else call.request.body):
+        with one_walk(turn.body, None if turn.continues else call.request.body):
             return _admit_and_answer(engine, call, turn.body, betas, turn)
     except BaseException:
         turn.abandon()
@@ -85,7 +86,7 @@ def admit(
     body = engine.files.resolve(body, engine.clock.now())
     model = check_message_request(body, engine.profile, betas)
     engine.gateway.check_model(key, body["model"], model)
-    prompt_tokens = accounting.input_tokens(body)
+    prompt_tokens = input_tokens(body)
     estimate = accounting.credits(model, prompt_tokens, body["max_tokens"]) * price
     admission = engine.gateway.admit(
         key, estimate, prompt_tokens, body["max_tokens"], limited=limited

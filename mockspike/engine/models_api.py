@@ -7,8 +7,7 @@ from urllib.parse import parse_qs
 
 from mockspike import _json
 from mockspike.contract.validate import check_count_tokens, parse_body
-from mockspike.gateway import accounting
-from mockspike.model import paging
+from mockspike.model import paging, tokens
 from mockspike.model.errors import ApiError
 from mockspike.model.wire import WireResponse
 from mockspike.render import openai_chat
@@ -29,7 +28,7 @@ def count_tokens(engine: Engine, call: Call) -> WireResponse:
     body = call.entry.body = parse_body(call.request.body)
     body = engine.files.resolve(body, engine.clock.now())
     check_count_tokens(body, engine.profile, call.request.header("anthropic-beta"))
-    return json_answer({"input_tokens": accounting.input_tokens(body)}, engine.request_id())
+    return json_answer({"input_tokens": tokens.input_tokens(body)}, engine.request_id())
 
 
 LIFECYCLES = ("active", "deprecated", "retired")

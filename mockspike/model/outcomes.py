@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from mockspike._ids import random_id
-from mockspike.gateway.accounting import content_tokens
 from mockspike.model import blocks
 from mockspike.model.pacing import Pacing
+from mockspike.model.tokens import content_tokens
 from mockspike.script import checks
 
 
