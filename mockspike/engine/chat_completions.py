@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING
 from mockspike import _json
 from mockspike.contract.validate import parse_body
 from mockspike.engine import messages
-from mockspike.model.errors import ApiError
-from mockspike.model.outcomes import Failure
+from mockspike.model.errors import AnswerError, ApiError
+from mockspike.model.faults import Failure
 from mockspike.model.pacing import Pacer
 from mockspike.model.tokens import one_walk
 from mockspike.model.wire import Chunk, WireResponse
 from mockspike.render import openai_chat, sse
 from mockspike.render.message import Rendered
-from mockspike.script import checks
 
 if TYPE_CHECKING:
     from mockspike.engine.endpoints import Call
@@ -44,7 +43,7 @@ def handle(engine: Engine, call: Call) -> WireResponse:
         order = messages.admit(engine, call.key, body)
         try:
             return answer(engine, call, order, translation.include_usage)
-        except (ApiError, checks.AnswerError):
+        except (ApiError, AnswerError):
             engine.gateway.settle(order.admission, 0, 0.0)
             raise
 

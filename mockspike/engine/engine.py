@@ -32,12 +32,11 @@ from mockspike.gateway.keys import GatewayConfig, RateLimits
 from mockspike.gateway.limits import Gateway, initial_wallets
 from mockspike.model.capture import capture
 from mockspike.model.clock import Clock, SystemClock
-from mockspike.model.errors import ApiError, error_body
-from mockspike.model.outcomes import Failure
+from mockspike.model.errors import AnswerError, ApiError, error_body, fake_error
+from mockspike.model.faults import Failure
 from mockspike.model.pacing import NO_DELAY, Pacing
 from mockspike.model.wire import WireRequest, WireResponse
 from mockspike.render import openai_chat
-from mockspike.script import checks
 from mockspike.script import files as script_files
 from mockspike.script.rules import Rule, Script
 from mockspike.script.source import Loaded
@@ -128,8 +127,8 @@ class Engine:
             entry.error = {"type": error.type, "message": error.message}
             entry.cassette_miss = isinstance(error, CassetteMiss)
         except Exception as exc:  # a bug of ours must still answer in the envelope
-            broken = checks.fake_error(exc)
-            if not isinstance(exc, checks.AnswerError):
+            broken = fake_error(exc)
+            if not isinstance(exc, AnswerError):
                 log.exception("mockspike: internal error")
             response = self.reject(broken, entry.dialect)
             entry.error = {"type": broken.type, "message": broken.message}

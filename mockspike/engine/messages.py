@@ -18,15 +18,15 @@ from mockspike.contract.validate import check_message_request, parse_body
 from mockspike.engine import threads
 from mockspike.gateway import accounting
 from mockspike.gateway.limits import Admission
-from mockspike.model.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply
+from mockspike.model.errors import DEFAULT_MESSAGES, ERROR_TYPES, AnswerError, ApiError, error_body
+from mockspike.model.faults import Failure, Fault
+from mockspike.model.outcomes import Reply
 from mockspike.model.pacing import Pacer
 from mockspike.model.tokens import input_tokens, one_walk
 from mockspike.model.wire import Chunk, WireResponse
 from mockspike.render import sse
 from mockspike.render.message import Rendered
-from mockspike.script import checks
+from mockspike.script.answers import check_answer
 from mockspike.state.journal import Entry
 from mockspike.synthetic import thinking
 from mockspike.synthetic.default import request_seed
@@ -65,7 +65,7 @@ def _admit_and_answer(
     order = admit(engine, call.key, body, betas=betas)
     try:
         return answer(engine, call, order, turn)
-    except (ApiError, checks.AnswerError):
+    except (ApiError, AnswerError):
         engine.gateway.settle(order.admission, 0, 0.0)
         raise
 
@@ -185,10 +185,10 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
             return None, response
         entry.rule = f"{behind.describe()}, through {described}"
         behind.answered(entry)
-        checks.check_answer(behind.describe(), answer.content, body)
+        check_answer(behind.describe(), answer.content, body)
         return answer, response
     if response is not None and described is not None:
-        checks.check_answer(described, response.content, body)
+        check_answer(described, response.content, body)
     return response, None
 
 

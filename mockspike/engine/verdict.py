@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mockspike import _json
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure
+from mockspike.model.faults import Failure, Fault
 from mockspike.state.journal import Entry
 
 Severity = Literal["error", "warning"]

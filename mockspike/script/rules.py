@@ -6,19 +6,21 @@ it keeps answering with the last unless `times` ran out."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import textwrap
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply, Response, make_reply, tool_use_block
-from mockspike.script import checks, templates
-from mockspike.script.matchers import MATCHERS, check_names
+from mockspike.model.errors import AnswerError
+from mockspike.model.faults import Failure, Fault, describe_kinds
+from mockspike.model.outcomes import Reply, Response
+from mockspike.script import answers, templates
+from mockspike.script.matchers import MATCHERS, check_matchers, check_names
 from mockspike.script.regex import RegexError
-from mockspike.synthetic import server_tools
 
 Predicate = Callable[[dict[str, Any]], bool]
 CALLS_KEPT = 1000
@@ -85,7 +87,7 @@ class Rule:
         if self.scenario is None and (self.state or self.next_state):
             raise ValueError("state and next_state need a scenario=")
         check_names(self.matchers)
-        checks.check_matchers(self.matchers, self.models)
+        check_matchers(self.matchers, self.models)
         try:
             self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
         except RegexError as exc:  # say which rule
@@ -95,39 +97,36 @@ class Rule:
 
     # -- building ----------------------------------------------------------------------
 
-    def reply(self, text: str | Reply | None = None, **kwargs: Any) -> Rule:
-        """Answer with a message: text, or `content=[blocks]`; see `make_reply`."""
-        if not isinstance(text, Reply):
-            checks.check("reply", {"text": text, **kwargs})
-        self.responses.append(make_reply(text, **kwargs))
+    def answer(self, verb: str, /, *args: Any, **kwargs: Any) -> Rule:
+        """Answer with `verb` of the `ANSWERS` table (`script/answers.py`) and its arguments,
+        checked now. Each verb is also a method of its own name: `rule.refuse(...)`."""
+        response = answers.make(verb, *args, **kwargs)
+        failure = response.error if isinstance(response, Fault) else response
+        statuses = self.statuses
+        if isinstance(failure, Failure) and statuses is not None and failure.status not in statuses:
+            allowed = ", ".join(str(s) for s in sorted(statuses))
+            raise ValueError(f"status {failure.status} is not one this profile sends ({allowed})")
+        self.responses.append(response)
         return self
 
-    def reply_tool_use(self, name: str, input: dict[str, Any], **kwargs: Any) -> Rule:
+    def reply(self, text: str | Reply | None = None, **kwargs: Any) -> Rule:
+        """Answer with a message: text, or `content=[blocks]`; see `make_reply`."""
+        return self.answer("reply", text, **kwargs)
+
+    def reply_tool_use(self, name: str, input: dict[str, Any] | None = None, **kwargs: Any) -> Rule:
         """Answer with one `tool_use` block (and `stop_reason: tool_use`)."""
-        checks.check("reply_tool_use", {"name": name, "input": input, **kwargs})
-        text = kwargs.pop("text", None)
-        blocks = [{"type": "text", "text": text}] if text else []
-        blocks.append(tool_use_block(name, input, kwargs.pop("id", None)))
-        return self.reply(content=blocks, **kwargs)
+        return self.answer("reply_tool_use", name, input, **kwargs)
 
     def reply_web_search(
         self,
         query: str,
         results: list[str | dict[str, Any]] | None = None,
         text: str | None = None,
-        *,
-        cite: bool = True,
-        error_code: str | None = None,
         **kwargs: Any,
     ) -> Rule:
         """Answer with a web-search turn: the search, its results (URLs or
         `{"url", "title", "page_age"}`), then `text` citing the first result."""
-        given = {"query": query, "results": results, "text": text, "cite": cite}
-        checks.check("reply_web_search", {**given, "error_code": error_code, **kwargs})
-        content = server_tools.web_search_turn(
-            query, results, text, cite=cite, error_code=error_code
-        )
-        return self.reply(content=content, **kwargs)
+        return self.answer("reply_web_search", query, results, text, **kwargs)
 
     def reply_code_execution(
         self,
@@ -140,10 +139,9 @@ class Rule:
     ) -> Rule:
         """Answer with a code-execution turn (a shell command and its output; the reply
         carries its `container`)."""
-        given = {"command": command, "stdout": stdout, "stderr": stderr, "text": text}
-        checks.check("reply_code_execution", {**given, "return_code": return_code, **kwargs})
-        content = server_tools.code_execution_turn(command, stdout, stderr, return_code, text)
-        return self.reply(content=content, **kwargs)
+        return self.answer(
+            "reply_code_execution", command, stdout, stderr, return_code, text, **kwargs
+        )
 
     def fail(
         self,
@@ -154,16 +152,9 @@ class Rule:
         retry_after: float | None = None,
     ) -> Rule:
         """Answer with an error status in the exact envelope."""
-        failure = (
-            status
-            if isinstance(status, Failure)
-            else Failure(status, type, message, headers, retry_after)
-        )
-        if self.statuses is not None and failure.status not in self.statuses:
-            allowed = ", ".join(str(s) for s in sorted(self.statuses))
-            raise ValueError(f"status {failure.status} is not one this profile sends ({allowed})")
-        self.responses.append(failure)
-        return self
+        if isinstance(status, Failure):
+            return self.answer("fail", status)
+        return self.answer("fail", status, type, message, headers, retry_after)
 
     def fault(
         self,
@@ -173,17 +164,24 @@ class Rule:
         after: int = 0,
         error: Failure | int | None = None,
     ) -> Rule:
-        """Break the transport: `drop`, `malformed`, `stall` (seconds) or `break` (after N
-        events, optionally with a mid-stream `error`)."""
+        """Break the transport: a kind of `mockspike.model.faults.KINDS` (below); `stall`
+        waits `seconds`, `break` cuts after `after` events (with a mid-stream `error`, if
+        given)."""
         if isinstance(kind, Fault):
-            self.responses.append(kind)
-            return self
-        failure = Failure(error) if isinstance(error, int) else error
-        if failure is not None:
-            self.fail(failure)  # checks the status like fail() does
-            self.responses.pop()
-        self.responses.append(Fault(kind, seconds, after, failure))  # type: ignore[arg-type]
-        return self
+            return self.answer("fault", kind)
+        return self.answer("fault", kind, seconds=seconds, after=after, error=error)
+
+    fault.__doc__ = f"{fault.__doc__}\n\n" + textwrap.indent(describe_kinds(), " " * 8)
+
+    if not TYPE_CHECKING:  # (hidden from type checkers, so a typo stays an error there)
+
+        def __getattr__(self, name: str) -> Callable[..., Rule]:
+            """Every verb of `ANSWERS` as a method: `rule.refuse(category="cyber")`."""
+            if name.startswith("_") or name not in answers.ANSWERS:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            method = functools.partial(self.answer, name)
+            functools.update_wrapper(method, answers.ANSWERS[name].make)
+            return method
 
     # -- what it answered (respx's names) -----------------------------------------------
 
@@ -231,8 +229,8 @@ class Rule:
             raise self._raised(exc) from exc
         return True
 
-    def _raised(self, exc: Exception) -> checks.AnswerError:
-        return checks.AnswerError(
+    def _raised(self, exc: Exception) -> AnswerError:
+        return AnswerError(
             f"mockspike: {self.describe()} raised {type(exc).__name__}: {exc} while "
             "matching a request"
         )
@@ -307,7 +305,7 @@ def _rendered(
     try:
         return response.render(values)
     except templates.TemplateError as exc:
-        raise checks.AnswerError(f"mockspike: {rule.describe()}: {exc}") from None
+        raise AnswerError(f"mockspike: {rule.describe()}: {exc}") from None
 
 
 def _claim_here(rule: Rule) -> Claimed | None:

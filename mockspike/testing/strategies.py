@@ -41,8 +41,8 @@ from mockspike.contract.rules import RULES, SCHEMA_CASES, ContractRule
 from mockspike.contract.validate import _check_schema
 from mockspike.model.blocks import REFUSAL_CATEGORIES, STOP_REASONS
 from mockspike.model.errors import ERROR_TYPES, ApiError
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply, make_reply
+from mockspike.model.faults import Failure, Fault
+from mockspike.model.outcomes import Reply, make_reply
 from mockspike.render import sse
 from mockspike.render.message import Rendered
 from mockspike.synthetic import server_tools as blocks_kit
@@ -854,7 +854,7 @@ def faults(*, max_stall: float = 0.05) -> SearchStrategy[Fault]:
     """Transport faults: drop, malformed, a short stall, a stream cut silently or with a
     mid-stream error."""
     return st.one_of(
-        st.sampled_from(["drop", "malformed"]).map(lambda kind: Fault(kind)),  # type: ignore[arg-type]
+        st.sampled_from(["drop", "malformed"]).map(lambda kind: Fault(kind)),
         st.floats(0, max_stall).map(lambda s: Fault("stall", seconds=s)),
         st.builds(
             lambda after, error: Fault("break", after=after, error=error),
