@@ -381,11 +381,13 @@ class MockSpike:
     def assert_resilient(self, *, ignore: tuple[str, ...] = ()) -> None:
         """Raise `AssertionError` listing the verdict's findings, but for rules in `ignore`
         (e.g. `("gave-up",)` for a client made with `max_retries=0`)."""
-        from mockspike.engine.verdict import RULES, report
+        from mockspike.engine.verdict import VERDICT_RULES, report
 
-        unknown = [name for name in ignore if name not in RULES]
+        unknown = [name for name in ignore if name not in VERDICT_RULES]
         if unknown:
-            raise ValueError(f"unknown verdict rule(s) {unknown}; choose from {list(RULES)}")
+            raise ValueError(
+                f"unknown verdict rule(s) {unknown}; choose from {list(VERDICT_RULES)}"
+            )
         findings = [f for f in self.verdict() if f.rule not in ignore]
         if findings:
             raise AssertionError(report(findings))

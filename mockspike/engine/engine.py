@@ -24,13 +24,13 @@ from mockspike.contract.catalog import Profile, load_profile
 from mockspike.engine.batches import BatchStorage
 from mockspike.engine.endpoints import ROUTER, Call, Endpoint
 from mockspike.engine.files import FileStorage
-from mockspike.engine.front import CassetteMiss, FrontStage
 from mockspike.engine.messages import scripted_error
 from mockspike.engine.threads import ThreadStorage
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.keys import GatewayConfig, RateLimits
 from mockspike.gateway.limits import Gateway, initial_wallets
 from mockspike.model.capture import capture
+from mockspike.model.cassette import CassetteMiss, CassetteSource
 from mockspike.model.clock import Clock, SystemClock
 from mockspike.model.errors import AnswerError, ApiError, error_body, fake_error
 from mockspike.model.faults import Failure
@@ -78,7 +78,7 @@ class Engine:
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
         clock: Clock | None = None,
-        front: FrontStage | None = None,
+        front: CassetteSource | None = None,
         files_dir: str | Path | None = None,
         state: str | State | None = None,
     ) -> None:
