@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from mockspike.contract.table import splice
+from tools.error_table import splice
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_error_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert splice(readme) == readme, "run: python -m mockspike.contract.table README.md"
+    assert splice(readme) == readme, "run: python -m tools.error_table README.md"
 
 
 def _blocks(language: str) -> list[str]:
@@ -28,7 +28,7 @@ def test_readme_scripting_snippet_runs() -> None:
     namespace: dict[str, object] = {}
     exec(compile(snippet, "README.md", "exec"), namespace)
     fake = namespace["fake"]
-    assert len(fake.rules) == 15  # type: ignore[attr-defined]
+    assert len(fake.rules) == 16  # type: ignore[attr-defined]
 
 
 def test_readme_config_example_loads(tmp_path: Path) -> None:
