@@ -5,8 +5,9 @@ A fault breaks the transport, not the contract. Each kind is one row of `KINDS`:
 does (`Fault`'s docstring, the docs and error messages read it from here), whether the
 reply is still rendered and billed, and how it changes the response, JSON and stream alike.
 Adapters know only what a `WireResponse` can say: `drop`, a stream that raises
-`StreamBreak` ("cut"), and `delay`. A new fault kind is a new row here (its arguments are
-`seconds`, `after` and `error`, those of `model/values.schema.json`'s `fault`).
+`StreamBreak` ("cut"), and `delay`. A new fault kind is a new row here: its summary, its
+effect, and which of the fields `seconds`, `after`, `error` it `takes` (`Fault`'s docstring,
+the answer verbs' and `fake.fault`'s docs and `mockspike.strategies.faults()` follow).
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ class Kind:
     summary: str
     effect: Callable[[Fault, WireResponse, ErrorFrame], WireResponse]
     renders: bool = True
+    """False when it answers before any reply is made (nothing is billed)."""
+    takes: tuple[str, ...] = ()
+    """The `Fault` fields it reads (`seconds`, `after`, `error`); the others are ignored."""
 
 
 def _drop(fault: Fault, response: WireResponse, error_frame: ErrorFrame) -> WireResponse:
@@ -121,9 +125,13 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
         "malformed": Kind(
             "a 200 whose JSON body or second stream frame is cut in half", _malformed
         ),
-        "stall": Kind("wait `seconds` before answering (trips client timeouts)", _stall),
+        "stall": Kind(
+            "wait `seconds` before answering (trips client timeouts)", _stall, takes=("seconds",)
+        ),
         "break": Kind(
-            "cut a stream after `after` events, silently or with an `error` event", _break
+            "cut a stream after `after` events, silently or with an `error` event",
+            _break,
+            takes=("after", "error"),
         ),
     }
 )

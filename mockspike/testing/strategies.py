@@ -41,7 +41,7 @@ from mockspike.contract.rules import RULES, SCHEMA_CASES, ContractRule
 from mockspike.contract.validate import _check_schema
 from mockspike.model.blocks import REFUSAL_CATEGORIES, STOP_REASONS
 from mockspike.model.errors import ERROR_TYPES, ApiError
-from mockspike.model.faults import Failure, Fault
+from mockspike.model.faults import KINDS, Failure, Fault, Kind
 from mockspike.model.outcomes import Reply, make_reply
 from mockspike.render import sse
 from mockspike.render.message import Rendered
@@ -851,17 +851,19 @@ def error_replies(*, profile: str = "bytespike") -> SearchStrategy[Failure]:
 
 
 def faults(*, max_stall: float = 0.05) -> SearchStrategy[Fault]:
-    """Transport faults: drop, malformed, a short stall, a stream cut silently or with a
-    mid-stream error."""
-    return st.one_of(
-        st.sampled_from(["drop", "malformed"]).map(lambda kind: Fault(kind)),
-        st.floats(0, max_stall).map(lambda s: Fault("stall", seconds=s)),
-        st.builds(
-            lambda after, error: Fault("break", after=after, error=error),
-            st.integers(0, 12),
-            st.none() | st.sampled_from([Failure(529), Failure(500)]),
-        ),
-    )
+    """Transport faults, every kind of `KINDS` with the fields it takes: drop, malformed, a
+    short stall, a stream cut silently or with a mid-stream error."""
+    fields: dict[str, SearchStrategy[Any]] = {
+        "seconds": st.floats(0, max_stall),
+        "after": st.integers(0, 12),
+        "error": st.none() | st.sampled_from([Failure(529), Failure(500)]),
+    }
+
+    def of(name: str, kind: Kind) -> SearchStrategy[Fault]:
+        taken = st.fixed_dictionaries({field: fields[field] for field in kind.takes})
+        return taken.map(lambda given: Fault(name, **given))
+
+    return st.one_of([of(name, kind) for name, kind in KINDS.items()])
 
 
 def sdk_arguments(body: dict[str, Any], create: Callable[..., Any]) -> dict[str, Any]:
