@@ -42,7 +42,7 @@ from mockspike._ids import random_id
 from mockspike.contract.compiled import compile_schema
 from mockspike.contract.validate import message_schema
 from mockspike.gateway.keys import GatewayConfig
-from mockspike.responders import script_files
+from mockspike.script import files as script_files
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]

@@ -31,7 +31,7 @@ from workloads import HEADERS, WORKLOADS, Workload
 from mockspike import Engine, WireRequest
 from mockspike.adapters import delivery
 from mockspike.gateway.keys import GatewayConfig
-from mockspike.responders import script_files
+from mockspike.script import files as script_files
 
 STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, function)
     ("parse JSON", "contract/validate.py", "parse_body"),
@@ -43,20 +43,20 @@ STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, fun
     ("gateway: settle + headers", "gateway/limits.py", "settle"),
     ("token estimate", "gateway/accounting.py", "input_tokens"),  # the pipeline's own call
     ("prompt walk (once a request)", "gateway/accounting.py", "__init__"),
-    ("script: match rules", "responders/scripted.py", "decide"),
-    ("request seed", "responders/synthetic.py", "request_seed"),
-    ("synthetic text", "responders/synthetic.py", "synthetic_reply"),
+    ("script: match rules", "script/rules.py", "decide"),
+    ("request seed", "synthetic/default.py", "request_seed"),
+    ("synthetic text", "synthetic/default.py", "synthetic_reply"),
     ("prompt cache", "gateway/cache.py", "use"),
-    ("message id", "core/engine.py", "message_id"),
-    ("request id", "core/engine.py", "new_request_id"),
+    ("message id", "engine/engine.py", "message_id"),
+    ("request id", "engine/engine.py", "new_request_id"),
     ("render message", "render/message.py", "message"),
     ("JSON encode (orjson)", "~", "<built-in method orjson.dumps>"),
     ("SSE events", "render/sse.py", "events"),
     ("SSE frames", "render/sse.py", "frame"),
     ("SSE wire frames (prepared heads)", "render/sse.py", "frames"),
     ("SSE token counts", "render/sse.py", "output_tokens"),
-    ("pacing", "render/pacing.py", "next"),
-    ("journal", "core/journal.py", "append"),
+    ("pacing", "model/pacing.py", "next"),
+    ("journal", "state/journal.py", "append"),
 ]
 
 
@@ -120,8 +120,8 @@ def engine_profile(name: str, workload: Workload, calls: int, synthetic: bool) -
 
 def _called_from_engine(total: float, callers: dict[tuple[str, int, str], tuple]) -> float:
     """The part of a function's inclusive time spent in calls made by the pipeline itself
-    (`core/messages.py`), not by the semantic rules or the cache."""
-    return sum(ct for (file, _, _), (*_, ct) in callers.items() if _is(file, "core/messages.py"))
+    (`engine/messages.py`), not by the semantic rules or the cache."""
+    return sum(ct for (file, _, _), (*_, ct) in callers.items() if _is(file, "engine/messages.py"))
 
 
 def _is(file: str, suffix: str) -> bool:

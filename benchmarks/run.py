@@ -40,7 +40,7 @@ from mockspike.adapters.transports import sdk_http_library
 from mockspike.cassettes import Cassette
 from mockspike.cassettes.recorder import Recorder
 from mockspike.gateway.accounting import CHARS_PER_TOKEN
-from mockspike.responders import script_files
+from mockspike.script import files as script_files
 
 PROMPT = workloads.ONE_TURN["messages"]
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import redis
 
-from mockspike.core.engine import Engine
-from mockspike.core.wire import WireRequest
+from mockspike.engine.engine import Engine
 from mockspike.gateway.keys import GatewayConfig
+from mockspike.model.wire import WireRequest
 from mockspike.testing.redis_server import RedisServer
 from mockspike.testing.serve_process import start_serve
 

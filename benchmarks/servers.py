@@ -38,7 +38,7 @@ import workloads
 from workloads import HEADERS, WORKLOADS, Workload
 
 from mockspike import Engine, WireRequest
-from mockspike.responders import script_files
+from mockspike.script import files as script_files
 
 HERE = Path(__file__).resolve().parent
 PEER = HERE / "peer"

@@ -6,42 +6,42 @@ pytest plugin, in every session) stays cheap until a fake is made."""
 import importlib as _importlib
 import typing as _typing
 
-from ._version import __version__
+from mockspike._version import __version__
 
 if _typing.TYPE_CHECKING:
-    from . import strategies
-    from .contract.errors import ApiError
-    from .core.engine import Engine
-    from .core.faults import Fault
-    from .core.journal import Entry, Journal
-    from .core.outcomes import Failure, Reply
-    from .core.wire import WireRequest, WireResponse
-    from .gateway.clock import FakeClock
-    from .gateway.keys import GatewayConfig
-    from .mock import MockSpike
-    from .render.pacing import Pacing
-    from .responders.scripted import Rule
-    from .settings import CassetteOptions, RecordMode, ReplayTiming, Settings
+    from mockspike import strategies
+    from mockspike.engine.engine import Engine
+    from mockspike.gateway.keys import GatewayConfig
+    from mockspike.mock import MockSpike
+    from mockspike.model.clock import FakeClock
+    from mockspike.model.errors import ApiError
+    from mockspike.model.faults import Fault
+    from mockspike.model.outcomes import Failure, Reply
+    from mockspike.model.pacing import Pacing
+    from mockspike.model.wire import WireRequest, WireResponse
+    from mockspike.script.rules import Rule
+    from mockspike.settings import CassetteOptions, RecordMode, ReplayTiming, Settings
+    from mockspike.state.journal import Entry, Journal
 
 _HOMES = {
-    "ApiError": ".contract.errors",
-    "CassetteOptions": ".settings",
-    "Engine": ".core.engine",
-    "Entry": ".core.journal",
-    "Failure": ".core.outcomes",
-    "FakeClock": ".gateway.clock",
-    "Fault": ".core.faults",
-    "GatewayConfig": ".gateway.keys",
-    "Journal": ".core.journal",
-    "MockSpike": ".mock",
-    "Pacing": ".render.pacing",
-    "RecordMode": ".settings",
-    "ReplayTiming": ".settings",
-    "Reply": ".core.outcomes",
-    "Rule": ".responders.scripted",
-    "Settings": ".settings",
-    "WireRequest": ".core.wire",
-    "WireResponse": ".core.wire",
+    "ApiError": "mockspike.model.errors",
+    "CassetteOptions": "mockspike.settings",
+    "Engine": "mockspike.engine.engine",
+    "Entry": "mockspike.state.journal",
+    "Failure": "mockspike.model.outcomes",
+    "FakeClock": "mockspike.model.clock",
+    "Fault": "mockspike.model.faults",
+    "GatewayConfig": "mockspike.gateway.keys",
+    "Journal": "mockspike.state.journal",
+    "MockSpike": "mockspike.mock",
+    "Pacing": "mockspike.model.pacing",
+    "RecordMode": "mockspike.settings",
+    "ReplayTiming": "mockspike.settings",
+    "Reply": "mockspike.model.outcomes",
+    "Rule": "mockspike.script.rules",
+    "Settings": "mockspike.settings",
+    "WireRequest": "mockspike.model.wire",
+    "WireResponse": "mockspike.model.wire",
 }
 
 __all__ = [
@@ -70,11 +70,11 @@ __all__ = [
 
 def __getattr__(name: str) -> _typing.Any:
     if name == "strategies":
-        return _importlib.import_module(".strategies", __name__)
+        return _importlib.import_module("mockspike.strategies")
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'mockspike' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(home, __name__), name)
+    value = getattr(_importlib.import_module(home), name)
     globals()[name] = value
     return value
 

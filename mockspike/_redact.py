@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import _paths
+from mockspike import _paths
 
 REDACTED = "<redacted>"
 SECRET_HEADERS = frozenset(

@@ -9,19 +9,19 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import _json
-from ._version import __version__
-from .adapters.bounds import Bounds
-from .adapters.guard import ADMIN_PREFIX, bind_warning, is_loopback
-from .cassettes import tools as cassette_tools
-from .contract.catalog import load_profile, profile_names
-from .contract.errors import ApiError, error_body
-from .contract.validate import check_message_request, parse_body
-from .core.engine import new_request_id
-from .core.journal import MAX_ENTRIES
-from .render.pacing import Pacing
-from .responders.synthetic import MODES
-from .settings import RECORD_MODES, ReplayTiming, Settings
+from mockspike import _json
+from mockspike._version import __version__
+from mockspike.adapters.bounds import Bounds
+from mockspike.adapters.guard import ADMIN_PREFIX, bind_warning, is_loopback
+from mockspike.cassettes import tools as cassette_tools
+from mockspike.contract.catalog import load_profile, profile_names
+from mockspike.contract.validate import check_message_request, parse_body
+from mockspike.engine.engine import new_request_id
+from mockspike.model.errors import ApiError, error_body
+from mockspike.model.pacing import Pacing
+from mockspike.settings import RECORD_MODES, ReplayTiming, Settings
+from mockspike.state.journal import MAX_ENTRIES
+from mockspike.synthetic.default import MODES
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -320,8 +320,8 @@ def _port(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .adapters import request_log, serving
-    from .mock import MockSpike
+    from mockspike.adapters import request_log, serving
+    from mockspike.mock import MockSpike
 
     pace = {"ttft": args.ttft, "tokens_per_second": args.tokens_per_second, "jitter": args.jitter}
     options = {
@@ -479,9 +479,9 @@ def _admin_lines(host: str, url: str, settings: Settings, made_token: bool) -> l
 
 
 def _validate_script(path: str, profile: str) -> int:
-    from .mock import MockSpike
-    from .responders.script_files import SpecError
-    from .responders.script_source import ScriptSource
+    from mockspike.mock import MockSpike
+    from mockspike.script.files import SpecError
+    from mockspike.script.source import ScriptSource
 
     fake = MockSpike(profile=profile)
     try:

@@ -16,31 +16,31 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from ._extras import require
-from ._redact import Redaction
-from .adapters.guard import bind_warning
-from .controls import Batches, Files
-from .core.engine import Engine
-from .core.faults import Fault
-from .core.journal import Journal
-from .core.outcomes import Failure, Reply
-from .gateway.clock import Clock
-from .gateway.state import STARTED
-from .render.pacing import Pacing
-from .responders import matchers as matchers_table
-from .responders import script_files
-from .responders.script_source import ScriptSource, Watcher
-from .responders.scripted import Rule
-from .settings import CassetteOptions, Settings
+from mockspike._extras import require
+from mockspike._redact import Redaction
+from mockspike.adapters.guard import bind_warning
+from mockspike.engine.controls import Batches, Files
+from mockspike.engine.engine import Engine
+from mockspike.model.clock import Clock
+from mockspike.model.faults import Fault
+from mockspike.model.outcomes import Failure, Reply
+from mockspike.model.pacing import Pacing
+from mockspike.script import files as script_files
+from mockspike.script import matchers as matchers_table
+from mockspike.script.rules import Rule
+from mockspike.script.source import ScriptSource, Watcher
+from mockspike.settings import CassetteOptions, Settings
+from mockspike.state.journal import Journal
+from mockspike.state.shared import STARTED
 
 if TYPE_CHECKING:
     import httpx
     import httpx2
 
-    from .adapters.api import App
-    from .cassettes.format import Cassette
-    from .cassettes.recorder import Recorder
-    from .core.verdict import Finding
+    from mockspike.adapters.api import App
+    from mockspike.cassettes.format import Cassette
+    from mockspike.cassettes.recorder import Recorder
+    from mockspike.engine.verdict import Finding
 
 IN_PROCESS_URL = "http://mockspike.test"
 """The base URL of in-process clients: it names no real host, and no request leaves."""
@@ -122,7 +122,7 @@ class MockSpike:
     @cached_property
     def app(self) -> App:
         """The ASGI app: the API and the admin API under `/_mockspike/`."""
-        from .adapters.asgi import create_app
+        from mockspike.adapters.asgi import create_app
 
         return create_app(self)
 
@@ -138,7 +138,7 @@ class MockSpike:
         if strict is not None:
             self.engine.strict = strict
         if synthetic is not None:
-            from .responders.synthetic import MODES
+            from mockspike.synthetic.default import MODES
 
             if synthetic not in MODES:
                 raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {synthetic!r}")
@@ -182,7 +182,7 @@ class MockSpike:
         **matchers: Any,
     ) -> Rule:
         """A rule for requests that match every matcher given (the table below, from
-        `mockspike.responders.matchers`). Chain `.reply()`, `.fail()`, `.fault()` for what
+        `mockspike.script.matchers`). Chain `.reply()`, `.fail()`, `.fault()` for what
         to answer, in sequence. In a `scenario` (which starts in state "started"), it
         answers only while the scenario is in `state` (None: any) and then moves it to
         `next_state`."""
@@ -264,7 +264,7 @@ class MockSpike:
         error: Failure | int | None = None,
         times: int = 1,
     ) -> Rule:
-        """Queue a transport fault (a kind of `mockspike.core.faults.KINDS`): `drop`,
+        """Queue a transport fault (a kind of `mockspike.model.faults.KINDS`): `drop`,
         `malformed`, `stall` (`seconds`) or `break` (`after` events, optional `error`)."""
         return self._one_shot(
             times, lambda rule: rule.fault(kind, seconds=seconds, after=after, error=error)
@@ -353,15 +353,15 @@ class MockSpike:
 
     def verdict(self) -> list[Finding]:
         """How the client coped with the failures and faults it was served, judged from the
-        journal (`mockspike.core.verdict`): one `Finding` per thing done wrong."""
-        from .core.verdict import verdict
+        journal (`mockspike.engine.verdict`): one `Finding` per thing done wrong."""
+        from mockspike.engine.verdict import verdict
 
         return verdict(self.engine.journal)
 
     def assert_resilient(self, *, ignore: tuple[str, ...] = ()) -> None:
         """Raise `AssertionError` listing the verdict's findings, but for rules in `ignore`
         (e.g. `("gave-up",)` for a client made with `max_retries=0`)."""
-        from .core.verdict import RULES, report
+        from mockspike.engine.verdict import RULES, report
 
         unknown = [name for name in ignore if name not in RULES]
         if unknown:
@@ -380,7 +380,7 @@ class MockSpike:
             cassette = CassetteOptions(Path(cassette), **options)
         elif options:
             raise TypeError(f"give {', '.join(options)} in the CassetteOptions itself")
-        from .cassettes.recorder import open_recorder
+        from mockspike.cassettes.recorder import open_recorder
 
         recorder = open_recorder(cassette)
         self.eject_cassette()
@@ -453,7 +453,7 @@ class MockSpike:
     def transport(self, library: str) -> Any: ...
     def transport(self, library: str = "httpx") -> Any:
         """A sync in-process transport for `httpx` (or `"httpx2"`): no socket, streams."""
-        from .adapters.transports import transport
+        from mockspike.adapters.transports import transport
 
         return transport(self.engine, library)
 
@@ -465,7 +465,7 @@ class MockSpike:
     def async_transport(self, library: str) -> Any: ...
     def async_transport(self, library: str = "httpx") -> Any:
         """An async in-process transport for `httpx` (or `"httpx2"`)."""
-        from .adapters.transports import async_transport
+        from mockspike.adapters.transports import async_transport
 
         return async_transport(self.engine, library)
 
@@ -474,7 +474,7 @@ class MockSpike:
         generation is installed. Keyword arguments go to the client (`max_retries`, …)."""
         anthropic = require("anthropic", "sdk", "MockSpike.anthropic_client()")
 
-        from .adapters.transports import sdk_http_library
+        from mockspike.adapters.transports import sdk_http_library
 
         library = sdk_http_library()
         http_client = anthropic.DefaultHttpxClient(transport=self.transport(library))
@@ -484,7 +484,7 @@ class MockSpike:
         """A real `anthropic.AsyncAnthropic` wired to this fake in-process."""
         anthropic = require("anthropic", "sdk", "MockSpike.async_anthropic_client()")
 
-        from .adapters.transports import sdk_http_library
+        from mockspike.adapters.transports import sdk_http_library
 
         library = sdk_http_library()
         http_client = anthropic.DefaultAsyncHttpxClient(transport=self.async_transport(library))
@@ -496,7 +496,7 @@ class MockSpike:
         client (`max_retries`, …)."""
         openai = require("openai", "openai", "MockSpike.openai_client()")
 
-        from .adapters.transports import sdk_http_library
+        from mockspike.adapters.transports import sdk_http_library
 
         transport = self.transport(sdk_http_library("openai"))
         http_client = openai.DefaultHttpxClient(transport=transport)
@@ -506,7 +506,7 @@ class MockSpike:
         """A real `openai.AsyncOpenAI` wired to this fake in-process."""
         openai = require("openai", "openai", "MockSpike.async_openai_client()")
 
-        from .adapters.transports import sdk_http_library
+        from mockspike.adapters.transports import sdk_http_library
 
         transport = self.async_transport(sdk_http_library("openai"))
         http_client = openai.DefaultAsyncHttpxClient(transport=transport)
@@ -526,7 +526,7 @@ class MockSpike:
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Run on a real uvicorn server in a background thread; yields the base URL."""
-        from .adapters import serving
+        from mockspike.adapters import serving
 
         sock = serving.bind(host, port)
         warning = bind_warning(host, self.admin_token)

@@ -10,11 +10,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .contract.catalog import load_profile
-from .core.journal import MAX_ENTRIES
-from .gateway.clock import Clock
-from .gateway.keys import GatewayConfig
-from .render.pacing import Pacing
+from mockspike.contract.catalog import load_profile
+from mockspike.gateway.keys import GatewayConfig
+from mockspike.model.clock import Clock
+from mockspike.model.pacing import Pacing
+from mockspike.state.journal import MAX_ENTRIES
 
 
 class RecordMode(str, Enum):
@@ -184,7 +184,7 @@ class Settings:
     def __post_init__(self) -> None:
         _check_types(self)
         load_profile(self.profile)  # a clear ValueError names the profiles that exist
-        from .responders.synthetic import MODES
+        from mockspike.synthetic.default import MODES
 
         if self.synthetic not in MODES:
             raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {self.synthetic!r}")

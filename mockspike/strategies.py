@@ -2,5 +2,5 @@
 
 The implementation lives in `mockspike.testing.strategies`; this module is its public name."""
 
-from .testing.strategies import *  # noqa: F403
-from .testing.strategies import __all__ as __all__
+from mockspike.testing.strategies import *  # noqa: F403
+from mockspike.testing.strategies import __all__ as __all__

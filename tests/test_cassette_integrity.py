@@ -23,7 +23,7 @@ import pytest
 
 from mockspike import MockSpike
 from mockspike.cassettes import Cassette, CassetteError, storage
-from mockspike.render.pacing import Pacing
+from mockspike.model.pacing import Pacing
 from tests.conftest import HEADERS, SEED_BODY, serve_process
 
 IN_PROCESS = "http://mockspike.test"

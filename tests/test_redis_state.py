@@ -355,7 +355,7 @@ def test_files_dir_and_redis_state_together_are_refused(
 def test_of_two_processes_storing_one_script_one_stores_it(
     redis_server: RedisServer,
 ) -> None:
-    from mockspike.gateway.redis_state import RedisState
+    from mockspike.state.redis import RedisState
 
     redis.Redis.from_url(redis_server.url).flushdb()
     specs = [{"respond": {"reply": {"text": "once"}}}]

@@ -14,8 +14,8 @@ from hypothesis import given
 
 from mockspike import MockSpike
 from mockspike import strategies as ms
-from mockspike.core.blocks import STOP_REASONS
-from mockspike.gateway.clock import FakeClock
+from mockspike.model.blocks import STOP_REASONS
+from mockspike.model.clock import FakeClock
 
 pytestmark = pytest.mark.sdk
 

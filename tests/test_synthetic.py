@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockspike.gateway import accounting
-from mockspike.responders.synthetic import example_for, synthetic_reply
+from mockspike.synthetic.default import example_for, synthetic_reply
 from tests.conftest import SEED_BODY
 
 

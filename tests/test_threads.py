@@ -13,8 +13,8 @@ import anthropic
 import pytest
 
 from mockspike import MockSpike
-from mockspike.core.threads import THREAD_TTL
-from mockspike.gateway.clock import FakeClock
+from mockspike.engine.threads import THREAD_TTL
+from mockspike.model.clock import FakeClock
 
 HAS_THREADS = hasattr(anthropic.types, "ThreadNotFoundError")
 pytestmark = [

@@ -138,9 +138,9 @@ def test_the_tool_runner_runs_against_a_shared_state(two: list[str]) -> None:
 def test_the_redis_thread_store_decides_as_the_memory_one(redis_url: str) -> None:
     """Each decision of the store, through real Redis: claim, in flight, given back,
     continued, expired, cleared."""
-    from mockspike.contract.errors import ApiError
-    from mockspike.core.threads import Record, ThreadStore
-    from mockspike.gateway.redis_state import RedisState
+    from mockspike.engine.threads import Record, ThreadStore
+    from mockspike.model.errors import ApiError
+    from mockspike.state.redis import RedisState
 
     def code(store: Any, message_id: str, now: float) -> str:
         try:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from mockspike.core.verdict import RULES, Finding, request_key
-from mockspike.gateway.clock import FakeClock
+from mockspike.engine.verdict import RULES, Finding, request_key
+from mockspike.model.clock import FakeClock
 
 HEADERS = {"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}
 BODY: dict[str, Any] = {

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from mockspike.core.faults import Fault
-from mockspike.core.journal import Entry, Journal
+from mockspike.model.faults import Fault
+from mockspike.state.journal import Entry, Journal
 
 _journals: list[weakref.ref[Journal]] = []
 _checked: dict[int, int] = {}

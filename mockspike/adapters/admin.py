@@ -16,18 +16,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import _json
-from .._ids import random_id
-from .._redact import REDACTED
-from ..contract.errors import ApiError, error_body
-from ..responders.script_files import SpecError
-from ..responders.scripted import Rule
-from .dashboard import dashboard_routes
+from mockspike import _json
+from mockspike._ids import random_id
+from mockspike._redact import REDACTED
+from mockspike.adapters.dashboard import dashboard_routes
+from mockspike.model.errors import ApiError, error_body
+from mockspike.script.files import SpecError
+from mockspike.script.rules import Rule
 
 if TYPE_CHECKING:
-    from ..mock import MockSpike
+    from mockspike.mock import MockSpike
 
-from .guard import ADMIN_TOKEN_HEADER
+from mockspike.adapters.guard import ADMIN_TOKEN_HEADER
 
 __all__ = ["ADMIN_TOKEN_HEADER", "admin_error", "admin_routes"]
 MAX_CREDITS = 1e12

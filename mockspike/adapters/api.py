@@ -18,12 +18,12 @@ from typing import Any
 
 import anyio
 
-from ..core.engine import Engine
-from ..core.wire import StreamBreak, WireRequest, WireResponse
-from . import delivery
-from .bounds import Bodies
-from .guard import Access, Refusal, api_refusal, envelope
-from .scope import raw_headers, wire_request
+from mockspike.adapters import delivery
+from mockspike.adapters.bounds import Bodies
+from mockspike.adapters.guard import Access, Refusal, api_refusal, envelope
+from mockspike.adapters.scope import raw_headers, wire_request
+from mockspike.engine.engine import Engine
+from mockspike.model.wire import StreamBreak, WireRequest, WireResponse
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -14,18 +14,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..contract.errors import ERROR_TYPES
-from ..core.wire import StreamBreak, WireResponse
-from . import delivery
-from .admin import admin_error, admin_routes
-from .api import App, drop, watch_while_waiting
-from .bounds import Bodies, BodyReader
-from .guard import Access, Guard
-from .openapi import openapi_document
-from .scope import raw_headers, wire_request
+from mockspike.adapters import delivery
+from mockspike.adapters.admin import admin_error, admin_routes
+from mockspike.adapters.api import App, drop, watch_while_waiting
+from mockspike.adapters.bounds import Bodies, BodyReader
+from mockspike.adapters.guard import Access, Guard
+from mockspike.adapters.openapi import openapi_document
+from mockspike.adapters.scope import raw_headers, wire_request
+from mockspike.model.errors import ERROR_TYPES
+from mockspike.model.wire import StreamBreak, WireResponse
 
 if TYPE_CHECKING:
-    from ..mock import MockSpike
+    from mockspike.mock import MockSpike
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

@@ -26,9 +26,9 @@ from typing import Any
 
 import anyio
 
-from ..settings import Bounds
-from .guard import envelope
-from .scope import raw_headers
+from mockspike.adapters.guard import envelope
+from mockspike.adapters.scope import raw_headers
+from mockspike.settings import Bounds
 
 __all__ = ["Bodies", "BodyReader", "Bounds", "protocol_class"]
 

@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import anyio.to_thread
 
-from .._threads import LoopThreads
-from ..core.wire import Chunk, StreamBreak, WireResponse
+from mockspike._threads import LoopThreads
+from mockspike.model.wire import Chunk, StreamBreak, WireResponse
 
 MAX_WRITE = 64 * 1024
 """Coalesced chunks are sent once they reach this size."""

@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import _json
-from .._ids import random_id
-from ..contract.errors import error_body
-from .scope import scope_headers
+from mockspike import _json
+from mockspike._ids import random_id
+from mockspike.adapters.scope import scope_headers
+from mockspike.model.errors import error_body
 
 ADMIN_PREFIX = "/_mockspike/"
 ADMIN_TOKEN_HEADER = "x-mockspike-admin-token"

@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 description served at `/openapi.json`: paths and statuses from the
-endpoint table (`core/endpoints.py`), schemas from the ones the validator uses (requests)
+endpoint table (`engine/endpoints.py`), schemas from the ones the validator uses (requests)
 and `schemas/responses.json` (answers)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import json
 from importlib import resources
 from typing import Any
 
-from .._version import __version__
-from ..contract.catalog import load_profile
-from ..contract.validate import count_tokens_schema, message_schema
-from ..core import openai_chat
-from ..core.endpoints import ENDPOINTS, Endpoint
+from mockspike._version import __version__
+from mockspike.contract.catalog import load_profile
+from mockspike.contract.validate import count_tokens_schema, message_schema
+from mockspike.engine.endpoints import ENDPOINTS, Endpoint
+from mockspike.render import openai_chat
 
 _REF = "#/components/schemas/"
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from ..core.journal import Entry
+from mockspike.state.journal import Entry
 
 
 def line(entry: Entry, verbose: bool = False) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..core.wire import WireRequest
+from mockspike.model.wire import WireRequest
 
 
 def scope_headers(scope: Mapping[str, Any]) -> dict[str, str]:

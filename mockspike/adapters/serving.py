@@ -17,8 +17,8 @@ from typing import Any
 
 import uvicorn
 
-from . import delivery
-from .bounds import Bounds, protocol_class
+from mockspike.adapters import delivery
+from mockspike.adapters.bounds import Bounds, protocol_class
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

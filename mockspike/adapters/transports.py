@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from ..core.engine import Engine
-from ..core.wire import StreamBreak, WireRequest, WireResponse
-from . import delivery
+from mockspike.adapters import delivery
+from mockspike.engine.engine import Engine
+from mockspike.model.wire import StreamBreak, WireRequest, WireResponse
 
 LIBRARIES = ("httpx", "httpx2")
 

@@ -1,13 +1,7 @@
 """Cassettes: the file format, the recording/replaying front stage, the tools, vcrpy import."""
 
-from ..settings import RECORD_MODES
-from .format import (
-    MATCHERS,
-    Cassette,
-    CassetteError,
-    Matcher,
-    register_matcher,
-)
+from mockspike.cassettes.format import MATCHERS, Cassette, CassetteError, Matcher, register_matcher
+from mockspike.settings import RECORD_MODES
 
 __all__ = [
     "MATCHERS",

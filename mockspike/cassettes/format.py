@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import _json
-from .. import _paths as paths
-from .._redact import REDACTED, SECRET_HEADERS, Redaction
-from .._version import __version__
-from . import storage
-from .storage import FORMAT_VERSION
-from .storage import CassetteError as CassetteError
+from mockspike import _json
+from mockspike import _paths as paths
+from mockspike._redact import REDACTED, SECRET_HEADERS, Redaction
+from mockspike._version import __version__
+from mockspike.cassettes import storage
+from mockspike.cassettes.storage import FORMAT_VERSION
+from mockspike.cassettes.storage import CassetteError as CassetteError
 
 #: Request headers kept in the file (others, like the SDK's x-stainless-*, add only noise).
 KEPT_REQUEST_HEADERS = (

@@ -17,16 +17,23 @@ from typing import Any
 
 import httpx
 
-from .. import _json
-from ..contract.errors import ApiError
-from ..core.front import CassetteMiss
-from ..core.journal import Entry
-from ..core.wire import Chunk, StreamBreak, WireRequest, WireResponse
-from ..render import sse
-from ..settings import CassetteOptions, RecordMode, ReplayTiming
-from .format import HOP_HEADERS, Cassette, CassetteError, request_record
-from .storage import HEADER_NAME, HEADER_VALUE, check_shape
-from .upstream import MAX_ANSWER_BYTES, MAX_RECORDINGS, QUEUE_TIMEOUT, Flight, Upstream, watching
+from mockspike import _json
+from mockspike.cassettes.format import HOP_HEADERS, Cassette, CassetteError, request_record
+from mockspike.cassettes.storage import HEADER_NAME, HEADER_VALUE, check_shape
+from mockspike.cassettes.upstream import (
+    MAX_ANSWER_BYTES,
+    MAX_RECORDINGS,
+    QUEUE_TIMEOUT,
+    Flight,
+    Upstream,
+    watching,
+)
+from mockspike.engine.front import CassetteMiss
+from mockspike.model.errors import ApiError
+from mockspike.model.wire import Chunk, StreamBreak, WireRequest, WireResponse
+from mockspike.render import sse
+from mockspike.settings import CassetteOptions, RecordMode, ReplayTiming
+from mockspike.state.journal import Entry
 
 log = logging.getLogger("mockspike")
 

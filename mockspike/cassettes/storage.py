@@ -92,7 +92,7 @@ def schema() -> dict[str, Any]:
 
 @functools.cache
 def _fast_check() -> Callable[[Any], bool]:
-    from ..contract.compiled import compile_schema
+    from mockspike.contract.compiled import compile_schema
 
     return compile_schema(schema())
 

@@ -13,13 +13,13 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from .. import _json
-from ..contract import betas
-from ..contract.catalog import load_profile
-from ..core.engine import Engine
-from ..core.wire import WireRequest
-from .format import Cassette, CassetteError
-from .vcr import export_vcr, import_vcr
+from mockspike import _json
+from mockspike.cassettes.format import Cassette, CassetteError
+from mockspike.cassettes.vcr import export_vcr, import_vcr
+from mockspike.contract import betas
+from mockspike.contract.catalog import load_profile
+from mockspike.engine.engine import Engine
+from mockspike.model.wire import WireRequest
 
 
 def run(args: argparse.Namespace) -> int:

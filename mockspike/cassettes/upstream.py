@@ -33,9 +33,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpcore
 import httpx
 
-from ..contract.errors import ApiError
-from ..core.wire import WireRequest
-from .storage import CassetteError
+from mockspike.cassettes.storage import CassetteError
+from mockspike.model.errors import ApiError
+from mockspike.model.wire import WireRequest
 
 MAX_RECORDINGS = 64
 """Requests in flight to the upstream at once, by default."""

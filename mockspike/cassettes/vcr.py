@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import _json
-from ..render import sse
-from .format import Cassette, CassetteError, request_record
+from mockspike import _json
+from mockspike.cassettes.format import Cassette, CassetteError, request_record
+from mockspike.render import sse
 
 
 def import_vcr(source: Path, target: Path) -> int:

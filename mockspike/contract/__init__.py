@@ -8,19 +8,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .catalog import Model, Profile, load_profile, profile_names
-    from .errors import ApiError, error_body
-    from .validate import check_count_tokens, check_message_request
+    from mockspike.contract.catalog import Model, Profile, load_profile, profile_names
+    from mockspike.contract.validate import check_count_tokens, check_message_request
+    from mockspike.model.errors import ApiError, error_body
 
 _HOMES = {
-    "ApiError": ".errors",
-    "Model": ".catalog",
-    "Profile": ".catalog",
-    "check_count_tokens": ".validate",
-    "check_message_request": ".validate",
-    "error_body": ".errors",
-    "load_profile": ".catalog",
-    "profile_names": ".catalog",
+    "ApiError": "mockspike.model.errors",
+    "Model": "mockspike.contract.catalog",
+    "Profile": "mockspike.contract.catalog",
+    "check_count_tokens": "mockspike.contract.validate",
+    "check_message_request": "mockspike.contract.validate",
+    "error_body": "mockspike.model.errors",
+    "load_profile": "mockspike.contract.catalog",
+    "profile_names": "mockspike.contract.catalog",
 }
 
 __all__ = [
@@ -39,4 +39,4 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home, __name__), name)
+    return getattr(importlib.import_module(home), name)

@@ -11,7 +11,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from .errors import ApiError
+from mockspike.model.errors import ApiError
 
 
 @functools.cache

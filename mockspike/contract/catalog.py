@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from .errors import ApiError
+from mockspike.model.errors import ApiError
 
 
 def _data(name: str) -> Any:
@@ -112,7 +112,7 @@ class Profile:
     """Models the profile once served, now retired: described by `/v1/models` (listed only
     when asked for), refused everywhere else as unknown."""
     not_served: frozenset[str] = frozenset()
-    """Endpoint names (`core/endpoints.py`) this profile answers with 404, as a path it
+    """Endpoint names (`engine/endpoints.py`) this profile answers with 404, as a path it
     does not route (docs/contract.md says why)."""
     _by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)
     _retired_by_name: dict[str, Model] = field(default_factory=dict, repr=False, compare=False)

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..gateway import accounting
-from . import betas as _betas
-from .catalog import Model, Profile
-from .errors import ApiError
+from mockspike.contract import betas as _betas
+from mockspike.contract.catalog import Model, Profile
+from mockspike.gateway import accounting
+from mockspike.model.errors import ApiError
 
 Body = dict[str, Any]
 MAX_CACHE_BREAKPOINTS = 4

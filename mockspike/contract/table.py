@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _json
-from ..core.engine import Engine
-from ..core.wire import WireRequest
-from .catalog import load_profile
-from .rules import RULES, SCHEMA_CASES
+from mockspike import _json
+from mockspike.contract.catalog import load_profile
+from mockspike.contract.rules import RULES, SCHEMA_CASES
+from mockspike.engine.engine import Engine
+from mockspike.model.wire import WireRequest
 
 BASE_BODY: dict[str, Any] = {
     "model": "claude-haiku-4-5",

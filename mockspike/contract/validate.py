@@ -20,12 +20,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from .. import _json
-from . import betas as _betas
-from .catalog import Model, Profile
-from .compiled import Check, compile_schema, explaining_validator
-from .errors import ApiError
-from .rules import check_rules
+from mockspike import _json
+from mockspike.contract import betas as _betas
+from mockspike.contract.catalog import Model, Profile
+from mockspike.contract.compiled import Check, compile_schema, explaining_validator
+from mockspike.contract.rules import check_rules
+from mockspike.model.errors import ApiError
 
 _TYPE_NAMES = {
     "string": "a valid string",

@@ -1,1 +1,1 @@
-"""The gateway's state: keys and scopes, rate limits, wallets, prompt cache, clock."""
+"""The gateway: keys and scopes, rate limits, wallets, prompt cache: arithmetic over the stores."""

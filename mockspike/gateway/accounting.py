@@ -11,8 +11,8 @@ import re
 from contextvars import ContextVar
 from typing import Any
 
-from .. import _json
-from ..contract.catalog import Model, cache_price_multipliers
+from mockspike import _json
+from mockspike.contract.catalog import Model, cache_price_multipliers
 
 REQUEST_OVERHEAD = 3
 MESSAGE_OVERHEAD = 3

@@ -8,11 +8,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _json
-from ..contract.catalog import Model
-from . import accounting
-from .clock import Clock
-from .state import CachedPrefix, MemoryState, State
+from mockspike import _json
+from mockspike.contract.catalog import Model
+from mockspike.gateway import accounting
+from mockspike.model.clock import Clock
+from mockspike.state.shared import CachedPrefix, MemoryState, State
 
 TTL_SECONDS = {"5m": 300, "1h": 3600}
 

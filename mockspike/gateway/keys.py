@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._files import load_data
+from mockspike._files import load_data
 
 _KEY_FIELDS = {"status", "scopes", "ip_allowlist", "wallet", "rate_limits"}
 _LIMIT_FIELDS = ("requests_per_minute", "input_tokens_per_minute", "output_tokens_per_minute")
@@ -102,7 +102,7 @@ def _key(key: str, raw: Any, where: str) -> KeyConfig:
     scopes = raw.get("scopes") or {}
     endpoints = scopes.get("endpoints")
     if endpoints is not None:
-        from ..core.endpoints import SCOPES  # the endpoint table names the scopes
+        from mockspike.engine.endpoints import SCOPES  # the endpoint table names the scopes
 
         strangers = sorted(set(endpoints) - set(SCOPES))
         if strangers:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ..contract.catalog import Model
-from ..contract.errors import ApiError
-from ..core.wire import WireRequest
-from .clock import Clock
-from .keys import GatewayConfig, KeyConfig, RateLimits
-from .state import Bucket as _Bucket
-from .state import MemoryState, State, StateUnavailable
+from mockspike.contract.catalog import Model
+from mockspike.gateway.keys import GatewayConfig, KeyConfig, RateLimits
+from mockspike.model.clock import Clock
+from mockspike.model.errors import ApiError
+from mockspike.model.wire import WireRequest
+from mockspike.state.shared import Bucket as _Bucket
+from mockspike.state.shared import MemoryState, State, StateUnavailable
 
 log = logging.getLogger("mockspike")
 _RATE_LIMIT_DOCS = "https://docs.claude.com/en/api/rate-limits"

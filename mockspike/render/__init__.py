@@ -1,1 +1,1 @@
-"""Rendering a decided reply: the Message JSON, SSE frames, pacing."""
+"""Rendering a decided reply: the Message JSON, SSE frames, the OpenAI chat dialect."""

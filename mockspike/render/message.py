@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.outcomes import Reply
-from ..gateway.cache import CacheUsage
+from mockspike.gateway.cache import CacheUsage
+from mockspike.model.outcomes import Reply
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import _json
-from ..gateway.accounting import CHARS_PER_TOKEN
-from .message import Rendered
+from mockspike import _json
+from mockspike.gateway.accounting import CHARS_PER_TOKEN
+from mockspike.render.message import Rendered
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 _TEXT_CHUNK_WORDS = 3

@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ..contract.catalog import load_profile, profile_names
-from ..settings import RECORD_MODES, Settings, UnknownOption
+from mockspike.contract.catalog import load_profile, profile_names
+from mockspike.settings import RECORD_MODES, Settings, UnknownOption
 
 if TYPE_CHECKING:
-    from ..mock import MockSpike
-    from .network import SocketGuard
+    from mockspike.mock import MockSpike
+    from mockspike.testing.network import SocketGuard
 
 # Importing this module (pytest does, in every session of every project that has mockspike
 # installed) loads no server, no validator and no HTTP library: the fixtures import the fake
@@ -40,7 +40,7 @@ class _Stats:
         self.credits = 0.0
 
     def add(self, fake: MockSpike) -> None:
-        from ..core.endpoints import BILLED
+        from mockspike.engine.endpoints import BILLED
 
         for entry in fake.requests:
             self.requests += 1
@@ -186,7 +186,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.getoption("--mockspike-block-network") or config.getini("mockspike_block_network")
     )
     if hosts or block:  # every other HTTP library, at the socket
-        from .network import SocketGuard
+        from mockspike.testing.network import SocketGuard
 
         given = config.getoption("--mockspike-allowed-hosts")
         allowed = given.split(",") if given else config.getini("mockspike_allowed_hosts")
@@ -488,7 +488,7 @@ def _finish(request: pytest.FixtureRequest, name: str, fake: MockSpike, settings
     config = request.config
     config.stash[_STATS].add(fake)
     if config.getoption("--mockspike-verdict"):
-        from ..core.verdict import injected, report, verdict
+        from mockspike.engine.verdict import injected, report, verdict
 
         if injected(fake.requests):
             config.stash[_VERDICTS].append(
@@ -599,7 +599,7 @@ def _recording(request: pytest.FixtureRequest, settings: Settings) -> None:
 
 def _start(make: Callable[[], T]) -> T:
     """`make()`, a cassette that cannot be used failing the test in one sentence."""
-    from ..cassettes.format import CassetteError
+    from mockspike.cassettes.format import CassetteError
 
     try:
         return make()
@@ -610,7 +610,7 @@ def _start(make: Callable[[], T]) -> T:
 @pytest.fixture
 def mockspike(request: pytest.FixtureRequest) -> Iterator[MockSpike]:
     """A fresh in-process fake for this test, configured by options and the marker."""
-    from ..mock import MockSpike
+    from mockspike.mock import MockSpike
 
     settings = _settings(request)
     _recording(request, settings)
@@ -667,7 +667,7 @@ def _mockspike_servers() -> Iterator[Callable[[str, str | None], MockSpike]]:
         servers: dict[str, MockSpike] = {}
 
         def start(profile: str, state: str | None = None) -> MockSpike:
-            from ..mock import MockSpike
+            from mockspike.mock import MockSpike
 
             name = f"{profile} {state}"
             if name not in servers:
@@ -718,8 +718,8 @@ def _serve_one_test(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MockSpike]:
-    from ..mock import IN_PROCESS_KEY
-    from ..render.pacing import Pacing
+    from mockspike.mock import IN_PROCESS_KEY
+    from mockspike.model.pacing import Pacing
 
     _fresh(fake)
     fake.configure(
@@ -751,7 +751,7 @@ def _fresh(fake: MockSpike) -> None:
     settings (wallets are the gateway config's, and stay)."""
     import dataclasses
 
-    from ..core.batches import BatchSettings
+    from mockspike.engine.batches import BatchSettings
 
     fake.reset()
     fake.reset_scenarios()

@@ -36,16 +36,16 @@ except ModuleNotFoundError as exc:  # an optional dependency: say which extra br
         name="hypothesis",
     ) from None
 
-from ..contract.catalog import Model, Profile, load_profile
-from ..contract.errors import ERROR_TYPES, ApiError
-from ..contract.rules import RULES, SCHEMA_CASES, ContractRule
-from ..contract.validate import _check_schema
-from ..core.blocks import REFUSAL_CATEGORIES, STOP_REASONS
-from ..core.faults import Fault
-from ..core.outcomes import Failure, Reply, make_reply
-from ..render import sse
-from ..render.message import Rendered
-from ..responders import server_tools as blocks_kit
+from mockspike.contract.catalog import Model, Profile, load_profile
+from mockspike.contract.rules import RULES, SCHEMA_CASES, ContractRule
+from mockspike.contract.validate import _check_schema
+from mockspike.model.blocks import REFUSAL_CATEGORIES, STOP_REASONS
+from mockspike.model.errors import ERROR_TYPES, ApiError
+from mockspike.model.faults import Fault
+from mockspike.model.outcomes import Failure, Reply, make_reply
+from mockspike.render import sse
+from mockspike.render.message import Rendered
+from mockspike.synthetic import server_tools as blocks_kit
 
 __all__ = [
     "Invalid",

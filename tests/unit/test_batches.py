@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from mockspike import MockSpike
-from mockspike.core.batches import BatchSettings
-from mockspike.core.wire import WireRequest, WireResponse
-from mockspike.gateway.clock import FakeClock
+from mockspike.engine.batches import BatchSettings
+from mockspike.model.clock import FakeClock
+from mockspike.model.wire import WireRequest, WireResponse
 
 HEADERS = {
     "x-api-key": "sk-batch",

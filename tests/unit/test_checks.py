@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockspike import MockSpike, Pacing
-from mockspike.responders.script_files import SpecError
+from mockspike.script.files import SpecError
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from mockspike.adapters.guard import (
     refusal,
     same_origin,
 )
-from mockspike.core.journal import Entry, Journal
+from mockspike.state.journal import Entry, Journal
 
 LOCAL = {"host": "127.0.0.1:8000"}
 

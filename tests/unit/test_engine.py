@@ -7,7 +7,7 @@ import pytest
 
 from mockspike import Engine, GatewayConfig, WireRequest
 from mockspike._redact import REDACTED, Redaction
-from mockspike.core.endpoints import ENDPOINTS, ROUTER, SCOPES
+from mockspike.engine.endpoints import ENDPOINTS, ROUTER, SCOPES
 from tests.unit.conftest import BODY, HEADERS, error, get, post
 
 

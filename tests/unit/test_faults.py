@@ -8,8 +8,8 @@ import json
 import pytest
 
 from mockspike import Engine, Failure, Fault
-from mockspike.core.faults import KINDS
-from mockspike.core.wire import StreamBreak, WireResponse
+from mockspike.model.faults import KINDS
+from mockspike.model.wire import StreamBreak, WireResponse
 from mockspike.render import sse
 from tests.unit.conftest import BODY, body, post
 

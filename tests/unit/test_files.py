@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from mockspike.core.files import MAX_FILE_BYTES, FileStore
-from mockspike.core.wire import WireRequest
+from mockspike.engine.files import MAX_FILE_BYTES, FileStore
+from mockspike.model.wire import WireRequest
 from tests.conftest import Zeros
 
 HEADERS = {"x-api-key": "sk-files", "anthropic-version": "2023-06-01"}

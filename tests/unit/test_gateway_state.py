@@ -7,10 +7,10 @@ import json
 import pytest
 
 from mockspike import Engine, FakeClock, GatewayConfig
-from mockspike.contract.errors import ApiError
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.keys import RateLimits
 from mockspike.gateway.limits import Gateway
+from mockspike.model.errors import ApiError
 from tests.unit.conftest import BODY, error, post
 
 LIMITS = RateLimits(

@@ -13,10 +13,9 @@ from hypothesis import given, settings
 from mockspike import Engine, GatewayConfig, WireRequest
 from mockspike import strategies as ms
 from mockspike.contract.catalog import load_profile
-from mockspike.contract.errors import ApiError
-from mockspike.core import openai_chat
-from mockspike.core.outcomes import make_reply
-from mockspike.render import sse
+from mockspike.model.errors import ApiError
+from mockspike.model.outcomes import make_reply
+from mockspike.render import openai_chat, sse
 from mockspike.render.message import Rendered
 from tests.unit.conftest import body as read_body
 
@@ -396,7 +395,7 @@ def test_redacted_body_paths_leave_the_translation_out() -> None:
     """Redaction paths name the request as sent; the Messages request, laid out otherwise,
     is not kept at all rather than kept half redacted."""
     from mockspike._redact import Redaction
-    from mockspike.core.journal import Journal
+    from mockspike.state.journal import Journal
 
     engine = Engine()
     engine.handle(chat({**ASK, "messages": [{"role": "user", "content": "my secret"}]}))
@@ -409,7 +408,7 @@ def test_redacted_body_paths_leave_the_translation_out() -> None:
 def test_pacing_applies_to_both_renderings() -> None:
     """The engine's pacing: time to the first chunk, then the text's tokens at the rate;
     the JSON reply waits the whole of it, as a Messages reply does."""
-    from mockspike.render.pacing import Pacing
+    from mockspike.model.pacing import Pacing
 
     engine = Engine(pacing=Pacing(ttft=0.5, tokens_per_second=100))
     streamed = engine.handle(chat({**ASK, "stream": True}))

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from mockspike import MockSpike
-from mockspike.core.wire import WireRequest
-from mockspike.responders.regex import RegexError, compile_regex
+from mockspike.model.wire import WireRequest
+from mockspike.script.regex import RegexError, compile_regex
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01", "content-type": "application/json"}
 

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from mockspike import MockSpike
 from mockspike import strategies as ms
-from mockspike.core.blocks import STOP_REASONS, kinds
-from mockspike.core.outcomes import make_reply
-from mockspike.core.wire import WireRequest
-from mockspike.gateway.clock import FakeClock
+from mockspike.model.blocks import STOP_REASONS, kinds
+from mockspike.model.clock import FakeClock
+from mockspike.model.outcomes import make_reply
+from mockspike.model.wire import WireRequest
 from mockspike.render import sse
-from mockspike.responders import server_tools
+from mockspike.synthetic import server_tools
 from tests.conftest import HEADERS, SEED_BODY
 from tests.sse_grammar import check_grammar, parse_frames
 
@@ -265,7 +265,7 @@ def test_script_files_speak_the_same_helpers() -> None:
             ]
         }
     )
-    from mockspike.responders.script_files import SpecError
+    from mockspike.script.files import SpecError
 
     with pytest.raises(SpecError, match="stop_reason is one the API sends"):
         fake.load_script({"respond": {"reply": {"text": "x", "stop_reason": "stopped"}}})

@@ -7,7 +7,7 @@ import asyncio
 import io
 
 from mockspike.adapters.request_log import printer
-from mockspike.core.journal import Entry
+from mockspike.state.journal import Entry
 
 
 class Counted(io.StringIO):

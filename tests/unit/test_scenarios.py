@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mockspike import MockSpike
-from mockspike.responders.script_files import SpecError
+from mockspike.script.files import SpecError
 
 from .conftest import BODY, body, error, post
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mockspike.gateway.keys import RateLimits
-from mockspike.gateway.state import MemoryState, open_state
-from mockspike.responders.scripted import Rule, Script
+from mockspike.script.rules import Rule, Script
+from mockspike.state.shared import MemoryState, open_state
 
 LIMITS = RateLimits(
     requests_per_minute=5, input_tokens_per_minute=1000, output_tokens_per_minute=1000

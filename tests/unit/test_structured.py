@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockspike.responders.strings import FORMATS, PatternError, from_pattern
-from mockspike.responders.structured import SchemaError, SchemaTooLarge, generate
+from mockspike.synthetic.strings import FORMATS, PatternError, from_pattern
+from mockspike.synthetic.structured import SchemaError, SchemaTooLarge, generate
 
 
 def valid(value: Any, schema: Any) -> None:

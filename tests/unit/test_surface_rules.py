@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from mockspike import _json
-from mockspike.core.engine import Engine
-from mockspike.core.wire import WireRequest, WireResponse
+from mockspike.engine.engine import Engine
+from mockspike.model.wire import WireRequest, WireResponse
 
 HEADERS = {"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}
 BODY: dict[str, Any] = {

@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 
 from mockspike import _json
-from mockspike.contract.errors import ApiError
-from mockspike.core.engine import Engine
-from mockspike.core.wire import WireRequest
-from mockspike.responders.synthetic import MODES, agent_reply, synthetic_reply
+from mockspike.engine.engine import Engine
+from mockspike.model.errors import ApiError
+from mockspike.model.wire import WireRequest
+from mockspike.synthetic.default import MODES, agent_reply, synthetic_reply
 from tests.conftest import HEADERS, SEED_BODY
 
 TICKET = {

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from mockspike import MockSpike
-from mockspike.responders.script_files import SpecError
-from mockspike.responders.templates import MAX_OUTPUT
+from mockspike.script.files import SpecError
+from mockspike.script.templates import MAX_OUTPUT
 
 from .conftest import BODY, body, error, post
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from mockspike import Engine
-from mockspike.core.threads import THREAD_TTL, Record, ThreadStore
-from mockspike.gateway.clock import FakeClock
+from mockspike.engine.threads import THREAD_TTL, Record, ThreadStore
+from mockspike.model.clock import FakeClock
 
 from .conftest import BODY, body, post
 

@@ -12,13 +12,13 @@ from jsonschema import Draft202012Validator
 
 from mockspike.contract.catalog import load_profile
 from mockspike.contract.compiled import _chained, compile_schema
-from mockspike.contract.errors import ApiError
 from mockspike.contract.validate import (
     _locate,
     _validator,
     check_message_request,
     message_schema,
 )
+from mockspike.model.errors import ApiError
 
 BODY: dict[str, Any] = {
     "model": "claude-haiku-4-5",

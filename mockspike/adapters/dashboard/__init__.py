@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ... import _json
-from ...core.endpoints import BILLED
-from ...core.journal import Entry
-from ...core.verdict import RULES
+from mockspike import _json
+from mockspike.engine.endpoints import BILLED
+from mockspike.engine.verdict import RULES
+from mockspike.state.journal import Entry
 
 if TYPE_CHECKING:
     from starlette.routing import Route
 
-    from ...mock import MockSpike
+    from mockspike.mock import MockSpike
 
 Handler = Callable[["MockSpike", Request], Any]
 AddRoute = Callable[[str, Handler, list[str]], "Route"]

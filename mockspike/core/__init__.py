@@ -1,1 +1,0 @@
-"""The framework-free core: wire values, the engine, endpoints, outcomes, the journal."""

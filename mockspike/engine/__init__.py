@@ -1,0 +1,1 @@
+"""The engine: routes once, runs the handlers, and keeps the verdict."""

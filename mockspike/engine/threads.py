@@ -1,0 +1,276 @@
+"""Server-held message threads: the `thread` field of `POST /v1/messages` (beta
+`message-threads-2026-08-12`).
+
+A `create` request is answered as usual, and its conversation (system, tools, messages and
+the reply) is kept under the reply's `id`. A `continue` request sends only the messages
+since that reply and leaves `system` and `tools` out: the thread supplies them and the
+history, and the request is then checked and answered as the whole conversation it stands
+for. Each reply can be continued once. A thread expires `THREAD_TTL` seconds after the reply
+it continues from was stored (on the fake's clock).
+
+The refusals are the API's, each with its `error.details.error_code` (the SDK raises its
+own class for each): `thread_not_found` (404), `thread_already_continued`,
+`thread_continue_in_flight`, `thread_fingerprint_mismatch` and `thread_unsupported_request`
+(400). What a thread keeps is plain data (`Record`), in a `ThreadStorage`: `ThreadStore` in
+this process, or `state/redis_stores.py`'s `RedisThreadStore` shared by every process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mockspike.contract.rules import check_thread_continuation
+from mockspike.contract.validate import check_shape
+from mockspike.model.errors import ApiError
+
+if TYPE_CHECKING:
+    from mockspike.engine.engine import Engine
+    from mockspike.model.wire import Chunk
+    from mockspike.render.message import Rendered
+
+THREAD_TTL = 300.0
+"""A thread expires 5 minutes after its last request (docs: Message threads)."""
+FLIGHT_SECONDS = 600.0
+"""How long a continuation holds its claim on the reply it continues from, at most: a
+stream the client left without closing gives it back after this (a choice, docs/contract.md)."""
+FROM_THREAD = ("system", "tools")
+"""Fields a continuation takes from the thread (and may not send)."""
+UNSUPPORTED = ("fallbacks", "context_management")
+"""Request fields threads refuse, named as `ThreadUnsupportedFeatureName` names them (a
+choice among the SDK's names: the sources do not say when each applies)."""
+RETRY = 'replay the full conversation with `thread: {"type": "create"}`'
+
+
+def thread_error(status: int, code: str, message: str, **details: Any) -> ApiError:
+    """A refusal the SDK maps to its own class by status and `error_code`."""
+    return ApiError(status, message, details={"error_code": code, **details})
+
+
+def not_found(previous: str) -> ApiError:
+    return thread_error(
+        404,
+        "thread_not_found",
+        f"thread.previous_message_id: no usable thread state was found for `{previous}`. "
+        f"To start a new thread, {RETRY}.",
+    )
+
+
+def already_continued(previous: str) -> ApiError:
+    return thread_error(
+        400,
+        "thread_already_continued",
+        f"thread.previous_message_id: the response `{previous}` has already been continued, "
+        "and each response can be continued only once. Continue from the thread's most recent "
+        "response `id`.",
+    )
+
+
+def in_flight(previous: str) -> ApiError:
+    return thread_error(
+        400,
+        "thread_continue_in_flight",
+        f"thread.previous_message_id: another request is still continuing from `{previous}`. "
+        f"Wait for it to complete and continue from its response `id`, or {RETRY}.",
+    )
+
+
+@dataclass
+class Record:
+    """What a thread keeps under one reply's id: plain data, stored as JSON in Redis."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    """The whole conversation, ending with the reply."""
+    system: Any = None
+    tools: Any = None
+    expires: float = 0.0
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "messages": self.messages,
+            "system": self.system,
+            "tools": self.tools,
+            "expires": self.expires,
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Record:
+        return cls(
+            model=data["model"],
+            messages=data["messages"],
+            system=data.get("system"),
+            tools=data.get("tools"),
+            expires=float(data.get("expires", 0.0)),
+        )
+
+
+class ThreadStorage(Protocol):
+    """Where threads live. `claim` is the one decision: atomic in every implementation, so
+    two requests (or two processes) never continue the same reply."""
+
+    def claim(self, message_id: str, now: float) -> Record:
+        """The record kept under `message_id`, now held by one continuation; raises
+        `not_found`, `already_continued` or `in_flight`."""
+        ...
+
+    def keep(self, message_id: str, record: Record, previous: str | None) -> None:
+        """Store a reply's record; `previous`, the reply it continued, is then continued."""
+        ...
+
+    def release(self, message_id: str) -> None:
+        """Give back a claim whose request was not answered."""
+        ...
+
+    def clear(self) -> None: ...
+    def __len__(self) -> int: ...
+
+
+@dataclass
+class _Kept:
+    record: Record
+    next: str = "open"
+    """`open`, `flight` (claimed until `until`) or `done`."""
+    until: float = 0.0
+
+
+class ThreadStore:
+    """`ThreadStorage` in this process. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[str, _Kept] = {}
+
+    def claim(self, message_id: str, now: float) -> Record:
+        with self._lock:
+            kept = self._kept.get(message_id)
+            if kept is None or kept.record.expires <= now:
+                raise not_found(message_id)
+            if kept.next == "done":
+                raise already_continued(message_id)
+            if kept.next == "flight" and kept.until > now:
+                raise in_flight(message_id)
+            kept.next, kept.until = "flight", now + FLIGHT_SECONDS
+            return kept.record
+
+    def keep(self, message_id: str, record: Record, previous: str | None) -> None:
+        with self._lock:
+            self._kept[message_id] = _Kept(record)
+            if previous is not None and previous in self._kept:
+                self._kept[previous].next = "done"
+
+    def release(self, message_id: str) -> None:
+        with self._lock:
+            kept = self._kept.get(message_id)
+            if kept is not None and kept.next == "flight":
+                kept.next = "open"
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+@dataclass
+class Turn:
+    """One threaded request: the body to answer (the whole conversation) and what to keep
+    once it is answered."""
+
+    body: dict[str, Any]
+    previous: str | None
+    """The reply this request continues (None: it creates the thread)."""
+    store: ThreadStorage
+    done: bool = False
+
+    @property
+    def continues(self) -> bool:
+        return self.previous is not None
+
+    def keep(self, rendered: Rendered, model: str, now: float) -> None:
+        """Store the conversation with its reply under the reply's id (`model`: the
+        resolved model id)."""
+        if self.done:
+            return
+        self.done = True
+        body = self.body
+        reply = {"role": "assistant", "content": rendered.reply.content}
+        record = Record(
+            model=model,
+            messages=[*body["messages"], reply],
+            system=body.get("system"),
+            tools=body.get("tools"),
+            expires=now + THREAD_TTL,
+        )
+        self.store.keep(rendered.id, record, self.previous)
+
+    def abandon(self) -> None:
+        """The request was not answered: the reply it continues may be continued again."""
+        if self.done:
+            return
+        self.done = True
+        if self.previous is not None:
+            self.store.release(self.previous)
+
+    def frames(
+        self, frames: Iterator[Chunk], rendered: Rendered, model: str, now: float
+    ) -> Iterator[Chunk]:
+        """A stream's frames; the turn is kept once the last one is sent, and given up if
+        the stream ends before it (the server keeps a whole reply or none)."""
+        try:
+            yield from frames
+            self.keep(rendered, model, now)
+        finally:
+            self.abandon()
+
+
+def begin(engine: Engine, body: dict[str, Any], beta_header: str | None) -> Turn | None:
+    """The threaded request `body` stands for, or None when it has no `thread`. A
+    continuation's body becomes the whole conversation, without `thread`; its reply is
+    claimed (given back by `Turn.abandon` if the request is not answered)."""
+    thread = body.get("thread")
+    if thread is None:
+        return None
+    check_shape(body, beta_header)
+    check_thread_continuation(body)
+    unsupported = [name for name in UNSUPPORTED if body.get(name) is not None]
+    if unsupported:
+        raise thread_error(
+            400,
+            "thread_unsupported_request",
+            f"thread: threads do not support `{'`, `'.join(unsupported)}`. Send the full "
+            "conversation without `thread`, or leave that field out.",
+            unsupported=unsupported,
+        )
+    if thread["type"] == "create":
+        return Turn(body, None, engine.threads)
+    previous = thread["previous_message_id"]
+    model = engine.profile.model(body["model"])
+    record = engine.threads.claim(previous, engine.clock.now())
+    turn = Turn(_whole(body, record), previous, engine.threads)
+    if model.id != record.model:
+        # the one field a thread fingerprints here (a choice: the sources name none)
+        turn.abandon()
+        raise thread_error(
+            400,
+            "thread_fingerprint_mismatch",
+            f"thread: `model` differs from the value stored with the thread "
+            f"(`{record.model}`). Send the stored value, or {RETRY} to change it.",
+        )
+    return turn
+
+
+def _whole(body: dict[str, Any], record: Record) -> dict[str, Any]:
+    """The conversation a continuation stands for: the thread's system, tools and history,
+    then the new messages; the rest of the request as sent."""
+    whole = {k: v for k, v in body.items() if k not in ("thread", "messages", *FROM_THREAD)}
+    if record.system is not None:
+        whole["system"] = record.system
+    if record.tools is not None:
+        whole["tools"] = record.tools
+    whole["messages"] = [*record.messages, *body["messages"]]
+    return whole

@@ -1,0 +1,1 @@
+"""Plain values at the bottom: they import nothing above them."""

@@ -1,0 +1,1 @@
+"""Scripted replies: rules, matchers, answer verbs, script files and templates."""

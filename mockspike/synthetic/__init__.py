@@ -1,0 +1,1 @@
+"""The synthetic default: text, structured outputs, server tools, citations, thinking."""
