@@ -83,27 +83,28 @@ are `content-type: application/json`.
 def _statuses(operation: dict[str, Any] | None) -> str:
     if operation is None:
         return "not served (404)"
-    return " ".join(code for code in operation["responses"] if code != "200")
+    return ", ".join(code for code in operation["responses"] if code != "200")
 
 
-def api_table() -> str:
+def api_sections() -> str:
+    """One section an operation: what it does, and its error statuses on each profile."""
     documents = {profile: openapi_document(profile) for profile in PROFILES}
-    rows = [
-        "| operation | what it does | error statuses: bytespike | anthropic |",
-        "|---|---|---|---|",
-    ]
     seen: list[tuple[str, str]] = []
     for document in documents.values():
         for path, operations in document["paths"].items():
-            for method in operations:
-                if (path, method) not in seen:
-                    seen.append((path, method))
+            seen += [(path, method) for method in operations if (path, method) not in seen]
+    sections = []
     for path, method in seen:
         found = {p: d["paths"].get(path, {}).get(method) for p, d in documents.items()}
         summary = next(op["summary"] for op in found.values() if op is not None)
-        columns = [_statuses(found[profile]) for profile in PROFILES]
-        rows.append(f"| `{method.upper()} {path}` | {summary} | {' | '.join(columns)} |")
-    return "\n".join(rows) + "\n"
+        statuses = {profile: _statuses(found[profile]) for profile in PROFILES}
+        if len(set(statuses.values())) == 1:
+            errors = f"Error statuses: {statuses[PROFILES[0]]}."
+        else:
+            errors = "\n".join(f"- `{profile}`: {listed}" for profile, listed in statuses.items())
+            errors = f"Error statuses, by profile:\n\n{errors}"
+        sections.append(f"### `{method.upper()} {path}`\n\n{summary}.\n\n{errors}\n")
+    return "\n".join(sections)
 
 
 def admin_table() -> str:
@@ -125,7 +126,7 @@ def admin_table() -> str:
 
 
 def page() -> str:
-    return "\n".join([INTRO, api_table(), ADMIN_INTRO, admin_table()])
+    return "\n".join([INTRO, api_sections(), ADMIN_INTRO, admin_table()])
 
 
 if __name__ == "__main__":
