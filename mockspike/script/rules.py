@@ -66,6 +66,8 @@ class Rule:
     _answered: deque[Any] = field(
         default_factory=lambda: deque(maxlen=CALLS_KEPT), repr=False, compare=False
     )
+    _first_verb: str | None = field(default=None, repr=False, compare=False)
+    """The verb of its first answer (a queued rule is described as it was written)."""
     scenario: str | None = None
     """The scenario this rule belongs to (its state starts as "started")."""
     state: str | None = None
@@ -106,6 +108,8 @@ class Rule:
         if isinstance(failure, Failure) and statuses is not None and failure.status not in statuses:
             allowed = ", ".join(str(s) for s in sorted(statuses))
             raise ValueError(f"status {failure.status} is not one this profile sends ({allowed})")
+        if not self.responses:
+            self._first_verb = verb
         self.responses.append(response)
         return self
 
@@ -245,7 +249,8 @@ class Rule:
         label = f" {self.name!r}" if self.name else ""
         if self.queued and self.responses and not self.matchers:  # what the user wrote
             times = f", times={self.times}" if self.times and self.times > 1 else ""
-            return f"rule #{self.number}{label} {_written(self.responses[0])[:-1]}{times})"
+            written = _written(self.responses[0], self._first_verb)
+            return f"rule #{self.number}{label} {written[:-1]}{times})"
         shown = ", ".join(
             f"{k}={'<predicate>' if k == 'where' else getattr(v, 'pattern', v)!r}"
             for k, v in self.matchers.items()
@@ -258,11 +263,13 @@ class Rule:
         return described
 
 
-def _written(response: Response | templates.Templated) -> str:
+def _written(response: Response | templates.Templated, verb: str | None) -> str:
     """A queued answer as it was scripted: `fail(429)`, `fault('stall', seconds=5)`,
-    `reply('Hello!')`, `reply_tool_use('get_weather')`."""
+    `reply('Hello!')`, `reply_tool_use('get_weather')`, `refuse()`."""
     if isinstance(response, templates.Templated):
         response = response.response
+    if verb not in (None, "reply", "reply_tool_use", "fail", "fault"):
+        return f"{verb}()"
     if isinstance(response, Failure):
         return f"fail({response.status})"
     if isinstance(response, Fault):

@@ -46,7 +46,8 @@ def test_a_refusal_by_every_door_is_the_same_answer() -> None:
 
 def test_a_refusal_may_keep_what_was_written_before_it() -> None:
     fake = MockSpike()
-    fake.refuse("I can help with part of that", times=2)
+    rule = fake.refuse("I can help with part of that", times=2)
+    assert rule.describe() == "rule #1 refuse(times=2)"  # the journal says what was written
     answer = served(fake.engine)
     assert answer["content"][0]["text"] == "I can help with part of that"
     assert answer["stop_details"] == {"type": "refusal", "category": None, "explanation": None}
