@@ -248,9 +248,10 @@ class Rule:
     def describe(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         if self.queued and self.responses and not self.matchers:  # what the user wrote
-            times = f", times={self.times}" if self.times and self.times > 1 else ""
-            written = _written(self.responses[0], self._first_verb)
-            return f"rule #{self.number}{label} {written[:-1]}{times})"
+            written = _written(self.responses[0], self._first_verb)[:-1]
+            if self.times and self.times > 1:
+                written += f"{'' if written.endswith('(') else ', '}times={self.times}"
+            return f"rule #{self.number}{label} {written})"
         shown = ", ".join(
             f"{k}={'<predicate>' if k == 'where' else getattr(v, 'pattern', v)!r}"
             for k, v in self.matchers.items()
