@@ -129,13 +129,38 @@ def fault(
 fault.__doc__ = f"{fault.__doc__}\n\n" + textwrap.indent(describe_kinds(), " " * 4)
 
 
+def _reply_written(reply: Reply) -> str:
+    """`reply('Hello!')`, `reply_tool_use('get_weather')` or `reply(content=[2 block(s)])`."""
+    for block in reply.content:
+        if block.get("type") == "tool_use":
+            return f"reply_tool_use({block.get('name')!r})"
+    texts = [b.get("text", "") for b in reply.content if b.get("type") == "text"]
+    if len(reply.content) == 1 and texts:
+        text = texts[0] if len(texts[0]) <= 40 else texts[0][:39] + "…"
+        return f"reply({text!r})"
+    return f"reply(content=[{len(reply.content)} block(s)])"
+
+
+def _fail_written(failure: Failure) -> str:
+    return f"fail({failure.status})"
+
+
+def _fault_written(fault: Fault) -> str:
+    extra = [f"seconds={fault.seconds:g}"] if fault.seconds else []
+    extra += [f"after={fault.after}"] if fault.after else []
+    extra += [f"error={fault.error.status}"] if fault.error else []
+    return f"fault({', '.join([repr(fault.kind), *extra])})"
+
+
 @dataclass(frozen=True)
 class Answer:
     """One verb: `make` builds its answer from the checked arguments; a ready value of type
-    `makes` (a `Reply`, `Failure`, `Fault` built by hand) is taken as it is."""
+    `makes` (a `Reply`, `Failure`, `Fault` built by hand) is taken as it is; `written` says
+    a queued answer as it was scripted, for the journal (None: the verb's name, `refuse()`)."""
 
     make: Callable[..., Response]
     makes: type[Reply] | type[Failure] | type[Fault]
+    written: Callable[[Any], str] | None = None
 
     @property
     def summary(self) -> str:
@@ -144,13 +169,13 @@ class Answer:
 
 ANSWERS: Mapping[str, Answer] = MappingProxyType(
     {
-        "reply": Answer(reply, Reply),
-        "reply_tool_use": Answer(reply_tool_use, Reply),
+        "reply": Answer(reply, Reply, _reply_written),
+        "reply_tool_use": Answer(reply_tool_use, Reply, _reply_written),
         "reply_web_search": Answer(reply_web_search, Reply),
         "reply_code_execution": Answer(reply_code_execution, Reply),
         "refuse": Answer(refuse, Reply),
-        "fail": Answer(fail, Failure),
-        "fault": Answer(fault, Fault),
+        "fail": Answer(fail, Failure, _fail_written),
+        "fault": Answer(fault, Fault, _fault_written),
     }
 )
 """Read-only: the answer verbs are the same for every fake in the process."""
@@ -179,6 +204,16 @@ def make(verb: str, *args: Any, **kwargs: Any) -> Response:
 def _positional(verb: str) -> tuple[str, ...]:
     parameters = inspect.signature(ANSWERS[verb].make).parameters.values()
     return tuple(p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)
+
+
+def written(verb: str, response: Response) -> str:
+    """`response`, the answer of `verb`, as it was scripted: `fail(429)`,
+    `fault('stall', seconds=5)`, `reply('Hello!')`, `reply_tool_use('get_weather')`,
+    `refuse()`."""
+    answer = ANSWERS[verb]
+    if answer.written is None or not isinstance(response, answer.makes):
+        return f"{verb}()"
+    return answer.written(response)
 
 
 def describe() -> str:

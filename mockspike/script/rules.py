@@ -248,7 +248,10 @@ class Rule:
     def describe(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         if self.queued and self.responses and not self.matchers:  # what the user wrote
-            written = _written(self.responses[0], self._first_verb)[:-1]
+            first = self.responses[0]
+            if isinstance(first, templates.Templated):
+                first = first.response
+            written = answers.written(self._first_verb or "reply", first)[:-1]
             if self.times and self.times > 1:
                 written += f"{'' if written.endswith('(') else ', '}times={self.times}"
             return f"rule #{self.number}{label} {written})"
@@ -262,30 +265,6 @@ class Rule:
             described += f" at {self.state!r}" if self.state else ""
             described += f" -> {self.next_state!r}" if self.next_state else ""
         return described
-
-
-def _written(response: Response | templates.Templated, verb: str | None) -> str:
-    """A queued answer as it was scripted: `fail(429)`, `fault('stall', seconds=5)`,
-    `reply('Hello!')`, `reply_tool_use('get_weather')`, `refuse()`."""
-    if isinstance(response, templates.Templated):
-        response = response.response
-    if verb not in (None, "reply", "reply_tool_use", "fail", "fault"):
-        return f"{verb}()"
-    if isinstance(response, Failure):
-        return f"fail({response.status})"
-    if isinstance(response, Fault):
-        extra = [f"seconds={response.seconds:g}"] if response.seconds else []
-        extra += [f"after={response.after}"] if response.after else []
-        extra += [f"error={response.error.status}"] if response.error else []
-        return f"fault({', '.join([repr(response.kind), *extra])})"
-    for block in response.content:
-        if block.get("type") == "tool_use":
-            return f"reply_tool_use({block.get('name')!r})"
-    texts = [b.get("text", "") for b in response.content if b.get("type") == "text"]
-    if len(response.content) == 1 and texts:
-        text = texts[0] if len(texts[0]) <= 40 else texts[0][:39] + "…"
-        return f"reply({text!r})"
-    return f"reply(content=[{len(response.content)} block(s)])"
 
 
 class Decision(NamedTuple):
