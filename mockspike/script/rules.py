@@ -126,11 +126,15 @@ class Rule:
         query: str,
         results: list[str | dict[str, Any]] | None = None,
         text: str | None = None,
+        *,
+        cite: bool = True,
+        error_code: str | None = None,
         **kwargs: Any,
     ) -> Rule:
         """Answer with a web-search turn: the search, its results (URLs or
         `{"url", "title", "page_age"}`), then `text` citing the first result."""
-        return self.answer("reply_web_search", query, results, text, **kwargs)
+        given = {"cite": cite, "error_code": error_code, **kwargs}
+        return self.answer("reply_web_search", query, results, text, **given)
 
     def reply_code_execution(
         self,
