@@ -355,20 +355,20 @@ def test_files_dir_and_redis_state_together_are_refused(
 def test_of_two_processes_storing_one_script_one_stores_it(
     redis_server: RedisServer,
 ) -> None:
-    from mockspike.state.redis import RedisState
+    from mockspike.state.stores import redis_stores
 
     redis.Redis.from_url(redis_server.url).flushdb()
     specs = [{"respond": {"reply": {"text": "once"}}}]
-    one, other = RedisState(redis_server.url, {}), RedisState(redis_server.url, {})
+    one, other = redis_stores(redis_server.url, {}), redis_stores(redis_server.url, {})
     try:
-        assert one.store_script(specs, "digest-1")
-        assert not other.store_script(specs, "digest-1")  # the same files: stored already
-        other.store_rules(specs)  # rules added otherwise come after the script's
-        assert other.store_script([*specs, *specs], "digest-2")  # an edit replaces them
+        assert one.rules.store_script(specs, "digest-1")
+        assert not other.rules.store_script(specs, "digest-1")  # the same files: stored already
+        other.rules.store_rules(specs)  # rules added otherwise come after the script's
+        assert other.rules.store_script([*specs, *specs], "digest-2")  # an edit replaces them
         raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
         assert raw.llen("mockspike:rules") == 3
         other.clear()
-        assert other.store_script(specs, "digest-1")  # cleared: stored again
+        assert other.rules.store_script(specs, "digest-1")  # cleared: stored again
     finally:
         one.close()
         other.close()
