@@ -444,3 +444,42 @@ def test_the_readme_server_fixture_example_passes(
     (example,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     pytester.makepyfile(example.replace("redis://127.0.0.1:6379/0", redis_server.url))
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_every_store_has_a_redis_twin_that_does_what_its_protocol_says(
+    redis_server: RedisServer,
+) -> None:
+    """The set of stores is a table: each field's memory store and Redis twin both offer
+    every method of the field's protocol (a new store without its twin fails here)."""
+    import dataclasses
+    import typing
+
+    from mockspike.state.stores import Stores, memory_stores, redis_stores
+
+    hints = typing.get_type_hints(Stores)
+    memory, shared = memory_stores({}), redis_stores(redis_server.url, {}, prefix="twins:")
+    try:
+        stores = [f.name for f in dataclasses.fields(Stores) if hints[f.name] is not bool]
+        stores = [name for name in stores if isinstance(hints[name], type)]
+        assert stores == [
+            "buckets",
+            "wallets",
+            "cache",
+            "rules",
+            "journal",
+            "batches",
+            "files",
+            "threads",
+        ]
+        for name in stores:
+            wanted = {
+                m
+                for m in vars(hints[name])
+                if callable(getattr(hints[name], m)) and (not m.startswith("_") or m == "__len__")
+            }
+            for kept in (getattr(memory, name), getattr(shared, name)):
+                missing = {m for m in wanted if not callable(getattr(kept, m, None))}
+                assert not missing, f"{type(kept).__name__} lacks {sorted(missing)}"
+        assert not memory.shared and shared.shared and shared.blocking
+    finally:
+        shared.close()

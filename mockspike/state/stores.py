@@ -44,17 +44,14 @@ class Stores:
     files: FileStore
     threads: ThreadStore
     shared: bool = False
-    """True when other processes see the same stores: rules must then be data, and every
-    call waits on the network (async adapters answer on a worker thread, so a round trip
-    never stalls the event loop)."""
+    """True when other processes see the same stores (rules must then be data)."""
+    blocking: bool = False
+    """True when their calls wait on the network: async adapters then answer on a worker
+    thread, so a round trip never stalls the event loop."""
     close: Callable[[], None] = _nothing
     """Let go of the connection (a shared set)."""
     turn: Callable[[], contextlib.AbstractContextManager[None]] | None = None
     """A shared set: hold it alone among the test fixtures sharing it (one test at a time)."""
-
-    @property
-    def blocking(self) -> bool:
-        return self.shared
 
     def use_journal(self, journal: Journal) -> Journal:
         """Keep a journal with `journal`'s bounds and redaction; the one kept."""
@@ -113,6 +110,7 @@ def redis_stores(url: str, wallets: Mapping[str, float], *, prefix: str = "mocks
         files=RedisFiles(connection),
         threads=RedisThreads(connection),
         shared=True,
+        blocking=True,
         close=connection.close,
         turn=connection.turn,
     )
