@@ -2,8 +2,10 @@
 wallets, the prompt cache, scripted rules (as data) and scenarios, the journal, Message
 Batches, files and message threads.
 
-Each store is a `Protocol` with a memory implementation beside it (`state/<store>.py`) and
-a Redis twin (`state/redis/<store>.py`). Stores keep plain data (specs, records, entries,
+Each store is an interface with its memory implementation beside it (`state/<store>.py`)
+and a Redis twin (`state/redis/<store>.py`): a `Protocol`, or for the journal and files,
+whose steps above the storage are the same everywhere, a base class the twin extends
+(`Journal`, `FileStore`). Stores keep plain data (specs, records, entries,
 numbers), never engine or script objects: what they hold becomes a `Rule` or an answer in
 the layer that owns it. `memory_stores()` (the default: this process, as fast as plain
 dicts) and `redis_stores(url)` (shared by every process pointed at one Redis) build the
