@@ -28,6 +28,7 @@ from mockspike.model.pacing import Pacing
 from mockspike.script import files as script_files
 from mockspike.script import matchers as matchers_table
 from mockspike.script.answers import ANSWERS
+from mockspike.script.answers import describe as describe_answers
 from mockspike.script.rules import Rule
 from mockspike.script.source import ScriptSource, Watcher
 from mockspike.settings import CassetteOptions, Settings
@@ -279,6 +280,8 @@ class MockSpike:
         request(s), as `rule.answer(verb, ...)` makes it. Each verb is also a method of its
         own name: `fake.refuse(category="cyber")`."""
         return self._one_shot(times, lambda rule: rule.answer(verb, *args, **kwargs))
+
+    answer.__doc__ = f"{answer.__doc__}\n\n" + textwrap.indent(describe_answers(), " " * 8)
 
     if not TYPE_CHECKING:  # (hidden from type checkers, so a typo stays an error there)
 

@@ -154,28 +154,34 @@ def _fault_written(fault: Fault) -> str:
 
 @dataclass(frozen=True)
 class Answer:
-    """One verb: `make` builds its answer from the checked arguments; a ready value of type
-    `makes` (a `Reply`, `Failure`, `Fault` built by hand) is taken as it is; `written` says
-    a queued answer as it was scripted, for the journal (None: the verb's name, `refuse()`)."""
+    """One verb: what it answers, in a line; `make` builds its answer from the checked
+    arguments; a ready value of type `makes` (a `Reply`, `Failure`, `Fault` built by hand) is
+    taken as it is; `written` says a queued answer as it was scripted, for the journal
+    (None: the verb's name, `refuse()`)."""
 
+    summary: str
     make: Callable[..., Response]
     makes: type[Reply] | type[Failure] | type[Fault]
     written: Callable[[Any], str] | None = None
 
-    @property
-    def summary(self) -> str:
-        return (self.make.__doc__ or "").split(":")[0].split(".")[0].strip()
-
 
 ANSWERS: Mapping[str, Answer] = MappingProxyType(
     {
-        "reply": Answer(reply, Reply, _reply_written),
-        "reply_tool_use": Answer(reply_tool_use, Reply, _reply_written),
-        "reply_web_search": Answer(reply_web_search, Reply),
-        "reply_code_execution": Answer(reply_code_execution, Reply),
-        "refuse": Answer(refuse, Reply),
-        "fail": Answer(fail, Failure, _fail_written),
-        "fault": Answer(fault, Fault, _fault_written),
+        "reply": Answer("a message: text or content blocks", reply, Reply, _reply_written),
+        "reply_tool_use": Answer(
+            "a call of one tool (stop_reason tool_use)", reply_tool_use, Reply, _reply_written
+        ),
+        "reply_web_search": Answer(
+            "a web search, its results and text citing them", reply_web_search, Reply
+        ),
+        "reply_code_execution": Answer(
+            "a shell command run in a container, its output, then text",
+            reply_code_execution,
+            Reply,
+        ),
+        "refuse": Answer("a refusal (stop_reason refusal, its stop_details)", refuse, Reply),
+        "fail": Answer("an error status in the exact envelope", fail, Failure, _fail_written),
+        "fault": Answer("a broken transport (a kind of KINDS)", fault, Fault, _fault_written),
     }
 )
 """Read-only: the answer verbs are the same for every fake in the process."""

@@ -113,6 +113,8 @@ class Rule:
         self.responses.append(response)
         return self
 
+    answer.__doc__ = f"{answer.__doc__}\n\n" + textwrap.indent(answers.describe(), " " * 8)
+
     def reply(self, text: str | Reply | None = None, **kwargs: Any) -> Rule:
         """Answer with a message: text, or `content=[blocks]`; see `make_reply`."""
         return self.answer("reply", text, **kwargs)
