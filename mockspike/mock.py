@@ -405,13 +405,13 @@ class MockSpike:
     def batches(self) -> Batches:
         """The Message Batches: `.settings(processing_seconds=...)`, `.get(id)`,
         `.results(id)`, `.list()`, `.clear()`."""
-        return Batches(self.engine)
+        return Batches(self.engine.services)
 
     @cached_property
     def files(self) -> Files:
         """The Files API storage: `.add(content, filename, downloadable=True)`, `.get(id)`,
         `.content(id)`, `.list()`, `.delete(id)`, `.clear()`."""
-        return Files(self.engine)
+        return Files(self.engine.services)
 
     @property
     def clock(self) -> Clock:
