@@ -64,7 +64,7 @@ class App:
                 await send(message)
             return
         try:
-            await self._answer(scope, receive, send)
+            await answer(self.engine, scope, receive, send, self.bodies)
         except ConnectionAbortedError:  # a drop where the transport is out of reach
             raise
         except OSError:  # the client went away: nothing more to answer
@@ -84,9 +84,6 @@ class App:
         return api_refusal(
             self.access, method=method, path=path, host=host, spends_credentials=spends
         )
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await answer(self.engine, scope, receive, send, self.bodies)
 
 
 class Exchanges:

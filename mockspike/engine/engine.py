@@ -239,7 +239,8 @@ class Engine:
     @property
     def blocking(self) -> bool:
         """True when answering may wait on the network (recording through an upstream)."""
-        return self.front is not None and self.front.blocking
+        front = self.services.front
+        return front is not None and front.blocking
 
     def new_rule(self, *, queued: bool = False, **given: Any) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API)

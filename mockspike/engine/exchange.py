@@ -96,7 +96,10 @@ class Exchange(Body):
         query: str = "",
         client_ip: str = "127.0.0.1",
     ) -> None:
-        super().__init__(limit)
+        self.limit = limit  # `Body`'s own, set here: one call less for every request
+        self.body = b""
+        self.size = 0
+        self._parts = None
         self.method = method
         self.path = path
         self.endpoint = endpoint
