@@ -3,7 +3,6 @@ socket, the fake's answers in aiohttp's own terms — and the anthropic SDK over
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import aiohttp
@@ -111,10 +110,10 @@ async def test_a_stall_trips_aiohttps_read_timeout_and_the_journal_notes_it() ->
 
 def _sdk_aiohttp() -> Any:
     """The SDK's own aiohttp transport (anthropic 1.x/2.x vendors it), or None."""
-    if importlib.util.find_spec("anthropic._vendor.httpx_aiohttp") is None:
+    try:
+        from anthropic._vendor.httpx_aiohttp import AiohttpTransport
+    except ImportError:  # the 0.x SDK vendors none
         return None
-    from anthropic._vendor.httpx_aiohttp import AiohttpTransport
-
     return AiohttpTransport
 
 
