@@ -166,7 +166,7 @@ async def abody(result: WireResponse, read_timeout: float | None = None) -> Asyn
 
 def stream_threads() -> anyio.CapacityLimiter:
     """This event loop's threads for blocking streams, apart from anyio's default pool (40)
-    that runs `Engine.handle_async`: requests queued there for a recording slot can then
+    that runs `Engine.answer_async`: requests queued there for a recording slot can then
     never starve the recordings holding the slots of the threads they need to finish. (With
     one shared pool a record-through proxy wedged for good past slots + 40 streams.)"""
     return _stream_threads.limiter()

@@ -49,7 +49,7 @@ from mockspike.state.shared import State, open_state
 from mockspike.synthetic.default import MODES
 
 JSON = "application/json"
-#: Bodies above this size are handled on a worker thread by `handle_async`.
+#: Bodies above this size are answered on a worker thread by `answer_async`.
 INLINE_BODY_BYTES = 256 * 1024
 STATE_THREADS = 4
 """Threads answering requests of a shared state (Redis), per event loop. Few: a request
@@ -209,7 +209,7 @@ class Engine:
             return await anyio.to_thread.run_sync(
                 self._handle, request, exchange, limiter=_state_threads.limiter()
             )
-        if len(request.body) > INLINE_BODY_BYTES or self.blocking:
+        if len(request.body) > INLINE_BODY_BYTES or (front is not None and front.blocking):
             return await anyio.to_thread.run_sync(self._handle, request, exchange)
         return self._handle(request, exchange)
 
@@ -224,17 +224,9 @@ class Engine:
         return self.reject(self._too_large_error(), endpoint.dialect)
 
     def handle(self, request: WireRequest) -> WireResponse:
-        """Open, feed and answer a whole request at once (tests, batches, the CLI)."""
+        """Answer a request already whole (tests, scripts): routed like an exchange."""
         exchange = self.open(request.method, request.path)
         return self._handle(request, exchange)
-
-    async def handle_async(self, request: WireRequest) -> WireResponse:
-        """`handle` through `answer_async`."""
-        exchange = self.open(
-            request.method, request.path, query=request.query, client_ip=request.client_ip
-        )
-        exchange.headers, exchange.body, exchange.gone = request.headers, request.body, request.gone
-        return await self.answer_async(exchange)
 
     @property
     def blocking(self) -> bool:
