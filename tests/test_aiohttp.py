@@ -14,6 +14,7 @@ from tests.sse_grammar import check_grammar, parse_frames
 
 pytestmark = pytest.mark.anyio
 STREAM = {**SEED_BODY, "stream": True}
+FILES_BETA = "files-api-2025-04-14"
 
 
 async def test_a_plain_reply_and_the_journal() -> None:
@@ -40,6 +41,22 @@ async def test_one_session_sends_many_requests_on_its_connections() -> None:
         async with session.get("/v1/models", params={"limit": "2"}) as response:
             assert len((await response.json())["data"]) == 2
     assert [e.status for e in fake.requests] == [200] * 4
+
+
+async def test_an_upload_that_waits_for_100_continue() -> None:
+    fake = MockSpike(profile="anthropic")  # the profile that serves the Files API
+    form = aiohttp.FormData()
+    form.add_field("file", b"a,b\n1,2\n", filename="data.csv", content_type="text/csv")
+    headers = {**HEADERS, "anthropic-beta": FILES_BETA}
+    bound = aiohttp.ClientTimeout(total=30)  # a client left waiting fails, not hangs
+    async with (
+        fake.aiohttp_session(headers=headers, timeout=bound) as session,
+        session.post("/v1/files", data=form, expect100=True) as response,
+    ):
+        assert response.status == 200, await response.text()
+        stored = await response.json()
+    assert stored["filename"] == "data.csv"
+    assert fake.files.get(stored["id"])["size_bytes"] == 8
 
 
 async def test_a_stream_arrives_as_it_is_made() -> None:

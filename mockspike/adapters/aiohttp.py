@@ -120,6 +120,8 @@ class _Pipe(asyncio.Transport):
             exchange.gone = self.gone = threading.Event()
         self.exchange = exchange
         self.over = exchange.declared_over(exchange.headers.get("content-length"))
+        if self.http.they_are_waiting_for_100_continue:  # `expect100=True`: go on
+            self.send(h11.InformationalResponse(status_code=100, headers=[]))
 
     async def _answer(self, exchange: Exchange, over: bool) -> None:
         engine = self.engine
