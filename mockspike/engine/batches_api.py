@@ -16,13 +16,14 @@ from typing import Any
 from mockspike import _json
 from mockspike._ids import request_id
 from mockspike.contract.validate import parse_body
-from mockspike.engine import messages
+from mockspike.engine import batches, messages
 from mockspike.engine.answers import json_answer
-from mockspike.engine.batches import Batch, check_requests
+from mockspike.engine.batches import check_requests
 from mockspike.engine.context import EMPTY, Context, Services
 from mockspike.model import paging
 from mockspike.model.errors import ApiError, error_body
 from mockspike.model.wire import WireRequest, WireResponse
+from mockspike.state.batches import Batch
 from mockspike.state.journal import Entry
 
 BATCH_PRICE = 0.5
@@ -93,7 +94,9 @@ def results(call: Context) -> WireResponse:
 def advance(services: Services, batch: Batch) -> None:
     """Answer the requests of `batch` that are due by now (see `engine/batches.py`); call it
     inside `services.batches.changing`."""
-    batch.advance(services.clock.now(), lambda cid, params: run(services, batch, cid, params))
+    batches.advance(
+        batch, services.clock.now(), lambda cid, params: run(services, batch, cid, params)
+    )
 
 
 def looked_at(services: Services, batch_id: str) -> Batch:

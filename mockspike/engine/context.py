@@ -11,10 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mockspike.contract.catalog import Profile
-from mockspike.engine.batches import BatchStorage
-from mockspike.engine.files import FileStorage
 from mockspike.engine.front import FrontStage
-from mockspike.engine.threads import ThreadStorage
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.limits import Gateway
 from mockspike.model.clock import Clock
@@ -22,8 +19,12 @@ from mockspike.model.outcomes import Reply
 from mockspike.model.pacing import Pacing
 from mockspike.model.wire import WireRequest, WireResponse
 from mockspike.script.rules import Script
+from mockspike.script.stored import StoredRules
+from mockspike.state.batches import BatchStore
+from mockspike.state.files import FileStore
 from mockspike.state.journal import Entry, Journal
-from mockspike.state.shared import State
+from mockspike.state.stores import Stores
+from mockspike.state.threads import ThreadStore
 
 Responder = Callable[[dict[str, Any], "bytes | None"], Reply]
 """The responder of last resort (`synthetic.default.MODES`)."""
@@ -37,15 +38,21 @@ class Services:
 
     profile: Profile
     clock: Clock
-    state: State
-    """Buckets, wallets, cache, rule uses, journal: this process's, or shared."""
+    stores: Stores
+    """Buckets, wallets, cache, rules, journal, batches, files, threads: this process's,
+    or shared (`state/stores.py`)."""
     gateway: Gateway
     cache: PromptCache
+    rules: StoredRules
+    """The script's rules over the rules store (claims, and rules shared as data)."""
     script: Script
     journal: Journal
-    batches: BatchStorage
-    files: FileStorage
-    threads: ThreadStorage
+    batches: BatchStore
+    """Message Batches, processed on `clock` (`engine/batches.py`)."""
+    files: FileStore
+    """Files API storage: in memory, in `files_dir` or shared."""
+    threads: ThreadStore
+    """Server-held message threads (`engine/threads.py`)."""
     message_id: Callable[[bytes, str], str]
     """A message id for a request's bytes (`Engine.message_id`)."""
     synthetic: Responder

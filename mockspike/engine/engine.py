@@ -24,13 +24,10 @@ from mockspike import _json
 from mockspike._ids import from_bytes, request_id
 from mockspike._threads import LoopThreads
 from mockspike.contract.catalog import Profile, load_profile
-from mockspike.engine.batches import BatchStorage
 from mockspike.engine.context import Context, Responder, Services
 from mockspike.engine.endpoints import ROUTER, Endpoint
 from mockspike.engine.exchange import Body, Exchange
-from mockspike.engine.files import FileStorage
 from mockspike.engine.front import CassetteMiss, FrontStage
-from mockspike.engine.threads import ThreadStorage
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.keys import GatewayConfig, RateLimits
 from mockspike.gateway.limits import Gateway, initial_wallets
@@ -44,8 +41,12 @@ from mockspike.script import checks
 from mockspike.script import files as script_files
 from mockspike.script.rules import Rule, Script
 from mockspike.script.source import Loaded
+from mockspike.script.stored import StoredRules
+from mockspike.state.batches import BatchStore
+from mockspike.state.files import FileStore
 from mockspike.state.journal import Entry, Journal
-from mockspike.state.shared import State, open_state
+from mockspike.state.stores import Stores, open_stores
+from mockspike.state.threads import ThreadStore
 from mockspike.synthetic.default import MODES
 
 JSON = "application/json"
@@ -100,16 +101,20 @@ class Engine:
 
     profile: _Served[Profile] = _Served()
     clock: _Served[Clock] = _Served()
-    state: _Served[State] = _Served()
+    stores: _Served[Stores] = _Served()
+    """Buckets, wallets, cache, rules, journal, batches, files, threads: this process's,
+    or shared (`state/stores.py`)."""
     gateway: _Served[Gateway] = _Served()
     cache: _Served[PromptCache] = _Served()
+    rules: _Served[StoredRules] = _Served()
+    """The script's rules over the rules store (claims, and rules shared as data)."""
     script: _Served[Script] = _Served()
     journal: _Served[Journal] = _Served()
-    batches: _Served[BatchStorage] = _Served()
+    batches: _Served[BatchStore] = _Served()
     """Message Batches, processed on `clock` (`engine/batches.py`)."""
-    files: _Served[FileStorage] = _Served()
-    """Files API storage: in memory, in `files_dir` or shared (`engine/files.py`)."""
-    threads: _Served[ThreadStorage] = _Served()
+    files: _Served[FileStore] = _Served()
+    """Files API storage: in memory, in `files_dir` or shared."""
+    threads: _Served[ThreadStore] = _Served()
     """Server-held message threads (`engine/threads.py`)."""
     front: _Served[FrontStage | None] = _Served()
     """Answers before the gateway and contract when set (a cassette)."""
@@ -131,27 +136,30 @@ class Engine:
         clock: Clock | None = None,
         front: FrontStage | None = None,
         files_dir: str | Path | None = None,
-        state: str | State | None = None,
+        state: str | Stores | None = None,
     ) -> None:
         loaded = load_profile(profile) if isinstance(profile, str) else profile
         clock = clock or SystemClock()
         defaults = RateLimits(**loaded.default_rate_limits)
         if state is None or isinstance(state, str):
-            state = open_state(state, initial_wallets(config))
+            directory = Path(files_dir) if files_dir else None
+            state = open_stores(state, initial_wallets(config), directory)
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
         self._sequence = itertools.count()
+        rules = StoredRules(state.rules)
         self.services = Services(
             profile=loaded,
             clock=clock,
-            state=state,
-            gateway=Gateway(config, defaults, clock, state),
-            cache=PromptCache(clock, state),
-            script=Script(state.claim),
+            stores=state,
+            gateway=Gateway(config, defaults, clock, state.buckets, state.wallets),
+            cache=PromptCache(clock, state.cache),
+            rules=rules,
+            script=Script(rules.claim),
             journal=state.journal,
-            batches=state.batch_store(),
-            files=state.file_store(Path(files_dir) if files_dir else None),
-            threads=state.thread_store(),
+            batches=state.batches,
+            files=state.files,
+            threads=state.threads,
             message_id=self.message_id,
             synthetic=MODES[synthetic],
             pacing=pacing or NO_DELAY,
@@ -205,7 +213,7 @@ class Engine:
             return await anyio.to_thread.run_sync(
                 self._handle, request, exchange, limiter=_forward_threads.limiter()
             )
-        if services.state.blocking:
+        if services.stores.blocking:
             return await anyio.to_thread.run_sync(
                 self._handle, request, exchange, limiter=_state_threads.limiter()
             )
@@ -237,7 +245,7 @@ class Engine:
     def new_rule(self, *, queued: bool = False, **given: Any) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API)
         from `on()`'s keywords; `queued`: a one-shot, tried before the standing rules."""
-        if self.state.shared:
+        if self.stores.shared:
             raise TypeError(
                 "with shared state, rules are shared as data: add them with "
                 "load_script({...}), a --script file or the admin API (Python rules and "
@@ -248,8 +256,8 @@ class Engine:
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
         """Check rules in their script-file form, then add them for every process."""
         added = script_files.build_rules(spec, self.check_rule)
-        self.state.store_rules(spec.get("rules", [spec]))
-        self.state.sync(self.script)
+        self.stores.rules.store_rules(spec.get("rules", [spec]))
+        self.rules.sync(self.script)
         return self.script.rules[-len(added) :] if added else []
 
     def check_rule(self, *, queued: bool = False, **given: Any) -> Rule:
@@ -262,9 +270,9 @@ class Engine:
         """Put a script source's rules in force in place of those it had before (all of
         them at once). With shared state, in every process, once: False when the state
         already holds these very rules."""
-        if self.state.shared:
-            stored = self.state.store_script(loaded.spec["rules"], loaded.digest)
-            self.state.sync(self.script)
+        if self.stores.shared:
+            stored = self.stores.rules.store_script(loaded.spec["rules"], loaded.digest)
+            self.rules.sync(self.script)
             return stored
         rules = script_files.build_rules(loaded.spec, self.check_rule)
         self.script.swap(self._source_rules, rules)
@@ -274,7 +282,7 @@ class Engine:
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""
         self.script.clear()
-        self.state.clear()
+        self.stores.clear()
 
     def reject(
         self,

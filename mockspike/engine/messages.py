@@ -17,6 +17,7 @@ from mockspike.contract.catalog import Model, Profile
 from mockspike.contract.validate import check_message_request, parse_body
 from mockspike.engine import threads
 from mockspike.engine.context import Context, Services
+from mockspike.engine.files import resolve_files
 from mockspike.gateway import accounting
 from mockspike.gateway.limits import Admission
 from mockspike.model.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
@@ -80,7 +81,7 @@ def admit(
     the caller (wallet, and rate limits when `limited`); `betas` is the `anthropic-beta`
     header the request came with. A Message Batch's requests come
     here too, at their `price` (a share of list price) and outside the rate limits."""
-    body = services.files.resolve(body, services.clock.now())
+    body = resolve_files(services.files, body, services.clock.now())
     model = check_message_request(body, services.profile, betas)
     services.gateway.check_model(key, body["model"], model)
     prompt_tokens = accounting.input_tokens(body)
@@ -156,7 +157,7 @@ def decide(
 ) -> tuple[Reply | None, Fault | None]:
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
-    services.state.sync(services.script)
+    services.rules.sync(services.script)
     rule, response, entry.scenario = services.script.decide(body, entry.headers)
     described = entry.rule = rule.describe() if rule else None
     if rule is not None:
@@ -217,7 +218,7 @@ def bill(
     geo = body.get("inference_geo")
     rendered = Rendered(
         id=services.message_id(
-            call.request.body + (os.urandom(16) if shared_ids and services.state.shared else b""),
+            call.request.body + (os.urandom(16) if shared_ids and services.stores.shared else b""),
             services.profile.message_id_stem(model),
         ),
         model=reply.model or services.profile.response_model(body["model"], model),

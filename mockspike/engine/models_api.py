@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 from mockspike.contract.validate import check_count_tokens, parse_body
 from mockspike.engine.answers import json_answer
 from mockspike.engine.context import Context
+from mockspike.engine.files import resolve_files
 from mockspike.gateway import accounting
 from mockspike.model import paging
 from mockspike.model.errors import ApiError
@@ -17,7 +18,7 @@ from mockspike.render import openai_chat
 def count_tokens(call: Context) -> WireResponse:
     services = call.services
     body = call.entry.body = parse_body(call.request.body)
-    body = services.files.resolve(body, services.clock.now())
+    body = resolve_files(services.files, body, services.clock.now())
     check_count_tokens(body, services.profile, call.request.header("anthropic-beta"))
     return json_answer({"input_tokens": accounting.input_tokens(body)})
 
