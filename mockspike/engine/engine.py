@@ -236,6 +236,15 @@ class Engine:
         exchange = self.open(request.method, request.path)
         return self._handle(request, exchange)
 
+    async def handle_async(self, request: WireRequest) -> WireResponse:
+        """`handle` for async callers, through `answer_async` (recordings, shared stores
+        and large bodies are answered on a worker thread)."""
+        exchange = self.open(
+            request.method, request.path, query=request.query, client_ip=request.client_ip
+        )
+        exchange.headers, exchange.body, exchange.gone = request.headers, request.body, request.gone
+        return await self.answer_async(exchange)
+
     @property
     def blocking(self) -> bool:
         """True when answering may wait on the network (recording through an upstream)."""
