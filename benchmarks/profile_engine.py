@@ -41,8 +41,8 @@ STAGES: list[tuple[str, str, str]] = [  # (label, path suffix of the module, fun
     ("gateway: model", "gateway/limits.py", "check_model"),
     ("gateway: admit", "gateway/limits.py", "admit"),
     ("gateway: settle + headers", "gateway/limits.py", "settle"),
-    ("token estimate", "gateway/accounting.py", "input_tokens"),  # the pipeline's own call
-    ("prompt walk (once a request)", "gateway/accounting.py", "__init__"),
+    ("token estimate", "model/tokens.py", "input_tokens"),  # the pipeline's own call
+    ("prompt walk (once a request)", "model/tokens.py", "__init__"),
     ("script: match rules", "script/rules.py", "decide"),
     ("request seed", "synthetic/default.py", "request_seed"),
     ("synthetic text", "synthetic/default.py", "synthetic_reply"),

@@ -39,7 +39,7 @@ from mockspike import MockSpike, Pacing, WireRequest
 from mockspike.adapters.transports import sdk_http_library
 from mockspike.cassettes import Cassette
 from mockspike.cassettes.recorder import Recorder
-from mockspike.gateway.accounting import CHARS_PER_TOKEN
+from mockspike.model.tokens import CHARS_PER_TOKEN
 from mockspike.script import files as script_files
 
 PROMPT = workloads.ONE_TURN["messages"]

@@ -15,8 +15,8 @@ if _typing.TYPE_CHECKING:
     from mockspike.mock import MockSpike
     from mockspike.model.clock import FakeClock
     from mockspike.model.errors import ApiError
-    from mockspike.model.faults import Fault
-    from mockspike.model.outcomes import Failure, Reply
+    from mockspike.model.faults import Failure, Fault
+    from mockspike.model.outcomes import Reply
     from mockspike.model.pacing import Pacing
     from mockspike.model.wire import WireRequest, WireResponse
     from mockspike.script.rules import Rule
@@ -28,7 +28,7 @@ _HOMES = {
     "CassetteOptions": "mockspike.settings",
     "Engine": "mockspike.engine.engine",
     "Entry": "mockspike.state.journal",
-    "Failure": "mockspike.model.outcomes",
+    "Failure": "mockspike.model.faults",
     "FakeClock": "mockspike.model.clock",
     "Fault": "mockspike.model.faults",
     "GatewayConfig": "mockspike.gateway.keys",

@@ -22,11 +22,13 @@ from mockspike.adapters.guard import bind_warning
 from mockspike.engine.controls import Batches, Files
 from mockspike.engine.engine import Engine
 from mockspike.model.clock import Clock
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply
+from mockspike.model.faults import Failure, Fault, describe_kinds
+from mockspike.model.outcomes import Reply
 from mockspike.model.pacing import Pacing
 from mockspike.script import files as script_files
 from mockspike.script import matchers as matchers_table
+from mockspike.script.answers import ANSWERS
+from mockspike.script.answers import describe as describe_answers
 from mockspike.script.rules import Rule
 from mockspike.script.source import ScriptSource, Watcher
 from mockspike.settings import CassetteOptions, Settings
@@ -265,11 +267,32 @@ class MockSpike:
         error: Failure | int | None = None,
         times: int = 1,
     ) -> Rule:
-        """Queue a transport fault (a kind of `mockspike.model.faults.KINDS`): `drop`,
-        `malformed`, `stall` (`seconds`) or `break` (`after` events, optional `error`)."""
+        """Queue a transport fault: a kind of `mockspike.model.faults.KINDS` (below);
+        `stall` waits `seconds`, `break` cuts after `after` events (with a mid-stream `error`,
+        if given)."""
         return self._one_shot(
             times, lambda rule: rule.fault(kind, seconds=seconds, after=after, error=error)
         )
+
+    fault.__doc__ = f"{fault.__doc__}\n\n" + textwrap.indent(describe_kinds(), " " * 8)
+
+    def answer(self, verb: str, /, *args: Any, times: int = 1, **kwargs: Any) -> Rule:
+        """Queue the answer of any verb of `mockspike.script.answers.ANSWERS` for the next
+        request(s), as `rule.answer(verb, ...)` makes it. Each verb is also a method of its
+        own name: `fake.refuse(category="cyber")`."""
+        return self._one_shot(times, lambda rule: rule.answer(verb, *args, **kwargs))
+
+    answer.__doc__ = f"{answer.__doc__}\n\n" + textwrap.indent(describe_answers(), " " * 8)
+
+    if not TYPE_CHECKING:  # (hidden from type checkers, so a typo stays an error there)
+
+        def __getattr__(self, name: str) -> Callable[..., Rule]:
+            """Every verb of `ANSWERS` as a queued one-shot: `fake.refuse(times=2)`."""
+            if name.startswith("_") or name not in ANSWERS:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            method = functools.partial(self.answer, name)
+            functools.update_wrapper(method, ANSWERS[name].make)
+            return method
 
     def _one_shot(self, times: int, answer: Callable[[Rule], Rule]) -> Rule:
         """A queued rule with its answer; a refused answer leaves no rule behind."""
@@ -362,11 +385,13 @@ class MockSpike:
     def assert_resilient(self, *, ignore: tuple[str, ...] = ()) -> None:
         """Raise `AssertionError` listing the verdict's findings, but for rules in `ignore`
         (e.g. `("gave-up",)` for a client made with `max_retries=0`)."""
-        from mockspike.engine.verdict import RULES, report
+        from mockspike.engine.verdict import VERDICT_RULES, report
 
-        unknown = [name for name in ignore if name not in RULES]
+        unknown = [name for name in ignore if name not in VERDICT_RULES]
         if unknown:
-            raise ValueError(f"unknown verdict rule(s) {unknown}; choose from {list(RULES)}")
+            raise ValueError(
+                f"unknown verdict rule(s) {unknown}; choose from {list(VERDICT_RULES)}"
+            )
         findings = [f for f in self.verdict() if f.rule not in ignore]
         if findings:
             raise AssertionError(report(findings))

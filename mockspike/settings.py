@@ -5,6 +5,7 @@ once, here; an unknown name fails here, with the nearest valid one."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
@@ -78,7 +79,8 @@ class CassetteOptions:
     record_mode: RecordMode = RecordMode.NONE
     upstream: str | None = None
     replay_timing: ReplayTiming = ReplayTiming.INSTANT
-    match_on: tuple[str, ...] | None = None
+    match_on: tuple[str | Callable[[dict[str, Any]], Any], ...] | None = None
+    """Names of `mockspike.cassettes.MATCHERS`, or functions of the recorded request."""
     ignore: tuple[str, ...] | None = None
     redact_headers: frozenset[str] | None = None
     redact_paths: tuple[str, ...] | None = None
@@ -95,7 +97,8 @@ class CassetteOptions:
         for name in ("match_on", "ignore", "redact_paths"):
             value = getattr(self, name)
             if value is not None:
-                set_(self, name, (value,) if isinstance(value, str) else tuple(value))
+                one = isinstance(value, str) or callable(value)
+                set_(self, name, (value,) if one else tuple(value))
         if self.redact_headers is not None:
             set_(self, "redact_headers", frozenset(self.redact_headers))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import typing_extensions as te
 
-from mockspike.contract import surface
+from tools import surface
 
 
 def classes(roots: list[Any]) -> dict[Any, str]:

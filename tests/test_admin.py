@@ -76,6 +76,18 @@ def test_faults_over_admin(served: tuple[MockSpike, httpx.Client]) -> None:
     assert raw.count(b"event: ") == 3
 
 
+def test_any_answer_verb_over_admin(served: tuple[MockSpike, httpx.Client]) -> None:
+    _, client = served
+    added = client.post("/_mockspike/answers/refuse", json={"category": "bio", "times": 2})
+    assert added.status_code == 201
+    for _ in range(2):
+        answer = ask(client).json()
+        assert answer["stop_reason"] == "refusal" and answer["stop_details"]["category"] == "bio"
+    refused = client.post("/_mockspike/answers/refuze", json={})
+    assert refused.status_code == 400
+    assert "one of reply, reply_tool_use" in refused.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from mockspike.contract.table import splice
+from tools.error_table import splice
 
 pytest_plugins = ["pytester"]
 
@@ -40,7 +40,7 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path: Path) -> None:
 
 def test_the_error_reference_is_current() -> None:
     page = (DOCS / "reference" / "errors.md").read_text(encoding="utf-8")
-    assert splice(page) == page, "run: python -m mockspike.contract.table docs/reference/errors.md"
+    assert splice(page) == page, "run: python -m tools.error_table docs/reference/errors.md"
 
 
 def test_the_command_line_reference_is_current() -> None:

@@ -1,7 +1,7 @@
 """The request schema knows everything the installed SDK can send, and the fake accepts it.
 
 When the SDK moves, these fail naming the field, block or tool type the schema lacks; run
-`python -m mockspike.contract.surface` to regenerate it (see docs/contract.md)."""
+`python -m tools.surface` to regenerate it (see docs/contract.md)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 import typing_extensions as te
 
 from mockspike import MockSpike
-from mockspike.contract import betas, surface
+from mockspike.contract import betas
 from mockspike.contract.validate import message_schema
 from tests.sdk_surface import classes, example, typed_example
+from tools import surface
 
 pytestmark = pytest.mark.sdk
 

@@ -154,7 +154,7 @@ def test_reports_are_the_same_under_xdist(pytester: pytest.Pytester) -> None:
 )
 def test_scripting_mistakes_are_refused_when_written(script: object, message: str) -> None:
     from mockspike import MockSpike
-    from mockspike.script.checks import ScriptValueError
+    from mockspike.model.arguments import ScriptValueError
 
     fake = MockSpike()
     with pytest.raises(ScriptValueError) as caught:

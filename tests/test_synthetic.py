@@ -9,7 +9,7 @@ import jsonschema
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockspike.gateway import accounting
+from mockspike.model import tokens
 from mockspike.synthetic.default import example_for, synthetic_reply
 from tests.conftest import SEED_BODY
 
@@ -32,7 +32,7 @@ def test_max_tokens_is_honoured(max_tokens: int) -> None:
     reply = synthetic_reply(body(max_tokens=max_tokens))
     assert reply.output_tokens <= max_tokens
     text = "".join(b["text"] for b in reply.content)
-    assert accounting.text_tokens(text) == reply.output_tokens
+    assert tokens.text_tokens(text) == reply.output_tokens
     if reply.stop_reason == "max_tokens":
         assert reply.output_tokens == max_tokens
     else:

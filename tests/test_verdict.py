@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from mockspike.engine.verdict import RULES, Finding, request_key
+from mockspike.engine.verdict import VERDICT_RULES, Finding, request_key
 from mockspike.model.clock import FakeClock
 
 HEADERS = {"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}
@@ -182,7 +182,7 @@ def test_every_rule_has_a_test() -> None:
     from pathlib import Path
 
     source = Path(__file__).read_text(encoding="utf-8")
-    assert all(f'"{name}"' in source for name in RULES)
+    assert all(f'"{name}"' in source for name in VERDICT_RULES)
 
 
 # -- clean clients ----------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def beta_gaps(sdk: SdkFacts, fake: FakeFacts) -> list[Gap]:
 
 def request_classes(roots: list[Any]) -> dict[Any, str]:
     """Every TypedDict a request can reach from `roots`, with the path it is first met at."""
-    from mockspike.contract import surface
+    from tools import surface
 
     found: dict[Any, str] = {}
 
@@ -231,7 +231,7 @@ def request_classes(roots: list[Any]) -> dict[Any, str]:
 def request_gaps(schema: dict[str, Any]) -> list[Gap]:
     """Top-level fields, block and tool types, and their fields, that the installed SDK can
     send and the request schema does not know."""
-    from mockspike.contract import surface
+    from tools import surface
 
     roots = surface.sdk_roots()
     gaps = []

@@ -26,6 +26,8 @@ ADMIN: dict[str, str] = {
     '"times": 2}`',
     "POST /_mockspike/faults": 'queue a fault: `{"kind": "break", "after": 3, "error": '
     '{"status": 529}}`',
+    "POST /_mockspike/answers/{verb}": "queue any answer verb with its arguments: "
+    '`/answers/refuse` `{"category": "cyber"}`, optional `"times"`',
     "GET /_mockspike/script": "the `--script` files in force: rules per file, when loaded, and "
     "why the newest version was refused, if it was",
     "GET /_mockspike/scenarios": 'every scenario\'s state: `{"scenarios": {"refund": "started"}}`',

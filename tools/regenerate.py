@@ -3,7 +3,7 @@
     python -m tools.regenerate          # or: nox -s regenerate
     python -m tools.regenerate --check  # exit 1, naming the files, if any would change
 
-- `contract/schemas/messages.json`: the request schema (`mockspike.contract.surface`; it only
+- `contract/schemas/messages.json`: the request schema (`tools/surface.py`; it only
   grows, so running it under each SDK generation keeps what the older one typed);
 - `contract/betas.json` `sdk`: the SDK's `AnthropicBetaParam` list, in its order (values only
   the SDK's list had before are kept: the API does not forget a beta name);
@@ -47,7 +47,7 @@ def dumps(data: Any) -> str:
 
 
 def request_schema(old: dict[str, Any]) -> dict[str, Any]:
-    from mockspike.contract import surface
+    from tools import surface
 
     return surface.combine(old, surface.build())
 

@@ -45,6 +45,7 @@ def admin_routes(fake: Controls) -> list[Route]:
         route("replies", _one_shot("reply"), ["POST"], 201),
         route("failures", _one_shot("fail"), ["POST"], 201),
         route("faults", _one_shot("fault"), ["POST"], 201),
+        route("answers/{verb}", _answer, ["POST"], 201),
         route("script", _script, ["GET"]),
         route("scenarios", _scenarios, ["GET"]),
         route("scenarios/reset", _reset_scenarios, ["POST"]),
@@ -84,6 +85,11 @@ def _one_shot(verb: str) -> Handler:
         return {"added": [_rule_json(fake.queue({verb: args}, times))]}
 
     return handler
+
+
+async def _answer(fake: Controls, request: Request) -> Any:
+    """Queue a one-shot of any answer verb (`script/answers.py`): `/answers/refuse`."""
+    return await _one_shot(request.path_params["verb"])(fake, request)
 
 
 async def _remove_rule(fake: Controls, request: Request) -> Any:

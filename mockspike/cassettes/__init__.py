@@ -1,6 +1,8 @@
-"""Cassettes: the file format, the recording/replaying front stage, the tools, vcrpy import."""
+"""Cassettes: the file format, the matchers, the recording and replaying `CassetteSource`
+(recorder.py), the tools, vcrpy import."""
 
-from mockspike.cassettes.format import MATCHERS, Cassette, CassetteError, Matcher, register_matcher
+from mockspike.cassettes.format import Cassette, CassetteError
+from mockspike.cassettes.matchers import MATCHERS, Matcher
 from mockspike.settings import RECORD_MODES
 
 __all__ = [
@@ -9,5 +11,4 @@ __all__ = [
     "Cassette",
     "CassetteError",
     "Matcher",
-    "register_matcher",
 ]

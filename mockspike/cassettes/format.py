@@ -32,7 +32,6 @@ import hashlib
 import json
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from mockspike import _paths as paths
 from mockspike._redact import REDACTED, SECRET_HEADERS, Redaction
 from mockspike._version import __version__
 from mockspike.cassettes import storage
+from mockspike.cassettes.matchers import Matcher, resolve
 from mockspike.cassettes.storage import FORMAT_VERSION
 from mockspike.cassettes.storage import CassetteError as CassetteError
 
@@ -66,31 +66,6 @@ HOP_HEADERS = frozenset(
     }
 )
 
-Matcher = Callable[[dict[str, Any]], Any]
-"""Takes a recorded-form request (`method`, `path`, `headers`, `body`), gives a hashable."""
-
-
-def _body_matcher(request: dict[str, Any]) -> Any:
-    return _json.canonical(request.get("body"))
-
-
-MATCHERS: dict[str, Matcher] = {
-    "method": lambda r: r["method"],
-    "path": lambda r: r["path"],
-    "body": _body_matcher,
-    "model": lambda r: (
-        (r.get("body") or {}).get("model") if isinstance(r.get("body"), dict) else None
-    ),
-    "stream": lambda r: (
-        bool((r.get("body") or {}).get("stream")) if isinstance(r.get("body"), dict) else False
-    ),
-}
-
-
-def register_matcher(name: str, matcher: Matcher) -> None:
-    """Make `matcher` usable by name in `match_on=(...)`."""
-    MATCHERS[name] = matcher
-
 
 @dataclass
 class Cassette:
@@ -98,7 +73,9 @@ class Cassette:
 
     path: Path
     interactions: list[dict[str, Any]] = field(default_factory=list)
-    match_on: tuple[str, ...] = ("method", "path", "body")
+    match_on: tuple[str | Matcher, ...] = ("method", "path", "body")
+    """What must agree for a recording to answer: names of `cassettes/matchers.py`'s
+    `MATCHERS`, or functions of the recorded request in their place."""
     ignore: tuple[str, ...] = ("metadata.user_id",)
     """Body paths left out of matching (volatile parts)."""
     redact_headers: frozenset[str] = SECRET_HEADERS
@@ -118,15 +95,15 @@ class Cassette:
     """The interactions as this object last read or wrote them on disk."""
     _disk: storage.Signature | None = field(default=None, repr=False)
     """The file's signature then: if it differs at save time, another process wrote."""
+    _matchers: tuple[Matcher, ...] = field(default=(), init=False, repr=False)
     _tracking: bool = field(default=False, repr=False)
     """True once loaded or saved: until then (a cassette built in memory) saving replaces."""
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.match_on if m not in MATCHERS]
-        if unknown:
-            raise CassetteError(
-                f"unknown matcher(s) {', '.join(unknown)}; known: {', '.join(MATCHERS)}"
-            )
+        try:
+            self._matchers = resolve(self.match_on)
+        except ValueError as exc:
+            raise CassetteError(str(exc)) from None
         self.redact_headers = frozenset(h.lower() for h in self.redact_headers) | SECRET_HEADERS
         self._rebuild()
 
@@ -200,7 +177,7 @@ class Cassette:
         for dotted in (*self.ignore, *self.redact_paths):  # a redacted value cannot match
             body = paths.delete(body, dotted)
         normal = {**request, "body": body}
-        parts = [repr(MATCHERS[name](normal)) for name in self.match_on]
+        parts = [repr(match(normal)) for match in self._matchers]
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
     def _rebuild(self) -> None:

@@ -28,12 +28,11 @@ from mockspike.cassettes.upstream import (
     Upstream,
     watching,
 )
-from mockspike.engine.front import CassetteMiss
+from mockspike.model.cassette import CassetteMiss, Notes
 from mockspike.model.errors import ApiError
 from mockspike.model.wire import Chunk, StreamBreak, WireRequest, WireResponse
 from mockspike.render import sse
 from mockspike.settings import CassetteOptions, RecordMode, ReplayTiming
-from mockspike.state.journal import Entry
 
 log = logging.getLogger("mockspike")
 
@@ -108,7 +107,7 @@ class Recorder:
     def describe(self) -> str:
         return f"cassette {self.cassette.path}"
 
-    def handle(self, request: WireRequest, entry: Entry | None = None) -> WireResponse:
+    def handle(self, request: WireRequest, entry: Notes | None = None) -> WireResponse:
         """Replay or record `request`; `entry` (its journal entry) notes a failed save."""
         record = request_record(request.method, request.path, request.headers, request.body)
         if self.replays:
@@ -175,7 +174,7 @@ class Recorder:
     # -- record -----------------------------------------------------------------------
 
     def _forward(
-        self, request: WireRequest, record: dict[str, Any], entry: Entry | None
+        self, request: WireRequest, record: dict[str, Any], entry: Notes | None
     ) -> WireResponse:
         assert self._upstream is not None
         start = time.monotonic()
@@ -227,7 +226,7 @@ class Recorder:
             502, f"mockspike recorder: the upstream {self.upstream} broke off: {message}"
         )
 
-    def keep(self, record: dict[str, Any], response: dict[str, Any], entry: Entry | None) -> None:
+    def keep(self, record: dict[str, Any], response: dict[str, Any], entry: Notes | None) -> None:
         """Add the interaction and save. A failed save never fails the answer: it is logged
         and noted on the journal entry; the interaction stays in memory for the next save.
         An interaction the cassette's own shape check would refuse is not kept at all (so
@@ -276,7 +275,7 @@ class _Recording:
         record: dict[str, Any],
         headers: dict[str, str],
         start: float,
-        entry: Entry | None,
+        entry: Notes | None,
         gone: threading.Event | None,
     ) -> None:
         self._recorder, self._flight, self._record = recorder, flight, record

@@ -16,7 +16,7 @@ from typing import Any
 
 from mockspike.contract import betas as _betas
 from mockspike.contract.catalog import Model, Profile
-from mockspike.gateway import accounting
+from mockspike.model import tokens
 from mockspike.model.errors import ApiError
 
 Body = dict[str, Any]
@@ -206,7 +206,7 @@ def _cache_controls(body: Body) -> Iterator[dict[str, Any]]:
 
 
 def _cache_breakpoints(body: Body, model: Model, profile: Profile) -> None:
-    if not accounting.mentions(body, b"cache_control"):
+    if not tokens.mentions(body, b"cache_control"):
         return
     found = sum(1 for item in _cache_controls(body) if item.get("cache_control") is not None)
     if found > MAX_CACHE_BREAKPOINTS:
@@ -343,9 +343,9 @@ def _thread_continuation(body: Body, model: Model, profile: Profile) -> None:
 
 
 def _context_window(body: Body, model: Model, profile: Profile) -> None:
-    tokens = accounting.input_tokens(body)
-    if tokens > model.context_window:
-        raise ApiError(400, f"prompt is too long: {tokens} tokens > {model.context_window} maximum")
+    size = tokens.input_tokens(body)
+    if size > model.context_window:
+        raise ApiError(400, f"prompt is too long: {size} tokens > {model.context_window} maximum")
 
 
 # -- how to break each rule, for docs and strategies -------------------------------------

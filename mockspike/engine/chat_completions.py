@@ -15,14 +15,13 @@ from mockspike import _json
 from mockspike.contract.validate import parse_body
 from mockspike.engine import messages
 from mockspike.engine.context import Context
-from mockspike.gateway import accounting
-from mockspike.model.errors import ApiError
-from mockspike.model.outcomes import Failure
+from mockspike.model.errors import AnswerError, ApiError
+from mockspike.model.faults import Failure
 from mockspike.model.pacing import Pacer
+from mockspike.model.tokens import one_walk
 from mockspike.model.wire import Chunk, WireResponse
 from mockspike.render import openai_chat, sse
 from mockspike.render.message import Rendered
-from mockspike.script import checks
 
 JSON = "application/json"
 
@@ -36,11 +35,11 @@ def handle(call: Context) -> WireResponse:
     translation = openai_chat.translate(sent, services.profile)
     entry.ignored = translation.ignored
     entry.translated = body = translation.body
-    with accounting.one_walk(body):
+    with one_walk(body):
         order = messages.admit(services, call.key, body)
         try:
             return answer(call, order, translation.include_usage)
-        except (ApiError, checks.AnswerError):
+        except (ApiError, AnswerError):
             services.gateway.settle(order.admission, 0, 0.0)
             raise
 

@@ -11,9 +11,9 @@ from types import MappingProxyType
 from typing import Any
 
 from mockspike.contract.catalog import Profile
-from mockspike.engine.front import FrontStage
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.limits import Gateway
+from mockspike.model.cassette import CassetteSource
 from mockspike.model.clock import Clock
 from mockspike.model.outcomes import Reply
 from mockspike.model.pacing import Pacing
@@ -59,7 +59,7 @@ class Services:
     pacing: Pacing
     time_scale: float = 1.0
     strict: bool = False
-    front: FrontStage | None = None
+    front: CassetteSource | None = None
     """Answers before the gateway and contract when set (a cassette)."""
 
 

@@ -27,17 +27,16 @@ from mockspike.contract.catalog import Profile, load_profile
 from mockspike.engine.context import Context, Responder, Services
 from mockspike.engine.endpoints import ROUTER, Endpoint
 from mockspike.engine.exchange import Body, Exchange
-from mockspike.engine.front import CassetteMiss, FrontStage
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.keys import GatewayConfig, RateLimits
 from mockspike.gateway.limits import Gateway, initial_wallets
 from mockspike.model.capture import capture
+from mockspike.model.cassette import CassetteMiss, CassetteSource
 from mockspike.model.clock import Clock, SystemClock
-from mockspike.model.errors import ApiError, error_body
+from mockspike.model.errors import AnswerError, ApiError, error_body, fake_error
 from mockspike.model.pacing import NO_DELAY, Pacing
 from mockspike.model.wire import WireRequest, WireResponse
 from mockspike.render import openai_chat
-from mockspike.script import checks
 from mockspike.script import files as script_files
 from mockspike.script.rules import Rule, Script
 from mockspike.script.source import Loaded
@@ -116,7 +115,7 @@ class Engine:
     """Files API storage: in memory, in `files_dir` or shared."""
     threads: _Served[ThreadStore] = _Served()
     """Server-held message threads (`engine/threads.py`)."""
-    front: _Served[FrontStage | None] = _Served()
+    front: _Served[CassetteSource | None] = _Served()
     """Answers before the gateway and contract when set (a cassette)."""
     strict: _Served[bool] = _Served()
     synthetic: _Served[Responder] = _Served()
@@ -134,7 +133,7 @@ class Engine:
         time_scale: float = 1.0,
         config: GatewayConfig | None = None,
         clock: Clock | None = None,
-        front: FrontStage | None = None,
+        front: CassetteSource | None = None,
         files_dir: str | Path | None = None,
         state: str | Stores | None = None,
     ) -> None:
@@ -345,8 +344,8 @@ class Engine:
             entry.error = {"type": error.type, "message": error.message}
             entry.cassette_miss = isinstance(error, CassetteMiss)
         except Exception as exc:  # a bug of ours must still answer in the envelope
-            broken = checks.fake_error(exc)
-            if not isinstance(exc, checks.AnswerError):
+            broken = fake_error(exc)
+            if not isinstance(exc, AnswerError):
                 log.exception("mockspike: internal error")
             response = self.reject(broken, entry.dialect, request_id)
             entry.error = {"type": broken.type, "message": broken.message}

@@ -17,7 +17,7 @@ from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from mockspike.gateway import accounting
+from mockspike.model import tokens
 from mockspike.model.blocks import request_blocks
 from mockspike.model.errors import ApiError
 from mockspike.state.files import MAX_FILE_BYTES, FileStore, guess_type
@@ -85,7 +85,7 @@ def _tool_result_blocks(block: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _has_file_source(body: dict[str, Any]) -> bool:
     """A cheap scan first, so requests without files pay nothing."""
-    if not accounting.mentions(body, b'"file"'):
+    if not tokens.mentions(body, b'"file"'):
         return False
     for block in request_blocks(body):
         source = block.get("source")

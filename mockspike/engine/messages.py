@@ -20,14 +20,15 @@ from mockspike.engine.context import Context, Services
 from mockspike.engine.files import resolve_files
 from mockspike.gateway import accounting
 from mockspike.gateway.limits import Admission
-from mockspike.model.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply
+from mockspike.model.errors import DEFAULT_MESSAGES, ERROR_TYPES, AnswerError, ApiError, error_body
+from mockspike.model.faults import Failure, Fault
+from mockspike.model.outcomes import Reply
 from mockspike.model.pacing import Pacer
+from mockspike.model.tokens import input_tokens, one_walk
 from mockspike.model.wire import Chunk, WireResponse
 from mockspike.render import sse
 from mockspike.render.message import Rendered
-from mockspike.script import checks
+from mockspike.script.answers import check_answer
 from mockspike.state.journal import Entry
 from mockspike.synthetic import thinking
 from mockspike.synthetic.default import request_seed
@@ -38,7 +39,7 @@ UNMATCHED_HEADER = "x-mockspike-unmatched"
 
 def handle(call: Context) -> WireResponse:
     """Check the body, admit the caller, then answer; a refused answer is not billed. The
-    prompt is walked once for the rules, the bill and the cache (`accounting.one_walk`;
+    prompt is walked once for the rules, the bill and the cache (`tokens.one_walk`;
     a body whose file sources are resolved is a new body, walked on its own)."""
     betas = call.request.header("anthropic-beta")
     body = parse_body(call.request.body)
@@ -46,11 +47,11 @@ def handle(call: Context) -> WireResponse:
     services = call.services
     turn = threads.begin(services.threads, services.profile, services.clock, body, betas)
     if turn is None:
-        with accounting.one_walk(body, call.request.body):
+        with one_walk(body, call.request.body):
             return _admit_and_answer(call, body, betas, None)
     try:
         # a continuation is the whole conversation: a new body, walked on its own
-        with accounting.one_walk(turn.body, None if turn.continues else call.request.body):
+        with one_walk(turn.body, None if turn.continues else call.request.body):
             return _admit_and_answer(call, turn.body, betas, turn)
     except BaseException:
         turn.abandon()
@@ -63,7 +64,7 @@ def _admit_and_answer(
     order = admit(call.services, call.key, body, betas=betas)
     try:
         return answer(call, order, turn)
-    except (ApiError, checks.AnswerError):
+    except (ApiError, AnswerError):
         call.services.gateway.settle(order.admission, 0, 0.0)
         raise
 
@@ -84,7 +85,7 @@ def admit(
     body = resolve_files(services.files, body, services.clock.now())
     model = check_message_request(body, services.profile, betas)
     services.gateway.check_model(key, body["model"], model)
-    prompt_tokens = accounting.input_tokens(body)
+    prompt_tokens = input_tokens(body)
     estimate = accounting.credits(model, prompt_tokens, body["max_tokens"]) * price
     admission = services.gateway.admit(
         key, estimate, prompt_tokens, body["max_tokens"], limited=limited
@@ -185,10 +186,10 @@ def decide(
             return None, response
         entry.rule = f"{behind.describe()}, through {described}"
         behind.answered(entry)
-        checks.check_answer(behind.describe(), answer.content, body)
+        check_answer(behind.describe(), answer.content, body)
         return answer, response
     if response is not None and described is not None:
-        checks.check_answer(described, response.content, body)
+        check_answer(described, response.content, body)
     return response, None
 
 

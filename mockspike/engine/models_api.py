@@ -8,8 +8,7 @@ from mockspike.contract.validate import check_count_tokens, parse_body
 from mockspike.engine.answers import json_answer
 from mockspike.engine.context import Context
 from mockspike.engine.files import resolve_files
-from mockspike.gateway import accounting
-from mockspike.model import paging
+from mockspike.model import paging, tokens
 from mockspike.model.errors import ApiError
 from mockspike.model.wire import WireResponse
 from mockspike.render import openai_chat
@@ -20,7 +19,7 @@ def count_tokens(call: Context) -> WireResponse:
     body = call.entry.body = parse_body(call.request.body)
     body = resolve_files(services.files, body, services.clock.now())
     check_count_tokens(body, services.profile, call.request.header("anthropic-beta"))
-    return json_answer({"input_tokens": accounting.input_tokens(body)})
+    return json_answer({"input_tokens": tokens.input_tokens(body)})
 
 
 LIFECYCLES = ("active", "deprecated", "retired")

@@ -10,7 +10,7 @@ each entry after a failed one is a retry of it; after a success, a new call.
 **Time** is the engine's clock (`Entry.at`). With a `FakeClock`, let the client's sleep move
 it (`clock.sleep` in place of `time.sleep`), or every retry looks instant.
 
-The rules are the rows of `RULES`; each finding names its rule, a severity, a sentence, and
+The rules are the rows of `VERDICT_RULES`; each finding names its rule, a severity, a sentence, and
 the journal entry numbers it is about.
 """
 
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 from mockspike import _json
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure
+from mockspike.model.faults import Failure, Fault
 from mockspike.state.journal import Entry
 
 Severity = Literal["error", "warning"]
@@ -43,27 +43,37 @@ COMPLETE = ("message_stop", "[DONE]")
 
 
 @dataclass(frozen=True)
-class Rule:
+class VerdictRule:
+    """A way a client can mishandle failures: how bad it is, and one line saying what."""
+
     severity: Severity
     summary: str
 
 
-RULES: dict[str, Rule] = {
-    "gave-up": Rule("warning", "a retryable failure was never retried"),
-    "retry-storm": Rule("error", f"retried sooner than {MIN_BACKOFF} s, with no retry-after"),
-    "ignored-retry-after": Rule("error", "retried before retry-after / retry-after-ms"),
-    "ignored-should-retry": Rule("error", "retried an answer marked x-should-retry: false"),
-    "retried-non-retryable": Rule("error", "retried a 4xx that is not 408, 409 or 429"),
-    "accepted-cut-stream": Rule(
-        "error", "continued the conversation with a stream cut before message_stop"
-    ),
-    "waited-out-stall": Rule("warning", "waited out a stall: the read timeout is too long"),
-}
+VERDICT_RULES: Mapping[str, VerdictRule] = MappingProxyType(
+    {
+        "gave-up": VerdictRule("warning", "a retryable failure was never retried"),
+        "retry-storm": VerdictRule(
+            "error", f"retried sooner than {MIN_BACKOFF} s, with no retry-after"
+        ),
+        "ignored-retry-after": VerdictRule("error", "retried before retry-after / retry-after-ms"),
+        "ignored-should-retry": VerdictRule(
+            "error", "retried an answer marked x-should-retry: false"
+        ),
+        "retried-non-retryable": VerdictRule("error", "retried a 4xx that is not 408, 409 or 429"),
+        "accepted-cut-stream": VerdictRule(
+            "error", "continued the conversation with a stream cut before message_stop"
+        ),
+        "waited-out-stall": VerdictRule(
+            "warning", "waited out a stall: the read timeout is too long"
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the client did wrong: `rule` (a key of `RULES`), how bad, what happened,
+    """One thing the client did wrong: `rule` (a key of `VERDICT_RULES`), how bad, what happened,
     and the journal entry numbers (`Entry.number`) it is about."""
 
     rule: str
@@ -112,7 +122,7 @@ def verdict(entries: Iterable[Entry]) -> list[Finding]:
 
 
 def _finding(rule: str, message: str, *entries: Entry) -> Finding:
-    return Finding(rule, RULES[rule].severity, message, tuple(e.number for e in entries))
+    return Finding(rule, VERDICT_RULES[rule].severity, message, tuple(e.number for e in entries))
 
 
 def _failure(entry: Entry) -> str | None:

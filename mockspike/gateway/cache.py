@@ -10,8 +10,8 @@ from typing import Any
 
 from mockspike import _json
 from mockspike.contract.catalog import Model
-from mockspike.gateway import accounting
 from mockspike.model.clock import Clock
+from mockspike.model.tokens import REQUEST_OVERHEAD, prompt_of
 from mockspike.state.cache import CachedPrefix, CacheStore, MemoryCache
 
 TTL_SECONDS = {"5m": 300, "1h": 3600}
@@ -58,14 +58,14 @@ def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
     the last cacheable block (the SDK's `cache_control` docstring: it "automatically applies
     a cache_control marker to the last cacheable block in the request"): the prompt's last
     item, the final message's last block or its text."""
-    prompt = accounting.prompt_of(body)
+    prompt = prompt_of(body)
     automatic = body.get("cache_control")
     if not prompt.marked and not automatic:
         return []
     items = prompt.items
     last = len(items) - 1 if isinstance(automatic, dict) else -1
     hasher = hashlib.sha256(body["model"].encode())
-    tokens = accounting.REQUEST_OVERHEAD
+    tokens = REQUEST_OVERHEAD
     found: list[_Breakpoint] = []
     boundaries: list[tuple[int, str]] = []
     for index, (item_tokens, item) in enumerate(items):

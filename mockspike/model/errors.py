@@ -1,4 +1,5 @@
-"""The error envelope and the one exception every stage raises to answer with it."""
+"""The error envelope, the one exception every stage raises to answer with it, and the
+fake's own 500 (`AnswerError`, `fake_error`)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,20 @@ def error_body(
     if details is not None:
         error["details"] = details
     return {"type": "error", "error": error, "request_id": request_id}
+
+
+class AnswerError(Exception):
+    """A scripted answer that does not fit the request it matched (or a rule that failed
+    while matching it): the fake's own 500, whose message says which rule and why."""
+
+
+def fake_error(exc: Exception) -> ApiError:
+    """The 500 a client gets when the fake itself failed: says what happened, and tells
+    SDKs not to retry (`x-should-retry: false`), so a test sees it at once."""
+    if isinstance(exc, AnswerError):
+        message = str(exc)
+    else:
+        message = (
+            f"mockspike internal error: {type(exc).__name__}: {exc} (the log has the traceback)"
+        )
+    return ApiError(500, message, "api_error", {"x-should-retry": "false"})

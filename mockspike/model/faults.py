@@ -1,47 +1,60 @@
-"""Transport faults: every kind's data, validation and effect on a `WireResponse`.
+"""How an answer fails: a `Failure` (an error status in the exact envelope) or a `Fault` (the
+transport breaks), and every fault kind's data, validation and effect on a `WireResponse`.
 
 A fault breaks the transport, not the contract. Each kind is one row of `KINDS`: what it
-does (the docs and error messages read it from here), whether the reply is still rendered
-and billed, and how it changes the response, JSON and stream alike. Adapters know only
-what a `WireResponse` can say: `drop`, a stream that raises `StreamBreak` ("cut"), and
-`delay`. A new fault kind is a new row here.
+does (`Fault`'s docstring, the docs and error messages read it from here), whether the
+reply is still rendered and billed, and how it changes the response, JSON and stream alike.
+Adapters know only what a `WireResponse` can say: `drop`, a stream that raises
+`StreamBreak` ("cut"), and `delay`. A new fault kind is a new row here: its summary, its
+effect, and which of the fields `seconds`, `after`, `error` it `takes` (`Fault`'s docstring,
+the answer verbs' and `fake.fault`'s docs and `mockspike.strategies.faults()` follow).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from types import MappingProxyType
 
-from mockspike.model.outcomes import Failure
+from mockspike.model.arguments import check_value
 from mockspike.model.wire import Chunk, StreamBreak, WireResponse
-from mockspike.script import checks
 
-FaultKind = Literal["drop", "malformed", "stall", "break"]
+
+@dataclass(frozen=True)
+class Failure:
+    """Answer with an error status in the exact envelope (type and message default from
+    the status). `retry_after` (seconds) sets `retry-after` and `retry-after-ms`."""
+
+    status: int
+    type: str | None = None
+    message: str | None = None
+    headers: dict[str, str] | None = None
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        check_value("fail", {k: v for k, v in vars(self).items() if v is not None})
+
+
 ErrorFrame = Callable[[Failure], bytes]
 """Makes the mid-stream `event: error` frame for a failure, in the profile's form."""
 
 
 @dataclass(frozen=True)
 class Fault:
-    """Break the transport, not the contract: one of `KINDS` (see `describe_kinds()`).
+    """Break the transport, not the contract: `kind` is one of `KINDS` (listed below);
+    `seconds` for a stall, `after` events before a cut, and the cut's mid-stream
+    `event: error` carrying `error` (e.g. `Failure(529)`; None: the connection just closes)."""
 
-    - `drop`: close the connection before any response.
-    - `malformed`: a 200 whose body is not valid JSON (or a stream with a broken frame).
-    - `stall`: wait `seconds` before answering (to trip client timeouts).
-    - `break`: cut a stream after `after` events; silently (the connection closes), or
-      with a mid-stream `event: error` carrying `error` (e.g. `Failure(529)`).
-    """
-
-    kind: FaultKind
+    kind: str
     seconds: float = 0.0
     after: int = 0
     error: Failure | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown fault {self.kind!r}; choose {_choices()}")
-        checks.check("fault", {"kind": self.kind, "seconds": self.seconds, "after": self.after})
+            raise ValueError(f"unknown fault {self.kind!r}; {_choices()}")
+        check_value("fault", {"kind": self.kind, "seconds": self.seconds, "after": self.after})
 
     @property
     def renders(self) -> bool:
@@ -61,6 +74,9 @@ class Kind:
     summary: str
     effect: Callable[[Fault, WireResponse, ErrorFrame], WireResponse]
     renders: bool = True
+    """False when it answers before any reply is made (nothing is billed)."""
+    takes: tuple[str, ...] = ()
+    """The `Fault` fields it reads (`seconds`, `after`, `error`); the others are ignored."""
 
 
 def _drop(fault: Fault, response: WireResponse, error_frame: ErrorFrame) -> WireResponse:
@@ -103,19 +119,33 @@ def _cut(stream: Iterator[Chunk], fault: Fault, error_frame: ErrorFrame) -> Iter
         yield chunk
 
 
-KINDS: dict[str, Kind] = {
-    "drop": Kind("close the connection before any response", _drop, renders=False),
-    "malformed": Kind("a 200 whose JSON body or second stream frame is cut in half", _malformed),
-    "stall": Kind("wait `seconds` before answering (trips client timeouts)", _stall),
-    "break": Kind("cut a stream after `after` events, silently or with an `error` event", _break),
-}
+KINDS: Mapping[str, Kind] = MappingProxyType(
+    {
+        "drop": Kind("close the connection before any response", _drop, renders=False),
+        "malformed": Kind(
+            "a 200 whose JSON body or second stream frame is cut in half", _malformed
+        ),
+        "stall": Kind(
+            "wait `seconds` before answering (trips client timeouts)", _stall, takes=("seconds",)
+        ),
+        "break": Kind(
+            "cut a stream after `after` events, silently or with an `error` event",
+            _break,
+            takes=("after", "error"),
+        ),
+    }
+)
+"""Read-only: the fault kinds are the same for every fake in the process."""
 
 
 def _choices() -> str:
     names = list(KINDS)
-    return ", ".join(names[:-1]) + " or " + names[-1]
+    return "choose " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def describe_kinds() -> str:
     """One line a kind, for docstrings and help."""
     return "\n".join(f"- `{name}`: {kind.summary}" for name, kind in KINDS.items())
+
+
+Fault.__doc__ = f"{Fault.__doc__}\n\n{textwrap.indent(describe_kinds(), '    ')}\n"

@@ -1,5 +1,5 @@
-"""What a responder decides: a `Reply`, a `Failure` (an error status) or a `Fault`
-(`model/faults.py`).
+"""What a responder decides: a `Reply`, or one of the two ways to fail (`model/faults.py`):
+a `Failure` (an error status) or a `Fault` (the transport breaks).
 
 These are plain values: build them by hand, draw them with Hypothesis, load them from a
 script file, or let the synthetic responder make one.
@@ -8,13 +8,13 @@ script file, or let the synthetic responder make one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from mockspike._ids import random_id
-from mockspike.gateway.accounting import content_tokens
 from mockspike.model import blocks
+from mockspike.model.faults import Failure, Fault
 from mockspike.model.pacing import Pacing
-from mockspike.script import checks
+from mockspike.model.tokens import content_tokens
 
 
 @dataclass
@@ -43,24 +43,6 @@ class Reply:
     def __post_init__(self) -> None:
         blocks.check_stop_reason(self.stop_reason)
 
-
-@dataclass(frozen=True)
-class Failure:
-    """Answer with an error status in the exact envelope (type and message default from
-    the status). `retry_after` (seconds) sets `retry-after` and `retry-after-ms`."""
-
-    status: int
-    type: str | None = None
-    message: str | None = None
-    headers: dict[str, str] | None = None
-    retry_after: float | None = None
-
-    def __post_init__(self) -> None:
-        checks.check("fail", {k: v for k, v in vars(self).items() if v is not None})
-
-
-if TYPE_CHECKING:
-    from mockspike.model.faults import Fault
 
 Response: TypeAlias = "Reply | Failure | Fault"
 """What a responder decides."""

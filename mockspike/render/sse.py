@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mockspike import _json
-from mockspike.gateway.accounting import CHARS_PER_TOKEN
+from mockspike.model.tokens import CHARS_PER_TOKEN
 from mockspike.render.message import Rendered
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"

@@ -12,7 +12,11 @@ rules:
       - reply_web_search: {query: weather, results: [https://meteo.example], text: "Sunny."}
       - fail: {status: 429, retry_after: 0.01}
       - fault: {kind: break, after: 3, error: {status: 529}}
+      - refuse: {category: cyber}
 ```
+
+The answer verbs are the rows of `ANSWERS` (`script/answers.py`), the same for Python and
+the admin API.
 
 Reply text, tool input and failure messages may be templates built from the request
 (`{{ text }}`, `{{ body.metadata.user_id }}`: `script/templates.py`).
@@ -20,38 +24,16 @@ Reply text, tool input and failure messages may be templates built from the requ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from mockspike._files import load_data
-from mockspike.model.outcomes import Failure, Reply
-from mockspike.script import checks, templates
+from mockspike.model.faults import Failure
+from mockspike.model.outcomes import Reply
+from mockspike.script import schema, templates
+from mockspike.script.answers import ANSWERS
 from mockspike.script.matchers import check_names
 from mockspike.script.rules import RULE_FIELDS, Rule
-
-
-def _fault(rule: Rule, args: dict[str, Any]) -> Rule:
-    if isinstance(args.get("error"), dict):
-        args["error"] = Failure(**args["error"])
-    return rule.fault(args.pop("kind"), **args)
-
-
-ANSWERS: Mapping[str, Callable[[Rule, dict[str, Any]], Rule]] = MappingProxyType(
-    {
-        "reply": lambda rule, args: rule.reply(args.pop("text", None), **args),
-        "reply_tool_use": lambda rule, args: rule.reply_tool_use(
-            args.pop("name"), args.pop("input", {}), **args
-        ),
-        "reply_web_search": lambda rule, args: rule.reply_web_search(**args),
-        "reply_code_execution": lambda rule, args: rule.reply_code_execution(**args),
-        "fail": lambda rule, args: rule.fail(args.pop("status"), **args),
-        "fault": _fault,
-    }
-)
-"""The answer verbs a script's `respond` may use, each as the `Rule` method it calls with
-its checked arguments (the admin API's `/replies`, `/failures`, `/faults` come here too)."""
 
 
 class SpecError(ValueError):
@@ -88,7 +70,7 @@ def _rule(item: Any, make_rule: Any, where: str, made: list[Rule]) -> None:
         raise SpecError(f"{where}: a rule must be an object")
     if item.get("name"):
         where += f" ({item['name']!r})"
-    _checked(where, checks.check, "rule", item)
+    _checked(where, schema.check, "rule", item)
     match = item.get("match") or {}
     if not isinstance(match, dict):
         raise SpecError(f"{where}.match: an object of matchers")
@@ -120,9 +102,8 @@ def _apply(rule: Rule, action: Any, where: str) -> None:
     if args is not None and not isinstance(args, dict):
         raise SpecError(f"{where}: {verb} takes an object of arguments, not {args!r}")
     args = dict(args or {})
-    _checked(where, checks.check, verb, args)
+    _checked(where, rule.answer, verb, **args)
     tokens_given = "output_tokens" in (args.get("usage") or {})
-    _checked(where, ANSWERS[verb], rule, args)
     _checked(where, _templated, rule, tokens_given)
 
 

@@ -1,19 +1,25 @@
 """The scripted matchers, as a table of small functions (like respx's patterns and vcrpy's
 matchers). Each takes the request body and the rule's value and returns None when the
-request matches, else one line saying why not. The `on(...)` docstring, the script-file
-validation and strict mode's explanation of a miss all read this table.
+request matches, else one line saying why not. The `on(...)` docstring, the check of the values
+(`check_matchers`: Python, script files and the admin API alike), the script-file schema and
+strict mode's explanation of a miss all read this table.
 
 A new matcher is one function and one row here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mockspike.script.checks import nearest
+from mockspike.model.arguments import TYPE_WORDS, ScriptValueError, nearest
+from mockspike.model.arguments import describe as describe_error
 from mockspike.script.regex import compile_regex
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 Check = Callable[[dict[str, Any], Any], "str | None"]
 
@@ -141,6 +147,47 @@ def check_names(names: Any, *, in_files: bool = False) -> None:
     unknown = sorted(set(names) - set(allowed))
     if unknown:
         raise TypeError(f"unknown matcher {unknown[0]!r}; {nearest(unknown[0], allowed)}")
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator | None:
+    from jsonschema import Draft202012Validator
+
+    schema = MATCHERS[name].schema
+    return Draft202012Validator(dict(schema)) if schema else None
+
+
+def check_matchers(matchers: Mapping[str, Any], models: Iterable[str] | None = None) -> None:
+    """Refuse matcher values that could never match (a `ScriptValueError` naming the matcher
+    and what it takes), as script files and the admin API do: each value by its `MATCHERS`
+    row's schema, `where=` a callable, `model=` one the profile serves (the nearest named)."""
+    from jsonschema.exceptions import best_match
+
+    for name, value in matchers.items():
+        if name == "where":
+            if not callable(value):
+                raise ScriptValueError(
+                    f"on: where must be a function of the request body that returns true "
+                    f"or false (where=lambda body: ...), not {value!r}"
+                )
+            continue
+        validator = _validator(name)
+        if validator is None or hasattr(value, "pattern"):  # a compiled regex is fine
+            continue
+        error = best_match(validator.iter_errors(value))
+        if error is not None and error.validator == "anyOf":
+            kinds = [TYPE_WORDS.get(a.get("type"), "a value") for a in error.schema["anyOf"]]
+            kinds = [k if k != "a list" else "a list of strings" for k in kinds]
+            raise ScriptValueError(f"on: {name} must be {' or '.join(kinds)}, not {value!r}")
+        if error is not None:
+            raise ScriptValueError(describe_error(f"on: {name}", error))
+        if name == "model" and models is not None:
+            known = sorted(models)
+            if value not in known:
+                raise ScriptValueError(
+                    f"on: model={value!r} can never match: the profile serves no such model "
+                    f"(a request for it is answered 404 before any rule); {nearest(value, known)}"
+                )
 
 
 def describe() -> str:

@@ -6,19 +6,21 @@ it keeps answering with the last unless `times` ran out."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import textwrap
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply, Response, make_reply, tool_use_block
-from mockspike.script import checks, templates
-from mockspike.script.matchers import MATCHERS, check_names
+from mockspike.model.errors import AnswerError
+from mockspike.model.faults import Failure, Fault, describe_kinds
+from mockspike.model.outcomes import Reply, Response
+from mockspike.script import answers, templates
+from mockspike.script.matchers import MATCHERS, check_matchers, check_names
 from mockspike.script.regex import RegexError
-from mockspike.synthetic import server_tools
 
 Predicate = Callable[[dict[str, Any]], bool]
 CALLS_KEPT = 1000
@@ -64,6 +66,8 @@ class Rule:
     _answered: deque[Any] = field(
         default_factory=lambda: deque(maxlen=CALLS_KEPT), repr=False, compare=False
     )
+    _first_verb: str | None = field(default=None, repr=False, compare=False)
+    """The verb of its first answer (a queued rule is described as it was written)."""
     scenario: str | None = None
     """The scenario this rule belongs to (its state starts as "started")."""
     state: str | None = None
@@ -85,7 +89,7 @@ class Rule:
         if self.scenario is None and (self.state or self.next_state):
             raise ValueError("state and next_state need a scenario=")
         check_names(self.matchers)
-        checks.check_matchers(self.matchers, self.models)
+        check_matchers(self.matchers, self.models)
         try:
             self.matchers = {k: MATCHERS[k].prepare(v) for k, v in self.matchers.items()}
         except RegexError as exc:  # say which rule
@@ -95,20 +99,29 @@ class Rule:
 
     # -- building ----------------------------------------------------------------------
 
-    def reply(self, text: str | Reply | None = None, **kwargs: Any) -> Rule:
-        """Answer with a message: text, or `content=[blocks]`; see `make_reply`."""
-        if not isinstance(text, Reply):
-            checks.check("reply", {"text": text, **kwargs})
-        self.responses.append(make_reply(text, **kwargs))
+    def answer(self, verb: str, /, *args: Any, **kwargs: Any) -> Rule:
+        """Answer with `verb` of the `ANSWERS` table (`script/answers.py`) and its arguments,
+        checked now. Each verb is also a method of its own name: `rule.refuse(...)`."""
+        response = answers.make(verb, *args, **kwargs)
+        failure = response.error if isinstance(response, Fault) else response
+        statuses = self.statuses
+        if isinstance(failure, Failure) and statuses is not None and failure.status not in statuses:
+            allowed = ", ".join(str(s) for s in sorted(statuses))
+            raise ValueError(f"status {failure.status} is not one this profile sends ({allowed})")
+        if not self.responses:
+            self._first_verb = verb
+        self.responses.append(response)
         return self
 
-    def reply_tool_use(self, name: str, input: dict[str, Any], **kwargs: Any) -> Rule:
+    answer.__doc__ = f"{answer.__doc__}\n\n" + textwrap.indent(answers.describe(), " " * 8)
+
+    def reply(self, text: str | Reply | None = None, **kwargs: Any) -> Rule:
+        """Answer with a message: text, or `content=[blocks]`; see `make_reply`."""
+        return self.answer("reply", text, **kwargs)
+
+    def reply_tool_use(self, name: str, input: dict[str, Any] | None = None, **kwargs: Any) -> Rule:
         """Answer with one `tool_use` block (and `stop_reason: tool_use`)."""
-        checks.check("reply_tool_use", {"name": name, "input": input, **kwargs})
-        text = kwargs.pop("text", None)
-        blocks = [{"type": "text", "text": text}] if text else []
-        blocks.append(tool_use_block(name, input, kwargs.pop("id", None)))
-        return self.reply(content=blocks, **kwargs)
+        return self.answer("reply_tool_use", name, input, **kwargs)
 
     def reply_web_search(
         self,
@@ -122,12 +135,8 @@ class Rule:
     ) -> Rule:
         """Answer with a web-search turn: the search, its results (URLs or
         `{"url", "title", "page_age"}`), then `text` citing the first result."""
-        given = {"query": query, "results": results, "text": text, "cite": cite}
-        checks.check("reply_web_search", {**given, "error_code": error_code, **kwargs})
-        content = server_tools.web_search_turn(
-            query, results, text, cite=cite, error_code=error_code
-        )
-        return self.reply(content=content, **kwargs)
+        given = {"cite": cite, "error_code": error_code, **kwargs}
+        return self.answer("reply_web_search", query, results, text, **given)
 
     def reply_code_execution(
         self,
@@ -140,10 +149,9 @@ class Rule:
     ) -> Rule:
         """Answer with a code-execution turn (a shell command and its output; the reply
         carries its `container`)."""
-        given = {"command": command, "stdout": stdout, "stderr": stderr, "text": text}
-        checks.check("reply_code_execution", {**given, "return_code": return_code, **kwargs})
-        content = server_tools.code_execution_turn(command, stdout, stderr, return_code, text)
-        return self.reply(content=content, **kwargs)
+        return self.answer(
+            "reply_code_execution", command, stdout, stderr, return_code, text, **kwargs
+        )
 
     def fail(
         self,
@@ -154,16 +162,9 @@ class Rule:
         retry_after: float | None = None,
     ) -> Rule:
         """Answer with an error status in the exact envelope."""
-        failure = (
-            status
-            if isinstance(status, Failure)
-            else Failure(status, type, message, headers, retry_after)
-        )
-        if self.statuses is not None and failure.status not in self.statuses:
-            allowed = ", ".join(str(s) for s in sorted(self.statuses))
-            raise ValueError(f"status {failure.status} is not one this profile sends ({allowed})")
-        self.responses.append(failure)
-        return self
+        if isinstance(status, Failure):
+            return self.answer("fail", status)
+        return self.answer("fail", status, type, message, headers, retry_after)
 
     def fault(
         self,
@@ -173,17 +174,24 @@ class Rule:
         after: int = 0,
         error: Failure | int | None = None,
     ) -> Rule:
-        """Break the transport: `drop`, `malformed`, `stall` (seconds) or `break` (after N
-        events, optionally with a mid-stream `error`)."""
+        """Break the transport: a kind of `mockspike.model.faults.KINDS` (below); `stall`
+        waits `seconds`, `break` cuts after `after` events (with a mid-stream `error`, if
+        given)."""
         if isinstance(kind, Fault):
-            self.responses.append(kind)
-            return self
-        failure = Failure(error) if isinstance(error, int) else error
-        if failure is not None:
-            self.fail(failure)  # checks the status like fail() does
-            self.responses.pop()
-        self.responses.append(Fault(kind, seconds, after, failure))  # type: ignore[arg-type]
-        return self
+            return self.answer("fault", kind)
+        return self.answer("fault", kind, seconds=seconds, after=after, error=error)
+
+    fault.__doc__ = f"{fault.__doc__}\n\n" + textwrap.indent(describe_kinds(), " " * 8)
+
+    if not TYPE_CHECKING:  # (hidden from type checkers, so a typo stays an error there)
+
+        def __getattr__(self, name: str) -> Callable[..., Rule]:
+            """Every verb of `ANSWERS` as a method: `rule.refuse(category="cyber")`."""
+            if name.startswith("_") or name not in answers.ANSWERS:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            method = functools.partial(self.answer, name)
+            functools.update_wrapper(method, answers.ANSWERS[name].make)
+            return method
 
     # -- what it answered (respx's names) -----------------------------------------------
 
@@ -231,8 +239,8 @@ class Rule:
             raise self._raised(exc) from exc
         return True
 
-    def _raised(self, exc: Exception) -> checks.AnswerError:
-        return checks.AnswerError(
+    def _raised(self, exc: Exception) -> AnswerError:
+        return AnswerError(
             f"mockspike: {self.describe()} raised {type(exc).__name__}: {exc} while "
             "matching a request"
         )
@@ -246,8 +254,13 @@ class Rule:
     def describe(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         if self.queued and self.responses and not self.matchers:  # what the user wrote
-            times = f", times={self.times}" if self.times and self.times > 1 else ""
-            return f"rule #{self.number}{label} {_written(self.responses[0])[:-1]}{times})"
+            first = self.responses[0]
+            if isinstance(first, templates.Templated):
+                first = first.response
+            written = answers.written(self._first_verb or "reply", first)[:-1]
+            if self.times and self.times > 1:
+                written += f"{'' if written.endswith('(') else ', '}times={self.times}"
+            return f"rule #{self.number}{label} {written})"
         shown = ", ".join(
             f"{k}={'<predicate>' if k == 'where' else getattr(v, 'pattern', v)!r}"
             for k, v in self.matchers.items()
@@ -258,28 +271,6 @@ class Rule:
             described += f" at {self.state!r}" if self.state else ""
             described += f" -> {self.next_state!r}" if self.next_state else ""
         return described
-
-
-def _written(response: Response | templates.Templated) -> str:
-    """A queued answer as it was scripted: `fail(429)`, `fault('stall', seconds=5)`,
-    `reply('Hello!')`, `reply_tool_use('get_weather')`."""
-    if isinstance(response, templates.Templated):
-        response = response.response
-    if isinstance(response, Failure):
-        return f"fail({response.status})"
-    if isinstance(response, Fault):
-        extra = [f"seconds={response.seconds:g}"] if response.seconds else []
-        extra += [f"after={response.after}"] if response.after else []
-        extra += [f"error={response.error.status}"] if response.error else []
-        return f"fault({', '.join([repr(response.kind), *extra])})"
-    for block in response.content:
-        if block.get("type") == "tool_use":
-            return f"reply_tool_use({block.get('name')!r})"
-    texts = [b.get("text", "") for b in response.content if b.get("type") == "text"]
-    if len(response.content) == 1 and texts:
-        text = texts[0] if len(texts[0]) <= 40 else texts[0][:39] + "…"
-        return f"reply({text!r})"
-    return f"reply(content=[{len(response.content)} block(s)])"
 
 
 class Decision(NamedTuple):
@@ -307,7 +298,7 @@ def _rendered(
     try:
         return response.render(values)
     except templates.TemplateError as exc:
-        raise checks.AnswerError(f"mockspike: {rule.describe()}: {exc}") from None
+        raise AnswerError(f"mockspike: {rule.describe()}: {exc}") from None
 
 
 def _claim_here(rule: Rule) -> Claimed | None:

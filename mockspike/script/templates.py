@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from mockspike.gateway.accounting import content_tokens
-from mockspike.model.outcomes import Failure, Reply
+from mockspike.model.faults import Failure
+from mockspike.model.outcomes import Reply
+from mockspike.model.tokens import content_tokens
 
 if TYPE_CHECKING:
     from jinja2 import nodes

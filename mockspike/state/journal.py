@@ -23,8 +23,8 @@ from typing import Any, overload
 from mockspike import _json
 from mockspike._redact import Redaction
 from mockspike.model.capture import Captured
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply, Response
+from mockspike.model.faults import Failure, Fault
+from mockspike.model.outcomes import Reply, Response
 
 Listener = Callable[["Entry | None"], None]
 """Told of each new journal entry (None: the journal was cleared)."""

@@ -26,10 +26,10 @@ import orjson
 
 from mockspike import _json
 from mockspike._ids import from_bytes
-from mockspike.gateway.accounting import text_tokens
 from mockspike.model.blocks import server_tool_requests, uses_a_container
 from mockspike.model.errors import ApiError
 from mockspike.model.outcomes import Reply
+from mockspike.model.tokens import text_tokens
 from mockspike.synthetic import citing, server_tools
 from mockspike.synthetic.structured import SchemaError, generate
 

@@ -29,7 +29,7 @@ import random
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 import orjson
@@ -466,42 +466,37 @@ class _Draw:
         raise SchemaError((*path, what), f"cannot draw a {what} match within the length bounds")
 
     def number(self, schema: dict[str, Any], kind: str, path: Path) -> int | float:
-        low, high, low_open, high_open = _bounds(schema, path)
+        span = _Span.of(schema, path)
         step = schema.get("multipleOf")
         if step is not None and (not isinstance(step, (int, float)) or step <= 0):
             raise SchemaError((*path, "multipleOf"), "multipleOf must be a positive number")
-        if low is None and high is None:
-            low, high = 0, 100
-        elif low is None:
-            low = math.floor(high) - 100
-        elif high is None:
-            high = math.ceil(low) + 100
-        assert low is not None and high is not None
         if kind == "integer" or step is not None:
-            unit = 1 if step is None else step
-            if kind == "integer" and step is not None and float(step).is_integer():
-                unit = int(step)
-            first = math.ceil(low / unit) if not low_open else math.floor(low / unit) + 1
-            last = math.floor(high / unit) if not high_open else math.ceil(high / unit) - 1
-            if last < first:
-                of = f" is a multiple of {step}" if step is not None else ""
-                raise SchemaError(path, f"no {kind} within the bounds{of}")
-            for k in self.multiples(first, last):
-                value = k * unit
-                if kind == "integer" and not float(value).is_integer():
-                    continue
-                value = int(value) if kind == "integer" else _tidy(value, unit)
-                if _within(value, low, high, low_open, high_open) and _multiple(value, step):
-                    return value
-            raise SchemaError(path, f"no {kind} fits the bounds and multipleOf")
-        if high < low or (high == low and (low_open or high_open)):
+            return self.on_grid(span, kind, step, path)
+        return self.real(span, path)
+
+    def on_grid(self, span: _Span, kind: str, step: Any, path: Path) -> int | float:
+        """A whole number, or a multiple of `step`, within `span`."""
+        unit = _unit(kind, step)
+        first, last = span.grid(unit)
+        if last < first:
+            of = f" is a multiple of {step}" if step is not None else ""
+            raise SchemaError(path, f"no {kind} within the bounds{of}")
+        for k in self.multiples(first, last):
+            value = _grid_value(k, unit, kind)
+            if value is not None and span.admits(value) and _multiple(value, step):
+                return value
+        raise SchemaError(path, f"no {kind} fits the bounds and multipleOf")
+
+    def real(self, span: _Span, path: Path) -> float:
+        """A number with two decimals within `span` (its middle when none is drawn)."""
+        if span.empty:
             raise SchemaError(path, "the numeric bounds admit no value")
         for _ in range(8):
-            value = round(self.rng.uniform(low, high), 2)
-            if _within(value, low, high, low_open, high_open):
+            value = round(self.rng.uniform(span.low, span.high), 2)
+            if span.admits(value):
                 return value
-        middle: float = (low + high) / 2
-        if _within(middle, low, high, low_open, high_open):
+        middle: float = (span.low + span.high) / 2
+        if span.admits(middle):
             return middle
         raise SchemaError(path, "the numeric bounds admit no value mockspike can write")
 
@@ -691,6 +686,58 @@ def _bounds(schema: dict[str, Any], path: Path) -> tuple[Any, Any, bool, bool]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class _Span(NamedTuple):
+    """The numbers a schema admits: `low` to `high`, each end open or closed (the span a
+    schema without bounds gets is 0 to 100; with one bound, 100 beyond it)."""
+
+    low: float
+    high: float
+    low_open: bool
+    high_open: bool
+
+    @classmethod
+    def of(cls, schema: dict[str, Any], path: Path) -> _Span:
+        low, high, low_open, high_open = _bounds(schema, path)
+        if low is None and high is None:
+            low, high = 0, 100
+        elif low is None:
+            low = math.floor(high) - 100
+        elif high is None:
+            high = math.ceil(low) + 100
+        return cls(low, high, low_open, high_open)
+
+    @property
+    def empty(self) -> bool:
+        return self.high < self.low or (self.high == self.low and (self.low_open or self.high_open))
+
+    def admits(self, value: float) -> bool:
+        return _within(value, self.low, self.high, self.low_open, self.high_open)
+
+    def grid(self, unit: float) -> tuple[int, int]:
+        """The first and last `k` with `k * unit` inside (before the multipleOf check)."""
+        first = math.ceil(self.low / unit) if not self.low_open else math.floor(self.low / unit) + 1
+        last = (
+            math.floor(self.high / unit) if not self.high_open else math.ceil(self.high / unit) - 1
+        )
+        return first, last
+
+
+def _unit(kind: str, step: Any) -> int | float:
+    """The grid's spacing: 1 for integers, else `multipleOf` (an int when it is whole)."""
+    unit: int | float = 1 if step is None else step
+    if kind == "integer" and step is not None and float(step).is_integer():
+        unit = int(step)
+    return unit
+
+
+def _grid_value(k: int, unit: float, kind: str) -> int | float | None:
+    """`k * unit` as the schema's kind writes it; None when an integer cannot be one."""
+    value = k * unit
+    if kind == "integer":
+        return int(value) if float(value).is_integer() else None
+    return _tidy(value, unit)
 
 
 def _within(value: float, low: float, high: float, low_open: bool, high_open: bool) -> bool:

@@ -17,8 +17,8 @@ import random
 from typing import Any
 
 from mockspike._json import canonical
-from mockspike.gateway.accounting import text_tokens
 from mockspike.model.outcomes import Reply
+from mockspike.model.tokens import text_tokens
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _THOUGHT = "The user needs a tool for this; I will call it with the arguments the request gives."

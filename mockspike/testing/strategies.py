@@ -41,8 +41,8 @@ from mockspike.contract.rules import RULES, SCHEMA_CASES, ContractRule
 from mockspike.contract.validate import _check_schema
 from mockspike.model.blocks import REFUSAL_CATEGORIES, STOP_REASONS
 from mockspike.model.errors import ERROR_TYPES, ApiError
-from mockspike.model.faults import Fault
-from mockspike.model.outcomes import Failure, Reply, make_reply
+from mockspike.model.faults import KINDS, Failure, Fault, Kind
+from mockspike.model.outcomes import Reply, make_reply
 from mockspike.render import sse
 from mockspike.render.message import Rendered
 from mockspike.synthetic import server_tools as blocks_kit
@@ -368,49 +368,72 @@ def message_requests(
     if draw(st.booleans()):
         body["system"] = draw(system_prompts(cache=True))
     if tool_list:
-        body["tools"] = [draw(_custom_extras(t)) for t in tool_list]
-        if tools is None and draw(st.booleans()):
-            body["tools"].append(draw(server_tools()))
-        if draw(st.booleans()):
-            body["tool_choice"] = draw(tool_choices(tool_list))
+        _offer_tools(draw, body, tool_list, server=tools is None)
     body["stream"] = draw(st.booleans()) if stream is None else stream
+    if not _think(draw, body, budget, resolved):
+        _sample(draw, body, resolved)
+    _add_options(draw, body, resolved)
+    return body
+
+
+def _offer_tools(
+    draw: st.DrawFn, body: dict[str, Any], tool_list: list[dict[str, Any]], *, server: bool
+) -> None:
+    """The tools (and, unless the caller chose them, perhaps a server tool) and a choice."""
+    body["tools"] = [draw(_custom_extras(t)) for t in tool_list]
+    if server and draw(st.booleans()):
+        body["tools"].append(draw(server_tools()))
+    if draw(st.booleans()):
+        body["tool_choice"] = draw(tool_choices(tool_list))
+
+
+def _think(draw: st.DrawFn, body: dict[str, Any], budget: int, model: Model) -> bool:
+    """Perhaps turn thinking on (adaptive, or a budget below `max_tokens`); whether it is."""
     thinking = (
         budget > 1024
         and draw(st.booleans())
         and (body.get("tool_choice", {}).get("type") not in ("any", "tool"))
     )
-    adaptive = "thinking.adaptive" not in resolved.unsupported
-    if thinking and adaptive and draw(st.booleans()):
+    if not thinking:
+        return False
+    if "thinking.adaptive" not in model.unsupported and draw(st.booleans()):
         body["thinking"] = {"type": "adaptive"}
-    elif thinking:
+    else:
         body["thinking"] = {"type": "enabled", "budget_tokens": draw(st.integers(1024, budget - 1))}
         _lead_tool_loop_with_thinking(body["messages"])
-    if thinking and draw(st.booleans()):
+    if draw(st.booleans()):
         body["thinking"]["display"] = draw(st.sampled_from(["summarized", "omitted"]))
-    if not thinking:
-        sampling = draw(st.sampled_from(["none", "temperature", "top_p", "both"]))
-        if sampling == "both" and "temperature_top_p_exclusive" in resolved.quirks:
-            sampling = "temperature"
-        if sampling in ("temperature", "both"):
-            body["temperature"] = draw(st.floats(0, 1))
-        if sampling in ("top_p", "both"):
-            body["top_p"] = draw(st.floats(0, 1))
-        if draw(st.booleans()):
-            body["top_k"] = draw(st.integers(0, 500))
+    return True
+
+
+def _sample(draw: st.DrawFn, body: dict[str, Any], model: Model) -> None:
+    """Sampling options, as the model allows them together (without thinking)."""
+    sampling = draw(st.sampled_from(["none", "temperature", "top_p", "both"]))
+    if sampling == "both" and "temperature_top_p_exclusive" in model.quirks:
+        sampling = "temperature"
+    if sampling in ("temperature", "both"):
+        body["temperature"] = draw(st.floats(0, 1))
+    if sampling in ("top_p", "both"):
+        body["top_p"] = draw(st.floats(0, 1))
+    if draw(st.booleans()):
+        body["top_k"] = draw(st.integers(0, 500))
+
+
+def _add_options(draw: st.DrawFn, body: dict[str, Any], model: Model) -> None:
+    """Stop sequences, metadata, the output config (effort, a JSON format), service tier."""
     if draw(st.booleans()):
         body["stop_sequences"] = draw(st.lists(_text(2), max_size=3))
     if draw(st.booleans()):
         body["metadata"] = {"user_id": draw(st.text(string.ascii_letters, max_size=20))}
     output_config: dict[str, Any] = {}
-    if bool(resolved.effort) and draw(st.booleans()):
-        output_config["effort"] = draw(st.sampled_from(resolved.effort))
+    if bool(model.effort) and draw(st.booleans()):
+        output_config["effort"] = draw(st.sampled_from(model.effort))
     if draw(st.integers(0, 3)) == 0:
         output_config["format"] = {"type": "json_schema", "schema": _ANSWER_SCHEMA}
     if output_config:
         body["output_config"] = output_config
     if draw(st.integers(0, 3)) == 0:
         body["service_tier"] = draw(st.sampled_from(["auto", "standard_only"]))
-    return body
 
 
 _ANSWER_SCHEMA = {
@@ -851,17 +874,19 @@ def error_replies(*, profile: str = "bytespike") -> SearchStrategy[Failure]:
 
 
 def faults(*, max_stall: float = 0.05) -> SearchStrategy[Fault]:
-    """Transport faults: drop, malformed, a short stall, a stream cut silently or with a
-    mid-stream error."""
-    return st.one_of(
-        st.sampled_from(["drop", "malformed"]).map(lambda kind: Fault(kind)),  # type: ignore[arg-type]
-        st.floats(0, max_stall).map(lambda s: Fault("stall", seconds=s)),
-        st.builds(
-            lambda after, error: Fault("break", after=after, error=error),
-            st.integers(0, 12),
-            st.none() | st.sampled_from([Failure(529), Failure(500)]),
-        ),
-    )
+    """Transport faults, every kind of `KINDS` with the fields it takes: drop, malformed, a
+    short stall, a stream cut silently or with a mid-stream error."""
+    fields: dict[str, SearchStrategy[Any]] = {
+        "seconds": st.floats(0, max_stall),
+        "after": st.integers(0, 12),
+        "error": st.none() | st.sampled_from([Failure(529), Failure(500)]),
+    }
+
+    def of(name: str, kind: Kind) -> SearchStrategy[Fault]:
+        taken = st.fixed_dictionaries({field: fields[field] for field in kind.takes})
+        return taken.map(lambda given: Fault(name, **given))
+
+    return st.one_of([of(name, kind) for name, kind in KINDS.items()])
 
 
 def sdk_arguments(body: dict[str, Any], create: Callable[..., Any]) -> dict[str, Any]:

@@ -69,9 +69,9 @@ def test_unknown_names_are_attribute_errors() -> None:
 
 def test_old_public_paths_keep_working() -> None:
     from mockspike import strategies as ms
-    from mockspike.cassettes import Cassette, register_matcher
+    from mockspike.cassettes import MATCHERS, Cassette
 
-    assert callable(ms.message_requests) and callable(register_matcher)
+    assert callable(ms.message_requests) and callable(MATCHERS["model"])
     assert Cassette.__module__ == "mockspike.cassettes.format"
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from mockspike import _json
 from mockspike.adapters.control import Controls
 from mockspike.engine.endpoints import BILLED
-from mockspike.engine.verdict import RULES
+from mockspike.engine.verdict import VERDICT_RULES
 from mockspike.state.journal import Entry
 
 if TYPE_CHECKING:
@@ -74,7 +74,8 @@ async def _verdict(fake: Controls, request: Request) -> Any:
     return {
         "findings": [f.to_json() for f in fake.verdict()],
         "rules": {
-            name: {"severity": r.severity, "summary": r.summary} for name, r in RULES.items()
+            name: {"severity": r.severity, "summary": r.summary}
+            for name, r in VERDICT_RULES.items()
         },
     }
 

@@ -1,7 +1,8 @@
-"""The front stage: what answers before the fake's own gateway and contract.
+"""The cassette protocol: what answers before the fake's own gateway and contract.
 
-A cassette (replay, or record through an upstream) is one implementation; the engine knows
-it only by this protocol, so it never imports the recorder."""
+A cassette (replay, or record through an upstream: `cassettes/recorder.py`) implements
+`CassetteSource`; the engine knows it only by this protocol, so it never imports the
+recorder, and this module imports nothing above the values."""
 
 from __future__ import annotations
 
@@ -9,20 +10,26 @@ from typing import Protocol
 
 from mockspike.model.errors import ApiError
 from mockspike.model.wire import WireRequest, WireResponse
-from mockspike.state.journal import Entry
 
 MISS_HEADER = "x-mockspike-cassette-miss"
 
 
+class Notes(Protocol):
+    """What a cassette may note on the journal entry of a request it answered (a journal
+    `Entry` is one)."""
+
+    cassette_error: str | None
+
+
 class CassetteMiss(ApiError):
-    """A front stage had nothing recorded for a request and could not record it: a 400
+    """A cassette had nothing recorded for a request and could not record it: a 400
     that names the cassette and says how the closest recording differs."""
 
     def __init__(self, message: str) -> None:
         super().__init__(400, message, headers={MISS_HEADER: "true"})
 
 
-class FrontStage(Protocol):
+class CassetteSource(Protocol):
     """Answers every request it is given (raising `ApiError`, `CassetteMiss` included)."""
 
     @property
@@ -41,7 +48,7 @@ class FrontStage(Protocol):
         adapters run those on threads of their own, so replays never queue behind them."""
         ...
 
-    def handle(self, request: WireRequest, entry: Entry | None = None) -> WireResponse:
+    def handle(self, request: WireRequest, entry: Notes | None = None) -> WireResponse:
         """Answer `request`; `entry`, its journal entry, may be annotated (even after the
         answer, while a recording streams: `cassette_error` when it could not be saved)."""
         ...

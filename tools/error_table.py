@@ -95,7 +95,7 @@ def splice(text: str) -> str:
     return f"{head}{START}\n{markdown()}{END}{tail}"
 
 
-if __name__ == "__main__":  # python -m mockspike.contract.table docs/reference/errors.md
+if __name__ == "__main__":  # python -m tools.error_table docs/reference/errors.md
     import sys
 
     for path in sys.argv[1:]:

@@ -8,9 +8,10 @@ names its tagged unions) from `OVERLAY`.
 
 Run it when the SDK moves (the drift test, `tests/test_drift.py`, says when):
 
-    python -m mockspike.contract.surface          # rewrite schemas/messages.json
+    python -m tools.surface          # rewrite mockspike/contract/schemas/messages.json
 
-The SDK is a test dependency, imported only here; nothing at run time imports this module.
+The SDK is a test dependency, imported only here; it is a build-time tool (`tools/`), which
+nothing in the package imports.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import typing_extensions as te
 
-SCHEMA_PATH = Path(__file__).with_name("schemas") / "messages.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "mockspike/contract/schemas/messages.json"
 UNION_TYPES: tuple[Any, ...] = (typing.Union, getattr(__import__("types"), "UnionType", None))
 
 #: Constraints the SDK's types do not carry, keyed by a path into the generated schema
@@ -400,7 +401,7 @@ def build() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "mockspike:messages-request",
         "title": "POST /v1/messages request body",
-        "x-generated": "python -m mockspike.contract.surface (from the anthropic SDK's types)",
+        "x-generated": "python -m tools.surface (from the anthropic SDK's types)",
         "x-count-tokens": sorted(dict.fromkeys(counted)),
         "type": "object",
         **top,
