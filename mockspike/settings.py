@@ -559,6 +559,16 @@ OPTIONS: tuple[Option, ...] = (
         example="10",
     ),
     Option(
+        "keep_alive",
+        "close a keep-alive connection idle this long (behind a proxy or load balancer: "
+        "longer than its idle timeout, or it may send a request on a connection being "
+        "closed and answer 502)",
+        number,
+        flag="--keep-alive",
+        metavar="SECONDS",
+        example="75",
+    ),
+    Option(
         "max_connections",
         "open connections at once; more get a 503",
         whole,

@@ -215,3 +215,34 @@ def test_the_options_reference_is_current() -> None:
     )
     for option in OPTIONS:
         assert (option.flag or option.ini or option.name) in made
+
+
+# -- an option added as one row: `keep_alive` (`serve --keep-alive`) -----------------------
+
+
+def test_keep_alive_reaches_uvicorn_from_each_surface() -> None:
+    """Behind a proxy whose idle timeout is longer than the server's keep-alive, the proxy
+    may reuse a connection the server is closing (a 502): `serve --keep-alive 75`."""
+    from mockspike.adapters.serving import Server
+
+    by_flag = Settings.build(**serve_options(parser().parse_args(["serve", "--keep-alive", "75"])))
+    with MockSpike(keep_alive=75) as fake:
+        by_keyword = fake.settings
+    for settings in (by_flag, by_keyword):
+        assert settings.bounds.keep_alive == 75
+        assert Server(None, settings.bounds).config.timeout_keep_alive == 75
+    assert Server(None, Settings().bounds).config.timeout_keep_alive == 5
+
+
+def test_a_keep_alive_of_zero_is_refused_in_words() -> None:
+    result = subprocess.run(
+        [*CLI, "serve", "--port", "0", "--keep-alive", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "cannot start: keep_alive must be a positive number of seconds, not 0.0" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
