@@ -68,8 +68,14 @@ def _enum(kind: type[Enum], value: Any, what: str) -> Any:
     try:
         return kind(value.value if isinstance(value, Enum) else value)
     except ValueError:
-        choices = ", ".join(str(m.value) for m in kind)
-        raise ValueError(f"{what} is one of {choices}, not {value!r}") from None
+        raise ValueError(_one_of(what, [str(m.value) for m in kind], value)) from None
+
+
+def _one_of(what: str, choices: list[str], value: Any) -> str:
+    """`what is one of A, B, not 'x'`, with the nearest choice when one is near."""
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{what} is one of {', '.join(choices)}, not {value!r}{hint}"
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,7 @@ class Settings:
         from mockspike.synthetic.default import MODES
 
         if self.synthetic not in MODES:
-            raise ValueError(f"synthetic is one of {', '.join(MODES)}, not {self.synthetic!r}")
+            raise ValueError(_one_of("synthetic", list(MODES), self.synthetic))
         if self.time_scale < 0:
             raise ValueError("time_scale must not be negative")
         if self.state not in (None, "memory") and not str(self.state).startswith(
@@ -224,6 +230,9 @@ class Settings:
             raise UnknownOption(unknown, cls.names())
         for part, kind in _PARTS.items():
             given = {n: options.pop(n) for n in list(options) if PART_OF.get(n) == part}
+            for f in fields(kind):
+                if f.name in given:
+                    _check_value(f.name, given[f.name], str(f.type))
             whole = options.get(part)
             if isinstance(whole, kind):
                 if given:
@@ -248,6 +257,8 @@ _SIMPLE = {
     "int": ((int,), "a whole number"),
     "str": ((str,), "a string"),
     "str | None": ((str, type(None)), "a string or None"),
+    "float | None": ((int, float, type(None)), "a number or None"),
+    "int | None": ((int, type(None)), "a whole number or None"),
 }
 
 
@@ -255,13 +266,16 @@ def _check_types(settings: Settings) -> None:
     """A value of the wrong type (`strict="yes"`, from a marker or kwargs) is refused, not
     taken for what its truth value happens to be."""
     for f in fields(settings):
-        kinds = _SIMPLE.get(str(f.type))
-        value = getattr(settings, f.name)
-        if kinds is None:
-            continue
-        wrong_bool = isinstance(value, bool) and bool not in kinds[0]
-        if not isinstance(value, kinds[0]) or wrong_bool:
-            raise TypeError(f"{f.name} must be {kinds[1]}, not {value!r}")
+        _check_value(f.name, getattr(settings, f.name), str(f.type))
+
+
+def _check_value(name: str, value: Any, annotation: str) -> None:
+    kinds = _SIMPLE.get(annotation)
+    if kinds is None:
+        return
+    wrong_bool = isinstance(value, bool) and bool not in kinds[0]
+    if not isinstance(value, kinds[0]) or wrong_bool:
+        raise TypeError(f"{name} must be {kinds[1]}, not {value!r}")
 
 
 def _gateway_config(value: Any) -> GatewayConfig:

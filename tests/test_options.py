@@ -185,6 +185,37 @@ def test_a_marker_keyword_typo_names_the_nearest(pytester: pytest.Pytester) -> N
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+def test_a_bad_marker_value_says_what_is_taken(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mockspike(ttft="fast")
+        def test_text_for_a_number(mockspike):
+            pass
+
+        @pytest.mark.mockspike(synthetic="agnet")
+        def test_a_near_choice(mockspike):
+            pass
+
+        @pytest.mark.mockspike(cassette="c", record_mode="onse")
+        def test_a_near_record_mode(mockspike):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*mockspike: ttft must be a number, not 'fast'",
+            "*mockspike: synthetic is one of default, agent, not 'agnet' (did you mean 'agent'?)",
+            "*mockspike: record mode is one of none, once, new_episodes, rewrite, not 'onse' "
+            "(did you mean 'once'?)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
 @pytest.mark.parametrize(
     ("ini", "message"),
     [
