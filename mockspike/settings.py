@@ -591,6 +591,23 @@ OPTIONS: tuple[Option, ...] = (
         example="100",
     ),
     Option(
+        "max_header_bytes",
+        "the most bytes a request's line and headers may take; more get a 431",
+        whole,
+        flag="--max-header-bytes",
+        metavar="BYTES",
+        example="16384",
+    ),
+    Option(
+        "max_bytes_in_flight",
+        "request bodies being read or handled at once, summed over every client; more get "
+        "a 503",
+        whole,
+        flag="--max-bytes-in-flight",
+        metavar="BYTES",
+        example="67108864",
+    ),
+    Option(
         "journal_size",
         "requests the journal keeps, oldest dropped first",
         whole,

@@ -5,17 +5,21 @@ reference page is what the table says today."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
 import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from mockspike import MockSpike, Settings
 from mockspike.cli import parser, serve_options
 from mockspike.settings import KEYWORDS, OPTIONS, PART_OF, Option, switch
+from tests.conftest import serve_process
 
 pytest_plugins = ["pytester"]
 
@@ -277,3 +281,29 @@ def test_a_keep_alive_of_zero_is_refused_in_words() -> None:
         result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_max_header_bytes_bounds_the_head_serve_reads() -> None:
+    """`serve --max-header-bytes 4096`: a head that grows past it is a 431 that names the
+    bound (not the default 65,536), a 2 KB one is read (a real process, the stack serve
+    runs)."""
+    with serve_process("--max-header-bytes", "4096") as (_process, url):
+        parts = urlsplit(url)
+
+        def answer(extra: int, chunk: int) -> bytes:
+            head = b"GET /v1/models HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: sk-test\r\n"
+            with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+                with contextlib.suppress(OSError):  # the server stopped reading: it answered
+                    sock.sendall(head + b"connection: close\r\nx-big: ")
+                    for _ in range(extra // chunk):
+                        sock.sendall(b"a" * chunk)
+                    sock.sendall(b"\r\n\r\n")
+                got = b""
+                with contextlib.suppress(OSError):
+                    while part := sock.recv(65536):
+                        got += part
+                return got
+
+        refused = answer(extra=1024 * 1024, chunk=65536)
+        assert refused.startswith(b"HTTP/1.1 431 ") and b"4,096 bytes" in refused
+        assert answer(extra=2000, chunk=1000).startswith(b"HTTP/1.1 200 ")
