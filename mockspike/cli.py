@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mockspike import _json
 from mockspike._version import __version__
@@ -18,6 +19,9 @@ from mockspike.contract.validate import check_message_request, parse_body
 from mockspike.engine.engine import new_request_id
 from mockspike.model.errors import ApiError, error_body
 from mockspike.settings import OPTIONS, PART_OF, Option, Settings, switch
+
+if TYPE_CHECKING:
+    from mockspike.mock import MockSpike
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -199,31 +203,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mockspike.adapters import request_log, serving
+    from mockspike.adapters import serving
     from mockspike.mock import MockSpike
 
+    refusal = _refusal(args)
+    if refusal:
+        print(f"mockspike: {refusal}", file=sys.stderr)
+        return 2
     options = serve_options(args)
-    if args.workers < 1:
-        print("mockspike: cannot start: --workers is at least 1", file=sys.stderr)
-        return 2
-    if args.workers > 1 and args.state in (None, "memory"):
-        print(
-            "mockspike: cannot start: --workers above 1 needs --state redis://HOST:PORT/DB "
-            "(each worker would otherwise have its own limits, wallets, rules and journal)",
-            file=sys.stderr,
-        )
-        return 2
-    if args.upstream and not args.cassette:
-        print("mockspike: --upstream records into a cassette: add --cassette PATH", file=sys.stderr)
-        return 2
-    if args.upstream and (args.record_mode or "none") == "none":
-        print(
-            "mockspike: --upstream has no effect in record mode none (replay only); add "
-            "--record-mode once (record if the cassette does not exist yet), new_episodes "
-            "(record what it lacks) or rewrite (record everything again; also all)",
-            file=sys.stderr,
-        )
-        return 2
     made_token = not args.admin_token and not args.admin_open and not is_loopback(args.host)
     if made_token:  # reachable from elsewhere: protected by a token the banner shows
         options["admin_token"] = secrets.token_urlsafe(18)
@@ -234,22 +221,8 @@ def _serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
-    if args.watch and not args.script:
-        print("mockspike: --watch reloads a --script file: add --script PATH", file=sys.stderr)
+    if args.script and not _load_script(fake, args.script, args.watch):
         return 2
-    if args.script:
-        try:
-            watcher = fake.watch_script(args.script, watch=args.watch)
-        except ValueError as exc:
-            print(f"mockspike: cannot load script {args.script}: {exc}", file=sys.stderr)
-            fake.close()
-            return 2
-        if not watcher.status.applied:
-            print(
-                f"mockspike: {args.script} not loaded: the shared state already has rules "
-                "from these files",
-                file=sys.stderr,
-            )
     try:
         sock = serving.bind(args.host, args.port)
     except OSError as exc:
@@ -257,8 +230,7 @@ def _serve(args: argparse.Namespace) -> int:
             f"mockspike: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
         )
         return 2
-    if not args.quiet:
-        fake.requests.subscribe(request_log.printer(verbose=args.verbose))
+    _log_requests(fake, args)
     url = serving.base_url(sock, openable=True)
     banner = f"mockspike {__version__} ({settings.profile} profile) serving on {url}"
     warning = bind_warning(args.host, settings.admin_token, open=args.admin_open)
@@ -270,32 +242,84 @@ def _serve(args: argparse.Namespace) -> int:
         for line in _admin_lines(args.host, url, settings, made_token):
             print(line, flush=True)
 
-    if args.workers > 1:
-        if not args.watch:  # each worker opens its own connection to the state; with
-            fake.close()  # --watch, this process keeps one to store the script's changes
-
-        def worker_app() -> Any:
-            try:
-                worker = MockSpike.from_settings(settings)
-            except OSError as exc:
-                print(f"mockspike: a worker cannot start: {exc}", file=sys.stderr)
-                raise SystemExit(2) from None
-            if not args.quiet:
-                worker.requests.subscribe(request_log.printer(verbose=args.verbose))
-            return worker.app
-
-        with fake:
-            return serving.run_workers(
-                worker_app,
-                sock,
-                args.workers,
-                announce,
-                settings.bounds,
-                settings.forwarded_allow_ips,
-            )
     with fake:
+        if args.workers > 1:
+            return _run_workers(args, fake, settings, sock, announce)
         serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
+
+
+def _refusal(args: argparse.Namespace) -> str | None:
+    """What is wrong with a combination of `serve`'s flags (None: nothing)."""
+    if args.workers < 1:
+        return "cannot start: --workers is at least 1"
+    if args.workers > 1 and args.state in (None, "memory"):
+        return (
+            "cannot start: --workers above 1 needs --state redis://HOST:PORT/DB "
+            "(each worker would otherwise have its own limits, wallets, rules and journal)"
+        )
+    if args.upstream and not args.cassette:
+        return "--upstream records into a cassette: add --cassette PATH"
+    if args.upstream and (args.record_mode or "none") == "none":
+        return (
+            "--upstream has no effect in record mode none (replay only); add "
+            "--record-mode once (record if the cassette does not exist yet), new_episodes "
+            "(record what it lacks) or rewrite (record everything again; also all)"
+        )
+    if args.watch and not args.script:
+        return "--watch reloads a --script file: add --script PATH"
+    return None
+
+
+def _load_script(fake: MockSpike, script: str, watch: bool) -> bool:
+    """Load `--script` into the fake (and watch it); False: it did not load (said why)."""
+    try:
+        watcher = fake.watch_script(script, watch=watch)
+    except ValueError as exc:
+        print(f"mockspike: cannot load script {script}: {exc}", file=sys.stderr)
+        fake.close()
+        return False
+    if not watcher.status.applied:
+        print(
+            f"mockspike: {script} not loaded: the shared state already has rules from these files",
+            file=sys.stderr,
+        )
+    return True
+
+
+def _log_requests(fake: MockSpike, args: argparse.Namespace) -> None:
+    from mockspike.adapters import request_log
+
+    if not args.quiet:
+        fake.requests.subscribe(request_log.printer(verbose=args.verbose))
+
+
+def _run_workers(
+    args: argparse.Namespace,
+    fake: MockSpike,
+    settings: Settings,
+    sock: socket.socket,
+    announce: Callable[[], None],
+) -> int:
+    """Serve with `--workers` processes, each with its own fake on the shared state."""
+    from mockspike.adapters import serving
+    from mockspike.mock import MockSpike
+
+    if not args.watch:  # each worker opens its own connection to the state; with
+        fake.close()  # --watch, this process keeps one to store the script's changes
+
+    def worker_app() -> Any:
+        try:
+            worker = MockSpike.from_settings(settings)
+        except OSError as exc:
+            print(f"mockspike: a worker cannot start: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        _log_requests(worker, args)
+        return worker.app
+
+    return serving.run_workers(
+        worker_app, sock, args.workers, announce, settings.bounds, settings.forwarded_allow_ips
+    )
 
 
 def _admin_lines(host: str, url: str, settings: Settings, made_token: bool) -> list[str]:

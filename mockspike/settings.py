@@ -228,27 +228,31 @@ class Settings:
         unknown = [name for name in options if name not in cls.names()]
         if unknown:
             raise UnknownOption(unknown, cls.names())
-        for part, kind in _PARTS.items():
+        for part in _PARTS:
             given = {n: options.pop(n) for n in list(options) if PART_OF.get(n) == part}
-            for f in fields(kind):
-                if f.name in given:
-                    _check_value(f.name, given[f.name], str(f.type))
-            whole = options.get(part)
-            if isinstance(whole, kind):
-                if given:
-                    raise TypeError(
-                        f"give {', '.join(given)} in the {kind.__name__} itself, not beside it"
-                    )
-            elif part == "cassette":
-                if whole is not None:
-                    options[part] = CassetteOptions(Path(whole), **given)
-                elif given:
-                    raise TypeError(f"{', '.join(sorted(given))} given without a cassette")
-            elif given:
-                if whole is not None:
-                    raise TypeError(f"{part} is a {kind.__name__}, not {whole!r}")
-                options[part] = kind(**given)
+            if given or part in options:
+                options[part] = _part(part, options.get(part), given)
         return cls(**options)
+
+
+def _part(part: str, whole: Any, given: dict[str, Any]) -> Any:
+    """The cassette, pacing or bounds value from what was given as a whole (a value, or
+    a cassette's path) and from its flat options; never both."""
+    kind = _PARTS[part]
+    for f in fields(kind):
+        if f.name in given:
+            _check_value(f.name, given[f.name], str(f.type))
+    if isinstance(whole, kind):
+        if given:
+            raise TypeError(f"give {', '.join(given)} in the {kind.__name__} itself, not beside it")
+        return whole
+    if part == "cassette":
+        if whole is None and given:
+            raise TypeError(f"{', '.join(sorted(given))} given without a cassette")
+        return None if whole is None else CassetteOptions(Path(whole), **given)
+    if whole is not None and given:
+        raise TypeError(f"{part} is a {kind.__name__}, not {whole!r}")
+    return kind(**given) if given else whole
 
 
 _SIMPLE = {
@@ -600,8 +604,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "max_bytes_in_flight",
-        "request bodies being read or handled at once, summed over every client; more get "
-        "a 503",
+        "request bodies being read or handled at once, summed over every client; more get a 503",
         whole,
         flag="--max-bytes-in-flight",
         metavar="BYTES",

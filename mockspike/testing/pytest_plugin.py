@@ -115,23 +115,39 @@ def _run_options(config: pytest.Config) -> dict[str, Any]:
     neither gives it). A value that is not one the option takes stops the run, saying why."""
     given: dict[str, Any] = {}
     for option in OPTIONS:
-        value = None
-        if option.pytest_flag is not None:
-            value = config.getoption(option.pytest_flag)
-            if option.many and value:
-                value = [part.strip() for part in str(value).split(",") if part.strip()]
-        if not value and option.ini is not None:
-            value = config.getini(option.ini)
-            if option.parse is switch:
-                value = None if value == _ini_kind(option)[1] else value
-            elif value and not option.many:
-                try:
-                    value = option.read(str(value))
-                except ValueError as exc:
-                    raise pytest.UsageError(f"mockspike: ini key {option.ini}: {exc}") from None
-        if value not in (None, "", []):
+        value = _from_command_line(config, option)
+        if value is None:
+            value = _from_ini(config, option)
+        if value is not None:
             given[option.name] = tuple(value) if option.many else value
     return given
+
+
+def _from_command_line(config: pytest.Config, option: Option) -> Any:
+    """The option's pytest flag's value (a list: comma-separated), None if not given."""
+    if option.pytest_flag is None:
+        return None
+    value = config.getoption(option.pytest_flag)
+    if option.many and value:
+        value = [part.strip() for part in str(value).split(",") if part.strip()]
+    return None if value in ("", []) else value
+
+
+def _from_ini(config: pytest.Config, option: Option) -> Any:
+    """The option's ini key's value, None if the file does not set it."""
+    if option.ini is None:
+        return None
+    value = config.getini(option.ini)
+    if option.parse is switch:  # pytest reads it; unset, it is the option's default
+        return None if value == _ini_kind(option)[1] else value
+    if not value:
+        return None
+    if option.many:
+        return value
+    try:
+        return option.read(str(value))
+    except ValueError as exc:
+        raise pytest.UsageError(f"mockspike: ini key {option.ini}: {exc}") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
