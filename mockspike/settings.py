@@ -483,6 +483,7 @@ OPTIONS: tuple[Option, ...] = (
         "what answers unscripted requests: default (prose, structured outputs, forced tools) "
         "or agent (offered tools are called, tool results answered in text)",
         flag="--synthetic",
+        ini="mockspike_synthetic",
         choices=_synthetic_modes,
         example="agent",
     ),

@@ -307,3 +307,47 @@ def test_max_header_bytes_bounds_the_head_serve_reads() -> None:
         refused = answer(extra=1024 * 1024, chunk=65536)
         assert refused.startswith(b"HTTP/1.1 431 ") and b"4,096 bytes" in refused
         assert answer(extra=2000, chunk=1000).startswith(b"HTTP/1.1 200 ")
+
+
+AGENT_CHECK = """
+import httpx
+import pytest
+
+BODY = {
+    "model": "claude-haiku-4-5",
+    "max_tokens": 100,
+    "tools": [{"name": "lookup", "description": "Look up an order",
+               "input_schema": {"type": "object", "properties": {"q": {"type": "string"}},
+                                "required": ["q"]}}],
+    "messages": [{"role": "user", "content": "Where is order 42?"}],
+}
+HEADERS = {"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}
+
+
+def stop_reason(client):
+    return client.post("/v1/messages", json=BODY, headers=HEADERS).json()["stop_reason"]
+
+
+def test_in_process(mockspike):
+    with httpx.Client(transport=mockspike.transport(), base_url="http://mockspike.test") as c:
+        assert stop_reason(c) == "tool_use"
+
+
+def test_server(mockspike_server):
+    with httpx.Client(base_url=mockspike_server.base_url) as client:
+        assert stop_reason(client) == "tool_use"
+
+
+@pytest.mark.mockspike(synthetic="default")
+def test_the_marker_wins(mockspike_server):
+    with httpx.Client(base_url=mockspike_server.base_url) as client:
+        assert stop_reason(client) == "end_turn"
+"""
+
+
+def test_the_ini_sets_agent_mode_for_every_fixture(pytester: pytest.Pytester) -> None:
+    """`mockspike_synthetic = agent`: a project of agent tests says it once (one attribute
+    of the `synthetic` row); the marker still wins."""
+    pytester.makeini("[pytest]\nmockspike_synthetic = agent\n")
+    pytester.makepyfile(test_agent=AGENT_CHECK)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
