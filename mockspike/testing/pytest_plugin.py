@@ -395,8 +395,8 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 def _with_cassette(request: pytest.FixtureRequest, options: dict[str, Any]) -> None:
-    """The cassette's path (in the cassette dir, or the test's own), and its record mode and
-    upstream from the run when the marker does not say."""
+    """The cassette's path (in the cassette dir, or the test's own), and its options (record
+    mode, upstream…) from the run when the marker does not say them."""
     given = request.config.stash[_GIVEN]
     own = options["cassette"] is True
     if own:  # the test's own cassette, named as pytest-recording names it
@@ -406,8 +406,8 @@ def _with_cassette(request: pytest.FixtureRequest, options: dict[str, Any]) -> N
     options["cassette"] = folder / (name if name.endswith(".json") else f"{name}.json")
     if own:
         _moved(request, folder, options["cassette"])
-    for name in ("record_mode", "upstream"):
-        if name not in options and name in given:
+    for name, part in PART_OF.items():
+        if part == "cassette" and name not in options and name in given:
             options[name] = given[name]
     if "upstream" not in options:
         profile = options.get("profile") or Settings.profile
