@@ -3,7 +3,7 @@
 # `docker run -p 8000:8000 -e MOCKSPIKE_STATE=redis://redis:6379/0 mockspike`.
 # It prints the URL to open and the admin token it made for /_mockspike/ (the admin API and
 # dashboard); choose one with -e MOCKSPIKE_ADMIN_TOKEN=..., or -e MOCKSPIKE_ARGS=--admin-open.
-# See "Scaling out" in the README and compose.yaml for two replicas and Redis.
+# See docs/how-to/docker.md and compose.yaml for two replicas and Redis.
 FROM python:3.12-slim
 
 RUN useradd --create-home --uid 10001 mockspike

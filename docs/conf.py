@@ -27,3 +27,4 @@ html_title = f"mockspike {__version__}"
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 nitpicky = False
+html_show_copyright = False  # no empty "Copyright ©" line in the footer

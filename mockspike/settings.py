@@ -181,7 +181,7 @@ class Settings:
     """Keep secret headers and body paths in the journal as received (in-process use)."""
     state: str | None = None
     """Where the gateway's state lives: None (this process) or `redis://HOST:PORT/DB`,
-    shared by every fake pointed at it (see "Scaling out" in the README)."""
+    shared by every fake pointed at it (see docs/how-to/redis.md)."""
     assert_all_used: bool = True
     """pytest only: fail a test whose scripted rules were not all used."""
     assert_all_matched: bool = True

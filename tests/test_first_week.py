@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 
 from mockspike import strategies as ms
+from tests.docs_pages import text
 
 for _name in ("anthropic", "httpx", "httpcore", "httpx2", "httpcore2"):
     with contextlib.suppress(ImportError):
@@ -265,9 +266,9 @@ def test_recording_leaves_the_documented_lock_and_the_umasks_mode(tmp_path: Path
         os.umask(old)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".triage.json.lock", "triage.json"]
     assert cassette.stat().st_mode & 0o777 == 0o640
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert re.search(r"`\.NAME\.json\.lock`", readme)
-    assert "`.*.json.lock` to your `.gitignore`" in readme
+    page = text("reference/cassettes.md")
+    assert re.search(r"`\.NAME\.json\.lock`", page)
+    assert "`.*.json.lock` to your `.gitignore`" in page
 
 
 @pytest.mark.sdk

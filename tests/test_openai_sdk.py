@@ -419,22 +419,7 @@ def test_cassette_records_and_replays_the_dialect(tmp_path: Path) -> None:
     assert {e.dialect for e in replay.requests} == {"openai"}
 
 
-def readme_examples(heading: str) -> str:
-    """The ```python blocks of one README section, as one test module."""
-    import re
-
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split(heading + "\n", 1)[1].split("\n## ", 1)[0]
-    return "\n\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.S))
-
-
 pytest_plugins = ["pytester"]
-
-
-@pytest.mark.sdk  # one example drives the anthropic SDK beside the OpenAI one
-def test_readme_openai_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme_openai=readme_examples("## Claude through the OpenAI SDK"))
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
 
 
 @given(body=ms.openai_chat_requests())

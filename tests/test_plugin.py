@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
-import re
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+
+from tests.docs_pages import blocks
 
 # Imported here, before any in-process pytester run: a run drops the modules it imported
 # first, and an HTTP stack imported inside one would leave stale exception classes behind
@@ -23,50 +22,10 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def readme_examples(heading: str) -> str:
-    """The ```python blocks of one README section, as one test module."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split(heading + "\n", 1)[1].split("\n## ", 1)[0]
-    return "\n\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.S))
-
-
 @pytest.mark.sdk
-def test_readme_recipes_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme_recipes=readme_examples("## Scripting the fake"))
-    pytester.runpytest().assert_outcomes(passed=5)
-
-
-@pytest.mark.sdk
-def test_readme_contract_testing_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme_contract=readme_examples("## Contract-testing your client"))
-    # Each drawn case is a whole agent conversation (the state machine's, up to 50 turns):
-    # fewer of them, still every example and rule exercised. The run is in this process, so
-    # the suite's own profile is loaded again after it.
-    pytester.makeconftest(
-        """
-        from hypothesis import settings
-
-        settings.register_profile(
-            "readme", derandomize=True, deadline=None, max_examples=10, stateful_step_count=10
-        )
-        settings.load_profile("readme")
-        """
-    )
-    try:
-        pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
-    finally:
-        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-@pytest.mark.sdk
-def test_readme_gateway_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme_gateway=readme_examples("## Simulating the gateway"))
-    pytester.runpytest().assert_outcomes(passed=3)
-
-
-@pytest.mark.sdk
-def test_readme_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme=readme_examples("## pytest"))
+def test_the_first_test_tutorial_prints_the_run_summary(pytester: pytest.Pytester) -> None:
+    """The tutorial's tests (tests/test_docs_site.py runs them too) and the summary after."""
+    pytester.makepyfile(test_tutorial="\n\n".join(blocks("tutorial/first-test.md", "python")))
     result = pytester.runpytest("-p", "anyio")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
@@ -296,12 +255,6 @@ def test_verdict_option_prints_the_verdict_of_tests_that_injected_failures(
         ]
     )
     assert "test_no_failure" not in result.stdout.str()
-
-
-@pytest.mark.sdk
-def test_readme_verdict_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme_verdict=readme_examples("## Resilience verdict"))
-    pytester.runpytest().assert_outcomes(passed=2)
 
 
 def test_the_marker_turns_on_agent_mode_for_the_in_process_fixture(

@@ -21,6 +21,7 @@ import pytest
 
 from mockspike.testing.redis_server import RedisServer
 from mockspike.testing.serve_process import start_serve
+from tests.docs_pages import text
 
 redis = pytest.importorskip("redis")
 
@@ -267,26 +268,27 @@ def test_a_redis_that_may_evict_any_key_is_refused_and_a_full_one_keeps_the_rule
         assert "Redis is at maxmemory" in errors  # said, not silent
 
 
-def readme_redis_options() -> list[str]:
-    """The options of the README's own `redis-server` command line (less its port)."""
-    readme = Path(__file__).parent.parent / "README.md"
-    line = next(x for x in readme.read_text().splitlines() if x.startswith("redis-server "))
+def documented_redis_options() -> list[str]:
+    """The options of the `redis-server` command line docs/how-to/redis.md shows (less its
+    port)."""
+    page = text("how-to/redis.md")
+    line = next(x for x in page.splitlines() if x.startswith("redis-server "))
     words = [w for w in shlex.split(line, comments=True)[1:] if w != "&"]
     at = words.index("--port")
     return words[:at] + words[at + 2 :]
 
 
-def test_the_readmes_redis_keeps_script_rules_and_wallets_across_a_restart(
+def test_the_documented_redis_keeps_script_rules_and_wallets_across_a_restart(
     tmp_path: Path,
 ) -> None:
-    """Redis run as the README says, killed and started again under a running `serve`:
+    """Redis run as docs/how-to/redis.md says, killed and started again under a running `serve`:
     the `--script` rule still answers and a spent wallet is still spent (without
     persistence the rule was gone and the wallet unlimited)."""
     config = tmp_path / "gateway.json"
     config.write_text(json.dumps({"keys": {"paid": {"wallet": 0.01}, "free": {}}}))
     script = tmp_path / "rules.json"
     script.write_text(json.dumps({"rules": [{"respond": {"reply": {"text": "scripted"}}}]}))
-    server = RedisServer(*readme_redis_options()).start()
+    server = RedisServer(*documented_redis_options()).start()
     process, url = start_serve(
         "--quiet", "--state", server.url, "--config", str(config), "--script", str(script)
     )

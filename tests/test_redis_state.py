@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 
 from mockspike.testing.redis_server import RedisServer, free_port
 from mockspike.testing.serve_process import start_serve
+from tests.docs_pages import block
 
 redis = pytest.importorskip("redis")
 
@@ -436,11 +436,9 @@ def test_the_server_fixture_opted_into_redis_shares_state_with_a_serve_process(
         process.communicate(timeout=10)
 
 
-def test_the_readme_server_fixture_example_passes(
+def test_the_redis_page_server_fixture_example_passes(
     pytester: pytest.Pytester, redis_server: RedisServer
 ) -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Scaling out\n", 1)[1].split("\n## ", 1)[0]
-    (example,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    example = block("how-to/redis.md", "py", "def test_the_shared_fake_answers")
     pytester.makepyfile(example.replace("redis://127.0.0.1:6379/0", redis_server.url))
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

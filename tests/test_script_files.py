@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 
 from mockspike.testing.redis_server import RedisServer
 from mockspike.testing.serve_process import start_serve
+from tests.docs_pages import block
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
 TOOLS = [{"name": "lookup", "input_schema": {"type": "object"}}]
@@ -253,22 +253,19 @@ def test_a_scenario_step_is_taken_once_across_processes(
     assert bad.status_code == 400 and "a non-empty string" in bad.text
 
 
-def readme_block(language: str, containing: str) -> str:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    (block,) = [b for b in re.findall(rf"```{language}\n(.*?)```", readme, re.S) if containing in b]
-    return block
-
-
 @pytest.mark.sdk
-def test_the_readme_scenario_runs_with_the_sdk_against_serve(
+def test_the_scenario_page_example_runs_with_the_sdk_against_serve(
     served: Served, tmp_path: Path
 ) -> None:
     script = tmp_path / "refund.yaml"
-    script.write_text(readme_block("yaml", "# refund.yaml"))
+    script.write_text(block("how-to/script-files.md", "yaml", "# refund.yaml"))
     url = served("--script", str(script))
-    example = readme_block("py", "def refund(client")
+    example = block("how-to/script-files.md", "py", "def refund(client")
     namespace: dict[str, Any] = {}
-    exec(compile(example.replace("http://127.0.0.1:8000", url), "README.md", "exec"), namespace)
+    exec(
+        compile(example.replace("http://127.0.0.1:8000", url), "how-to/script-files.md", "exec"),
+        namespace,
+    )
     assert httpx.get(url + "/_mockspike/scenarios").json() == {"scenarios": {"refund": "refunded"}}
     # set back to the start, the conversation runs again (the holding rule's second answer)
     httpx.put(url + "/_mockspike/scenarios/refund", json={"state": "started"}).raise_for_status()

@@ -304,11 +304,8 @@ def test_each_thread_refusal_is_the_sdks_own_error(
         assert error.details.unsupported == ["fallbacks"]
 
 
-def test_the_readme_threads_example_runs() -> None:
-    import re
-    from pathlib import Path
+def test_the_threads_page_example_runs() -> None:
+    from tests.docs_pages import block
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Message threads\n", 1)[1].split("\n## ", 1)[0]
-    (example,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    exec(compile(example, "README.md", "exec"), {})
+    example = block("how-to/threads.md", "py", "tool_runner")
+    exec(compile(example, "how-to/threads.md", "exec"), {})

@@ -1,4 +1,4 @@
-"""The table of errors in the README, produced by running the engine on each rule's example.
+"""The table of docs/reference/errors.md: the engine run on each rule's own example.
 
 The rows come from `RULES` and `SCHEMA_CASES` (plus the few cases about headers, paths and
 size that no body can show), so the docs always say what the fake really answers."""
@@ -95,7 +95,7 @@ def splice(text: str) -> str:
     return f"{head}{START}\n{markdown()}{END}{tail}"
 
 
-if __name__ == "__main__":  # python -m mockspike.contract.table README.md
+if __name__ == "__main__":  # python -m mockspike.contract.table docs/reference/errors.md
     import sys
 
     for path in sys.argv[1:]:
