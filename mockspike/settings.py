@@ -645,6 +645,7 @@ OPTIONS: tuple[Option, ...] = (
         in_pytest="default: $ANTHROPIC_BASE_URL, else the profile's",
         flag="--upstream",
         pytest_flag="--mockspike-upstream",
+        metavar="URL",
         example="https://llm.bytespike.ai",
     ),
     Option(
@@ -705,7 +706,7 @@ OPTIONS: tuple[Option, ...] = (
         "state",
         "keep the gateway's state in Redis (redis://HOST:PORT/DB), shared by every process "
         "pointed at it (default: in this process)",
-        in_pytest="the mockspike_server fixture's state; the in-process fixtures keep "
+        in_pytest="it sets the mockspike_server fixture's; the in-process fixtures keep "
         "theirs in memory",
         flag="--state",
         pytest_flag="--mockspike-state",
@@ -757,6 +758,7 @@ OPTIONS: tuple[Option, ...] = (
         "where cassettes live (default: tests/cassettes; cassette=True: beside the test)",
         pytest_flag="--mockspike-cassette-dir",
         ini="mockspike_cassette_dir",
+        metavar="DIR",
         keyword=False,
         example="tests/cassettes",
     ),
@@ -793,6 +795,7 @@ OPTIONS: tuple[Option, ...] = (
         "network_allowed_hosts",
         "with block_network: hosts still allowed (comma-separated; in the ini one a line)",
         pytest_flag="--mockspike-allowed-hosts",
+        metavar="HOSTS",
         ini="mockspike_allowed_hosts",
         keyword=False,
         many=True,

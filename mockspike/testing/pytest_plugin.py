@@ -87,6 +87,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             kind: dict[str, Any] = {"action": "store_true"} if option.parse is switch else {}
             if option.choices is not None:
                 kind["choices"] = list(option.choices())
+            elif option.metavar is not None and option.parse is not switch:
+                kind["metavar"] = option.metavar
             group.addoption(option.pytest_flag, default=None, help=text, **kind)
         if option.ini is not None:
             ini_type, default = _ini_kind(option)
