@@ -346,10 +346,6 @@ def _synthetic_modes() -> list[str]:
     return list(MODES)
 
 
-def _profiles() -> list[str]:
-    return profile_names()
-
-
 def _record_modes() -> list[str]:
     return list(RECORD_MODES)
 
@@ -449,7 +445,7 @@ OPTIONS: tuple[Option, ...] = (
         flag="--profile",
         pytest_flag="--mockspike-profile",
         ini="mockspike_profile",
-        choices=_profiles,
+        choices=profile_names,
         commands=("serve", "validate", "cassette check"),
         example="anthropic",
     ),
