@@ -116,7 +116,7 @@ def round_trip_cost(repeat: int) -> tuple[float, float, float]:
             for _ in range(repeat):
                 assert engine.handle(request).status == 200
             timings.append((time.perf_counter() - start) / repeat * 1e6)
-            engine.state.close()
+            engine.stores.close()
         client = redis.Redis.from_url(redis_server.url)
         start = time.perf_counter()
         for _ in range(repeat):

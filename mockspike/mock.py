@@ -31,7 +31,7 @@ from mockspike.script.rules import Rule
 from mockspike.script.source import ScriptSource, Watcher
 from mockspike.settings import CassetteOptions, Settings
 from mockspike.state.journal import Journal
-from mockspike.state.shared import STARTED
+from mockspike.state.rules import STARTED
 
 if TYPE_CHECKING:
     import httpx
@@ -91,7 +91,7 @@ class MockSpike:
             state=settings.state,
         )
         cassette = settings.cassette
-        self.engine.journal = self.engine.state.use_journal(
+        self.engine.journal = self.engine.stores.use_journal(
             Journal(
                 max_entries=settings.journal_size,
                 redaction=None
@@ -157,7 +157,7 @@ class MockSpike:
         for watcher in self.watchers:
             watcher.stop()
         self.eject_cassette()
-        self.engine.state.close()
+        self.engine.stores.close()
 
     def __enter__(self) -> MockSpike:
         return self
@@ -291,7 +291,7 @@ class MockSpike:
     def load_script(self, source: str | Path | dict[str, Any]) -> list[Rule]:
         """Add the rules of a JSON/YAML script file (or its parsed dict)."""
         data = source if isinstance(source, dict) else script_files.load_file(source)
-        if self.engine.state.shared:
+        if self.engine.stores.shared:
             return self.engine.share_rules(data)
         return script_files.build_rules(data, self.engine.new_rule, self.engine.script.remove)
 
@@ -321,14 +321,14 @@ class MockSpike:
 
     @property
     def rules(self) -> list[Rule]:
-        self.engine.state.sync(self.engine.script)
+        self.engine.rules.sync(self.engine.script)
         return list(self.engine.script.rules)
 
     @property
     def scenarios(self) -> dict[str, str]:
         """Every scenario's state: those the rules name (`"started"` until moved) and any
         set by hand."""
-        stored = self.engine.state.scenarios()
+        stored = self.engine.stores.rules.scenarios()
         named = {r.scenario: STARTED for r in self.rules if r.scenario is not None}
         return {**named, **stored}
 
@@ -337,11 +337,11 @@ class MockSpike:
         for what, value in (("scenario", name), ("state", state)):
             if not isinstance(value, str) or not value:
                 raise ValueError(f"{what} must be a non-empty string, not {value!r}")
-        self.engine.state.set_scenario(name, state)
+        self.engine.stores.rules.set_scenario(name, state)
 
     def reset_scenarios(self) -> None:
         """Every scenario back to "started" (the rules and the journal stay)."""
-        self.engine.state.reset_scenarios()
+        self.engine.stores.rules.reset_scenarios()
 
     @property
     def requests(self) -> Journal:
@@ -425,7 +425,7 @@ class MockSpike:
 
     def wallet(self, key: str) -> float | None:
         """A key's balance in credits (None: the key has no wallet)."""
-        return self.engine.gateway.state.wallet(key)
+        return self.engine.stores.wallets.get(key)
 
     def top_up(self, key: str, credits: float) -> float:
         """Add credits to a key's wallet; returns the new balance."""

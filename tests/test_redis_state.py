@@ -355,20 +355,20 @@ def test_files_dir_and_redis_state_together_are_refused(
 def test_of_two_processes_storing_one_script_one_stores_it(
     redis_server: RedisServer,
 ) -> None:
-    from mockspike.state.redis import RedisState
+    from mockspike.state.stores import redis_stores
 
     redis.Redis.from_url(redis_server.url).flushdb()
     specs = [{"respond": {"reply": {"text": "once"}}}]
-    one, other = RedisState(redis_server.url, {}), RedisState(redis_server.url, {})
+    one, other = redis_stores(redis_server.url, {}), redis_stores(redis_server.url, {})
     try:
-        assert one.store_script(specs, "digest-1")
-        assert not other.store_script(specs, "digest-1")  # the same files: stored already
-        other.store_rules(specs)  # rules added otherwise come after the script's
-        assert other.store_script([*specs, *specs], "digest-2")  # an edit replaces them
+        assert one.rules.store_script(specs, "digest-1")
+        assert not other.rules.store_script(specs, "digest-1")  # the same files: stored already
+        other.rules.store_rules(specs)  # rules added otherwise come after the script's
+        assert other.rules.store_script([*specs, *specs], "digest-2")  # an edit replaces them
         raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
         assert raw.llen("mockspike:rules") == 3
         other.clear()
-        assert other.store_script(specs, "digest-1")  # cleared: stored again
+        assert other.rules.store_script(specs, "digest-1")  # cleared: stored again
     finally:
         one.close()
         other.close()
@@ -442,3 +442,42 @@ def test_the_redis_page_server_fixture_example_passes(
     example = block("how-to/redis.md", "py", "def test_the_shared_fake_answers")
     pytester.makepyfile(example.replace("redis://127.0.0.1:6379/0", redis_server.url))
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_every_store_has_a_redis_twin_that_does_what_its_protocol_says(
+    redis_server: RedisServer,
+) -> None:
+    """The set of stores is a table: each field's memory store and Redis twin both offer
+    every method of the field's protocol (a new store without its twin fails here)."""
+    import dataclasses
+    import typing
+
+    from mockspike.state.stores import Stores, memory_stores, redis_stores
+
+    hints = typing.get_type_hints(Stores)
+    memory, shared = memory_stores({}), redis_stores(redis_server.url, {}, prefix="twins:")
+    try:
+        stores = [f.name for f in dataclasses.fields(Stores) if hints[f.name] is not bool]
+        stores = [name for name in stores if isinstance(hints[name], type)]
+        assert stores == [
+            "buckets",
+            "wallets",
+            "cache",
+            "rules",
+            "journal",
+            "batches",
+            "files",
+            "threads",
+        ]
+        for name in stores:
+            wanted = {
+                m
+                for m in vars(hints[name])
+                if callable(getattr(hints[name], m)) and (not m.startswith("_") or m == "__len__")
+            }
+            for kept in (getattr(memory, name), getattr(shared, name)):
+                missing = {m for m in wanted if not callable(getattr(kept, m, None))}
+                assert not missing, f"{type(kept).__name__} lacks {sorted(missing)}"
+        assert not memory.shared and shared.shared and shared.blocking
+    finally:
+        shared.close()

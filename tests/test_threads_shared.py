@@ -138,9 +138,9 @@ def test_the_tool_runner_runs_against_a_shared_state(two: list[str]) -> None:
 def test_the_redis_thread_store_decides_as_the_memory_one(redis_url: str) -> None:
     """Each decision of the store, through real Redis: claim, in flight, given back,
     continued, expired, cleared."""
-    from mockspike.engine.threads import Record, ThreadStore
     from mockspike.model.errors import ApiError
-    from mockspike.state.redis import RedisState
+    from mockspike.state.stores import redis_stores
+    from mockspike.state.threads import MemoryThreads, Record
 
     def code(store: Any, message_id: str, now: float) -> str:
         try:
@@ -150,9 +150,9 @@ def test_the_redis_thread_store_decides_as_the_memory_one(redis_url: str) -> Non
             return str(error.details["error_code"])
         return "claimed"
 
-    shared = RedisState(redis_url, {}, prefix="mockspike-threads-test:")
+    shared = redis_stores(redis_url, {}, prefix="mockspike-threads-test:")
     try:
-        for store in (ThreadStore(), shared.thread_store()):
+        for store in (MemoryThreads(), shared.threads):
             store.clear()
             record = Record("claude-haiku-4-5-20251001", [{"role": "user", "content": "Hi"}])
             record.expires = 100.0

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from mockspike import _json
 from mockspike.contract.validate import parse_body
-from mockspike.engine import messages
-from mockspike.engine.batches import Batch, check_requests
+from mockspike.engine import batches, messages
+from mockspike.engine.batches import check_requests
 from mockspike.engine.models_api import json_answer
 from mockspike.model import paging
 from mockspike.model.errors import ApiError, error_body
 from mockspike.model.wire import WireRequest, WireResponse
+from mockspike.state.batches import Batch
 from mockspike.state.journal import Entry
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def results(engine: Engine, call: Call) -> WireResponse:
 def advance(engine: Engine, batch: Batch) -> None:
     """Answer the requests of `batch` that are due by now (see `engine/batches.py`); call it
     inside `engine.batches.changing`."""
-    batch.advance(engine.clock.now(), lambda cid, params: run(engine, batch, cid, params))
+    batches.advance(batch, engine.clock.now(), lambda cid, params: run(engine, batch, cid, params))
 
 
 def looked_at(engine: Engine, batch_id: str) -> Batch:

@@ -8,8 +8,8 @@ from typing import Any
 
 from mockspike import _json
 from mockspike.engine import batches_api
-from mockspike.engine.batches import BatchSettings
 from mockspike.engine.engine import Engine
+from mockspike.state.batches import BatchSettings
 
 
 class Batches:

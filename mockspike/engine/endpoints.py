@@ -21,6 +21,7 @@ from mockspike.engine import (
     messages,
     models_api,
 )
+from mockspike.gateway.keys import SCOPES
 from mockspike.model.errors import ApiError
 from mockspike.model.wire import WireRequest, WireResponse
 from mockspike.state.journal import Entry
@@ -322,8 +323,11 @@ ENDPOINTS += (
     ),
 )
 
-SCOPES: tuple[str, ...] = tuple(dict.fromkeys(e.name for e in ENDPOINTS))
-"""The endpoint names a key's `scopes.endpoints` may list."""
+if tuple(dict.fromkeys(e.name for e in ENDPOINTS)) != SCOPES:
+    raise AssertionError(
+        "the endpoint names, in the table's order, are the key scopes: list a new one in "
+        "gateway/keys.py's SCOPES"
+    )
 BILLED: frozenset[str] = frozenset(e.name for e in ENDPOINTS if e.billed)
 
 

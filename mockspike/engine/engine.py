@@ -21,12 +21,9 @@ from mockspike import _json
 from mockspike._ids import from_bytes, random_id
 from mockspike._threads import LoopThreads
 from mockspike.contract.catalog import Profile, load_profile
-from mockspike.engine.batches import BatchStorage
 from mockspike.engine.endpoints import ROUTER, Call, Endpoint
-from mockspike.engine.files import FileStorage
 from mockspike.engine.front import CassetteMiss, FrontStage
 from mockspike.engine.messages import scripted_error
-from mockspike.engine.threads import ThreadStorage
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.keys import GatewayConfig, RateLimits
 from mockspike.gateway.limits import Gateway, initial_wallets
@@ -41,8 +38,12 @@ from mockspike.script import checks
 from mockspike.script import files as script_files
 from mockspike.script.rules import Rule, Script
 from mockspike.script.source import Loaded
+from mockspike.script.stored import StoredRules
+from mockspike.state.batches import BatchStore
+from mockspike.state.files import FileStore
 from mockspike.state.journal import Entry, Journal
-from mockspike.state.shared import State, open_state
+from mockspike.state.stores import Stores, open_stores
+from mockspike.state.threads import ThreadStore
 from mockspike.synthetic.default import MODES
 
 JSON = "application/json"
@@ -81,17 +82,19 @@ class Engine:
         clock: Clock | None = None,
         front: FrontStage | None = None,
         files_dir: str | Path | None = None,
-        state: str | State | None = None,
+        state: str | Stores | None = None,
     ) -> None:
         self.profile = load_profile(profile) if isinstance(profile, str) else profile
         self.clock = clock or SystemClock()
         defaults = RateLimits(**self.profile.default_rate_limits)
         if state is None or isinstance(state, str):
-            state = open_state(state, initial_wallets(config))
-        self.state: State = state
-        """Buckets, wallets, cache, rule uses, journal: this process's, or shared."""
-        self.gateway = Gateway(config, defaults, self.clock, state)
-        self.cache = PromptCache(self.clock, state)
+            directory = Path(files_dir) if files_dir else None
+            state = open_stores(state, initial_wallets(config), directory)
+        self.stores: Stores = state
+        """Buckets, wallets, cache, rules, journal, batches, files, threads: this
+        process's, or shared (`state/stores.py`)."""
+        self.gateway = Gateway(config, defaults, self.clock, state.buckets, state.wallets)
+        self.cache = PromptCache(self.clock, state.cache)
         self.front = front
         """Answers before the gateway and contract when set (a cassette)."""
         self.strict = strict
@@ -101,15 +104,17 @@ class Engine:
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
         self.time_scale = time_scale
-        self.script = Script(state.claim)
+        self.rules = StoredRules(state.rules)
+        """The script's rules over the rules store (claims, and rules shared as data)."""
+        self.script = Script(self.rules.claim)
         self._source_rules: list[Rule] = []
         """The rules of the script source in force (`load_source`), in memory."""
         self.journal: Journal = state.journal
-        self.batches: BatchStorage = state.batch_store()
+        self.batches: BatchStore = state.batches
         """Message Batches, processed on `clock` (`engine/batches.py`)."""
-        self.files: FileStorage = state.file_store(Path(files_dir) if files_dir else None)
+        self.files: FileStore = state.files
         """Files API storage: in memory, in `files_dir` or shared (`engine/files.py`)."""
-        self.threads: ThreadStorage = state.thread_store()
+        self.threads: ThreadStore = state.threads
         """Server-held message threads (`engine/threads.py`)."""
         self._sequence = itertools.count()
 
@@ -149,7 +154,7 @@ class Engine:
             return await anyio.to_thread.run_sync(
                 self.handle, request, limiter=_forward_threads.limiter()
             )
-        if self.state.blocking:
+        if self.stores.blocking:
             return await anyio.to_thread.run_sync(
                 self.handle, request, limiter=_state_threads.limiter()
             )
@@ -165,7 +170,7 @@ class Engine:
     def new_rule(self, *, queued: bool = False, **given: Any) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API)
         from `on()`'s keywords; `queued`: a one-shot, tried before the standing rules."""
-        if self.state.shared:
+        if self.stores.shared:
             raise TypeError(
                 "with shared state, rules are shared as data: add them with "
                 "load_script({...}), a --script file or the admin API (Python rules and "
@@ -176,8 +181,8 @@ class Engine:
     def share_rules(self, spec: dict[str, Any]) -> list[Rule]:
         """Check rules in their script-file form, then add them for every process."""
         added = script_files.build_rules(spec, self.check_rule)
-        self.state.store_rules(spec.get("rules", [spec]))
-        self.state.sync(self.script)
+        self.stores.rules.store_rules(spec.get("rules", [spec]))
+        self.rules.sync(self.script)
         return self.script.rules[-len(added) :] if added else []
 
     def check_rule(self, *, queued: bool = False, **given: Any) -> Rule:
@@ -190,9 +195,9 @@ class Engine:
         """Put a script source's rules in force in place of those it had before (all of
         them at once). With shared state, in every process, once: False when the state
         already holds these very rules."""
-        if self.state.shared:
-            stored = self.state.store_script(loaded.spec["rules"], loaded.digest)
-            self.state.sync(self.script)
+        if self.stores.shared:
+            stored = self.stores.rules.store_script(loaded.spec["rules"], loaded.digest)
+            self.rules.sync(self.script)
             return stored
         rules = script_files.build_rules(loaded.spec, self.check_rule)
         self.script.swap(self._source_rules, rules)
@@ -202,7 +207,7 @@ class Engine:
     def reset(self) -> None:
         """Forget every rule and every journal entry (wallets and cache stay)."""
         self.script.clear()
-        self.state.clear()
+        self.stores.clear()
 
     def reject(self, error: ApiError, dialect: str = openai_chat.ANTHROPIC) -> WireResponse:
         """The error envelope, for the engine and for adapters that refuse early (413); in

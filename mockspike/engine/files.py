@@ -1,37 +1,28 @@
-"""The Files API's state: stored files, the multipart upload they come from, and the
+"""The Files API above its store: the multipart upload files come from, and the
 `{"type": "file", "file_id"}` sources of Messages requests resolved against them.
 
-Where files live is the state's (`FileStorage`): in memory, or in a directory
-(`MockSpike(files_dir=...)`, `serve --files-dir`: each file's bytes in `<id>` and its
-metadata in `<id>.json`, so a directory outlives the process) — `FileStore` — or in Redis
-with a shared state (`state/redis_stores.py`). Uploaded files are not downloadable, as
-on the API; files a test adds as if a tool had created them (`downloadable=True`) are.
+Where files live is the files store's (`state/files.py`: in memory, in a directory, or in
+Redis). Uploaded files are not downloadable, as on the API; files a test adds as if a tool
+had created them (`downloadable=True`) are.
 """
 
 from __future__ import annotations
 
-import abc
 import base64
 import copy
-import json
 import mimetypes
 import re
-import threading
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from mockspike._ids import random_id
 from mockspike.gateway import accounting
-from mockspike.gateway.limits import rfc3339
 from mockspike.model.blocks import request_blocks
 from mockspike.model.errors import ApiError
+from mockspike.state.files import MAX_FILE_BYTES, FileStore, guess_type
+from mockspike.state.files import too_large as too_large  # the upload's 413 (endpoints.py)
 
-MAX_FILE_BYTES = 500 * 1024 * 1024
-"""The API's limit for one file: 500 MB."""
 MULTIPART_OVERHEAD = 64 * 1024
 """Room for the multipart framing around the largest file an upload may carry."""
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES + MULTIPART_OVERHEAD
@@ -43,214 +34,47 @@ _TEXT_DOCUMENT = "text/plain"
 _PDF = "application/pdf"
 
 
-@dataclass
-class StoredFile:
-    """A file's metadata, as `GET /v1/files/{id}` shows it (plus what the fake needs)."""
-
-    id: str
-    filename: str
-    mime_type: str
-    size_bytes: int
-    created_at: float
-    downloadable: bool = False
-    expires_at: float | None = None
-
-    def metadata(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "type": "file",
-            "id": self.id,
-            "filename": self.filename,
-            "mime_type": self.mime_type,
-            "size_bytes": self.size_bytes,
-            "created_at": rfc3339(self.created_at),
-            "downloadable": self.downloadable,
-        }
-        if self.expires_at is not None:
-            data["expires_at"] = rfc3339(self.expires_at)
-        return data
+def resolve_files(files: FileStore, body: dict[str, Any], now: float) -> dict[str, Any]:
+    """`body` with every `image`/`document` block whose source is `{"type": "file"}`
+    replaced by the same content inline, so validation, token counts and replies
+    treat a file like its content. An unknown id is the API's 404; a file whose type
+    the block cannot hold is its 400. Returns `body` itself when no block refers to
+    a file."""
+    if not _has_file_source(body):
+        return body
+    resolved = copy.deepcopy(body)
+    for message in resolved.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in content if isinstance(content, list) else []:
+            if isinstance(block, dict):
+                _inline(files, block, now)
+                for inner in _tool_result_blocks(block):
+                    _inline(files, inner, now)
+    return resolved
 
 
-def not_found(file_id: str) -> ApiError:
-    return ApiError(404, f"File not found: {file_id}")
-
-
-class FileStorage(abc.ABC):
-    """Files by id, newest last: what every place files are kept does, and what the
-    Messages pipeline reads through it (`resolve`)."""
-
-    def add(
-        self,
-        content: bytes,
-        filename: str,
-        mime_type: str | None = None,
-        *,
-        now: float,
-        downloadable: bool = False,
-        expires_in: float | None = None,
-    ) -> StoredFile:
-        """Store `content`; `downloadable=True` stands for a file a tool created."""
-        if len(content) > MAX_FILE_BYTES:
-            raise too_large()
-        stored = StoredFile(
-            id=random_id("file_011C", 22),
-            filename=filename,
-            mime_type=mime_type or guess_type(filename),
-            size_bytes=len(content),
-            created_at=now,
-            downloadable=downloadable,
-            expires_at=now + expires_in if expires_in is not None else None,
+def _inline(files: FileStore, block: dict[str, Any], now: float) -> None:
+    source = block.get("source")
+    kind = block.get("type")
+    if not (isinstance(source, dict) and source.get("type") == "file"):
+        return
+    if kind not in ("image", "document"):
+        return
+    file_id = str(source.get("file_id", ""))
+    stored = files.get(file_id, now)
+    mime = stored.mime_type
+    binary = (kind == "image" and mime in _IMAGE_TYPES) or (kind == "document" and mime == _PDF)
+    if binary:
+        data = base64.b64encode(files.content(file_id)).decode("ascii")
+        block["source"] = {"type": "base64", "media_type": mime, "data": data}
+    elif kind == "document" and mime.startswith("text/"):
+        text = files.content(file_id).decode("utf-8", errors="replace")
+        block["source"] = {"type": "text", "media_type": _TEXT_DOCUMENT, "data": text}
+    else:
+        raise ApiError(
+            400,
+            f"File {file_id} has mime type {mime}, which {kind} blocks cannot hold.",
         )
-        self._keep(stored, content)
-        return stored
-
-    def restore(self, file_id: str, filename: str, mime_type: str, *, now: float) -> StoredFile:
-        """Keep a file under the id a recording gave it (`mockspike cassette check` replays
-        uploads it cannot repeat). Its bytes are a placeholder: the contract reads a file's
-        type, never its bytes."""
-        content = b"recorded upload"
-        stored = StoredFile(file_id, filename, mime_type, len(content), now)
-        self._keep(stored, content)
-        return stored
-
-    @abc.abstractmethod
-    def _keep(self, stored: StoredFile, content: bytes) -> None: ...
-
-    @abc.abstractmethod
-    def delete(self, file_id: str) -> None:
-        """Forget the file (the API's 404 when there is none)."""
-
-    @abc.abstractmethod
-    def find(self, file_id: str) -> StoredFile | None: ...
-
-    @abc.abstractmethod
-    def content(self, file_id: str) -> bytes: ...
-
-    @abc.abstractmethod
-    def list(self) -> list[StoredFile]:
-        """Oldest first."""
-
-    def clear(self) -> None:
-        for stored in self.list():
-            self.delete(stored.id)
-
-    def get(self, file_id: str, now: float | None = None) -> StoredFile:
-        """The file's metadata; unknown, deleted or expired is the API's 404."""
-        stored = self.find(file_id)
-        if stored is None or (
-            now is not None and stored.expires_at is not None and now >= stored.expires_at
-        ):
-            raise not_found(file_id)
-        return stored
-
-    def __len__(self) -> int:
-        return len(self.list())
-
-    def __iter__(self) -> Iterator[StoredFile]:
-        return iter(self.list())
-
-    # -- file sources in Messages requests ----------------------------------------------
-
-    def resolve(self, body: dict[str, Any], now: float) -> dict[str, Any]:
-        """`body` with every `image`/`document` block whose source is `{"type": "file"}`
-        replaced by the same content inline, so validation, token counts and replies
-        treat a file like its content. An unknown id is the API's 404; a file whose type
-        the block cannot hold is its 400. Returns `body` itself when no block refers to
-        a file."""
-        if not _has_file_source(body):
-            return body
-        resolved = copy.deepcopy(body)
-        for message in resolved.get("messages") or []:
-            content = message.get("content") if isinstance(message, dict) else None
-            for block in content if isinstance(content, list) else []:
-                if isinstance(block, dict):
-                    self._inline(block, now)
-                    for inner in _tool_result_blocks(block):
-                        self._inline(inner, now)
-        return resolved
-
-    def _inline(self, block: dict[str, Any], now: float) -> None:
-        source = block.get("source")
-        kind = block.get("type")
-        if not (isinstance(source, dict) and source.get("type") == "file"):
-            return
-        if kind not in ("image", "document"):
-            return
-        file_id = str(source.get("file_id", ""))
-        stored = self.get(file_id, now)
-        mime = stored.mime_type
-        binary = (kind == "image" and mime in _IMAGE_TYPES) or (kind == "document" and mime == _PDF)
-        if binary:
-            data = base64.b64encode(self.content(file_id)).decode("ascii")
-            block["source"] = {"type": "base64", "media_type": mime, "data": data}
-        elif kind == "document" and mime.startswith("text/"):
-            text = self.content(file_id).decode("utf-8", errors="replace")
-            block["source"] = {"type": "text", "media_type": _TEXT_DOCUMENT, "data": text}
-        else:
-            raise ApiError(
-                400,
-                f"File {file_id} has mime type {mime}, which {kind} blocks cannot hold.",
-            )
-
-
-class FileStore(FileStorage):
-    """Files in this process: bytes in memory or in `directory`. Thread-safe."""
-
-    def __init__(self, directory: str | Path | None = None) -> None:
-        self.directory = Path(directory) if directory is not None else None
-        self._lock = threading.Lock()
-        self._files: dict[str, StoredFile] = {}
-        self._content: dict[str, bytes] = {}
-        if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            found = (self._load(p) for p in self.directory.glob("file_*.json"))
-            for stored in sorted((f for f in found if f), key=lambda f: f.created_at):
-                self._files[stored.id] = stored
-
-    @staticmethod
-    def _load(path: Path) -> StoredFile | None:
-        try:
-            return StoredFile(**json.loads(path.read_text("utf-8")))
-        except (OSError, ValueError, TypeError):
-            return None  # not one of ours: leave it alone
-
-    def _keep(self, stored: StoredFile, content: bytes) -> None:
-        with self._lock:
-            if self.directory is not None:
-                (self.directory / stored.id).write_bytes(content)
-                (self.directory / f"{stored.id}.json").write_text(json.dumps(asdict(stored)))
-            else:
-                self._content[stored.id] = content
-            self._files[stored.id] = stored
-
-    def delete(self, file_id: str) -> None:
-        with self._lock:
-            if self._files.pop(file_id, None) is None:
-                raise not_found(file_id)
-            self._content.pop(file_id, None)
-            if self.directory is not None:
-                for path in (self.directory / file_id, self.directory / f"{file_id}.json"):
-                    path.unlink(missing_ok=True)
-
-    def find(self, file_id: str) -> StoredFile | None:
-        return self._files.get(file_id)
-
-    def content(self, file_id: str) -> bytes:
-        if self.directory is not None:
-            try:
-                return (self.directory / file_id).read_bytes()
-            except FileNotFoundError:
-                raise not_found(file_id) from None
-        try:
-            return self._content[file_id]
-        except KeyError:
-            raise not_found(file_id) from None
-
-    def list(self) -> list[StoredFile]:
-        with self._lock:
-            return list(self._files.values())
-
-    def __len__(self) -> int:
-        return len(self._files)
 
 
 def _tool_result_blocks(block: dict[str, Any]) -> list[dict[str, Any]]:
@@ -268,14 +92,6 @@ def _has_file_source(body: dict[str, Any]) -> bool:
         if isinstance(source, dict) and source.get("type") == "file":
             return True
     return False
-
-
-def too_large() -> ApiError:
-    return ApiError(413, f"File exceeds the {MAX_FILE_BYTES // (1024 * 1024)} MB limit.")
-
-
-def guess_type(filename: str) -> str:
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 # -- the multipart upload ------------------------------------------------------------------

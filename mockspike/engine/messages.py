@@ -16,6 +16,7 @@ from mockspike import _json
 from mockspike.contract.catalog import Model, Profile
 from mockspike.contract.validate import check_message_request, parse_body
 from mockspike.engine import threads
+from mockspike.engine.files import resolve_files
 from mockspike.gateway import accounting
 from mockspike.gateway.limits import Admission
 from mockspike.model.errors import DEFAULT_MESSAGES, ERROR_TYPES, ApiError, error_body
@@ -82,7 +83,7 @@ def admit(
     the caller (wallet, and rate limits when `limited`); `betas` is the `anthropic-beta`
     header the request came with. A Message Batch's requests come
     here too, at their `price` (a share of list price) and outside the rate limits."""
-    body = engine.files.resolve(body, engine.clock.now())
+    body = resolve_files(engine.files, body, engine.clock.now())
     model = check_message_request(body, engine.profile, betas)
     engine.gateway.check_model(key, body["model"], model)
     prompt_tokens = accounting.input_tokens(body)
@@ -156,7 +157,7 @@ def answer(
 def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | None, Fault | None]:
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
-    engine.state.sync(engine.script)
+    engine.rules.sync(engine.script)
     rule, response, entry.scenario = engine.script.decide(body, entry.headers)
     described = entry.rule = rule.describe() if rule else None
     if rule is not None:
@@ -215,7 +216,7 @@ def bill(
     geo = body.get("inference_geo")
     rendered = Rendered(
         id=engine.message_id(
-            call.request.body + (os.urandom(16) if shared_ids and engine.state.shared else b""),
+            call.request.body + (os.urandom(16) if shared_ids and engine.stores.shared else b""),
             engine.profile.message_id_stem(model),
         ),
         model=reply.model or engine.profile.response_model(body["model"], model),

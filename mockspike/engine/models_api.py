@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 from mockspike import _json
 from mockspike.contract.validate import check_count_tokens, parse_body
+from mockspike.engine.files import resolve_files
 from mockspike.gateway import accounting
 from mockspike.model import paging
 from mockspike.model.errors import ApiError
@@ -27,7 +28,7 @@ def json_answer(value: Any, request_id: str) -> WireResponse:
 
 def count_tokens(engine: Engine, call: Call) -> WireResponse:
     body = call.entry.body = parse_body(call.request.body)
-    body = engine.files.resolve(body, engine.clock.now())
+    body = resolve_files(engine.files, body, engine.clock.now())
     check_count_tokens(body, engine.profile, call.request.header("anthropic-beta"))
     return json_answer({"input_tokens": accounting.input_tokens(body)}, engine.request_id())
 

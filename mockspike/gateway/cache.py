@@ -12,7 +12,7 @@ from mockspike import _json
 from mockspike.contract.catalog import Model
 from mockspike.gateway import accounting
 from mockspike.model.clock import Clock
-from mockspike.state.shared import CachedPrefix, MemoryState, State
+from mockspike.state.cache import CachedPrefix, CacheStore, MemoryCache
 
 TTL_SECONDS = {"5m": 300, "1h": 3600}
 
@@ -88,11 +88,11 @@ def breakpoints(body: dict[str, Any]) -> list[_Breakpoint]:
 
 
 class PromptCache:
-    """The cache's rules; its entries live in the gateway's `State`."""
+    """The cache's rules; its entries live in the cache store."""
 
-    def __init__(self, clock: Clock, state: State | None = None) -> None:
+    def __init__(self, clock: Clock, store: CacheStore | None = None) -> None:
         self.clock = clock
-        self.state: State = state or MemoryState({})
+        self.store: CacheStore = store or MemoryCache()
 
     def use(self, scope: str, model: Model, body: dict[str, Any]) -> CacheUsage:
         """Read the longest fresh cached prefix, write the longer ones."""
@@ -105,7 +105,7 @@ class PromptCache:
         for point in points:
             if point.tokens <= read or point.tokens < model.cache_min_tokens:
                 continue
-            self.state.cache_put(
+            self.store.put(
                 (scope, model.id, point.digest),
                 CachedPrefix(point.tokens, point.ttl, now + TTL_SECONDS[point.ttl]),
             )
@@ -124,7 +124,7 @@ class PromptCache:
         for digest, tokens in sorted(candidates.items(), key=lambda c: -c[1]):
             if tokens < model.cache_min_tokens:
                 break  # nothing this short was ever written
-            if self.state.cache_get((scope, model.id, digest), TTL_SECONDS, now):
+            if self.store.get((scope, model.id, digest), TTL_SECONDS, now):
                 return tokens
         return 0
 
@@ -139,8 +139,8 @@ class PromptCache:
                 "ttl": e.ttl,
                 "expires_in": round(e.expires - now, 3),
             }
-            for (scope, model, _), e in self.state.cache_entries(now)
+            for (scope, model, _), e in self.store.entries(now)
         ]
 
     def clear(self) -> None:
-        self.state.cache_clear()
+        self.store.clear()

@@ -26,7 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from mockspike._files import load_data
+from mockspike.state.buckets import Capacities
 
+SCOPES = ("messages", "count_tokens", "models", "message_batches", "files", "chat_completions")
+"""The endpoint names a key's `scopes.endpoints` may list: every endpoint of the table
+(`engine/endpoints.py`) is one of them, by its `name` (the table checks it is)."""
 _KEY_FIELDS = {"status", "scopes", "ip_allowlist", "wallet", "rate_limits"}
 _LIMIT_FIELDS = ("requests_per_minute", "input_tokens_per_minute", "output_tokens_per_minute")
 
@@ -47,6 +51,15 @@ class RateLimits:
         if not all(isinstance(v, int) and v > 0 for v in values.values()):
             raise ValueError(f"{where}: rate limits must be positive integers")
         return cls(**values)
+
+    @property
+    def capacities(self) -> Capacities:
+        """The buckets' capacities, in the buckets store's order."""
+        return (
+            self.requests_per_minute,
+            self.input_tokens_per_minute,
+            self.output_tokens_per_minute,
+        )
 
 
 @dataclass(frozen=True)
@@ -102,8 +115,6 @@ def _key(key: str, raw: Any, where: str) -> KeyConfig:
     scopes = raw.get("scopes") or {}
     endpoints = scopes.get("endpoints")
     if endpoints is not None:
-        from mockspike.engine.endpoints import SCOPES  # the endpoint table names the scopes
-
         strangers = sorted(set(endpoints) - set(SCOPES))
         if strangers:
             raise ValueError(

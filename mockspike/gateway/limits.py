@@ -6,20 +6,19 @@ limits, so the `anthropic-ratelimit-*` headers are always there as the real API 
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from mockspike.contract.catalog import Model
 from mockspike.gateway.keys import GatewayConfig, KeyConfig, RateLimits
-from mockspike.model.clock import Clock
+from mockspike.model.clock import Clock, rfc3339
 from mockspike.model.errors import ApiError
 from mockspike.model.wire import WireRequest
-from mockspike.state.shared import Bucket as _Bucket
-from mockspike.state.shared import MemoryState, State, StateUnavailable
+from mockspike.state.buckets import Buckets, BucketStore, Capacities, MemoryBuckets
+from mockspike.state.errors import StateUnavailable
+from mockspike.state.wallets import MemoryWallets, WalletStore
 
 log = logging.getLogger("mockspike")
 _RATE_LIMIT_DOCS = "https://docs.claude.com/en/api/rate-limits"
@@ -48,23 +47,35 @@ class Admission:
 
 
 class Gateway:
-    """Who may call and what is left: the arithmetic is here, the state in `self.state`."""
+    """Who may call and what is left: the arithmetic is here, the buckets and wallets in
+    their stores (a buckets store spends from its wallets store: pass both or neither)."""
 
     def __init__(
         self,
         config: GatewayConfig | None,
         defaults: RateLimits,
         clock: Clock,
-        state: State | None = None,
+        buckets: BucketStore | None = None,
+        wallets: WalletStore | None = None,
     ) -> None:
         self.config = config
         self.defaults = defaults
         self.clock = clock
-        self.state: State = state or MemoryState(initial_wallets(config))
+        if buckets is None or wallets is None:
+            kept = MemoryWallets(initial_wallets(config))
+            buckets, wallets = MemoryBuckets(kept), kept
+        self.bucket_store: BucketStore = buckets
+        self.wallet_store: WalletStore = wallets
+        self._default_capacities = defaults.capacities
+        self._capacities = {
+            key: settings.rate_limits.capacities
+            for key, settings in (config.keys.items() if config else ())
+            if settings.rate_limits is not None
+        }
 
     @property
     def wallets(self) -> dict[str, float]:
-        return self.state.wallets()
+        return self.wallet_store.all()
 
     # -- who -------------------------------------------------------------------------
 
@@ -116,13 +127,13 @@ class Gateway:
         from the buckets. A Message Batch's requests are not `limited`: the API keeps
         batches out of the Messages rate limits."""
         if not limited:
-            balance = self.state.wallet(key)
+            balance = self.wallet_store.get(key)
             if balance is not None and estimate > balance:
                 raise _broke(estimate, balance)
             return Admission(key, 0, limited=False)
         now = self.clock.now()
         needs = {"requests": 1, "input-tokens": input_tokens, "output-tokens": max_tokens}
-        taken = self.state.take(key, self._limits(key), needs, now, estimate)
+        taken = self.bucket_store.take(key, self._capacities_of(key), needs, now, estimate)
         if taken.broke is not None:
             raise _broke(estimate, taken.broke)
         worst = taken.worst
@@ -153,8 +164,8 @@ class Gateway:
         now = self.clock.now()
         give_back = admission.output_reserved - output_tokens if admission.limited else None
         try:
-            buckets = self.state.settle(
-                admission.key, self._limits(admission.key), give_back, credits, now
+            buckets = self.bucket_store.settle(
+                admission.key, self._capacities_of(admission.key), give_back, credits, now
             )
         except StateUnavailable as exc:
             log.warning(
@@ -170,19 +181,19 @@ class Gateway:
     def top_up(self, key: str, credits: float) -> float:
         if credits <= 0:
             raise ValueError("top up by a positive number of credits")
-        return self.state.credit(key, credits)
+        return self.wallet_store.credit(key, credits)
 
     def set_balance(self, key: str, credits: float) -> None:
-        self.state.set_wallet(key, credits)
+        self.wallet_store.set(key, credits)
 
     def reset_limits(self) -> None:
-        self.state.reset_buckets()
+        self.bucket_store.reset()
 
     def buckets(self) -> list[dict[str, Any]]:
         """Every key's rate-limit buckets now: key, bucket, capacity, remaining."""
         now = self.clock.now()
         rows: list[dict[str, Any]] = []
-        for key, buckets in self.state.buckets(now, self._limits).items():
+        for key, buckets in self.bucket_store.all(now, self._capacities_of).items():
             for name, bucket in buckets.items():
                 remaining = max(0, int(bucket.level))
                 rows.append(
@@ -195,12 +206,12 @@ class Gateway:
                 )
         return rows
 
-    def _limits(self, key: str) -> RateLimits:
-        settings = self.config.keys.get(key) if self.config else None
-        return settings.rate_limits if settings and settings.rate_limits else self.defaults
+    def _capacities_of(self, key: str) -> Capacities:
+        """The key's own rate limits, else the profile's (computed once, not a request)."""
+        return self._capacities.get(key, self._default_capacities)
 
     @staticmethod
-    def _headers(buckets: dict[str, _Bucket], now: float) -> dict[str, str]:
+    def _headers(buckets: Buckets, now: float) -> dict[str, str]:
         """The twelve `anthropic-ratelimit-*` headers, in the API's order: requests, input
         and output tokens, then tokens as the API reports them (the input and output limits
         summed, fully refilled at the later)."""
@@ -249,12 +260,3 @@ _REQUESTS_LIMIT, _REQUESTS_REMAINING, _REQUESTS_RESET = _HEADER_NAMES["requests"
 _INPUT_LIMIT, _INPUT_REMAINING, _INPUT_RESET = _HEADER_NAMES["input-tokens"]
 _OUTPUT_LIMIT, _OUTPUT_REMAINING, _OUTPUT_RESET = _HEADER_NAMES["output-tokens"]
 _TOKENS_LIMIT, _TOKENS_REMAINING, _TOKENS_RESET = _HEADER_NAMES["tokens"]
-
-
-def rfc3339(timestamp: float) -> str:
-    return _rfc3339(math.ceil(timestamp))
-
-
-@functools.lru_cache(maxsize=1024)
-def _rfc3339(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,9 +1,13 @@
-"""Time for rate limits and cache lifetimes, injectable so tests drive it instead of sleeping."""
+"""Time for rate limits and cache lifetimes, injectable so tests drive it instead of sleeping;
+and time as the API writes it (`rfc3339`)."""
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Protocol
 
 
@@ -38,3 +42,14 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.advance(max(seconds, 0.0))
+
+
+def rfc3339(timestamp: float) -> str:
+    """`timestamp` (seconds since the epoch) as the API writes times, rounded up to the
+    second: `2026-08-12T10:00:00Z`."""
+    return _rfc3339(math.ceil(timestamp))
+
+
+@functools.lru_cache(maxsize=1024)
+def _rfc3339(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

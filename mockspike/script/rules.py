@@ -311,7 +311,7 @@ def _rendered(
 
 
 def _claim_here(rule: Rule) -> Claimed | None:
-    """One use of `rule` counted in this process (scenarios: a `State` claims)."""
+    """One use of `rule` counted in this process (scenarios: the rules store claims)."""
     rule.call_count += 1
     return rule.call_count - 1, None
 

@@ -5,6 +5,9 @@ most `max_bytes` of their bodies (oldest dropped first); a body over `summary_by
 as a summary (its size, sha256 and a prefix); secret headers (`x-api-key`, `authorization`,
 cookies and any configured for the cassette) and configured body paths are redacted unless
 the fake was made with `journal_raw=True`.
+
+The journal is the journal store: `Journal` keeps entries in this process, and its Redis
+twin (`state/redis/journal.py`) subclasses it to keep them in a stream every process shares.
 """
 
 from __future__ import annotations
@@ -200,6 +203,11 @@ class Journal:
                 self.dropped += 1
         if self._listeners:  # nothing more on the hot path while nobody listens
             self._tell(entry)
+
+    def adopt(self, journal: Journal) -> Journal:
+        """The journal to keep in this one's place, with `journal`'s bounds and redaction:
+        `journal` itself in memory; its Redis twin keeps writing to the same stream."""
+        return journal
 
     def clear(self) -> None:
         """Forget every entry (and give their memory back)."""

@@ -695,7 +695,7 @@ def mockspike_server(
     _recording(request, settings)
     state = settings.state or _server_state(request.config)
     fake = _mockspike_servers(settings.profile, state)
-    turn = getattr(fake.engine.state, "turn", None)  # a shared state: one test at a time
+    turn = fake.engine.stores.turn  # a shared state: one test at a time
     with turn() if turn is not None else contextlib.nullcontext():
         yield from _serve_one_test(request, fake, settings, monkeypatch)
 
@@ -739,7 +739,7 @@ def _fresh(fake: MockSpike) -> None:
     settings (wallets are the gateway config's, and stay)."""
     import dataclasses
 
-    from mockspike.engine.batches import BatchSettings
+    from mockspike.state.batches import BatchSettings
 
     fake.reset()
     fake.reset_scenarios()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from mockspike import MockSpike
-from mockspike.engine.batches import BatchSettings
 from mockspike.model.clock import FakeClock
 from mockspike.model.wire import WireRequest, WireResponse
+from mockspike.state.batches import BatchSettings
 
 HEADERS = {
     "x-api-key": "sk-batch",

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from mockspike import MockSpike
-from mockspike.engine.files import MAX_FILE_BYTES, FileStore
 from mockspike.model.wire import WireRequest
+from mockspike.state.files import MAX_FILE_BYTES, MemoryFiles
 from tests.conftest import Zeros
 
 HEADERS = {"x-api-key": "sk-files", "anthropic-version": "2023-06-01"}
@@ -169,9 +169,9 @@ def test_only_the_final_path_component_of_a_filename_is_kept(fake: MockSpike) ->
 
 
 def test_a_files_directory_outlives_the_store(tmp_path: Path) -> None:
-    store = FileStore(tmp_path)
+    store = MemoryFiles(tmp_path)
     stored = store.add(b"kept", "kept.txt", now=1.0)
-    again = FileStore(tmp_path)
+    again = MemoryFiles(tmp_path)
     assert again.get(stored.id) == stored and again.content(stored.id) == b"kept"
     again.delete(stored.id)
     assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-"""The gateway's state interface, in memory: what the Redis state must also do."""
+"""The stores, in memory: what their Redis twins must also do."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import pytest
 
 from mockspike.gateway.keys import RateLimits
 from mockspike.script.rules import Rule, Script
-from mockspike.state.shared import MemoryState, open_state
+from mockspike.script.stored import StoredRules
+from mockspike.state.stores import memory_stores, open_stores
 
 LIMITS = RateLimits(
     requests_per_minute=5, input_tokens_per_minute=1000, output_tokens_per_minute=1000
-)
+).capacities
 NEED = {"requests": 1, "input-tokens": 10, "output-tokens": 10}
 
 
 def test_take_spends_exactly_the_capacity_then_refuses_with_the_wait() -> None:
-    state = MemoryState({})
+    state = memory_stores({}).buckets
     taken = [state.take("k", LIMITS, NEED, 100.0) for _ in range(7)]
     assert [t.worst for t in taken] == [None] * 5 + ["requests", "requests"]
     assert taken[-1].wait == pytest.approx(12.0)  # one request a 12 s at 5 a minute
@@ -23,18 +24,17 @@ def test_take_spends_exactly_the_capacity_then_refuses_with_the_wait() -> None:
 
 
 def test_settle_gives_back_output_and_debits_only_existing_wallets() -> None:
-    state = MemoryState({"paid": 10.0})
-    state.take("paid", LIMITS, NEED, 0.0)
-    buckets = state.settle("paid", LIMITS, 6, 2.5, 0.0)
+    stores = memory_stores({"paid": 10.0})
+    stores.buckets.take("paid", LIMITS, NEED, 0.0)
+    buckets = stores.buckets.settle("paid", LIMITS, 6, 2.5, 0.0)
     assert buckets["output-tokens"].level == 996
-    state.settle("free", LIMITS, None, 2.5, 0.0)
-    assert state.wallets() == {"paid": 7.5}
-    assert state.credit("free", 1.0) == 1.0
+    stores.buckets.settle("free", LIMITS, None, 2.5, 0.0)
+    assert stores.wallets.all() == {"paid": 7.5}
+    assert stores.wallets.credit("free", 1.0) == 1.0
 
 
 def test_a_rule_with_times_is_claimed_that_many_times_in_sequence() -> None:
-    state = MemoryState({})
-    script = Script(state.claim)
+    script = Script(StoredRules(memory_stores({}).rules).claim)
     rule = script.add(Rule({}, times=3).reply("a").reply("b"))
     answers = [script.decide({"messages": []})[1] for _ in range(4)]
     assert [getattr(a, "content", None) for a in answers[:3]] == [
@@ -46,7 +46,7 @@ def test_a_rule_with_times_is_claimed_that_many_times_in_sequence() -> None:
 
 def test_an_unknown_state_url_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="redis://HOST:PORT/DB"):
-        open_state("postgres://x", {})
+        open_stores("postgres://x", {})
 
 
 def test_settings_refuse_a_state_that_is_not_redis() -> None:
@@ -58,7 +58,7 @@ def test_settings_refuse_a_state_that_is_not_redis() -> None:
 
 
 def test_a_wallet_short_of_the_estimate_takes_nothing() -> None:
-    state = MemoryState({"paid": 1.0})
+    state = memory_stores({"paid": 1.0}).buckets
     assert state.take("paid", LIMITS, NEED, 0.0, estimate=2.0).broke == 1.0
     taken = [state.take("paid", LIMITS, NEED, 0.0, estimate=0.5) for _ in range(6)]
     assert [t.worst for t in taken] == [None] * 5 + ["requests"]

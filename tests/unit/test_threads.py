@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from mockspike import Engine
-from mockspike.engine.threads import THREAD_TTL, Record, ThreadStore
+from mockspike.engine.threads import THREAD_TTL
 from mockspike.model.clock import FakeClock
+from mockspike.state.threads import MemoryThreads, Record
 
 from .conftest import BODY, body, post
 
@@ -179,7 +180,7 @@ def test_a_continuation_after_pause_turn_may_send_no_messages() -> None:
 
 
 def test_the_memory_store_keeps_plain_data() -> None:
-    store = ThreadStore()
+    store = MemoryThreads()
     record = Record("claude-haiku-4-5-20251001", [{"role": "user", "content": "Hi"}], expires=10.0)
     store.keep("msg_1", record, None)
     assert Record.from_state(json.loads(json.dumps(store.claim("msg_1", 0.0).to_state()))) == record
