@@ -46,3 +46,8 @@ if hasattr(os, "register_at_fork"):
 
 def random_id(prefix: str, size: int) -> str:
     return prefix + from_bytes(_pool.take(size), size)
+
+
+def request_id() -> str:
+    """A `request-id`, as the API's look (`req_011C…`)."""
+    return random_id("req_011C", 20)

@@ -34,6 +34,7 @@ from mockspike.state.journal import Journal
 from mockspike.state.rules import STARTED
 
 if TYPE_CHECKING:
+    import aiohttp
     import httpx
     import httpx2
 
@@ -406,13 +407,13 @@ class MockSpike:
     def batches(self) -> Batches:
         """The Message Batches: `.settings(processing_seconds=...)`, `.get(id)`,
         `.results(id)`, `.list()`, `.clear()`."""
-        return Batches(self.engine)
+        return Batches(self.engine.services)
 
     @cached_property
     def files(self) -> Files:
         """The Files API storage: `.add(content, filename, downloadable=True)`, `.get(id)`,
         `.content(id)`, `.list()`, `.delete(id)`, `.clear()`."""
-        return Files(self.engine)
+        return Files(self.engine.services)
 
     @property
     def clock(self) -> Clock:
@@ -490,6 +491,15 @@ class MockSpike:
         library = sdk_http_library()
         http_client = anthropic.DefaultAsyncHttpxClient(transport=self.async_transport(library))
         return anthropic.AsyncAnthropic(**self._client_args(kwargs), http_client=http_client)
+
+    def aiohttp_session(self, **options: Any) -> aiohttp.ClientSession:
+        """An `aiohttp.ClientSession` answered by this fake in-process, no socket (its
+        base URL is the fake's; `adapters/aiohttp.py`): for aiohttp clients, and SDKs built
+        on aiohttp. Make it with an event loop running; `options` go to the session."""
+        require("aiohttp", "aiohttp", "MockSpike.aiohttp_session()")
+        from mockspike.adapters.aiohttp import session
+
+        return session(self.engine, IN_PROCESS_URL, **options)
 
     def openai_client(self, **kwargs: Any) -> Any:
         """A real `openai.OpenAI` wired to this fake in-process: Claude through the OpenAI

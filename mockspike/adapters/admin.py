@@ -1,6 +1,7 @@
-"""`/_mockspike/*`: the `MockSpike` control surface over HTTP, for clients in any language.
+"""`/_mockspike/*`: the fake's control surface (`control.Controls`, which `MockSpike` is)
+over HTTP, for clients in any language.
 
-Each route is a thin mapping onto one `MockSpike` method, so a control added in Python is
+Each route is a thin mapping onto one method of the fake, so a control added in Python is
 one route away from HTTP. Who may call them is decided before any route, by `guard.py`;
 input of the wrong type is a 400 naming the field; nothing here shows a secret."""
 
@@ -10,7 +11,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,23 +20,20 @@ from starlette.routing import Route
 from mockspike import _json
 from mockspike._ids import random_id
 from mockspike._redact import REDACTED
+from mockspike.adapters.control import Controls
 from mockspike.adapters.dashboard import dashboard_routes
+from mockspike.adapters.guard import ADMIN_TOKEN_HEADER
 from mockspike.model.errors import ApiError, error_body
 from mockspike.script.files import SpecError
 from mockspike.script.rules import Rule
 
-if TYPE_CHECKING:
-    from mockspike.mock import MockSpike
-
-from mockspike.adapters.guard import ADMIN_TOKEN_HEADER
-
 __all__ = ["ADMIN_TOKEN_HEADER", "admin_error", "admin_routes"]
 MAX_CREDITS = 1e12
 """The largest wallet change or balance the admin API takes (1 credit = 1 US cent)."""
-Handler = Callable[["MockSpike", Request], Awaitable[Any]]
+Handler = Callable[[Controls, Request], Awaitable[Any]]
 
 
-def admin_routes(fake: MockSpike) -> list[Route]:
+def admin_routes(fake: Controls) -> list[Route]:
     def route(path: str, handler: Handler, methods: list[str], status: int = 200) -> Route:
         return Route(f"/_mockspike/{path}", _guarded(fake, handler, status), methods=methods)
 
@@ -67,20 +65,20 @@ def admin_routes(fake: MockSpike) -> list[Route]:
     ]
 
 
-async def _health(fake: MockSpike, request: Request) -> Any:
+async def _health(fake: Controls, request: Request) -> Any:
     return {"status": "ok", "profile": fake.profile}
 
 
-async def _rules(fake: MockSpike, request: Request) -> Any:
+async def _rules(fake: Controls, request: Request) -> Any:
     return {"rules": [_rule_json(r) for r in fake.rules]}
 
 
-async def _add_rules(fake: MockSpike, request: Request) -> Any:
+async def _add_rules(fake: Controls, request: Request) -> Any:
     return {"added": [_rule_json(r) for r in fake.load_script(await _json_body(request))]}
 
 
 def _one_shot(verb: str) -> Handler:
-    async def handler(fake: MockSpike, request: Request) -> Any:
+    async def handler(fake: Controls, request: Request) -> Any:
         args = await _json_body(request)
         times = args.pop("times", 1)
         return {"added": [_rule_json(fake.queue({verb: args}, times))]}
@@ -88,7 +86,7 @@ def _one_shot(verb: str) -> Handler:
     return handler
 
 
-async def _remove_rule(fake: MockSpike, request: Request) -> Any:
+async def _remove_rule(fake: Controls, request: Request) -> Any:
     number = request.path_params["number"]
     if not number.isdigit():
         raise SpecError(f"rules/{number}: a rule number, as GET /_mockspike/rules lists them")
@@ -98,17 +96,17 @@ async def _remove_rule(fake: MockSpike, request: Request) -> Any:
         return admin_error(404, "not_found_error", f"mockspike admin: {exc.args[0]}")
 
 
-async def _script(fake: MockSpike, request: Request) -> Any:
+async def _script(fake: Controls, request: Request) -> Any:
     """The script sources loaded (`--script`): their files, rules, when they were loaded and
     why the newest version was refused, if it was."""
     return {"sources": [w.status.to_json() for w in fake.watchers]}
 
 
-async def _scenarios(fake: MockSpike, request: Request) -> Any:
+async def _scenarios(fake: Controls, request: Request) -> Any:
     return {"scenarios": fake.scenarios}
 
 
-async def _set_scenario(fake: MockSpike, request: Request) -> Any:
+async def _set_scenario(fake: Controls, request: Request) -> Any:
     name = request.path_params["name"]
     state = (await _json_body(request)).get("state")
     if not isinstance(state, str) or not state:
@@ -117,28 +115,28 @@ async def _set_scenario(fake: MockSpike, request: Request) -> Any:
     return {"scenario": name, "state": state}
 
 
-async def _reset_scenarios(fake: MockSpike, request: Request) -> Any:
+async def _reset_scenarios(fake: Controls, request: Request) -> Any:
     fake.reset_scenarios()
     return {"scenarios": fake.scenarios}
 
 
-async def _requests(fake: MockSpike, request: Request) -> Any:
+async def _requests(fake: Controls, request: Request) -> Any:
     """The journal; `?unmatched=true`: only requests nothing could answer."""
     unmatched = request.query_params.get("unmatched", "").lower() in ("1", "true", "yes")
     entries = fake.requests.unmatched if unmatched else list(fake.requests)
     return {"requests": [e.to_json() for e in entries]}
 
 
-async def _reset(fake: MockSpike, request: Request) -> Any:
+async def _reset(fake: Controls, request: Request) -> Any:
     fake.reset()
     return {"status": "reset"}
 
 
-async def _wallets(fake: MockSpike, request: Request) -> Any:
+async def _wallets(fake: Controls, request: Request) -> Any:
     return {"wallets": fake.wallets}
 
 
-async def _wallet(fake: MockSpike, request: Request) -> Any:
+async def _wallet(fake: Controls, request: Request) -> Any:
     key = request.path_params["key"]
     balance = fake.wallet(key)
     if balance is None:
@@ -146,7 +144,7 @@ async def _wallet(fake: MockSpike, request: Request) -> Any:
     return {"key": key, "balance": balance}
 
 
-async def _change_wallet(fake: MockSpike, request: Request) -> Any:
+async def _change_wallet(fake: Controls, request: Request) -> Any:
     """`{"top_up": credits}` or `{"balance": credits}`."""
     change = await _json_body(request)
     if set(change) not in ({"top_up"}, {"balance"}):
@@ -164,35 +162,35 @@ async def _change_wallet(fake: MockSpike, request: Request) -> Any:
     return await _wallet(fake, request)
 
 
-async def _cache(fake: MockSpike, request: Request) -> Any:
+async def _cache(fake: Controls, request: Request) -> Any:
     return {"entries": [{**e, "api_key": REDACTED} for e in fake.cache]}  # keys are secrets
 
 
-async def _clear_cache(fake: MockSpike, request: Request) -> Any:
+async def _clear_cache(fake: Controls, request: Request) -> Any:
     fake.clear_cache()
     return await _cache(fake, request)
 
 
-async def _batches(fake: MockSpike, request: Request) -> Any:
+async def _batches(fake: Controls, request: Request) -> Any:
     return {"batches": fake.batches.list()}
 
 
-async def _clear_batches(fake: MockSpike, request: Request) -> Any:
+async def _clear_batches(fake: Controls, request: Request) -> Any:
     fake.batches.clear()
     return await _batches(fake, request)
 
 
-async def _batch_settings(fake: MockSpike, request: Request) -> Any:
+async def _batch_settings(fake: Controls, request: Request) -> Any:
     """GET the settings of new batches; POST `{"processing_seconds": …}` to change them."""
     changes = await _json_body(request) if request.method == "POST" else {}
     return asdict(fake.batches.settings(**changes))
 
 
-async def _files(fake: MockSpike, request: Request) -> Any:
+async def _files(fake: Controls, request: Request) -> Any:
     return {"files": fake.files.list()}
 
 
-async def _clear_files(fake: MockSpike, request: Request) -> Any:
+async def _clear_files(fake: Controls, request: Request) -> Any:
     fake.files.clear()
     return await _files(fake, request)
 
@@ -200,7 +198,7 @@ async def _clear_files(fake: MockSpike, request: Request) -> Any:
 # -- plumbing ------------------------------------------------------------------------------
 
 
-def _guarded(fake: MockSpike, handler: Handler, status: int) -> Any:
+def _guarded(fake: Controls, handler: Handler, status: int) -> Any:
     async def endpoint(request: Request) -> Response:
         try:
             result = await handler(fake, request)

@@ -1,19 +1,19 @@
 """The server's ASGI app. `/v1/*` is answered here in one step, straight from the ASGI
-scope to the engine and back: the body read within its bounds (`bounds.Bodies`: 413
-without reading past the limit, 408, 503), the engine's answer, and that answer sent as
-ASGI messages — no middleware hops, no Starlette routing, Request or Response objects
-(their per-request work was a sixth of a small request's time). Everything else (the admin
-API behind its guard, `/openapi.json`, other paths) goes to `other`, unchanged.
+scope to the engine's exchange and back: the exchange opened from the scope, the body read
+within its bounds (`bounds.Bodies`: 413 without reading past the limit, 408, 503), the
+engine's answer sent by `delivery.send` as ASGI messages — no middleware hops, no
+Starlette routing, Request or Response objects (their per-request work was a sixth of a
+small request's time). Everything else (the admin API behind its guard, `/openapi.json`,
+other paths) goes to `other`; the API paths Starlette routes come back to `answer_read`.
 
-HTTP itself stays the server's (uvicorn). The behaviour is the Starlette endpoint's:
-pacing and faults through `delivery.py`, a client hanging up during a delay noted, and a
-dropped or cut connection closed under the client.
+HTTP itself stays the server's (uvicorn). What is ASGI's own is here: a client hanging up
+during a delay noted, and a dropped or cut connection closed under the client.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
@@ -21,9 +21,10 @@ import anyio
 from mockspike.adapters import delivery
 from mockspike.adapters.bounds import Bodies
 from mockspike.adapters.guard import Access, Refusal, api_refusal, envelope
-from mockspike.adapters.scope import raw_headers, wire_request
+from mockspike.adapters.scope import raw_headers, send_answer
 from mockspike.engine.engine import Engine
-from mockspike.model.wire import StreamBreak, WireRequest, WireResponse
+from mockspike.engine.exchange import Exchange, decode_headers
+from mockspike.model.wire import WireResponse
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,7 +64,7 @@ class App:
                 await send(message)
             return
         try:
-            await self._answer(scope, receive, send)
+            await answer(self.engine, scope, receive, send, self.bodies)
         except ConnectionAbortedError:  # a drop where the transport is out of reach
             raise
         except OSError:  # the client went away: nothing more to answer
@@ -84,46 +85,73 @@ class App:
             self.access, method=method, path=path, host=host, spends_credentials=spends
         )
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
-        engine = self.engine
-        method, path = scope["method"], scope["path"]
-        body = await self.bodies.read(scope, receive, send, engine.body_limit(method, path))
-        if body is None:
-            return  # refused (answered) or the client left
-        request = wire_request(scope, body)
+
+class Exchanges:
+    """The API as a Starlette route (a path the raw path passed on): the same exchange,
+    its body read within the server's bounds already (`bounds.BodyReader`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await answer(self.engine, scope, receive, send, None)
+
+
+async def answer(
+    engine: Engine, scope: Scope, receive: Receive, send: Send, bodies: Bodies | None
+) -> None:
+    """One ASGI request through the engine's exchange: opened from the scope, its body read
+    within its limit (by `bodies`, which count it in flight, or as the app received it),
+    answered, and sent by `delivery.send`."""
+    client = scope.get("client")
+    exchange = engine.open(
+        scope["method"],
+        scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        client_ip=client[0] if client else "",
+    )
+    exchange.headers = decode_headers(scope["headers"])
+    if bodies is None:
+        if not await _read(exchange, receive, send, engine):
+            return
+    elif not await bodies.read(exchange, scope, receive, send):
+        return  # refused (answered) or the client left
+    try:
         if not engine.blocking:
-            await self._respond(request, body, receive, send)
+            response = await engine.answer_async(exchange)
+            await delivery.send(response, _Outlet(receive, send))
             return
         # a recording waits on the network: a client that hangs up ends that wait
-        request.gone = threading.Event()
+        exchange.gone = threading.Event()
         failed: Exception | None = None
         async with anyio.create_task_group() as group:
-            group.start_soon(_watch_for_hang_up, receive, request.gone)
+            group.start_soon(_watch_for_hang_up, receive, exchange.gone)
             try:
-                await self._respond(request, body, receive, send)
+                response = await engine.answer_async(exchange)
+                await delivery.send(response, _Outlet(receive, send))
             except Exception as exc:  # raised as itself, not wrapped in a group
                 failed = exc
             finally:
                 group.cancel_scope.cancel()
         if failed is not None:
             raise failed
+    finally:
+        if bodies is not None:
+            bodies.release(exchange)
 
-    async def _respond(
-        self, request: WireRequest, body: bytes, receive: Receive, send: Send
-    ) -> None:
-        engine = self.engine
-        try:
-            result = await engine.handle_async(request)
-            if result.delay:
-                result = await watch_while_waiting(result, receive)
-            if result.drop:
-                await drop(receive)
-            elif result.stream is None:
-                await _send_whole(send, result)
-            else:
-                await _send_stream(send, receive, result)
-        finally:
-            self.bodies.release(body)
+
+async def _read(exchange: Exchange, receive: Receive, send: Send, engine: Engine) -> bool:
+    """The body as the app receives it (already read within the server's bounds), fed to
+    the exchange; a 413 past the endpoint's own limit."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        if not exchange.feed(message.get("body", b"")):
+            await send_answer(send, engine.too_large(exchange))
+            return False
+        if not message.get("more_body", False):
+            return True
 
 
 async def _watch_for_hang_up(receive: Receive, gone: threading.Event) -> None:
@@ -132,28 +160,46 @@ async def _watch_for_hang_up(receive: Receive, gone: threading.Event) -> None:
     gone.set()
 
 
-async def watch_while_waiting(result: WireResponse, receive: Receive) -> WireResponse:
-    """Wait the answer's delay; a client that hangs up meanwhile is noted (a stall it did
-    not wait out) and the wait ends. When the server stops first, the answer becomes a
-    dropped connection: a stall never holds the shutdown."""
-    if not result.delay:
-        return result
-    stopping = False
-    async with anyio.create_task_group() as group:
+class _Cut(Exception):
+    """A fault cut the stream: the connection is closed under the client."""
 
-        async def watch() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            delivery.gave_up(result)
-            group.cancel_scope.cancel()
 
-        group.start_soon(watch)
+class _Outlet:
+    """ASGI's terms for `delivery.send`: messages sent, a connection dropped."""
+
+    __slots__ = ("receive", "send")
+    read_timeout = None
+    """A client on a socket times out by itself."""
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self.receive, self.send = receive, send
+
+    async def hang_up(self) -> None:
+        while (await self.receive())["type"] != "http.disconnect":
+            pass
+
+    async def whole(self, response: WireResponse) -> None:
+        await _send_whole(self.send, response)
+
+    async def stream(self, response: WireResponse, body: AsyncIterator[bytes]) -> None:
+        send = self.send
+        start = {"type": "http.response.start", "status": response.status}
+        await send({**start, "headers": raw_headers(response.headers)})
         try:
-            await delivery.await_answer(result)
-        except delivery.ShuttingDown:
-            stopping = True
-        group.cancel_scope.cancel()
-    return WireResponse(0, {}, drop=True) if stopping else result
+            async for chunk in body:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except _Cut:
+            await drop(self.receive)
+            return
+        await send({"type": "http.response.body", "body": b""})
+
+    async def drop(self) -> None:
+        await drop(self.receive)
+
+    def cut(self) -> Exception:
+        return _Cut()
+
+    timed_out = cut
 
 
 async def _send_whole(send: Send, result: WireResponse) -> None:
@@ -202,18 +248,6 @@ class _Held:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.transport, name)
-
-
-async def _send_stream(send: Send, receive: Receive, result: WireResponse) -> None:
-    start = {"type": "http.response.start", "status": result.status}
-    await send({**start, "headers": raw_headers(result.headers)})
-    try:
-        async for chunk in delivery.abody(result):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    except (StreamBreak, delivery.ShuttingDown):
-        await drop(receive)
-        return
-    await send({"type": "http.response.body", "body": b""})
 
 
 async def drop(receive: Receive) -> None:

@@ -27,7 +27,9 @@ from typing import Any
 import anyio
 
 from mockspike.adapters.guard import envelope
-from mockspike.adapters.scope import raw_headers
+from mockspike.adapters.scope import send_answer
+from mockspike.engine.exchange import Body
+from mockspike.model.wire import WireResponse
 from mockspike.settings import Bounds
 
 __all__ = ["Bodies", "BodyReader", "Bounds", "protocol_class"]
@@ -152,115 +154,104 @@ def protocol_class(bounds: Bounds, base: type[Any] | None = None) -> type[asynci
 
 class Bodies:
     """Reads request bodies within their bounds, for every path of the server: the
-    endpoint's size limit (413 without reading past it), the body deadline (408) and the
-    server-wide bytes in flight (503), which it counts."""
+    body's own size limit (`exchange.Body`: 413 without reading past it), the body deadline
+    (408) and the server-wide bytes in flight (503), which it counts."""
 
-    def __init__(
-        self, bounds: Bounds, too_large: Callable[[str, str], tuple[int, dict[str, str], bytes]]
-    ) -> None:
-        """`too_large(method, path)` is the endpoint's 413."""
+    def __init__(self, bounds: Bounds, too_large: Callable[[Body], WireResponse]) -> None:
+        """`too_large(body)` is the 413 of a body past its limit (its endpoint's own)."""
         self.bounds = bounds
         self.too_large = too_large
         self.in_flight = 0
         """Bytes of request bodies held right now, over every client."""
 
-    async def read(self, scope: Any, receive: Any, send: Any, limit: int) -> bytes | None:
-        """The whole body, counted in flight until `release`; or None when the request is
-        over: refused here (413, 408, 503, answered) or the client gone."""
-        method, path = scope["method"], scope["path"]
-        declared = _declared_length(scope)
-        if declared is not None and declared > limit:
-            await _send_answer(send, *self.too_large(method, path))
-            return None  # refused before reading: a 50 MB body is never buffered
+    async def read(self, body: Body, scope: Any, receive: Any, send: Any) -> bool:
+        """Feed the whole body to `body`, counted in flight until `release`; False when the
+        request is over: refused here (413, 408, 503, answered) or the client gone."""
+        if body.declared_over(_declared_length(scope)):
+            await self._too_large(send, body)
+            return False  # refused before reading: a 50 MB body is never buffered
         if getattr(getattr(receive, "__self__", None), "more_body", True) is False:
             # uvicorn holds the whole body already (the usual case: a small request in one
             # packet), so `receive` cannot wait: no deadline to keep.
             message = await receive()
             if message["type"] == "http.disconnect":
-                return None
-            return await self._hold(scope, send, message.get("body", b""), limit, 0)
-        return await self._read_within_deadline(scope, receive, send, limit)
+                return False
+            return await self._hold(send, body, message.get("body", b""))
+        return await self._read_within_deadline(body, receive, send)
 
-    async def _hold(
-        self, scope: Any, send: Any, chunk: bytes, limit: int, held: int
-    ) -> bytes | None:
-        """Count `chunk` in flight (`held` bytes of this body already are), or refuse it."""
-        if held + len(chunk) > limit:
-            self.in_flight -= held
-            await _send_answer(send, *self.too_large(scope["method"], scope["path"]))
-            return None
+    async def _hold(self, send: Any, body: Body, chunk: bytes) -> bool:
+        """Count `chunk` in flight, or refuse it (letting go of what `body` held)."""
+        if not body.feed(chunk):
+            self.in_flight -= body.size
+            await self._too_large(send, body)
+            return False
         if self.in_flight + len(chunk) > self.bounds.max_bytes_in_flight:
-            self.in_flight -= held
+            self.in_flight -= body.size - len(chunk)
             refusal = (503, "api_error", "mockspike: too many request bytes in flight")
             await _refuse(send, refusal)
-            return None
+            return False
         self.in_flight += len(chunk)
-        return chunk
+        return True
 
-    async def _read_within_deadline(
-        self, scope: Any, receive: Any, send: Any, limit: int
-    ) -> bytes | None:
-        held = 0
-        chunks: list[bytes] = []
+    async def _too_large(self, send: Any, body: Body) -> None:
+        await _send_answer(send, self.too_large(body))
+
+    async def _read_within_deadline(self, body: Body, receive: Any, send: Any) -> bool:
+        held = True
         try:
             with anyio.move_on_after(self.bounds.body_timeout):
                 while True:
                     message = await receive()
                     if message["type"] == "http.disconnect":
-                        return None  # the client is gone: nothing to answer, nothing to log
-                    chunk = await self._hold(scope, send, message.get("body", b""), limit, held)
-                    if chunk is None:
-                        held = 0  # refused: `_hold` let go of what was held
-                        return None
-                    held += len(chunk)
-                    chunks.append(chunk)
+                        return False  # the client is gone: nothing to answer, nothing to log
+                    if not await self._hold(send, body, message.get("body", b"")):
+                        held = False  # refused: `_hold` let go of what was held
+                        return False
                     if not message.get("more_body", False):
-                        held = 0  # the caller holds it now, until `release`
-                        return b"".join(chunks)
+                        held = False  # the caller holds it now, until `release`
+                        return True
         finally:
-            self.in_flight -= held
+            if held:
+                self.in_flight -= body.size
         late = (  # the deadline passed
             f"mockspike: the request body did not arrive within "
             f"{self.bounds.body_timeout:g} seconds"
         )
         await _refuse(send, (408, "invalid_request_error", late))
-        return None
+        return False
 
-    def release(self, body: bytes) -> None:
+    def release(self, body: Body) -> None:
         """The request holding `body` is over."""
-        self.in_flight -= len(body)
+        self.in_flight -= body.size
 
 
 class BodyReader:
     """ASGI middleware: reads each request body off the wire, within its bounds
-    (`Bodies`), before the app runs; the app then receives it whole, and later messages
-    (a disconnect) as sent."""
+    (`Bodies`) and `limit`, before the app runs; the app then receives it whole, and later
+    messages (a disconnect) as sent."""
 
-    def __init__(self, app: Any, bodies: Bodies, body_limit: Callable[[str, str], int]) -> None:
-        """`body_limit(method, path)` is the endpoint's own limit (an upload may be larger
-        than a message)."""
+    def __init__(self, app: Any, bodies: Bodies, limit: int) -> None:
         self.app = app
         self.bodies = bodies
-        self.body_limit = body_limit
+        self.limit = limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.body_limit(scope["method"], scope["path"])
-        body = await self.bodies.read(scope, receive, send, limit)
-        if body is None:
+        body = Body(self.limit)
+        if not await self.bodies.read(body, scope, receive, send):
             return
         try:
-            await self.app(scope, _Replay(body, receive), send)
+            await self.app(scope, _Replay(body.done(), receive), send)
         finally:
             self.bodies.release(body)
 
 
-def _declared_length(scope: Any) -> int | None:
+def _declared_length(scope: Any) -> bytes | None:
     for name, value in scope["headers"]:
-        if name.lower() == b"content-length" and value.isdigit():
-            return int(value)
+        if name.lower() == b"content-length":
+            return value  # type: ignore[no-any-return]
     return None
 
 
@@ -286,8 +277,5 @@ async def _refuse(send: Any, refusal: tuple[int, str, str]) -> None:
         await send(part)
 
 
-async def _send_answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
-    raw = raw_headers(headers)
-    raw += [(b"content-length", str(len(body)).encode()), (b"connection", b"close")]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+async def _send_answer(send: Any, response: WireResponse) -> None:
+    await send_answer(send, response, (b"connection", b"close"))

@@ -8,14 +8,18 @@ worker thread chunk by chunk and sent as it comes, so it never stalls the event 
 threads are a pool of their own, `stream_threads`); a fault's stream (`frame_by_frame`) is
 sent one chunk a write, and a cut (`StreamBreak`) comes after every chunk before it was sent.
 
-Adapters map the outcomes to their own terms: `ReadTimedOut` (a wait outlasted the read
-timeout), `StreamBreak` (cut the connection mid-body) and `WireResponse.drop`."""
+`send` (and `send_sync`) is the one place that decides how an answer goes out: wait its
+`delay` (noting a client that hangs up or times out meanwhile), drop it, send it whole, or
+stream it, cut where a fault cuts it. An adapter gives only its own terms, as an `Outlet`:
+how to answer whole, how to stream, how to drop the connection, and the exceptions its
+library raises for a cut and for a read timeout."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -162,7 +166,7 @@ async def abody(result: WireResponse, read_timeout: float | None = None) -> Asyn
 
 def stream_threads() -> anyio.CapacityLimiter:
     """This event loop's threads for blocking streams, apart from anyio's default pool (40)
-    that runs `Engine.handle_async`: requests queued there for a recording slot can then
+    that runs `Engine.answer_async`: requests queued there for a recording slot can then
     never starve the recordings holding the slots of the threads they need to finish. (With
     one shared pool a record-through proxy wedged for good past slots + 40 streams.)"""
     return _stream_threads.limiter()
@@ -186,3 +190,133 @@ async def _chunks(result: WireResponse) -> AsyncIterator[Chunk]:
         close = getattr(stream, "close", None)
         if close is not None:
             await anyio.to_thread.run_sync(close, limiter=threads)
+
+
+# -- the one way an answer goes out ---------------------------------------------------------
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Outlet(Protocol[T_co]):
+    """An async adapter's terms: what `send` calls to answer. `T` is what the adapter's
+    library takes as an answer (an `httpx.Response`; nothing, for ASGI, which sends)."""
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The client's read timeout, when the client is in this process (else None: a
+        client on a socket times out by itself)."""
+
+    @property
+    def hang_up(self) -> Callable[[], Awaitable[None]] | None:
+        """Returns once the client hangs up (a socket's client), or None (in-process)."""
+
+    async def whole(self, response: WireResponse) -> T_co:
+        """Answer with the whole body, due now."""
+        ...
+
+    async def stream(self, response: WireResponse, body: AsyncIterator[bytes]) -> T_co:
+        """Answer with `body`, whose writes come when due; it raises `cut()` to cut."""
+        ...
+
+    async def drop(self) -> T_co:
+        """Close the connection without an answer (or raise what the library raises)."""
+        ...
+
+    def cut(self) -> Exception:
+        """What the body raises when a fault cuts the connection mid-body."""
+        ...
+
+    def timed_out(self) -> Exception:
+        """What the library raises when its read timeout passes."""
+        ...
+
+
+async def send(response: WireResponse, outlet: Outlet[T]) -> T:
+    """Send `response` through `outlet`: its delay first (a client that hangs up or times
+    out meanwhile is noted; a server stopping drops it), then dropped, whole or streamed."""
+    if response.delay:
+        try:
+            await _wait(response, outlet)
+        except ReadTimedOut:
+            raise outlet.timed_out() from None
+        except ShuttingDown:
+            return await outlet.drop()
+    if response.drop:
+        return await outlet.drop()
+    if response.stream is None:
+        return await outlet.whole(response)
+    return await outlet.stream(response, _abody(response, outlet))
+
+
+async def _wait(response: WireResponse, outlet: Outlet[T]) -> None:
+    hang_up = outlet.hang_up
+    if hang_up is None:
+        await await_answer(response, outlet.read_timeout)
+        return
+    stopping = False
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            await hang_up()
+            gave_up(response)
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        try:
+            await await_answer(response, outlet.read_timeout)
+        except ShuttingDown:
+            stopping = True
+        group.cancel_scope.cancel()
+    if stopping:
+        raise ShuttingDown
+
+
+async def _abody(response: WireResponse, outlet: Outlet[T]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in abody(response, outlet.read_timeout):
+            yield chunk
+    except ReadTimedOut:
+        raise outlet.timed_out() from None
+    except (StreamBreak, ShuttingDown):
+        raise outlet.cut() from None
+
+
+class SyncOutlet(Protocol[T_co]):
+    """A sync adapter's terms (`Outlet`, without waiting on an event loop)."""
+
+    @property
+    def read_timeout(self) -> float | None: ...
+
+    def whole(self, response: WireResponse) -> T_co: ...
+
+    def stream(self, response: WireResponse, body: Iterator[bytes]) -> T_co: ...
+
+    def drop(self) -> T_co: ...
+
+    def cut(self) -> Exception: ...
+
+    def timed_out(self) -> Exception: ...
+
+
+def send_sync(response: WireResponse, outlet: SyncOutlet[T]) -> T:
+    """`send`, sleeping in this thread."""
+    if response.delay:
+        try:
+            wait_to_answer(response, outlet.read_timeout)
+        except ReadTimedOut:
+            raise outlet.timed_out() from None
+    if response.drop:
+        return outlet.drop()
+    if response.stream is None:
+        return outlet.whole(response)
+    return outlet.stream(response, _body(response, outlet))
+
+
+def _body(response: WireResponse, outlet: SyncOutlet[T]) -> Iterator[bytes]:
+    try:
+        yield from body(response, outlet.read_timeout)
+    except ReadTimedOut:
+        raise outlet.timed_out() from None
+    except StreamBreak:
+        raise outlet.cut() from None

@@ -5,14 +5,15 @@ dropped connections and the client's read timeout — unlike httpx's own ASGITra
 buffers the whole body and is async only. The official SDK 1.x/2.x is built on httpx2 and
 the 0.x line on httpx; `sdk_http_library()` tells which one is installed.
 
-The behaviour is written once (`_SyncTransport`, `_AsyncTransport` and their bodies); each
-library adds four small classes that say which base classes and errors are its own.
+They are glue over the engine's exchange (`Engine.open`, `Exchange.feed`, `Engine.answer`)
+and `delivery.send`: what is left here is httpx's own terms (its response, its errors, its
+byte streams). Each library adds four small classes that say which are its own.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,8 @@ import httpx
 
 from mockspike.adapters import delivery
 from mockspike.engine.engine import Engine
-from mockspike.model.wire import StreamBreak, WireRequest, WireResponse
+from mockspike.engine.exchange import Exchange, decode_headers
+from mockspike.model.wire import WireResponse
 
 LIBRARIES = ("httpx", "httpx2")
 
@@ -63,64 +65,16 @@ class _Library:
         )
 
 
-def _headers(request: Any) -> dict[str, str]:
-    """The request's headers as the engine takes them (lower-cased names)."""
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
-
-
-def _declared_too_large(headers: dict[str, str], limit: int) -> bool:
-    declared = headers.get("content-length")
-    return declared is not None and declared.isdigit() and int(declared) > limit
-
-
-def _read_body(
-    request: Any, headers: dict[str, str], limit: int, library: _Library
-) -> bytes | None:
-    """The request body, or None once it passes `limit`: reading stops there, so an
-    upload streamed from a generator is never held whole, however long it runs."""
-    if _declared_too_large(headers, limit):
-        return None
-    if isinstance(request.stream, library.byte_stream):  # in memory already (the SDK's)
-        body: bytes = request.read()
-        return body if len(body) <= limit else None
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in request.stream:
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _aread_body(
-    request: Any, headers: dict[str, str], limit: int, library: _Library
-) -> bytes | None:
-    if _declared_too_large(headers, limit):
-        return None
-    if isinstance(request.stream, library.byte_stream):
-        body: bytes = await request.aread()
-        return body if len(body) <= limit else None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream:
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _wire(request: Any, headers: dict[str, str], body: bytes) -> WireRequest:
+def _open(engine: Engine, request: Any) -> Exchange:
+    """The request's exchange, its headers in: the URL's parts are the library's own."""
     query = request.url.query
-    return WireRequest(
-        method=request.method,
-        path=request.url.path,
-        headers=headers,
-        body=body,
+    exchange = engine.open(
+        request.method,
+        request.url.path,
         query=query.decode("ascii") if isinstance(query, bytes) else str(query),
-        client_ip="127.0.0.1",
     )
+    exchange.headers = decode_headers(request.headers.raw)
+    return exchange
 
 
 def _read_timeout(request: Any) -> float | None:
@@ -128,35 +82,67 @@ def _read_timeout(request: Any) -> float | None:
     return float(value) if value is not None else None
 
 
-class _SyncBody:
-    library: _Library
+class _Outlet:
+    """The library's terms for `delivery.send` / `send_sync`: its response and errors."""
 
-    def __init__(self, result: WireResponse, request: Any) -> None:
-        self._result, self._request = result, request
+    hang_up: Callable[[], Awaitable[None]] | None = None
+    """An in-process client never hangs up on its own transport."""
+
+    def __init__(self, library: _Library, request: Any, body: type[Any]) -> None:
+        self.library, self.request, self.body = library, request, body
+        self.read_timeout = _read_timeout(request)
+
+    def _whole(self, response: WireResponse) -> Any:
+        library = self.library
+        return library.answer(self.request, response, library.byte_stream(response.body))
+
+    def _stream(self, response: WireResponse, body: Any) -> Any:
+        return self.library.answer(self.request, response, self.body(body))
+
+    def cut(self) -> Exception:
+        return self.library.cut(self.request)
+
+    def timed_out(self) -> Exception:
+        return self.library.timed_out(self.request)
+
+
+class _SyncOutlet(_Outlet):
+    whole = _Outlet._whole
+
+    def stream(self, response: WireResponse, body: Iterator[bytes]) -> Any:
+        return self._stream(response, body)
+
+    def drop(self) -> Any:
+        raise self.library.disconnected(self.request)
+
+
+class _AsyncOutlet(_Outlet):
+    async def whole(self, response: WireResponse) -> Any:
+        return self._whole(response)
+
+    async def stream(self, response: WireResponse, body: AsyncIterator[bytes]) -> Any:
+        return self._stream(response, body)
+
+    async def drop(self) -> Any:
+        raise self.library.disconnected(self.request)
+
+
+class _SyncBody:
+    """A body of writes, as the library iterates it."""
+
+    def __init__(self, writes: Iterator[bytes]) -> None:
+        self._writes = writes
 
     def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield from delivery.body(self._result, _read_timeout(self._request))
-        except delivery.ReadTimedOut:
-            raise self.library.timed_out(self._request) from None
-        except StreamBreak:
-            raise self.library.cut(self._request) from None
+        return self._writes
 
 
 class _AsyncBody:
-    library: _Library
+    def __init__(self, writes: AsyncIterator[bytes]) -> None:
+        self._writes = writes
 
-    def __init__(self, result: WireResponse, request: Any) -> None:
-        self._result, self._request = result, request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in delivery.abody(self._result, _read_timeout(self._request)):
-                yield chunk
-        except delivery.ReadTimedOut:
-            raise self.library.timed_out(self._request) from None
-        except StreamBreak:
-            raise self.library.cut(self._request) from None
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._writes
 
 
 class _SyncTransport:
@@ -169,23 +155,13 @@ class _SyncTransport:
         self.engine = engine
 
     def _answer(self, request: Any) -> Any:
-        method, path = request.method, request.url.path
-        headers = _headers(request)
-        body = _read_body(request, headers, self.engine.body_limit(method, path), self.library)
-        if body is None:
-            result = self.engine.too_large_for(method, path)
+        engine = self.engine
+        exchange = _open(engine, request)
+        if _read(exchange, request, self.library):
+            response = engine.answer(exchange)
         else:
-            result = self.engine.handle(_wire(request, headers, body))
-        if result.delay:
-            try:
-                delivery.wait_to_answer(result, _read_timeout(request))
-            except delivery.ReadTimedOut:
-                raise self.library.timed_out(request) from None
-        if result.drop:
-            raise self.library.disconnected(request)
-        if result.stream is None:  # whole and due now: nothing to pace, nothing to cut
-            return self.library.answer(request, result, self.library.byte_stream(result.body))
-        return self.library.answer(request, result, self.body(result, request))
+            response = engine.too_large(exchange)
+        return delivery.send_sync(response, _SyncOutlet(self.library, request, self.body))
 
 
 class _AsyncTransport:
@@ -198,24 +174,34 @@ class _AsyncTransport:
         self.engine = engine
 
     async def _answer(self, request: Any) -> Any:
-        method, path = request.method, request.url.path
-        headers = _headers(request)
-        limit = self.engine.body_limit(method, path)
-        body = await _aread_body(request, headers, limit, self.library)
-        if body is None:
-            result = self.engine.too_large_for(method, path)
+        engine = self.engine
+        exchange = _open(engine, request)
+        if await _aread(exchange, request, self.library):
+            response = await engine.answer_async(exchange)
         else:
-            result = await self.engine.handle_async(_wire(request, headers, body))
-        if result.delay:
-            try:
-                await delivery.await_answer(result, _read_timeout(request))
-            except delivery.ReadTimedOut:
-                raise self.library.timed_out(request) from None
-        if result.drop:
-            raise self.library.disconnected(request)
-        if result.stream is None:  # whole and due now: nothing to pace, nothing to cut
-            return self.library.answer(request, result, self.library.byte_stream(result.body))
-        return self.library.answer(request, result, self.body(result, request))
+            response = engine.too_large(exchange)
+        return await delivery.send(response, _AsyncOutlet(self.library, request, self.body))
+
+
+def _read(exchange: Exchange, request: Any, library: _Library) -> bool:
+    """Feed the request body to the exchange; False once it passes the limit (an upload
+    streamed from a generator is never held whole, however long it runs)."""
+    if exchange.declared_over(exchange.headers.get("content-length")):
+        return False
+    if isinstance(request.stream, library.byte_stream):  # in memory already (the SDK's)
+        return exchange.feed(request.read())
+    return all(exchange.feed(chunk) for chunk in request.stream)
+
+
+async def _aread(exchange: Exchange, request: Any, library: _Library) -> bool:
+    if exchange.declared_over(exchange.headers.get("content-length")):
+        return False
+    if isinstance(request.stream, library.byte_stream):
+        return exchange.feed(await request.aread())
+    async for chunk in request.stream:
+        if not exchange.feed(chunk):
+            return False
+    return True
 
 
 # -- httpx ---------------------------------------------------------------------------------
@@ -224,11 +210,11 @@ _HTTPX = _Library(httpx.Response, httpx.RemoteProtocolError, httpx.ReadTimeout, 
 
 
 class _HttpxBody(_SyncBody, httpx.SyncByteStream):
-    library = _HTTPX
+    """The writes of a streamed answer."""
 
 
 class _AsyncHttpxBody(_AsyncBody, httpx.AsyncByteStream):
-    library = _HTTPX
+    """The writes of a streamed answer."""
 
 
 class MockSpikeHttpxTransport(_SyncTransport, httpx.BaseTransport):
@@ -263,10 +249,10 @@ else:
     )
 
     class _Httpx2Body(_SyncBody, httpx2.SyncByteStream):
-        library = _HTTPX2
+        """The writes of a streamed answer."""
 
     class _AsyncHttpx2Body(_AsyncBody, httpx2.AsyncByteStream):
-        library = _HTTPX2
+        """The writes of a streamed answer."""
 
     class MockSpikeHttpx2Transport(_SyncTransport, httpx2.BaseTransport):
         library, body = _HTTPX2, _Httpx2Body

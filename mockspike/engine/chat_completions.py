@@ -10,11 +10,11 @@ wallets, credits and the journal behave as they do for a Messages client."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from mockspike import _json
 from mockspike.contract.validate import parse_body
 from mockspike.engine import messages
+from mockspike.engine.context import Context
 from mockspike.gateway import accounting
 from mockspike.model.errors import ApiError
 from mockspike.model.outcomes import Failure
@@ -24,39 +24,36 @@ from mockspike.render import openai_chat, sse
 from mockspike.render.message import Rendered
 from mockspike.script import checks
 
-if TYPE_CHECKING:
-    from mockspike.engine.endpoints import Call
-    from mockspike.engine.engine import Engine
-
 JSON = "application/json"
 
 
-def handle(engine: Engine, call: Call) -> WireResponse:
+def handle(call: Context) -> WireResponse:
     """Translate, then answer as `messages.handle` does; a refused answer is not billed.
     The journal keeps the request as sent, the fields ignored and the Messages request."""
     sent = parse_body(call.request.body)
-    entry = call.entry
+    entry, services = call.entry, call.services
     entry.parsed_from_request(sent)
-    translation = openai_chat.translate(sent, engine.profile)
+    translation = openai_chat.translate(sent, services.profile)
     entry.ignored = translation.ignored
     entry.translated = body = translation.body
     with accounting.one_walk(body):
-        order = messages.admit(engine, call.key, body)
+        order = messages.admit(services, call.key, body)
         try:
-            return answer(engine, call, order, translation.include_usage)
+            return answer(call, order, translation.include_usage)
         except (ApiError, checks.AnswerError):
-            engine.gateway.settle(order.admission, 0, 0.0)
+            services.gateway.settle(order.admission, 0, 0.0)
             raise
 
 
-def answer(engine: Engine, call: Call, order: messages.Order, include_usage: bool) -> WireResponse:
+def answer(call: Context, order: messages.Order, include_usage: bool) -> WireResponse:
     """`messages.answer`, delivered in this dialect: a `chat.completion`, or its chunks."""
+    services = call.services
 
     def delivery(
         rendered: Rendered, headers: dict[str, str], pacer: Pacer, stream: bool
     ) -> WireResponse:
         headers.update(openai_chat.headers(headers))
-        created = int(engine.clock.now())
+        created = int(services.clock.now())
         if stream:
             return _stream(rendered, headers, pacer, created, include_usage)
         headers["content-type"] = JSON
@@ -64,9 +61,9 @@ def answer(engine: Engine, call: Call, order: messages.Order, include_usage: boo
         return WireResponse(200, headers, payload, delay=pacer.total(rendered.reply.output_tokens))
 
     def failure_frame(failure: Failure, request_id: str) -> bytes:
-        return openai_chat.error_frame(messages.scripted_error(engine.profile, failure))
+        return openai_chat.error_frame(messages.scripted_error(services.profile, failure))
 
-    return messages.answer(engine, call, order, delivery=delivery, failure_frame=failure_frame)
+    return messages.answer(call, order, delivery=delivery, failure_frame=failure_frame)
 
 
 def _stream(

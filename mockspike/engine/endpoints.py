@@ -2,15 +2,16 @@
 summary and error statuses. The router, the key scopes a gateway configuration may name,
 the OpenAPI paths and the plugin's statistics all derive from it.
 
-A new endpoint is one row here plus one handler module (a function `(engine, call) ->
-WireResponse`)."""
+A new endpoint is one row here plus one handler module (a function `(Context) ->
+WireResponse`, `context.py`). The engine imports this table, the table imports the
+handlers, and the handlers import neither."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from mockspike.engine import (
     batches,
@@ -21,26 +22,9 @@ from mockspike.engine import (
     messages,
     models_api,
 )
+from mockspike.engine.context import EMPTY, Handler
 from mockspike.gateway.keys import SCOPES
 from mockspike.model.errors import ApiError
-from mockspike.model.wire import WireRequest, WireResponse
-from mockspike.state.journal import Entry
-
-if TYPE_CHECKING:
-    from mockspike.engine.engine import Engine
-
-
-@dataclass
-class Call:
-    """One routed request, as a handler sees it: the caller's key and the path parameters."""
-
-    request: WireRequest
-    entry: Entry
-    key: str
-    params: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[["Engine", Call], WireResponse]
 
 
 @dataclass(frozen=True)
@@ -333,30 +317,32 @@ BILLED: frozenset[str] = frozenset(e.name for e in ENDPOINTS if e.billed)
 
 class Router:
     """Finds the endpoint of a method and path: 404 for an unknown path, 405 for a known
-    path with another method. Exact paths are one dict lookup; templated ones a regex."""
+    path with another method. Exact paths are two dict lookups; templated ones a regex."""
 
     def __init__(self, endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> None:
-        self._exact: dict[tuple[str, str], Endpoint] = {}
-        self._paths: set[str] = set()
+        self._exact: dict[str, dict[str, tuple[Endpoint, Mapping[str, str]]]] = {}
         self._templated: list[tuple[re.Pattern[str], Endpoint]] = []
         for endpoint in endpoints:
             if endpoint.params:
                 self._templated.append((endpoint.pattern, endpoint))
             else:
-                self._exact[(endpoint.method, endpoint.path)] = endpoint
-                self._paths.add(endpoint.path)
+                self._exact.setdefault(endpoint.path, {})[endpoint.method] = (endpoint, EMPTY)
 
-    def route(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
-        path = path.rstrip("/") or "/"
-        endpoint = self._exact.get((method, path))
-        if endpoint is not None:
-            return endpoint, {}
-        known = path in self._paths
-        for pattern, candidate in self._templated:
-            found = pattern.match(path)
+    def route(self, method: str, path: str) -> tuple[Endpoint, Mapping[str, str]]:
+        methods = self._exact.get(path)
+        if methods is None and path.endswith("/"):
+            path = path.rstrip("/") or "/"
+            methods = self._exact.get(path)
+        if methods is not None:
+            found = methods.get(method)
             if found is not None:
+                return found
+        known = methods is not None
+        for pattern, candidate in self._templated:
+            matched = pattern.match(path)
+            if matched is not None:
                 if candidate.method == method:
-                    return candidate, found.groupdict()
+                    return candidate, matched.groupdict()
                 known = True
         if known:
             raise ApiError(405, "Method Not Allowed")

@@ -1,9 +1,12 @@
 """The engine: one function from a wire request to a wire response.
 
-It knows nothing of Starlette, sockets or httpx; the adapters adapt to it. A request is
-routed through the endpoint table (`endpoints.py`), answered by the front stage when there
-is one (a cassette) or else by the gateway (who may call) and the endpoint's handler, and
-written to the journal. `messages.py` holds the pipeline of `POST /v1/messages`.
+It knows nothing of Starlette, sockets or httpx; the adapters adapt to it through an
+exchange (`exchange.py`): a request is routed once through the endpoint table
+(`endpoints.py`) when it is opened, answered by the front stage when there is one (a
+cassette) or else by the gateway (who may call) and the endpoint's handler, which is given
+a `Context` (`context.py`), and written to the journal. The engine stamps every handler's
+answer with its request id and content type. `messages.py` holds the pipeline of
+`POST /v1/messages`.
 """
 
 from __future__ import annotations
@@ -13,24 +16,24 @@ import itertools
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import anyio.to_thread
 
 from mockspike import _json
-from mockspike._ids import from_bytes, random_id
+from mockspike._ids import from_bytes, request_id
 from mockspike._threads import LoopThreads
 from mockspike.contract.catalog import Profile, load_profile
-from mockspike.engine.endpoints import ROUTER, Call, Endpoint
+from mockspike.engine.context import Context, Responder, Services
+from mockspike.engine.endpoints import ROUTER, Endpoint
+from mockspike.engine.exchange import Body, Exchange
 from mockspike.engine.front import CassetteMiss, FrontStage
-from mockspike.engine.messages import scripted_error
 from mockspike.gateway.cache import PromptCache
 from mockspike.gateway.keys import GatewayConfig, RateLimits
 from mockspike.gateway.limits import Gateway, initial_wallets
 from mockspike.model.capture import capture
 from mockspike.model.clock import Clock, SystemClock
 from mockspike.model.errors import ApiError, error_body
-from mockspike.model.outcomes import Failure
 from mockspike.model.pacing import NO_DELAY, Pacing
 from mockspike.model.wire import WireRequest, WireResponse
 from mockspike.render import openai_chat
@@ -47,7 +50,7 @@ from mockspike.state.threads import ThreadStore
 from mockspike.synthetic.default import MODES
 
 JSON = "application/json"
-#: Bodies above this size are handled on a worker thread by `handle_async`.
+#: Bodies above this size are answered on a worker thread by `answer_async`.
 INLINE_BODY_BYTES = 256 * 1024
 STATE_THREADS = 4
 """Threads answering requests of a shared state (Redis), per event loop. Few: a request
@@ -63,12 +66,63 @@ _forward_threads = LoopThreads("mockspike_forward_threads", FORWARD_THREADS)
 log = logging.getLogger("mockspike")
 
 
-def new_request_id() -> str:
-    return random_id("req_011C", 20)
+new_request_id = request_id
+"""A `request-id` (for the command line's own envelopes too)."""
+
+T = TypeVar("T")
+
+
+class _Served(Generic[T]):
+    """An engine attribute kept in its `Services`, where the handlers read it: set on the
+    engine (`fake.configure`, a cassette), seen by the next request at once."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, engine: None, owner: type) -> _Served[T]: ...
+    @overload
+    def __get__(self, engine: Engine, owner: type) -> T: ...
+    def __get__(self, engine: Engine | None, owner: type) -> T | _Served[T]:
+        if engine is None:
+            return self
+        value: T = getattr(engine.services, self.name)
+        return value
+
+    def __set__(self, engine: Engine, value: T) -> None:
+        setattr(engine.services, self.name, value)
 
 
 class Engine:
-    """The fake gateway's behaviour for one profile: its state, its script and its journal."""
+    """The fake gateway's behaviour for one profile: its state, its script and its journal.
+
+    Adapters open an `Exchange` per request (`open`: routed once), feed it, and take the
+    answer (`answer` / `answer_async`); `handle` does all three for a whole request."""
+
+    profile: _Served[Profile] = _Served()
+    clock: _Served[Clock] = _Served()
+    stores: _Served[Stores] = _Served()
+    """Buckets, wallets, cache, rules, journal, batches, files, threads: this process's,
+    or shared (`state/stores.py`)."""
+    gateway: _Served[Gateway] = _Served()
+    cache: _Served[PromptCache] = _Served()
+    rules: _Served[StoredRules] = _Served()
+    """The script's rules over the rules store (claims, and rules shared as data)."""
+    script: _Served[Script] = _Served()
+    journal: _Served[Journal] = _Served()
+    batches: _Served[BatchStore] = _Served()
+    """Message Batches, processed on `clock` (`engine/batches.py`)."""
+    files: _Served[FileStore] = _Served()
+    """Files API storage: in memory, in `files_dir` or shared."""
+    threads: _Served[ThreadStore] = _Served()
+    """Server-held message threads (`engine/threads.py`)."""
+    front: _Served[FrontStage | None] = _Served()
+    """Answers before the gateway and contract when set (a cassette)."""
+    strict: _Served[bool] = _Served()
+    synthetic: _Served[Responder] = _Served()
+    """The responder of last resort (`synthetic.default.MODES`)."""
+    pacing: _Served[Pacing] = _Served()
+    time_scale: _Served[float] = _Served()
 
     def __init__(
         self,
@@ -84,88 +138,118 @@ class Engine:
         files_dir: str | Path | None = None,
         state: str | Stores | None = None,
     ) -> None:
-        self.profile = load_profile(profile) if isinstance(profile, str) else profile
-        self.clock = clock or SystemClock()
-        defaults = RateLimits(**self.profile.default_rate_limits)
+        loaded = load_profile(profile) if isinstance(profile, str) else profile
+        clock = clock or SystemClock()
+        defaults = RateLimits(**loaded.default_rate_limits)
         if state is None or isinstance(state, str):
             directory = Path(files_dir) if files_dir else None
             state = open_stores(state, initial_wallets(config), directory)
-        self.stores: Stores = state
-        """Buckets, wallets, cache, rules, journal, batches, files, threads: this
-        process's, or shared (`state/stores.py`)."""
-        self.gateway = Gateway(config, defaults, self.clock, state.buckets, state.wallets)
-        self.cache = PromptCache(self.clock, state.cache)
-        self.front = front
-        """Answers before the gateway and contract when set (a cassette)."""
-        self.strict = strict
-        self.synthetic = MODES[synthetic]
-        """The responder of last resort (`responders.synthetic.MODES`)."""
-        self.pacing = pacing or NO_DELAY
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
-        self.time_scale = time_scale
-        self.rules = StoredRules(state.rules)
-        """The script's rules over the rules store (claims, and rules shared as data)."""
-        self.script = Script(self.rules.claim)
+        self._sequence = itertools.count()
+        rules = StoredRules(state.rules)
+        self.services = Services(
+            profile=loaded,
+            clock=clock,
+            stores=state,
+            gateway=Gateway(config, defaults, clock, state.buckets, state.wallets),
+            cache=PromptCache(clock, state.cache),
+            rules=rules,
+            script=Script(rules.claim),
+            journal=state.journal,
+            batches=state.batches,
+            files=state.files,
+            threads=state.threads,
+            message_id=self.message_id,
+            synthetic=MODES[synthetic],
+            pacing=pacing or NO_DELAY,
+            time_scale=time_scale,
+            strict=strict,
+            front=front,
+        )
+        """What the handlers see (`engine/context.py`)."""
         self._source_rules: list[Rule] = []
         """The rules of the script source in force (`load_source`), in memory."""
-        self.journal: Journal = state.journal
-        self.batches: BatchStore = state.batches
-        """Message Batches, processed on `clock` (`engine/batches.py`)."""
-        self.files: FileStore = state.files
-        """Files API storage: in memory, in `files_dir` or shared (`engine/files.py`)."""
-        self.threads: ThreadStore = state.threads
-        """Server-held message threads (`engine/threads.py`)."""
-        self._sequence = itertools.count()
 
     # -- entry points ------------------------------------------------------------------
 
-    def handle(self, request: WireRequest) -> WireResponse:
-        """Answer one request. Never raises for anything a client can send."""
-        entry = Entry(request.method, request.path, request.headers, None)
-        entry.started_at = time.time()
-        entry.at = self.clock.now()
-        clock = time.perf_counter()
+    def open(
+        self, method: str, path: str, *, query: str = "", client_ip: str = "127.0.0.1"
+    ) -> Exchange:
+        """A request under way, routed (once): its body limit is its endpoint's own or the
+        profile's; a path routing refuses (404, 405) is answered by `answer` all the same."""
+        profile = self.services.profile
         try:
-            response = self._route(request, entry)
+            endpoint, params = ROUTER.route(method, path)
         except ApiError as error:
-            response = self.reject(error, entry.dialect)
-            entry.error = {"type": error.type, "message": error.message}
-            entry.cassette_miss = isinstance(error, CassetteMiss)
-        except Exception as exc:  # a bug of ours must still answer in the envelope
-            broken = checks.fake_error(exc)
-            if not isinstance(exc, checks.AnswerError):
-                log.exception("mockspike: internal error")
-            response = self.reject(broken, entry.dialect)
-            entry.error = {"type": broken.type, "message": broken.message}
-            entry.fake_error = broken.message
-        entry.status = response.status
-        entry.duration = time.perf_counter() - clock
-        entry.reply = capture(response, self.clock.now, entry.at)
-        self.journal.append(entry, request.body)
-        return response
+            return Exchange(
+                method,
+                path,
+                profile.max_body_bytes,
+                None,
+                refused=error,
+                query=query,
+                client_ip=client_ip,
+            )
+        limit = endpoint.max_body or profile.max_body_bytes
+        refused = ApiError(404, "Not Found") if endpoint.name in profile.not_served else None
+        return Exchange(
+            method, path, limit, endpoint, params, refused, query=query, client_ip=client_ip
+        )
 
-    async def handle_async(self, request: WireRequest) -> WireResponse:
-        """`handle` for async adapters: large bodies, recordings and shared state (which
+    def answer(self, exchange: Exchange) -> WireResponse:
+        """The answer to an exchange whose headers and body are in. Never raises for
+        anything a client can send."""
+        return self._handle(self._request(exchange), exchange)
+
+    async def answer_async(self, exchange: Exchange) -> WireResponse:
+        """`answer` for async adapters: large bodies, recordings and shared state (which
         wait on the network) run on a worker thread, so one request never stalls the event
         loop."""
-        front = self.front
+        request = self._request(exchange)
+        services = self.services
+        front = services.front
         if front is not None and front.blocking and front.forwards(request):
             return await anyio.to_thread.run_sync(
-                self.handle, request, limiter=_forward_threads.limiter()
+                self._handle, request, exchange, limiter=_forward_threads.limiter()
             )
-        if self.stores.blocking:
+        if services.stores.blocking:
             return await anyio.to_thread.run_sync(
-                self.handle, request, limiter=_state_threads.limiter()
+                self._handle, request, exchange, limiter=_state_threads.limiter()
             )
-        if len(request.body) > INLINE_BODY_BYTES or self.blocking:
-            return await anyio.to_thread.run_sync(self.handle, request)
-        return self.handle(request)
+        if len(request.body) > INLINE_BODY_BYTES or (front is not None and front.blocking):
+            return await anyio.to_thread.run_sync(self._handle, request, exchange)
+        return self._handle(request, exchange)
+
+    def too_large(self, body: Body) -> WireResponse:
+        """The 413 an adapter sends when `feed` stops at the body limit: an exchange's
+        endpoint's own refusal, else the profile's."""
+        endpoint = body.endpoint if isinstance(body, Exchange) else None
+        if endpoint is None:
+            return self.reject(self._too_large_error())
+        if endpoint.too_large is not None:
+            return self.reject(endpoint.too_large(), endpoint.dialect)
+        return self.reject(self._too_large_error(), endpoint.dialect)
+
+    def handle(self, request: WireRequest) -> WireResponse:
+        """Answer a request already whole (tests, scripts): routed like an exchange."""
+        exchange = self.open(request.method, request.path)
+        return self._handle(request, exchange)
+
+    async def handle_async(self, request: WireRequest) -> WireResponse:
+        """`handle` for async callers, through `answer_async` (recordings, shared stores
+        and large bodies are answered on a worker thread)."""
+        exchange = self.open(
+            request.method, request.path, query=request.query, client_ip=request.client_ip
+        )
+        exchange.headers, exchange.body, exchange.gone = request.headers, request.body, request.gone
+        return await self.answer_async(exchange)
 
     @property
     def blocking(self) -> bool:
         """True when answering may wait on the network (recording through an upstream)."""
-        return self.front is not None and self.front.blocking
+        front = self.services.front
+        return front is not None and front.blocking
 
     def new_rule(self, *, queued: bool = False, **given: Any) -> Rule:
         """Add a scripted rule (the one implementation behind Python, files and admin API)
@@ -209,10 +293,15 @@ class Engine:
         self.script.clear()
         self.stores.clear()
 
-    def reject(self, error: ApiError, dialect: str = openai_chat.ANTHROPIC) -> WireResponse:
+    def reject(
+        self,
+        error: ApiError,
+        dialect: str = openai_chat.ANTHROPIC,
+        request_id: str | None = None,
+    ) -> WireResponse:
         """The error envelope, for the engine and for adapters that refuse early (413); in
         OpenAI's shape for a request in that dialect."""
-        request_id = new_request_id()
+        request_id = request_id or new_request_id()
         headers = {"content-type": JSON, "request-id": request_id, **error.headers}
         if dialect == openai_chat.DIALECT:
             body = openai_chat.error_body(error.type, error.message, request_id)
@@ -221,17 +310,6 @@ class Engine:
             body = error_body(error.type, error.message, request_id, error.details)
         return WireResponse(error.status, headers, _json.dumps(body))
 
-    def too_large(self) -> WireResponse:
-        """The 413 for adapters that stop reading a body past the profile's limit."""
-        return self.reject(self._too_large_error())
-
-    def failure(self, failure: Failure) -> ApiError:
-        """A scripted failure as this profile sends it (see `messages.scripted_error`)."""
-        return scripted_error(self.profile, failure)
-
-    def request_id(self) -> str:
-        return new_request_id()
-
     def message_id(self, raw: bytes, stem: str) -> str:
         """Deterministic for a run: a digest of the request's bytes and this engine's call
         count. (The bytes, not `request_seed`: a digest of them costs a fraction, and a
@@ -239,44 +317,75 @@ class Engine:
         digest = hashlib.sha256(raw + str(next(self._sequence)).encode()).digest()
         return stem + "01" + from_bytes(digest, 22)
 
-    # -- routing -----------------------------------------------------------------------
+    # -- answering ---------------------------------------------------------------------
 
-    def _route(self, request: WireRequest, entry: Entry) -> WireResponse:
-        endpoint, params = ROUTER.route(request.method, request.path)
-        if endpoint.name in self.profile.not_served:
-            raise ApiError(404, "Not Found")
+    @staticmethod
+    def _request(exchange: Exchange) -> WireRequest:
+        return WireRequest(
+            exchange.method,
+            exchange.path,
+            exchange.headers,
+            exchange.done(),
+            exchange.query,
+            exchange.client_ip,
+            exchange.gone,
+        )
+
+    def _handle(self, request: WireRequest, exchange: Exchange) -> WireResponse:
+        services = self.services
+        entry = Entry(request.method, request.path, request.headers, None)
+        entry.started_at = time.time()
+        entry.at = services.clock.now()
+        clock = time.perf_counter()
+        request_id = new_request_id()
+        try:
+            response = self._route(request, entry, exchange, request_id)
+        except ApiError as error:
+            response = self.reject(error, entry.dialect, request_id)
+            entry.error = {"type": error.type, "message": error.message}
+            entry.cassette_miss = isinstance(error, CassetteMiss)
+        except Exception as exc:  # a bug of ours must still answer in the envelope
+            broken = checks.fake_error(exc)
+            if not isinstance(exc, checks.AnswerError):
+                log.exception("mockspike: internal error")
+            response = self.reject(broken, entry.dialect, request_id)
+            entry.error = {"type": broken.type, "message": broken.message}
+            entry.fake_error = broken.message
+        entry.status = response.status
+        entry.duration = time.perf_counter() - clock
+        entry.reply = capture(response, services.clock.now, entry.at)
+        services.journal.append(entry, request.body)
+        return response
+
+    def _route(
+        self, request: WireRequest, entry: Entry, exchange: Exchange, request_id: str
+    ) -> WireResponse:
+        if exchange.refused is not None:
+            raise exchange.refused
+        endpoint = exchange.endpoint
+        assert endpoint is not None  # routed, or refused
+        services = self.services
         entry.endpoint = endpoint.name
         entry.dialect = endpoint.dialect
-        if self.front is not None and not endpoint.local:
+        front = services.front
+        if front is not None and not endpoint.local:
             entry.body = _json.loads_object(request.body)
-            response = self.front.handle(request, entry)
-            entry.rule = response.answered_by or self.front.describe()
+            response = front.handle(request, entry)
+            entry.rule = response.answered_by or front.describe()
             return response
-        key = self.gateway.authenticate(request, endpoint.name)
+        key = services.gateway.authenticate(request, endpoint.name)
         if endpoint.needs_version:
-            self._check_headers(request, endpoint)
-        return endpoint.handler(self, Call(request, entry, key, params))
+            self._check_headers(request, endpoint, exchange.limit)
+        context = Context(request, entry, key, services, request_id, exchange.params)
+        response = endpoint.handler(context)
+        if not response.drop:  # the request id and content type, stamped once
+            headers = response.headers
+            if "content-type" not in headers:
+                headers["content-type"] = JSON
+            headers["request-id"] = request_id
+        return response
 
-    def body_limit(self, method: str, path: str) -> int:
-        """The most body bytes a request may carry (adapters stop reading past it): the
-        endpoint's own limit (an upload, a batch), else the profile's."""
-        try:
-            endpoint, _ = ROUTER.route(method, path)
-        except ApiError:
-            return self.profile.max_body_bytes
-        return endpoint.max_body or self.profile.max_body_bytes
-
-    def too_large_for(self, method: str, path: str) -> WireResponse:
-        """The 413 an adapter sends when it stops reading a body at `body_limit`."""
-        try:
-            endpoint, _ = ROUTER.route(method, path)
-        except ApiError:
-            return self.too_large()
-        if endpoint.too_large is None:
-            return self.reject(self._too_large_error(), endpoint.dialect)
-        return self.reject(endpoint.too_large(), endpoint.dialect)
-
-    def _check_headers(self, request: WireRequest, endpoint: Endpoint) -> None:
+    def _check_headers(self, request: WireRequest, endpoint: Endpoint, limit: int) -> None:
         if endpoint.version_header and not request.header("anthropic-version"):
             raise ApiError(400, "anthropic-version: header is required")
         ctype = (request.header("content-type") or JSON).split(";")[0].strip().lower()
@@ -284,9 +393,9 @@ class Engine:
             raise ApiError(
                 400, f"Unsupported content-type '{ctype}': the request body must be {JSON}"
             )
-        if len(request.body) > (endpoint.max_body or self.profile.max_body_bytes):
+        if len(request.body) > limit:
             raise endpoint.too_large() if endpoint.too_large else self._too_large_error()
 
     def _too_large_error(self) -> ApiError:
-        limit = self.profile.max_body_bytes
+        limit = self.services.profile.max_body_bytes
         return ApiError(413, f"Request exceeds the maximum size of {limit} bytes.")

@@ -7,73 +7,70 @@ files a tool created (`downloadable`), as on the API.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from mockspike.engine.answers import json_answer
+from mockspike.engine.context import Context
 from mockspike.engine.files import parse_upload
-from mockspike.engine.models_api import json_answer
 from mockspike.model import paging
 from mockspike.model.errors import ApiError
 from mockspike.model.wire import WireResponse
-
-if TYPE_CHECKING:
-    from mockspike.engine.endpoints import Call
-    from mockspike.engine.engine import Engine
 
 PAGE_PREFIX = "page_"
 """The SDK 1.x+ pages with an opaque `page` cursor; 0.x with `after_id` / `before_id`."""
 
 
-def upload(engine: Engine, call: Call) -> WireResponse:
+def upload(call: Context) -> WireResponse:
+    services = call.services
     sent = parse_upload(call.request.header("content-type"), call.request.body)
-    stored = engine.files.add(
+    stored = services.files.add(
         sent.content,
         sent.filename,
         sent.mime_type,
-        now=engine.clock.now(),
+        now=services.clock.now(),
         expires_in=sent.expires_in,
     )
     call.entry.body = {"filename": stored.filename, "size_bytes": stored.size_bytes}
-    return json_answer(stored.metadata(), engine.request_id())
+    return json_answer(stored.metadata())
 
 
-def list_files(engine: Engine, call: Call) -> WireResponse:
+def list_files(call: Context) -> WireResponse:
     """Newest first. Pages by `after_id` / `before_id` (first_id, last_id, has_more) and by
     the `page` cursor (`next_page`), so both SDK generations can walk the list."""
     query = paging.query_of(call.request.query)
-    now = engine.clock.now()
-    files = [f for f in reversed(engine.files.list()) if f.expires_at is None or now < f.expires_at]
+    now = call.services.clock.now()
+    files = [
+        f
+        for f in reversed(call.services.files.list())
+        if f.expires_at is None or now < f.expires_at
+    ]
     after = query.get("after_id") or _cursor(query.get("page"))
     chosen, has_more = paging.page(files, [f.id for f in files], query, after)
     data = [f.metadata() for f in chosen]
     last = data[-1]["id"] if data else None
     next_page = PAGE_PREFIX + last if has_more and last else None
-    return json_answer(
-        {**paging.listing(data, has_more), "next_page": next_page}, engine.request_id()
-    )
+    return json_answer({**paging.listing(data, has_more), "next_page": next_page})
 
 
-def retrieve(engine: Engine, call: Call) -> WireResponse:
-    stored = engine.files.get(call.params["file_id"], engine.clock.now())
-    return json_answer(stored.metadata(), engine.request_id())
+def retrieve(call: Context) -> WireResponse:
+    stored = call.services.files.get(call.params["file_id"], call.services.clock.now())
+    return json_answer(stored.metadata())
 
 
-def download(engine: Engine, call: Call) -> WireResponse:
-    file_id = call.params["file_id"]
-    stored = engine.files.get(file_id, engine.clock.now())
+def download(call: Context) -> WireResponse:
+    file_id, files = call.params["file_id"], call.services.files
+    stored = files.get(file_id, call.services.clock.now())
     if not stored.downloadable:
         raise ApiError(400, "File is not downloadable")
     headers = {
         "content-type": stored.mime_type,
         "content-disposition": f'attachment; filename="{stored.filename}"',
-        "request-id": engine.request_id(),
     }
-    return WireResponse(200, headers, engine.files.content(file_id))
+    return WireResponse(200, headers, files.content(file_id))
 
 
-def delete(engine: Engine, call: Call) -> WireResponse:
+def delete(call: Context) -> WireResponse:
     file_id = call.params["file_id"]
-    engine.files.delete(file_id)
-    return json_answer({"id": file_id, "type": "file_deleted"}, engine.request_id())
+    call.services.files.delete(file_id)
+    return json_answer({"id": file_id, "type": "file_deleted"})
 
 
 def _cursor(page: str | None) -> str | None:

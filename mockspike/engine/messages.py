@@ -10,12 +10,13 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockspike import _json
 from mockspike.contract.catalog import Model, Profile
 from mockspike.contract.validate import check_message_request, parse_body
 from mockspike.engine import threads
+from mockspike.engine.context import Context, Services
 from mockspike.engine.files import resolve_files
 from mockspike.gateway import accounting
 from mockspike.gateway.limits import Admission
@@ -31,47 +32,44 @@ from mockspike.state.journal import Entry
 from mockspike.synthetic import thinking
 from mockspike.synthetic.default import request_seed
 
-if TYPE_CHECKING:
-    from mockspike.engine.endpoints import Call
-    from mockspike.engine.engine import Engine
-
 JSON = "application/json"
 UNMATCHED_HEADER = "x-mockspike-unmatched"
 
 
-def handle(engine: Engine, call: Call) -> WireResponse:
+def handle(call: Context) -> WireResponse:
     """Check the body, admit the caller, then answer; a refused answer is not billed. The
     prompt is walked once for the rules, the bill and the cache (`accounting.one_walk`;
     a body whose file sources are resolved is a new body, walked on its own)."""
     betas = call.request.header("anthropic-beta")
     body = parse_body(call.request.body)
     call.entry.parsed_from_request(body)
-    turn = threads.begin(engine, body, betas)
+    services = call.services
+    turn = threads.begin(services.threads, services.profile, services.clock, body, betas)
     if turn is None:
         with accounting.one_walk(body, call.request.body):
-            return _admit_and_answer(engine, call, body, betas, None)
+            return _admit_and_answer(call, body, betas, None)
     try:
         # a continuation is the whole conversation: a new body, walked on its own
         with accounting.one_walk(turn.body, None if turn.continues else call.request.body):
-            return _admit_and_answer(engine, call, turn.body, betas, turn)
+            return _admit_and_answer(call, turn.body, betas, turn)
     except BaseException:
         turn.abandon()
         raise
 
 
 def _admit_and_answer(
-    engine: Engine, call: Call, body: dict[str, Any], betas: str | None, turn: threads.Turn | None
+    call: Context, body: dict[str, Any], betas: str | None, turn: threads.Turn | None
 ) -> WireResponse:
-    order = admit(engine, call.key, body, betas=betas)
+    order = admit(call.services, call.key, body, betas=betas)
     try:
-        return answer(engine, call, order, turn)
+        return answer(call, order, turn)
     except (ApiError, checks.AnswerError):
-        engine.gateway.settle(order.admission, 0, 0.0)
+        call.services.gateway.settle(order.admission, 0, 0.0)
         raise
 
 
 def admit(
-    engine: Engine,
+    services: Services,
     key: str,
     body: dict[str, Any],
     *,
@@ -83,12 +81,12 @@ def admit(
     the caller (wallet, and rate limits when `limited`); `betas` is the `anthropic-beta`
     header the request came with. A Message Batch's requests come
     here too, at their `price` (a share of list price) and outside the rate limits."""
-    body = resolve_files(engine.files, body, engine.clock.now())
-    model = check_message_request(body, engine.profile, betas)
-    engine.gateway.check_model(key, body["model"], model)
+    body = resolve_files(services.files, body, services.clock.now())
+    model = check_message_request(body, services.profile, betas)
+    services.gateway.check_model(key, body["model"], model)
     prompt_tokens = accounting.input_tokens(body)
     estimate = accounting.credits(model, prompt_tokens, body["max_tokens"]) * price
-    admission = engine.gateway.admit(
+    admission = services.gateway.admit(
         key, estimate, prompt_tokens, body["max_tokens"], limited=limited
     )
     return Order(body, model, prompt_tokens, estimate, admission, price)
@@ -115,8 +113,7 @@ FailureFrame = Callable[[Failure, str], bytes]
 
 
 def answer(
-    engine: Engine,
-    call: Call,
+    call: Context,
     order: Order,
     turn: threads.Turn | None = None,
     *,
@@ -126,61 +123,64 @@ def answer(
     """Decide, bill and deliver (as the Messages API, unless `delivery` / `failure_frame`
     say otherwise); a threaded turn is kept with its reply once delivered (a stream: once
     its last frame is sent)."""
-    reply, fault = decide(engine, order.body, call.entry)
+    services = call.services
+    reply, fault = decide(services, order.body, call.entry)
     if fault is not None and not fault.renders:
-        engine.gateway.settle(order.admission, 0, 0.0)
+        services.gateway.settle(order.admission, 0, 0.0)
         if turn is not None:
             turn.abandon()
         return fault.apply(WireResponse(0, {}), _no_error_frame)
-    reply = reply or engine.synthetic(order.body, None)
-    rendered, headers = bill(engine, call, order, reply, shared_ids=turn is not None)
+    reply = reply or services.synthetic(order.body, None)
+    rendered, headers = bill(call, order, reply, shared_ids=turn is not None)
     stream = bool(order.body.get("stream"))
-    paced = pacer(engine, reply, order.body)
+    paced = pacer(services, reply, order.body)
     if delivery is None:
         response = deliver(rendered, headers, paced, stream=stream)
     else:
         response = delivery(rendered, headers, paced, stream)
     if turn is not None:
-        now = engine.clock.now()
+        now = services.clock.now()
         if response.stream is not None:
             response.stream = turn.frames(response.stream, rendered, order.model.id, now)
         else:
             turn.keep(rendered, order.model.id, now)
     if fault is None:
         return response
-    request_id = headers["request-id"]
+    request_id = call.request_id
     if failure_frame is None:
-        return fault.apply(response, lambda f: error_frame(engine.profile, f, request_id))
+        return fault.apply(response, lambda f: error_frame(services.profile, f, request_id))
     return fault.apply(response, lambda f: failure_frame(f, request_id))
 
 
-def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | None, Fault | None]:
+def decide(
+    services: Services, body: dict[str, Any], entry: Entry
+) -> tuple[Reply | None, Fault | None]:
     """What the script says: a reply, a fault, or nothing (the synthetic default answers);
     a scripted failure, or a miss under strict mode, is raised as the error it answers."""
-    engine.rules.sync(engine.script)
-    rule, response, entry.scenario = engine.script.decide(body, entry.headers)
+    services.rules.sync(services.script)
+    rule, response, entry.scenario = services.script.decide(body, entry.headers)
     described = entry.rule = rule.describe() if rule else None
     if rule is not None:
         rule.answered(entry)
     entry.response = response
-    if response is None and engine.strict:
+    if response is None and services.strict:
         entry.unmatched = True
         raise ApiError(
             400,
             "mockspike strict mode: no rule matched this request; "
-            + engine.script.explain_miss(body),
+            + services.script.explain_miss(body),
             headers={UNMATCHED_HEADER: "true"},
         )
     if isinstance(response, Failure):
-        raise scripted_error(engine.profile, response)
+        raise scripted_error(services.profile, response)
     if isinstance(response, Fault):
         if not response.renders or rule is None:
             return None, response
         # a stall or a cut wraps the answer the rest of the script gives (the synthetic
         # default when none does), and the journal credits both rules
-        behind, answer, _ = engine.script.decide(body, entry.headers, behind=rule)
+        behind, answer, _ = services.script.decide(body, entry.headers, behind=rule)
         if isinstance(answer, Failure):
-            raise scripted_error(engine.profile, answer)
+            raise scripted_error(services.profile, answer)
         if not isinstance(answer, Reply) or behind is None:
             return None, response
         entry.rule = f"{behind.describe()}, through {described}"
@@ -192,37 +192,39 @@ def decide(engine: Engine, body: dict[str, Any], entry: Entry) -> tuple[Reply | 
     return response, None
 
 
-def pacer(engine: Engine, reply: Reply, body: dict[str, Any]) -> Pacer:
+def pacer(services: Services, reply: Reply, body: dict[str, Any]) -> Pacer:
     """The reply's own timing, else the engine's pacing. Its jitter is drawn from the
     request's seed, made only when there are delays to draw (most replies have none)."""
-    pacing = reply.timing or engine.pacing
-    return pacing.pacer(b"" if pacing.is_instant else request_seed(body), engine.time_scale)
+    pacing = reply.timing or services.pacing
+    return pacing.pacer(b"" if pacing.is_instant else request_seed(body), services.time_scale)
 
 
 def bill(
-    engine: Engine, call: Call, order: Order, reply: Reply, *, shared_ids: bool = False
+    call: Context, order: Order, reply: Reply, *, shared_ids: bool = False
 ) -> tuple[Rendered, dict[str, str]]:
     """Use the prompt cache, price the answer, settle the admission: the rendered message
-    and the headers (rate limits, request id, credits). `shared_ids`: the message id names
-    stored state (a thread), so under a shared state it is drawn at random, not derived
-    from the request and this process's call count (two processes would repeat it)."""
+    and the headers (rate limits, credits; the engine adds the request id). `shared_ids`:
+    the message id names stored state (a thread), so under a shared state it is drawn at
+    random, not derived from the request and this process's call count (two processes
+    would repeat it)."""
+    services = call.services
     model, body = order.model, order.body
     reply = completed(reply, body)
-    cache = engine.cache.use(call.key, model, body)
+    cache = services.cache.use(call.key, model, body)
     uncached = order.prompt_tokens - cache.read - cache.written
     if reply.container is not None and "expires_at" not in reply.container:
-        expires_at = container_expiry(engine.clock.now())
+        expires_at = container_expiry(services.clock.now())
         reply = dataclasses.replace(reply, container={**reply.container, "expires_at": expires_at})
     geo = body.get("inference_geo")
     rendered = Rendered(
-        id=engine.message_id(
-            call.request.body + (os.urandom(16) if shared_ids and engine.stores.shared else b""),
-            engine.profile.message_id_stem(model),
+        id=services.message_id(
+            call.request.body + (os.urandom(16) if shared_ids and services.stores.shared else b""),
+            services.profile.message_id_stem(model),
         ),
-        model=reply.model or engine.profile.response_model(body["model"], model),
+        model=reply.model or services.profile.response_model(body["model"], model),
         reply=reply,
         input_tokens=uncached,
-        full_usage=engine.profile.full_usage,
+        full_usage=services.profile.full_usage,
         cache=cache,
         inference_geo=geo if isinstance(geo, str) else "global",
         iterations=reports_iterations(body),
@@ -232,10 +234,9 @@ def bill(
     )
     entry = call.entry
     entry.input_tokens, entry.output_tokens, entry.credits = uncached, reply.output_tokens, cost
-    headers = engine.gateway.settle(order.admission, reply.output_tokens, cost)
-    headers["request-id"] = engine.request_id()
-    if engine.profile.credits_header:
-        headers[engine.profile.credits_header] = accounting.format_credits(order.estimate)
+    headers = services.gateway.settle(order.admission, reply.output_tokens, cost)
+    if services.profile.credits_header:
+        headers[services.profile.credits_header] = accounting.format_credits(order.estimate)
     return rendered, headers
 
 

@@ -27,7 +27,8 @@ from mockspike.contract.validate import check_shape
 from mockspike.state.threads import RETRY, Record, ThreadStore, thread_error
 
 if TYPE_CHECKING:
-    from mockspike.engine.engine import Engine
+    from mockspike.contract.catalog import Profile
+    from mockspike.model.clock import Clock
     from mockspike.model.wire import Chunk
     from mockspike.render.message import Rendered
 
@@ -92,7 +93,13 @@ class Turn:
             self.abandon()
 
 
-def begin(engine: Engine, body: dict[str, Any], beta_header: str | None) -> Turn | None:
+def begin(
+    store: ThreadStore,
+    profile: Profile,
+    clock: Clock,
+    body: dict[str, Any],
+    beta_header: str | None,
+) -> Turn | None:
     """The threaded request `body` stands for, or None when it has no `thread`. A
     continuation's body becomes the whole conversation, without `thread`; its reply is
     claimed (given back by `Turn.abandon` if the request is not answered)."""
@@ -111,11 +118,11 @@ def begin(engine: Engine, body: dict[str, Any], beta_header: str | None) -> Turn
             unsupported=unsupported,
         )
     if thread["type"] == "create":
-        return Turn(body, None, engine.threads)
+        return Turn(body, None, store)
     previous = thread["previous_message_id"]
-    model = engine.profile.model(body["model"])
-    record = engine.threads.claim(previous, engine.clock.now())
-    turn = Turn(_whole(body, record), previous, engine.threads)
+    model = profile.model(body["model"])
+    record = store.claim(previous, clock.now())
+    turn = Turn(_whole(body, record), previous, store)
     if model.id != record.model:
         # the one field a thread fingerprints here (a choice: the sources name none)
         turn.abandon()

@@ -425,10 +425,10 @@ def test_pacing_applies_to_both_renderings() -> None:
 def test_a_body_too_large_is_refused_in_the_dialect() -> None:
     """Adapters that stop reading past the limit answer 413 in the endpoint's envelope."""
     engine = Engine()
-    refused = engine.too_large_for("POST", "/v1/chat/completions")
+    refused = engine.too_large(engine.open("POST", "/v1/chat/completions"))
     assert refused.status == 413
     assert json.loads(refused.body)["error"]["type"] == "request_too_large"
-    assert json.loads(engine.too_large_for("POST", "/v1/messages").body)["type"] == "error"
+    assert json.loads(engine.too_large(engine.open("POST", "/v1/messages")).body)["type"] == "error"
 
 
 def test_the_gateways_429_carries_the_openai_rate_limit_headers() -> None:

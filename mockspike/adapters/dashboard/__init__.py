@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from mockspike import _json
+from mockspike.adapters.control import Controls
 from mockspike.engine.endpoints import BILLED
 from mockspike.engine.verdict import RULES
 from mockspike.state.journal import Entry
@@ -21,9 +22,8 @@ from mockspike.state.journal import Entry
 if TYPE_CHECKING:
     from starlette.routing import Route
 
-    from mockspike.mock import MockSpike
 
-Handler = Callable[["MockSpike", Request], Any]
+Handler = Callable[[Controls, Request], Any]
 AddRoute = Callable[[str, Handler, list[str]], "Route"]
 
 QUEUE_SIZE = 1000
@@ -56,13 +56,13 @@ def _page(name: str) -> Handler:
     content = resources.files(__package__).joinpath(name).read_bytes()
     headers = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
-    async def handler(fake: MockSpike, request: Request) -> Response:
+    async def handler(fake: Controls, request: Request) -> Response:
         return Response(content, media_type=_FILES[name], headers=headers)
 
     return handler
 
 
-async def _entry(fake: MockSpike, request: Request) -> Any:
+async def _entry(fake: Controls, request: Request) -> Any:
     number = request.path_params["number"]
     for entry in fake.requests:
         if entry.number == number:
@@ -70,7 +70,7 @@ async def _entry(fake: MockSpike, request: Request) -> Any:
     raise KeyError(f"no request #{number} in the journal")
 
 
-async def _verdict(fake: MockSpike, request: Request) -> Any:
+async def _verdict(fake: Controls, request: Request) -> Any:
     return {
         "findings": [f.to_json() for f in fake.verdict()],
         "rules": {
@@ -79,7 +79,7 @@ async def _verdict(fake: MockSpike, request: Request) -> Any:
     }
 
 
-async def _state(fake: MockSpike, request: Request) -> Any:
+async def _state(fake: Controls, request: Request) -> Any:
     """What the side panels show: rules and their calls, wallets, rate-limit buckets,
     prompt-cache entries and totals."""
     entries = list(fake.requests)
@@ -113,7 +113,7 @@ def mask(key: str) -> str:
     return "…" + key[-4:] if len(key) > 8 else "…"
 
 
-async def _events(fake: MockSpike, request: Request) -> Response:
+async def _events(fake: Controls, request: Request) -> Response:
     """`text/event-stream`: an `entry` event per journal entry as it is appended, `clear`
     when the journal is cleared, a comment every `PING_SECONDS`."""
     loop = asyncio.get_running_loop()
