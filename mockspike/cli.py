@@ -5,23 +5,23 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mockspike import _json
 from mockspike._version import __version__
-from mockspike.adapters.bounds import Bounds
 from mockspike.adapters.guard import ADMIN_PREFIX, bind_warning, is_loopback
 from mockspike.cassettes import tools as cassette_tools
-from mockspike.contract.catalog import load_profile, profile_names
+from mockspike.contract.catalog import load_profile
 from mockspike.contract.validate import check_message_request, parse_body
 from mockspike.engine.engine import new_request_id
 from mockspike.model.errors import ApiError, error_body
-from mockspike.model.pacing import Pacing
-from mockspike.settings import RECORD_MODES, ReplayTiming, Settings
-from mockspike.state.journal import MAX_ENTRIES
-from mockspike.synthetic.default import MODES
+from mockspike.settings import OPTIONS, PART_OF, Option, Settings, switch
+
+if TYPE_CHECKING:
+    from mockspike.mock import MockSpike
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -50,6 +50,76 @@ SERVE_EXAMPLES = """examples:
 """
 
 
+def add_options(command: argparse.ArgumentParser, name: str) -> None:
+    """`command`'s flags, made from the rows of `OPTIONS` that `name` takes."""
+    groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
+    for option in OPTIONS:
+        if option.flag is None or name not in option.commands:
+            continue
+        into: Any = command
+        if option.exclusive:
+            if option.exclusive not in groups:
+                groups[option.exclusive] = command.add_mutually_exclusive_group()
+            into = groups[option.exclusive]
+        into.add_argument(option.flag, dest=option.name, help=_help(option), **_kind(option))
+
+
+def _help(option: Option) -> str:
+    shown = option.shown_default
+    if option.env:
+        shown = f"${option.env}" + (f", else {shown}" if shown is not None else "")
+    if shown is None or "default" in option.help:
+        return option.help
+    return f"{option.help} (default: {shown})"
+
+
+def _kind(option: Option) -> dict[str, Any]:
+    """How argparse reads the flag; its default is what `Settings` would take anyway (None
+    for the parts of a cassette, pacing or bounds: only those given build one)."""
+    default = option.default if not option.keyword or option.name in PART_OF else None
+    if option.keyword and option.name not in PART_OF:
+        default = getattr(Settings, option.name, None)
+    if option.env:
+        default = os.environ.get(option.env) or default
+    if option.parse is switch:
+        return {"action": "store_true", "default": bool(default)}
+    kind: dict[str, Any] = {"default": default, "metavar": option.metavar}
+    if option.choices is not None:
+        kind["choices"] = list(option.choices())
+    else:
+        kind["type"] = _argument(option.parse)
+    if option.many:
+        kind["action"] = "append"
+        kind["default"] = None
+    return kind
+
+
+def _argument(parse: Any) -> Any:
+    """`parse` as argparse's `type`: its ValueError's message is what the user reads."""
+
+    def read(value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = parse.__name__
+    return read
+
+
+def serve_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `Settings.build` options `serve`'s flags give (those left out keep their
+    defaults)."""
+    given: dict[str, Any] = {}
+    for option in OPTIONS:
+        if not option.keyword or option.flag is None or "serve" not in option.commands:
+            continue
+        value = getattr(args, option.name)
+        if value is not None:
+            given[option.name] = tuple(value) if option.many else value
+    return given
+
+
 def parser() -> argparse.ArgumentParser:
     """The whole command line (the reference page `docs/reference/cli.md` is made from it)."""
     parser = argparse.ArgumentParser(prog="mockspike", description=__doc__, formatter_class=_Help)
@@ -64,175 +134,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=SERVE_EXAMPLES,
         formatter_class=_Help,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one")
-    serve.add_argument(
-        "--profile",
-        default="bytespike",
-        choices=profile_names(),
-        help="which API to fake: bytespike (the gateway) or anthropic (the upstream API)",
-    )
-    serve.add_argument(
-        "--script",
-        metavar="PATH",
-        help="a JSON or YAML file of rules, or a folder of them, to load at start",
-    )
-    serve.add_argument(
-        "--watch",
-        action="store_true",
-        help="with --script: load it again whenever its files change (the journal, wallets "
-        "and limits stay; a file that does not load is refused and the last good rules stay)",
-    )
-    serve.add_argument(
-        "--strict",
-        action="store_true",
-        help="refuse requests no scripted rule matches (a 400 naming the closest rule)",
-    )
-    serve.add_argument(
-        "--synthetic",
-        choices=list(MODES),
-        help="what answers unscripted requests: default, or agent (offered tools are called)",
-    )
-    serve.add_argument(
-        "--time-scale",
-        type=float,
-        default=None,
-        help="multiply every delay (0.1: ten times faster)",
-    )
-    serve.add_argument("--ttft", type=float, default=None, help="seconds to the first token")
-    serve.add_argument(
-        "--tokens-per-second", type=float, default=None, help="output pace after the first token"
-    )
-    serve.add_argument("--jitter", type=float, default=None, help="±fraction on every delay")
-    logging_ = serve.add_mutually_exclusive_group()
-    logging_.add_argument("--quiet", action="store_true", help="log no request")
-    logging_.add_argument(
-        "--verbose", action="store_true", help="log each request's body and full messages too"
-    )
-    serve.add_argument("--config", help="a JSON or YAML gateway configuration (keys, wallets…)")
-    admin = serve.add_mutually_exclusive_group()
-    admin.add_argument(
-        "--admin-token",
-        default=os.environ.get("MOCKSPIKE_ADMIN_TOKEN") or None,
-        help="require this token (x-mockspike-admin-token, or open the dashboard once as "
-        "/_mockspike/?token=TOKEN) on /_mockspike/ (default: $MOCKSPIKE_ADMIN_TOKEN; bound "
-        "beyond loopback without it or --admin-open, serve makes one and prints it)",
-    )
-    admin.add_argument(
-        "--admin-open",
-        action="store_true",
-        help="serve the admin API and dashboard to any client, without a token (a server "
-        "bound beyond loopback on a network you trust)",
-    )
-    serve.add_argument(
-        "--allowed-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="a host name the admin API answers under, beyond IP addresses and localhost "
-        "(repeatable; anything else is refused, against DNS rebinding)",
-    )
-    serve.add_argument(
-        "--forwarded-allow-ips",
-        metavar="IPS",
-        help="trust X-Forwarded-For from these proxies (comma-separated); none by default",
-    )
-    serve.add_argument(
-        "--header-timeout",
-        type=float,
-        default=Bounds.header_timeout,
-        metavar="SECONDS",
-        help="close a connection whose request headers take longer "
-        f"(default {Bounds.header_timeout:g})",
-    )
-    serve.add_argument(
-        "--body-timeout",
-        type=float,
-        default=Bounds.body_timeout,
-        metavar="SECONDS",
-        help=f"answer 408 to a body that takes longer (default {Bounds.body_timeout:g})",
-    )
-    serve.add_argument(
-        "--max-connections",
-        type=int,
-        default=Bounds.max_connections,
-        metavar="N",
-        help=f"open connections at once; more get a 503 (default {Bounds.max_connections})",
-    )
-    serve.add_argument(
-        "--journal-size",
-        type=int,
-        default=MAX_ENTRIES,
-        metavar="N",
-        help=f"requests the journal keeps, oldest dropped first (default {MAX_ENTRIES})",
-    )
-    serve.add_argument("--cassette", help="replay from (and record into) this cassette file")
-    serve.add_argument(
-        "--record-mode",
-        choices=RECORD_MODES,
-        help="none (replay only, the default), once (record if the cassette does not exist), "
-        "new_episodes (record what it lacks), rewrite (record everything again; all is its "
-        "old name)",
-    )
-    serve.add_argument(
-        "--upstream", help="the real gateway to record from, e.g. https://llm.bytespike.ai"
-    )
-    serve.add_argument(
-        "--replay-timing",
-        choices=[t.value for t in ReplayTiming],
-        help="instant (the default), or recorded: wait as long as the recording did",
-    )
-    serve.add_argument(
-        "--redact-header",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="one more header to redact in the cassette (repeatable)",
-    )
-    serve.add_argument(
-        "--redact-path",
-        action="append",
-        default=[],
-        metavar="DOTTED",
-        help="a request body path to redact, e.g. metadata.user_id (repeatable)",
-    )
-    serve.add_argument(
-        "--max-recordings",
-        type=int,
-        metavar="N",
-        help="requests in flight to the upstream at once (default 64); others queue",
-    )
-    serve.add_argument(
-        "--queue-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="how long a request queues for the upstream before a 529 (default 30)",
-    )
-    serve.add_argument(
-        "--ignore-path",
-        action="append",
-        default=None,
-        metavar="DOTTED",
-        help="a body path left out of matching (default: metadata.user_id)",
-    )
-    serve.add_argument(
-        "--state",
-        metavar="URL",
-        help="keep the gateway's state in Redis (redis://HOST:PORT/DB), shared by every "
-        "process pointed at it (default: in this process)",
-    )
-    serve.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        metavar="N",
-        help="serve with N processes on one port (needs --state redis://…)",
-    )
-    serve.add_argument(
-        "--files-dir",
-        metavar="DIR",
-        help="keep Files API uploads in this directory (default: in memory)",
-    )
+    add_options(serve, "serve")
 
     validate = commands.add_parser(
         "validate",
@@ -241,9 +143,7 @@ def parser() -> argparse.ArgumentParser:
         "rules.yaml (the message serve --watch gives for a script it refuses)",
     )
     validate.add_argument("file", help="a JSON file, or - for standard input")
-    validate.add_argument(
-        "--profile", default="bytespike", choices=profile_names(), help="the API whose rules apply"
-    )
+    add_options(validate, "validate")
     validate.add_argument(
         "--script", action="store_true", help="FILE is a script file, or a folder of them"
     )
@@ -262,7 +162,7 @@ def parser() -> argparse.ArgumentParser:
         if name == "show":
             tool.add_argument("number", nargs="?", type=int, help="just this interaction")
         if name == "check":
-            tool.add_argument("--profile", default="bytespike", choices=profile_names())
+            add_options(tool, "cassette check")
     redact = tools.add_parser("redact", help="redact secrets in place (atomically)")
     redact.add_argument("path")
     redact.add_argument("--header", action="append", default=[], metavar="NAME")
@@ -302,105 +202,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _pacing(given: dict[str, float | None]) -> Pacing | None:
-    """A `Pacing` from the pacing flags given (None: none given)."""
-    chosen = {k: v for k, v in given.items() if v is not None}
-    return Pacing(**chosen) if chosen else None  # type: ignore[arg-type]
-
-
-def _port(text: str) -> int:
-    """A TCP port, 0 to 65535 (0: a free one)."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0 to 65535 (0: any free one)")
-    return port
-
-
 def _serve(args: argparse.Namespace) -> int:
-    from mockspike.adapters import request_log, serving
+    from mockspike.adapters import serving
     from mockspike.mock import MockSpike
 
-    pace = {"ttft": args.ttft, "tokens_per_second": args.tokens_per_second, "jitter": args.jitter}
-    options = {
-        "strict": args.strict or None,
-        "time_scale": args.time_scale,
-        "config": args.config,
-        "synthetic": args.synthetic,
-        "admin_token": args.admin_token,
-        "admin_open": args.admin_open or None,
-        "cassette": args.cassette,
-        "record_mode": args.record_mode,
-        "upstream": args.upstream,
-        "replay_timing": args.replay_timing,
-        "redact_headers": args.redact_header or None,
-        "redact_paths": args.redact_path or None,
-        "ignore": args.ignore_path,
-        "files_dir": args.files_dir,
-        "allowed_hosts": tuple(args.allowed_host),
-        "forwarded_allow_ips": args.forwarded_allow_ips,
-        "journal_size": args.journal_size,
-        "max_recordings": args.max_recordings,
-        "queue_timeout": args.queue_timeout,
-        "state": args.state,
-    }
-    if args.workers < 1:
-        print("mockspike: cannot start: --workers is at least 1", file=sys.stderr)
+    refusal = _refusal(args)
+    if refusal:
+        print(f"mockspike: {refusal}", file=sys.stderr)
         return 2
-    if args.workers > 1 and args.state in (None, "memory"):
-        print(
-            "mockspike: cannot start: --workers above 1 needs --state redis://HOST:PORT/DB "
-            "(each worker would otherwise have its own limits, wallets, rules and journal)",
-            file=sys.stderr,
-        )
-        return 2
-    if args.upstream and not args.cassette:
-        print("mockspike: --upstream records into a cassette: add --cassette PATH", file=sys.stderr)
-        return 2
-    if args.upstream and (args.record_mode or "none") == "none":
-        print(
-            "mockspike: --upstream has no effect in record mode none (replay only); add "
-            "--record-mode once (record if the cassette does not exist yet), new_episodes "
-            "(record what it lacks) or rewrite (record everything again; also all)",
-            file=sys.stderr,
-        )
-        return 2
+    options = serve_options(args)
     made_token = not args.admin_token and not args.admin_open and not is_loopback(args.host)
     if made_token:  # reachable from elsewhere: protected by a token the banner shows
         options["admin_token"] = secrets.token_urlsafe(18)
         options["admin_loopback"] = True
     try:
-        options["pacing"] = _pacing(pace)
-        options["bounds"] = Bounds(
-            header_timeout=args.header_timeout,
-            body_timeout=args.body_timeout,
-            max_connections=args.max_connections,
-        )
-        settings = Settings.build(
-            profile=args.profile, **{k: v for k, v in options.items() if v is not None}
-        )
+        settings = Settings.build(**options)
         fake = MockSpike.from_settings(settings)
     except (OSError, ValueError, TypeError) as exc:
         print(f"mockspike: cannot start: {exc}", file=sys.stderr)
         return 2
-    if args.watch and not args.script:
-        print("mockspike: --watch reloads a --script file: add --script PATH", file=sys.stderr)
+    if args.script and not _load_script(fake, args.script, args.watch):
         return 2
-    if args.script:
-        try:
-            watcher = fake.watch_script(args.script, watch=args.watch)
-        except ValueError as exc:
-            print(f"mockspike: cannot load script {args.script}: {exc}", file=sys.stderr)
-            fake.close()
-            return 2
-        if not watcher.status.applied:
-            print(
-                f"mockspike: {args.script} not loaded: the shared state already has rules "
-                "from these files",
-                file=sys.stderr,
-            )
     try:
         sock = serving.bind(args.host, args.port)
     except OSError as exc:
@@ -408,10 +230,9 @@ def _serve(args: argparse.Namespace) -> int:
             f"mockspike: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
         )
         return 2
-    if not args.quiet:
-        fake.requests.subscribe(request_log.printer(verbose=args.verbose))
+    _log_requests(fake, args)
     url = serving.base_url(sock, openable=True)
-    banner = f"mockspike {__version__} ({args.profile} profile) serving on {url}"
+    banner = f"mockspike {__version__} ({settings.profile} profile) serving on {url}"
     warning = bind_warning(args.host, settings.admin_token, open=args.admin_open)
     if warning:
         print(warning, file=sys.stderr)
@@ -421,32 +242,84 @@ def _serve(args: argparse.Namespace) -> int:
         for line in _admin_lines(args.host, url, settings, made_token):
             print(line, flush=True)
 
-    if args.workers > 1:
-        if not args.watch:  # each worker opens its own connection to the state; with
-            fake.close()  # --watch, this process keeps one to store the script's changes
-
-        def worker_app() -> Any:
-            try:
-                worker = MockSpike.from_settings(settings)
-            except OSError as exc:
-                print(f"mockspike: a worker cannot start: {exc}", file=sys.stderr)
-                raise SystemExit(2) from None
-            if not args.quiet:
-                worker.requests.subscribe(request_log.printer(verbose=args.verbose))
-            return worker.app
-
-        with fake:
-            return serving.run_workers(
-                worker_app,
-                sock,
-                args.workers,
-                announce,
-                settings.bounds,
-                settings.forwarded_allow_ips,
-            )
     with fake:
+        if args.workers > 1:
+            return _run_workers(args, fake, settings, sock, announce)
         serving.run(fake.app, sock, announce, settings.bounds, settings.forwarded_allow_ips)
     return 0
+
+
+def _refusal(args: argparse.Namespace) -> str | None:
+    """What is wrong with a combination of `serve`'s flags (None: nothing)."""
+    if args.workers < 1:
+        return "cannot start: --workers is at least 1"
+    if args.workers > 1 and args.state in (None, "memory"):
+        return (
+            "cannot start: --workers above 1 needs --state redis://HOST:PORT/DB "
+            "(each worker would otherwise have its own limits, wallets, rules and journal)"
+        )
+    if args.upstream and not args.cassette:
+        return "--upstream records into a cassette: add --cassette PATH"
+    if args.upstream and (args.record_mode or "none") == "none":
+        return (
+            "--upstream has no effect in record mode none (replay only); add "
+            "--record-mode once (record if the cassette does not exist yet), new_episodes "
+            "(record what it lacks) or rewrite (record everything again; also all)"
+        )
+    if args.watch and not args.script:
+        return "--watch reloads a --script file: add --script PATH"
+    return None
+
+
+def _load_script(fake: MockSpike, script: str, watch: bool) -> bool:
+    """Load `--script` into the fake (and watch it); False: it did not load (said why)."""
+    try:
+        watcher = fake.watch_script(script, watch=watch)
+    except ValueError as exc:
+        print(f"mockspike: cannot load script {script}: {exc}", file=sys.stderr)
+        fake.close()
+        return False
+    if not watcher.status.applied:
+        print(
+            f"mockspike: {script} not loaded: the shared state already has rules from these files",
+            file=sys.stderr,
+        )
+    return True
+
+
+def _log_requests(fake: MockSpike, args: argparse.Namespace) -> None:
+    from mockspike.adapters import request_log
+
+    if not args.quiet:
+        fake.requests.subscribe(request_log.printer(verbose=args.verbose))
+
+
+def _run_workers(
+    args: argparse.Namespace,
+    fake: MockSpike,
+    settings: Settings,
+    sock: socket.socket,
+    announce: Callable[[], None],
+) -> int:
+    """Serve with `--workers` processes, each with its own fake on the shared state."""
+    from mockspike.adapters import serving
+    from mockspike.mock import MockSpike
+
+    if not args.watch:  # each worker opens its own connection to the state; with
+        fake.close()  # --watch, this process keeps one to store the script's changes
+
+    def worker_app() -> Any:
+        try:
+            worker = MockSpike.from_settings(settings)
+        except OSError as exc:
+            print(f"mockspike: a worker cannot start: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        _log_requests(worker, args)
+        return worker.app
+
+    return serving.run_workers(
+        worker_app, sock, args.workers, announce, settings.bounds, settings.forwarded_allow_ips
+    )
 
 
 def _admin_lines(host: str, url: str, settings: Settings, made_token: bool) -> list[str]:

@@ -61,8 +61,9 @@ class MockSpike:
     >>> fake.fail(429, times=2)  # doctest: +ELLIPSIS
     Rule(...)
 
-    Options (see `mockspike.settings.Settings`): `profile`, `strict`, `synthetic`
-    (`"agent"`: offered tools are called, then tool results answered), `pacing`,
+    Options: the keywords of `mockspike.settings.OPTIONS` (docs/reference/options.md lists
+    each), among them `profile`, `strict`, `synthetic` (`"agent"`: offered tools are called,
+    then tool results answered), `pacing` or `ttft`/`tokens_per_second`/`jitter`,
     `time_scale`, `config`, `clock`, `admin_token`, `files_dir`, and `cassette=PATH` with
     `record_mode`, `upstream`, `replay_timing`, `match_on`, `ignore`, `redact_headers`,
     `redact_paths`. An unknown option is a `TypeError` that names the nearest one.

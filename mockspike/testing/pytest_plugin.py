@@ -15,13 +15,13 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
 
 from mockspike.contract.catalog import load_profile, profile_names
-from mockspike.settings import RECORD_MODES, Settings, UnknownOption
+from mockspike.settings import KEYWORDS, OPTIONS, PART_OF, Option, Settings, UnknownOption, switch
 
 if TYPE_CHECKING:
     from mockspike.mock import MockSpike
@@ -74,137 +74,118 @@ _VERDICTS = pytest.StashKey[list[str]]()
 _GUARD = pytest.StashKey["_Guard"]()
 _SOCKETS: pytest.StashKey[SocketGuard] = pytest.StashKey()
 _TEST = pytest.StashKey[_TestState]()
+_GIVEN = pytest.StashKey[dict[str, Any]]()
 _violations: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The options and ini keys, made from the rows of `OPTIONS` that have them."""
     group = parser.getgroup("mockspike", "mockspike: a fake Claude Messages API")
-    group.addoption(
-        "--mockspike-profile",
-        choices=profile_names(),
-        default=None,
-        help="profile of the mockspike fixtures (default: bytespike)",
-    )
-    group.addoption(
-        "--mockspike-strict",
-        action="store_true",
-        default=None,
-        help="fakes refuse requests that no scripted rule matches",
-    )
-    group.addoption(
-        "--mockspike-allow-real-hosts",
-        action="store_true",
-        default=None,
-        help="let tests reach the real gateway / Anthropic hosts (they cost money)",
-    )
-    group.addoption(
-        "--mockspike-record-mode",
-        choices=RECORD_MODES,
-        default=None,
-        help="cassette record mode: none (replay only, the default), once, new_episodes, "
-        "rewrite (all: the same)",
-    )
-    group.addoption(
-        "--mockspike-cassette-dir",
-        default=None,
-        help="where cassettes live (default: tests/cassettes)",
-    )
-    group.addoption(
-        "--mockspike-upstream",
-        default=None,
-        help="the real gateway to record from (default: ANTHROPIC_BASE_URL, else the profile's)",
-    )
-    group.addoption(
-        "--mockspike-verdict",
-        action="store_true",
-        default=False,
-        help="print the resilience verdict of each test whose fake served failures or faults",
-    )
-    group.addoption(
-        "--mockspike-state",
-        default=None,
-        help="keep the state of mockspike_server in Redis (redis://HOST:PORT/DB), shared "
-        "with mockspike serve processes on it (the in-process fixtures keep theirs in memory)",
-    )
-    group.addoption(
-        "--mockspike-block-network",
-        action="store_true",
-        default=None,
-        help="no socket connects beyond loopback (as pytest-recording's --block-network)",
-    )
-    group.addoption(
-        "--mockspike-allowed-hosts",
-        default=None,
-        help="with --mockspike-block-network: hosts still allowed (comma-separated)",
-    )
-    parser.addini("mockspike_profile", "profile of the mockspike fixtures", default="bytespike")
-    parser.addini("mockspike_state", "Redis URL of the state of mockspike_server", default="")
-    parser.addini("mockspike_record_mode", "cassette record mode", default="none")
-    parser.addini(
-        "mockspike_cassette_dir", "where cassettes live (default: tests/cassettes)", default=""
-    )
-    parser.addini("mockspike_strict", "fakes refuse unmatched requests", type="bool", default=False)
-    parser.addini(
-        "mockspike_allow_real_hosts", "let tests reach real hosts", type="bool", default=False
-    )
-    parser.addini(
-        "mockspike_blocked_hosts", "more hosts no test may reach", type="linelist", default=[]
-    )
-    parser.addini(
-        "mockspike_block_network", "no socket beyond loopback", type="bool", default=False
-    )
-    parser.addini(
-        "mockspike_allowed_hosts",
-        "hosts allowed despite mockspike_block_network",
-        type="linelist",
-        default=[],
-    )
+    for option in OPTIONS:
+        text = _pytest_help(option)
+        if option.pytest_flag is not None:
+            kind: dict[str, Any] = {"action": "store_true"} if option.parse is switch else {}
+            if option.choices is not None:
+                kind["choices"] = list(option.choices())
+            elif option.metavar is not None and option.parse is not switch:
+                kind["metavar"] = option.metavar
+            group.addoption(option.pytest_flag, default=None, help=text, **kind)
+        if option.ini is not None:
+            ini_type, default = _ini_kind(option)
+            parser.addini(option.ini, text, type=ini_type, default=default)
+
+
+def _pytest_help(option: Option) -> str:
+    shown = option.shown_default
+    text = f"{option.help}; {option.in_pytest}" if option.in_pytest else option.help
+    if shown is None or "default" in text:
+        return text
+    return f"{text} (default: {shown})"
+
+
+def _ini_kind(option: Option) -> tuple[Literal["bool", "linelist", "string"], Any]:
+    """The ini type pytest reads the key as, and its value when the file has none."""
+    if option.parse is switch:
+        return "bool", bool(option.shown_default)
+    if option.many:
+        return "linelist", []
+    return "string", ""
+
+
+def _run_options(config: pytest.Config) -> dict[str, Any]:
+    """What the run's command line, else its ini file, gives each option (a name left out:
+    neither gives it). A value that is not one the option takes stops the run, saying why."""
+    given: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = _from_command_line(config, option)
+        if value is None:
+            value = _from_ini(config, option)
+        if value is not None:
+            given[option.name] = tuple(value) if option.many else value
+    return given
+
+
+def _from_command_line(config: pytest.Config, option: Option) -> Any:
+    """The option's pytest flag's value (a list: comma-separated), None if not given."""
+    if option.pytest_flag is None:
+        return None
+    value = config.getoption(option.pytest_flag)
+    if option.many and value:
+        value = [part.strip() for part in str(value).split(",") if part.strip()]
+    return None if value in ("", []) else value
+
+
+def _from_ini(config: pytest.Config, option: Option) -> Any:
+    """The option's ini key's value, None if the file does not set it."""
+    if option.ini is None:
+        return None
+    value = config.getini(option.ini)
+    if option.parse is switch:  # pytest reads it; unset, it is the option's default
+        return None if value == _ini_kind(option)[1] else value
+    if not value:
+        return None
+    if option.many:
+        return value
+    try:
+        return option.read(str(value))
+    except ValueError as exc:
+        raise pytest.UsageError(f"mockspike: ini key {option.ini}: {exc}") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockspike(profile=None, strict=None, synthetic='default', cassette=None, "
-        "record_mode=None, match_on=None, ignore=None, redact_headers=None, "
-        "redact_paths=None, assert_all_used=True, assert_all_matched=True, pacing=None, "
-        "time_scale=1.0, state=None): configure the mockspike fake of this test (keywords only; "
-        "cassette=True: the test's own, <module>/<test>.json)",
+        "mockspike(**options): configure the mockspike fake of this test, by keyword: "
+        + ", ".join(KEYWORDS)
+        + " (cassette=True: the test's own; docs/reference/options.md says each)",
     )
     _check_ini_keys(config)
+    given = config.stash[_GIVEN] = _run_options(config)
     config.stash[_STATS] = _Stats()
     config.stash[_VERDICTS] = []
-    allow = config.getoption("--mockspike-allow-real-hosts") or config.getini(
-        "mockspike_allow_real_hosts"
-    )
     hosts: set[str] = set()
-    if not allow:
+    if not given.get("allow_real_hosts"):
         hosts = {urlsplit(load_profile(n).base_url).hostname or "" for n in profile_names()}
-        hosts |= set(config.getini("mockspike_blocked_hosts"))
+        hosts |= set(given.get("blocked_hosts", ()))
         guard = config.stash[_GUARD] = _Guard(frozenset(hosts))
         guard.install()
-    block = bool(
-        config.getoption("--mockspike-block-network") or config.getini("mockspike_block_network")
-    )
+    block = bool(given.get("block_network"))
     if hosts or block:  # every other HTTP library, at the socket
         from mockspike.testing.network import SocketGuard
 
-        given = config.getoption("--mockspike-allowed-hosts")
-        allowed = given.split(",") if given else config.getini("mockspike_allowed_hosts")
+        allowed = list(given.get("network_allowed_hosts", ()))
         sockets = config.stash[_SOCKETS] = SocketGuard(hosts, _violations.append)
         sockets.install(block=block, allowed=allowed)
 
 
-_INI_KEYS = (
-    "mockspike_profile",
-    "mockspike_state",
-    "mockspike_record_mode",
-    "mockspike_cassette_dir",
-    "mockspike_strict",
-    "mockspike_allow_real_hosts",
-    "mockspike_blocked_hosts",
-    "mockspike_block_network",
-    "mockspike_allowed_hosts",
-)
+_INI_KEYS = tuple(option.ini for option in OPTIONS if option.ini is not None)
+_TEST_OPTIONS = [
+    option
+    for option in OPTIONS
+    if option.keyword and option.where == "test" and PART_OF.get(option.name) != "cassette"
+]
+"""The options the run gives every fixture's fake (a cassette's: only to a test that has
+one, in `_with_cassette`)."""
 
 
 def _check_ini_keys(config: pytest.Config) -> None:
@@ -383,57 +364,67 @@ T = TypeVar("T")
 
 def _settings(request: pytest.FixtureRequest) -> Settings:
     """The test's `Settings`: the marker's arguments, then the command line, then the ini."""
-    marker = request.node.get_closest_marker("mockspike")
-    if marker is not None and marker.args:
-        pytest.fail(
-            f"mockspike marker: it takes keyword arguments only, not {marker.args!r}: "
-            "@pytest.mark.mockspike(cassette='name', strict=True, ...)",
-            pytrace=False,
-        )
-    args: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    config = request.config
-    own = args.get("cassette") is True
-    if own:  # the test's own cassette, named as pytest-recording names it
-        args["cassette"] = _own_cassette(request)
-    if args.get("profile") is None:
-        args["profile"] = config.getoption("--mockspike-profile") or config.getini(
-            "mockspike_profile"
-        )
-    if args.get("strict") is None:
-        args["strict"] = bool(
-            config.getoption("--mockspike-strict") or config.getini("mockspike_strict")
-        )
-    if args.get("cassette"):
-        folder = Path(
-            config.getoption("--mockspike-cassette-dir")
-            or config.getini("mockspike_cassette_dir")
-            or "tests/cassettes"
-        )
-        if not folder.is_absolute():
-            folder = config.rootpath / folder
-        name = str(args["cassette"])
-        args["cassette"] = folder / (name if name.endswith(".json") else f"{name}.json")
-        if own:
-            _moved(request, folder, args["cassette"])
-        if args.get("record_mode") is None:
-            args["record_mode"] = config.getoption("--mockspike-record-mode") or config.getini(
-                "mockspike_record_mode"
-            )
-        if args.get("upstream") is None:
-            args["upstream"] = (
-                config.getoption("--mockspike-upstream")
-                or os.environ.get("ANTHROPIC_BASE_URL")
-                or load_profile(str(args["profile"])).base_url
-            )
+    options = _marker_options(request)
+    given = request.config.stash[_GIVEN]
+    for option in _TEST_OPTIONS:
+        if option.name not in options and option.name in given:
+            options[option.name] = given[option.name]
+    if options.get("cassette"):
+        _with_cassette(request, options)
     else:
-        args.pop("cassette", None)
+        options.pop("cassette", None)
     try:
-        return Settings.build(**args)
+        return Settings.build(**options)
     except UnknownOption as exc:
         unknown = ", ".join(sorted(exc.names))
         _fail(f"mockspike marker: unknown argument(s) {unknown}; {exc.hint}")
     except (TypeError, ValueError) as exc:
         _fail(f"mockspike: {exc}")
+
+
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The keywords of the test's `mockspike` marker (None: not given)."""
+    marker = request.node.get_closest_marker("mockspike")
+    if marker is None:
+        return {}
+    if marker.args:
+        pytest.fail(
+            f"mockspike marker: it takes keyword arguments only, not {marker.args!r}: "
+            "@pytest.mark.mockspike(cassette='name', strict=True, ...)",
+            pytrace=False,
+        )
+    return {name: value for name, value in marker.kwargs.items() if value is not None}
+
+
+def _with_cassette(request: pytest.FixtureRequest, options: dict[str, Any]) -> None:
+    """The cassette's path (in the cassette dir, or the test's own), and its options (record
+    mode, upstream…) from the run when the marker does not say them."""
+    given = request.config.stash[_GIVEN]
+    own = options["cassette"] is True
+    if own:  # the test's own cassette, named as pytest-recording names it
+        options["cassette"] = _own_cassette(request)
+    folder = _cassette_dir(request.config) or request.config.rootpath / "tests/cassettes"
+    name = str(options["cassette"])
+    options["cassette"] = folder / (name if name.endswith(".json") else f"{name}.json")
+    if own:
+        _moved(request, folder, options["cassette"])
+    for name, part in PART_OF.items():
+        if part == "cassette" and name not in options and name in given:
+            options[name] = given[name]
+    if "upstream" not in options:
+        profile = options.get("profile") or Settings.profile
+        options["upstream"] = os.environ.get("ANTHROPIC_BASE_URL") or (
+            load_profile(str(profile)).base_url
+        )
+
+
+def _cassette_dir(config: pytest.Config) -> Path | None:
+    """The cassette dir the run names (a relative one under the rootdir), if it names one."""
+    chosen = config.stash[_GIVEN].get("cassette_dir")
+    if not chosen:
+        return None
+    folder = Path(chosen)
+    return folder if folder.is_absolute() else config.rootpath / folder
 
 
 _UNSAFE = str.maketrans({c: "-" for c in "<>?%*:|\"'/\\"})
@@ -448,11 +439,8 @@ def _own_cassette(request: pytest.FixtureRequest) -> Path:
     name = f"{request.cls.__name__}.{node.name}" if request.cls else node.name
     module = Path(node.path)
     config = request.config
-    chosen = config.getoption("--mockspike-cassette-dir") or config.getini("mockspike_cassette_dir")
-    if chosen:
-        folder = Path(chosen)
-        if not folder.is_absolute():
-            folder = config.rootpath / folder
+    folder = _cassette_dir(config)
+    if folder is not None:
         try:
             relative = module.with_suffix("").relative_to(config.rootpath)
         except ValueError:
@@ -487,7 +475,7 @@ def _finish(request: pytest.FixtureRequest, name: str, fake: MockSpike, settings
     the rest of the test's, by the guard fixture."""
     config = request.config
     config.stash[_STATS].add(fake)
-    if config.getoption("--mockspike-verdict"):
+    if config.stash[_GIVEN].get("verdict"):
         from mockspike.engine.verdict import injected, report, verdict
 
         if injected(fake.requests):
@@ -686,7 +674,7 @@ def _mockspike_servers() -> Iterator[Callable[[str, str | None], MockSpike]]:
 def _server_state(config: pytest.Config) -> str | None:
     """The option that opts every `mockspike_server` into a shared state (the in-process
     fixtures keep theirs in memory)."""
-    state = config.getoption("--mockspike-state") or config.getini("mockspike_state")
+    state = config.stash[_GIVEN].get("state")
     return str(state) if state else None
 
 
