@@ -17,12 +17,11 @@ from mockspike import _json
 from mockspike._ids import request_id
 from mockspike.contract.validate import parse_body
 from mockspike.engine import batches, messages
-from mockspike.engine.answers import json_answer
 from mockspike.engine.batches import check_requests
 from mockspike.engine.context import EMPTY, Context, Services
 from mockspike.model import paging
 from mockspike.model.errors import ApiError, error_body
-from mockspike.model.wire import WireRequest, WireResponse
+from mockspike.model.wire import WireRequest, WireResponse, json_answer
 from mockspike.state.batches import Batch
 from mockspike.state.journal import Entry
 

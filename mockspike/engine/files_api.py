@@ -7,12 +7,11 @@ files a tool created (`downloadable`), as on the API.
 
 from __future__ import annotations
 
-from mockspike.engine.answers import json_answer
 from mockspike.engine.context import Context
 from mockspike.engine.files import parse_upload
 from mockspike.model import paging
 from mockspike.model.errors import ApiError
-from mockspike.model.wire import WireResponse
+from mockspike.model.wire import WireResponse, json_answer
 
 PAGE_PREFIX = "page_"
 """The SDK 1.x+ pages with an opaque `page` cursor; 0.x with `after_id` / `before_id`."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from mockspike.contract.validate import check_count_tokens, parse_body
-from mockspike.engine.answers import json_answer
 from mockspike.engine.context import Context
 from mockspike.engine.files import resolve_files
 from mockspike.model import paging, tokens
 from mockspike.model.errors import ApiError
-from mockspike.model.wire import WireResponse
+from mockspike.model.wire import WireResponse, json_answer
 from mockspike.render import openai_chat
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
+
+from mockspike import _json
 
 Chunk = tuple[float, bytes]
 """Seconds to wait, then bytes to send."""
@@ -60,3 +63,9 @@ class WireResponse:
         if self.stream is not None:
             return self.stream
         return iter([(0.0, self.body)])
+
+
+def json_answer(value: Any, status: int = 200) -> WireResponse:
+    """`value` as a JSON body: what handlers answer most (the engine adds the request id and
+    the content type, `application/json` unless the handler set another)."""
+    return WireResponse(status, {}, _json.dumps(value))
