@@ -241,6 +241,14 @@ def test_a_bad_ini_value_stops_the_run_saying_the_values(
     result.stderr.fnmatch_lines([message])
 
 
+def test_the_pytest_plugin_pages_table_of_options_is_current() -> None:
+    from tools import options_reference
+
+    text = options_reference.PLUGIN_PAGE.read_text(encoding="utf-8")
+    assert text == options_reference.plugin_page(text), "run: python -m tools.options_reference"
+    assert "`--mockspike-block-network`" in text
+
+
 def test_the_options_reference_is_current() -> None:
     from tools import options_reference
 

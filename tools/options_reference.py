@@ -1,6 +1,6 @@
 """`docs/reference/options.md` from the table of options (`mockspike.settings.OPTIONS`): one
-row an option, with each name it has. `python -m tools.options_reference` rewrites the page;
-a test fails when it is stale."""
+row an option, with each name it has; and the pytest plugin page's table of the run's options.
+`python -m tools.options_reference` rewrites both; a test fails when either is stale."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 from mockspike.settings import OPTIONS, PART_OF, Option, switch
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "reference" / "options.md"
+PLUGIN_PAGE = PAGE.with_name("pytest-plugin.md")
+START, END = "<!-- pytest options: made by python -m tools.options_reference -->", "<!-- end -->"
 INTRO = """# Options
 
 Every option of a fake, with each name it has: the keyword of `MockSpike(...)` (and of
@@ -118,5 +120,25 @@ def page() -> str:
     return f"{INTRO}\n{table}\n\n## What each option does\n\n{sections}"
 
 
+def pytest_table() -> str:
+    """The run's options (pytest option and ini key) for the pytest plugin's page."""
+    rows = [
+        f"| {_code(o.pytest_flag)} | {_code(o.ini)} | {o.help} |"
+        for o in OPTIONS
+        if o.pytest_flag is not None or o.ini is not None
+    ]
+    return "\n".join(["| option | ini key | meaning |", "|---|---|---|", *rows])
+
+
+def plugin_page(text: str) -> str:
+    """`text` (the plugin's page) with the table between its markers made again."""
+    before, found, rest = text.partition(START)
+    _, ended, after = rest.partition(END)
+    if not (found and ended):
+        raise SystemExit(f"{PLUGIN_PAGE}: the markers {START!r} ... {END!r} are missing")
+    return f"{before}{START}\n{pytest_table()}\n{END}{after}"
+
+
 if __name__ == "__main__":
     PAGE.write_text(page(), encoding="utf-8")
+    PLUGIN_PAGE.write_text(plugin_page(PLUGIN_PAGE.read_text("utf-8")), encoding="utf-8")
