@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import subprocess
@@ -13,6 +14,14 @@ from hypothesis import HealthCheck, settings
 
 from mockspike import MockSpike
 from mockspike.testing.serve_process import start_serve
+
+# pytester runs its inner sessions in this process, then drops the modules they imported.
+# httpx and httpx2 import their httpcore lazily and keep its exception classes, so an
+# httpcore first imported inside an inner run comes back as other classes, and a later
+# test's read timeout escapes httpx's mapping (an APIConnectionError, not APITimeoutError).
+for _core in ("httpcore", "httpcore2"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_core)
 
 with contextlib.suppress(ImportError):
     # The HTTP stack, loaded before any in-process pytester run: such a run unloads the
