@@ -111,6 +111,14 @@ def _tool_result(body: dict[str, Any], want: Any) -> str | None:
     return None
 
 
+def _thinking(body: dict[str, Any], want: Any) -> str | None:
+    thinking = body.get("thinking")
+    on = isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+    if on != want:
+        return f"extended thinking is {'on' if on else 'off'}"
+    return None
+
+
 def _where(body: dict[str, Any], want: Any) -> str | None:
     return None if want(body) else "the predicate returned false"
 
@@ -135,6 +143,7 @@ MATCHERS: Mapping[str, Matcher] = MappingProxyType(
         "tool_result": Matcher(
             "the last user turn has a tool_result", _tool_result, schema=_BOOLEAN
         ),
+        "thinking": Matcher("extended thinking is on (or off)", _thinking, schema=_BOOLEAN),
         "where": Matcher("a predicate on the body returns true", _where, in_files=False),
     }
 )
