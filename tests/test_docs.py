@@ -16,7 +16,7 @@ def test_the_scripting_snippet_runs() -> None:
     namespace: dict[str, object] = {}
     exec(compile(snippet, "how-to/scripting.md", "exec"), namespace)
     fake = namespace["fake"]
-    assert len(fake.rules) == 16  # type: ignore[attr-defined]
+    assert len(fake.rules) == 17  # type: ignore[attr-defined]
 
 
 def test_the_gateway_config_example_loads(tmp_path: Path) -> None:
