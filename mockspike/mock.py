@@ -27,7 +27,7 @@ from mockspike.model.outcomes import Reply
 from mockspike.model.pacing import Pacing
 from mockspike.script import files as script_files
 from mockspike.script import matchers as matchers_table
-from mockspike.script.answers import ANSWERS
+from mockspike.script.answers import ANSWERS, no_such
 from mockspike.script.answers import describe as describe_answers
 from mockspike.script.rules import Rule
 from mockspike.script.source import ScriptSource, Watcher
@@ -290,7 +290,7 @@ class MockSpike:
         def __getattr__(self, name: str) -> Callable[..., Rule]:
             """Every verb of `ANSWERS` as a queued one-shot: `fake.refuse(times=2)`."""
             if name.startswith("_") or name not in ANSWERS:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+                raise no_such(self, name)
             method = functools.partial(self.answer, name)
             functools.update_wrapper(method, ANSWERS[name].make)
             return method

@@ -15,6 +15,7 @@ that offered no tools) is checked when answering: `check_answer`.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import textwrap
 from collections.abc import Callable, Mapping
@@ -185,6 +186,14 @@ ANSWERS: Mapping[str, Answer] = MappingProxyType(
     }
 )
 """Read-only: the answer verbs are the same for every fake in the process."""
+
+
+def no_such(owner: object, name: str) -> AttributeError:
+    """The `AttributeError` of a name that is no attribute and no verb; a near miss of a verb
+    (`fake.refuze`) names the verb it was meant to be."""
+    text = f"{type(owner).__name__!r} object has no attribute {name!r}"
+    close = difflib.get_close_matches(name, ANSWERS, n=1, cutoff=0.75)
+    return AttributeError(f"{text}; did you mean {close[0]!r}?" if close else text)
 
 
 def make(verb: str, *args: Any, **kwargs: Any) -> Response:

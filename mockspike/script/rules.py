@@ -188,7 +188,7 @@ class Rule:
         def __getattr__(self, name: str) -> Callable[..., Rule]:
             """Every verb of `ANSWERS` as a method: `rule.refuse(category="cyber")`."""
             if name.startswith("_") or name not in answers.ANSWERS:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+                raise answers.no_such(self, name)
             method = functools.partial(self.answer, name)
             functools.update_wrapper(method, answers.ANSWERS[name].make)
             return method

@@ -79,3 +79,14 @@ def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
         MockSpike().replay  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(AttributeError, match="no attribute 'cals'"):
         MockSpike().on().cals  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_near_miss_of_a_verb_names_the_verb() -> None:
+    fake = MockSpike()
+    with pytest.raises(AttributeError, match="did you mean 'refuse'"):
+        fake.refuze()  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="did you mean 'refuse'"):
+        fake.on(text="x").refuze()  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError) as missing:
+        fake.nothing_like_a_verb  # type: ignore[attr-defined]  # noqa: B018
+    assert "did you mean" not in str(missing.value)
