@@ -27,8 +27,8 @@ from mockspike.model.outcomes import Reply
 from mockspike.model.pacing import Pacing
 from mockspike.script import files as script_files
 from mockspike.script import matchers as matchers_table
-from mockspike.script.answers import ANSWERS, no_such
 from mockspike.script.answers import describe as describe_answers
+from mockspike.script.answers import verb_method
 from mockspike.script.rules import Rule
 from mockspike.script.source import ScriptSource, Watcher
 from mockspike.settings import CassetteOptions, Settings
@@ -289,10 +289,7 @@ class MockSpike:
 
         def __getattr__(self, name: str) -> Callable[..., Rule]:
             """Every verb of `ANSWERS` as a queued one-shot: `fake.refuse(times=2)`."""
-            if name.startswith("_") or name not in ANSWERS:
-                raise no_such(self, name)
-            method = functools.partial(self.answer, name)
-            functools.update_wrapper(method, ANSWERS[name].make)
+            method: Callable[..., Rule] = verb_method(self, name)
             return method
 
     def _one_shot(self, times: int, answer: Callable[[Rule], Rule]) -> Rule:

@@ -16,6 +16,7 @@ that offered no tools) is checked when answering: `check_answer`.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import textwrap
 from collections.abc import Callable, Mapping
@@ -188,12 +189,18 @@ ANSWERS: Mapping[str, Answer] = MappingProxyType(
 """Read-only: the answer verbs are the same for every fake in the process."""
 
 
-def no_such(owner: object, name: str) -> AttributeError:
-    """The `AttributeError` of a name that is no attribute and no verb; a near miss of a verb
-    (`fake.refuze`) names the verb it was meant to be."""
-    text = f"{type(owner).__name__!r} object has no attribute {name!r}"
-    close = difflib.get_close_matches(name, ANSWERS, n=1, cutoff=0.75)
-    return AttributeError(f"{text}; did you mean {close[0]!r}?" if close else text)
+def verb_method(owner: Any, name: str) -> Callable[..., Any]:
+    """`owner.answer` bound to the verb `name`, with that verb's signature and docstring:
+    how a rule (`rule.refuse()`) and a fake (`fake.refuse()`) offer every verb of the table.
+    Any other name is an `AttributeError`; a near miss of a verb (`fake.refuze`) names the
+    verb it was meant to be."""
+    if name.startswith("_") or name not in ANSWERS:
+        text = f"{type(owner).__name__!r} object has no attribute {name!r}"
+        close = difflib.get_close_matches(name, ANSWERS, n=1, cutoff=0.75)
+        raise AttributeError(f"{text}; did you mean {close[0]!r}?" if close else text)
+    method = functools.partial(owner.answer, name)
+    functools.update_wrapper(method, ANSWERS[name].make)
+    return method
 
 
 def make(verb: str, *args: Any, **kwargs: Any) -> Response:

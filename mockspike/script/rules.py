@@ -6,7 +6,6 @@ it keeps answering with the last unless `times` ran out."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import textwrap
 import threading
@@ -187,10 +186,7 @@ class Rule:
 
         def __getattr__(self, name: str) -> Callable[..., Rule]:
             """Every verb of `ANSWERS` as a method: `rule.refuse(category="cyber")`."""
-            if name.startswith("_") or name not in answers.ANSWERS:
-                raise answers.no_such(self, name)
-            method = functools.partial(self.answer, name)
-            functools.update_wrapper(method, answers.ANSWERS[name].make)
+            method: Callable[..., Rule] = answers.verb_method(self, name)
             return method
 
     # -- what it answered (respx's names) -----------------------------------------------
